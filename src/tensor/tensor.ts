@@ -1,0 +1,96 @@
+// The Tensor: an immutable n-d array over a contiguous row-major typed array.
+import { IndexError, ValueError, fmt } from "../errors.ts";
+import { sizeOf, type Shape } from "./shape.ts";
+
+export type DType = "float32" | "float64";
+export type Buffer = Float32Array | Float64Array;
+
+/** Nested arrays of numbers, as `toArray` returns them. */
+export type NestedArray = number | NestedArray[];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  /** @internal The backing store. Kernels read it; nothing writes it after construction. */
+  readonly buf: Buffer;
+
+  /** @internal Use `tensor(...)` and the other constructors; this trusts its arguments. */
+  constructor(buf: Buffer, shape: Shape) {
+    this.buf = buf;
+    this.shape = Object.freeze(shape.slice());
+    this.size = buf.length;
+    this.dtype = buf instanceof Float32Array ? "float32" : "float64";
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** A copy of the contents, row-major (a copy keeps the tensor immutable). */
+  get data(): Buffer {
+    return this.buf.slice();
+  }
+
+  /** Nested `number[]`s, or a number for a 0-d tensor. */
+  toArray(): NestedArray {
+    const { shape, buf } = this;
+    if (shape.length === 0) return buf[0]!;
+    let offset = 0;
+    const build = (axis: number): NestedArray[] => {
+      const n = shape[axis]!;
+      const out = new Array<NestedArray>(n);
+      if (axis === shape.length - 1) {
+        for (let i = 0; i < n; i++) out[i] = buf[offset++]!;
+      } else {
+        for (let i = 0; i < n; i++) out[i] = build(axis + 1);
+      }
+      return out;
+    };
+    return build(0);
+  }
+
+  /** The number of a size-1 tensor. */
+  item(): number {
+    if (this.size !== 1)
+      throw new ValueError(
+        `item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, item() needs exactly 1; ` +
+          `reduce it first (sum, mean) or index it (take, slice)`,
+      );
+    return this.buf[0]!;
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, ${fmt(this.shape)}) ${JSON.stringify(this.toArray())}`;
+  }
+
+  /** Element at a multi-index (negative indices count from the end). */
+  at(...index: number[]): number {
+    if (index.length !== this.shape.length)
+      throw new IndexError(`at: tensor of shape ${fmt(this.shape)} needs ${this.shape.length} indices, got ${index.length}`);
+    let flat = 0;
+    for (let i = 0; i < index.length; i++) {
+      const d = this.shape[i]!;
+      let k = index[i]!;
+      if (!Number.isInteger(k) || k < -d || k >= d)
+        throw new IndexError(`at: index ${k} is out of range for axis ${i} of size ${d} in shape ${fmt(this.shape)}`);
+      if (k < 0) k += d;
+      flat = flat * d + k;
+    }
+    return this.buf[flat]!;
+  }
+}
+
+export const allocate = (dtype: DType, n: number): Buffer =>
+  dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+
+/** @internal Wraps a buffer without copying; the caller hands over ownership. */
+export const fromBuffer = (buf: Buffer, shape: Shape): Tensor => {
+  if (buf.length !== sizeOf(shape)) throw new ValueError(`internal: buffer of ${buf.length} for shape ${fmt(shape)}`);
+  return new Tensor(buf, shape);
+};
+
+/** float64 wins when dtypes mix (see docs/tensors.md). */
+export const promote = (a: DType, b: DType): DType => (a === "float64" || b === "float64" ? "float64" : "float32");
+
+export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor;
