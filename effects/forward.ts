@@ -1,0 +1,54 @@
+// Forward mode: a box carries a primal and a tangent. On an operation the handler performs
+// the primal work at the level below and applies the primitive's JVP rule — itself made of
+// operations, so the levels below differentiate the tangent computation too.
+import type { MaybeValue, Primitive } from "./primitive.ts";
+import { Trace, bind } from "./trace.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+
+export class DualBox extends Traced {
+  constructor(
+    trace: ForwardTrace,
+    readonly value: Value,
+    readonly tangent: Value,
+  ) {
+    super(trace);
+  }
+  get inner(): Value {
+    return this.value;
+  }
+  get shape(): readonly number[] {
+    return shapeOf(this.value);
+  }
+  get dtype() {
+    return dtypeOf(this.value);
+  }
+}
+
+export class ForwardTrace extends Trace {
+  constructor(readonly name: string) {
+    super();
+  }
+
+  owns(v: unknown): v is DualBox {
+    return v instanceof DualBox && v.trace === this;
+  }
+
+  process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const n = args.length;
+    const primals = new Array<Value>(n);
+    const tangents = new Array<MaybeValue>(n);
+    for (let i = 0; i < n; i++) {
+      const a = args[i]!;
+      if (a instanceof DualBox && a.trace === this) {
+        primals[i] = a.value;
+        tangents[i] = a.tangent;
+      } else {
+        primals[i] = a;
+        tangents[i] = null;
+      }
+    }
+    const out = bind(prim, primals, params);
+    const t = prim.jvp(primals, tangents, out, params);
+    return t === null ? out : new DualBox(this, out, t);
+  }
+}

@@ -1,0 +1,34 @@
+// The effects programs yield for operations: a primitive applied to operands, or a composite
+// operation written in direct style over primitives (softmax, mean, ...).
+import { Effect } from "./effect.ts";
+import type { Primitive } from "./primitive.ts";
+import { bind } from "./trace.ts";
+import type { Value } from "./value.ts";
+
+export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<R> {
+  constructor(
+    readonly prim: Primitive<P>,
+    readonly args: readonly Value[],
+    readonly params: P,
+  ) {
+    super();
+  }
+  get name(): string {
+    return this.prim.name;
+  }
+  perform(): R {
+    return bind(this.prim, this.args, this.params) as R;
+  }
+}
+
+export class CompositeOp<R> extends Effect<R> {
+  constructor(
+    readonly name: string,
+    private readonly run: () => R,
+  ) {
+    super();
+  }
+  perform(): R {
+    return this.run();
+  }
+}

@@ -1,0 +1,36 @@
+// A primitive is defined once: its kernel, its JVP rule and its VJP rule.
+// Rules are written in direct style with the same primitives (through `bind`), so every
+// handler below the one applying a rule differentiates the rule too: higher derivatives of
+// every operation come from the first-order rules.
+import type { Value } from "./value.ts";
+
+/** A symbolic zero tangent or cotangent: skipped instead of computed. */
+export type Zero = null;
+export type MaybeValue = Value | Zero;
+
+export interface Primitive<P = undefined> {
+  readonly name: string;
+  /** The kernel: runs on concrete operands (numbers and Tensors) only. */
+  impl(args: readonly Value[], params: P): Value;
+  /** Tangent of the output from the operands' tangents (null = zero). */
+  jvp(primals: readonly Value[], tangents: readonly MaybeValue[], out: Value, params: P): MaybeValue;
+  /**
+   * Cotangents of the operands from the output's cotangent (null = zero). `wanted[i]` is false
+   * for operands nobody differentiates (constants): their cotangent need not be computed.
+   */
+  vjp(
+    ct: Value,
+    primals: readonly Value[],
+    out: Value,
+    params: P,
+    wanted: readonly boolean[],
+    residuals?: unknown,
+  ): readonly MaybeValue[];
+  /**
+   * Optional: how reverse mode computes the output. A primitive with a user-defined backward
+   * rule (customVjp, checkpoint) runs its forward program here and keeps what its VJP needs.
+   */
+  reverse?(primals: readonly Value[], params: P): { out: Value; residuals: unknown };
+}
+
+export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => p;

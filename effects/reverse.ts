@@ -1,0 +1,135 @@
+// Reverse mode as delimited continuations (Lantern's shift/reset).
+//
+// When the program yields an operation on one of this handler's boxes (shift), the handler
+// performs the primal work at the level below, hands the program a new box and resumes it
+// (k(y)). What Lantern runs after k(y) returns — `x.d += rule(y.d)` — is kept, defunctionalized,
+// on a heap stack: the box itself records its primitive and operands. When the program has
+// returned, the driver (reset) seeds the output's adjoint and pops the stack, running each
+// pending step. No recursion per effect: a program of any length differentiates.
+import { add } from "../src/primitives/binary.ts";
+import { Tensor } from "../src/tensor/tensor.ts";
+import type { MaybeValue, Primitive } from "./primitive.ts";
+import { Trace, bind } from "./trace.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+
+/** A primal value and the record of the step that made it (null for an input). */
+export class ReverseBox extends Traced {
+  constructor(
+    trace: ReverseTrace,
+    readonly value: Value,
+    /** Index into the adjoint array of a backward pass. */
+    readonly id: number,
+    readonly prim: Primitive<unknown> | null,
+    readonly args: readonly Value[] | null,
+    readonly primals: readonly Value[] | null,
+    readonly params: unknown,
+    readonly wanted: readonly boolean[] | null,
+    readonly residuals: unknown,
+  ) {
+    super(trace);
+  }
+  get inner(): Value {
+    return this.value;
+  }
+  get shape(): readonly number[] {
+    return shapeOf(this.value);
+  }
+  get dtype() {
+    return dtypeOf(this.value);
+  }
+}
+
+export class ReverseTrace extends Trace {
+  /** The pending backward steps, in the order the program performed them. */
+  private readonly tape: ReverseBox[] = [];
+  private count = 0;
+
+  constructor(readonly name: string) {
+    super();
+  }
+
+  /** A box for an input of the transformation. */
+  input(v: Value): ReverseBox {
+    return new ReverseBox(this, v, this.count++, null, null, null, undefined, null, undefined);
+  }
+
+  owns(v: Value): v is ReverseBox {
+    return v instanceof ReverseBox && v.trace === this;
+  }
+
+  process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const n = args.length;
+    const primals = new Array<Value>(n);
+    let mask = 0;
+    for (let i = 0; i < n; i++) {
+      const a = args[i]!;
+      if (a instanceof ReverseBox && a.trace === this) {
+        primals[i] = a.value;
+        mask |= 1 << i;
+      } else primals[i] = a;
+    }
+    const wanted = n <= MAX_MASKED ? WANTED[mask]! : args.map((a) => this.owns(a));
+    let out: Value;
+    let residuals: unknown;
+    if (prim.reverse) ({ out, residuals } = prim.reverse(primals, params));
+    else out = bind(prim, primals, params);
+    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, wanted, residuals);
+    this.tape.push(box);
+    return box;
+  }
+
+  /**
+   * Reset: seeds the adjoints of `roots` and runs the pending steps in reverse. Returns the
+   * adjoint of every box by id (null = zero). Leaves the tape intact, so a pullback can run
+   * it again.
+   */
+  backward(roots: readonly Value[], seeds: readonly Value[]): MaybeValue[] {
+    const adj = new Array<MaybeValue>(this.count).fill(null);
+    const owned = new Uint8Array(this.count);
+    const accumulate = (id: number, ct: Value): void => {
+      const prev = adj[id]!;
+      if (prev === null) {
+        adj[id] = ct;
+      } else if (owned[id] === 1 && inPlaceAdd(prev, ct)) {
+        // accumulated into a buffer this pass made and nobody else holds
+      } else {
+        const sum = add(prev, ct);
+        adj[id] = sum;
+        owned[id] = sum instanceof Tensor && sum !== prev && sum !== ct ? 1 : 0;
+      }
+    };
+    roots.forEach((r, i) => {
+      if (this.owns(r)) accumulate(r.id, seeds[i]!);
+    });
+    const tape = this.tape;
+    for (let k = tape.length - 1; k >= 0; k--) {
+      const box = tape[k]!;
+      const ct = adj[box.id]!;
+      if (ct === null) continue;
+      adj[box.id] = null; // its steps are done; let the garbage collector have it
+      const args = box.args!;
+      const cts = box.prim!.vjp(ct, box.primals!, box.value, box.params, box.wanted!, box.residuals);
+      for (let i = 0; i < args.length; i++) {
+        const c = cts[i];
+        if (c != null && box.wanted![i]) accumulate((args[i] as ReverseBox).id, c);
+      }
+    }
+    return adj;
+  }
+}
+
+const MAX_MASKED = 8;
+const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 << MAX_MASKED }, (_, m) =>
+  Object.freeze(Array.from({ length: MAX_MASKED }, (_, i) => (m & (1 << i)) !== 0)),
+);
+
+/** Adds `ct` into `acc` in place when both are concrete tensors of one shape and dtype. */
+const inPlaceAdd = (acc: Value, ct: Value): boolean => {
+  if (!(acc instanceof Tensor) || !(ct instanceof Tensor)) return false;
+  if (acc.dtype !== ct.dtype || acc.size !== ct.size || acc.shape.length !== ct.shape.length) return false;
+  for (let i = 0; i < acc.shape.length; i++) if (acc.shape[i] !== ct.shape[i]) return false;
+  const a = acc.buf;
+  const c = ct.buf;
+  for (let i = 0; i < a.length; i++) a[i]! += c[i]!;
+  return true;
+};

@@ -1,0 +1,56 @@
+// What flows through a program: plain numbers, Tensors, and traced values (boxes) that a
+// handler hands the program in place of them.
+import { EscapeError } from "../src/errors.ts";
+import { Tensor, type DType } from "../src/tensor/tensor.ts";
+import type { Trace } from "./trace.ts";
+
+/**
+ * A value owned by one handler level (a box: primal + what the handler tracks).
+ * Pass it to operations like a tensor; read the concrete value behind it with `primal(v)`.
+ */
+export abstract class Traced {
+  /** @internal */
+  readonly trace: Trace;
+  constructor(trace: Trace) {
+    this.trace = trace;
+  }
+  abstract get shape(): readonly number[];
+  abstract get dtype(): DType;
+  /** @internal The value one level down (a number, Tensor or a box of a lower level). */
+  abstract get inner(): Value;
+  get size(): number {
+    let n = 1;
+    for (const d of this.shape) n *= d;
+    return n;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** JS arithmetic on a box would silently give NaN; say what to do instead. */
+  valueOf(): never {
+    throw new EscapeError(
+      `a traced value (inside ${this.trace.name}) was used with JS arithmetic or comparison; ` +
+        `use operations (yield* mul(a, b)) or read the concrete value with primal(v)`,
+    );
+  }
+  toString(): string {
+    return `Traced(${this.trace.name}, ${this.dtype}, [${this.shape.join(", ")}])`;
+  }
+}
+
+/** A number, a Tensor, or a traced value. */
+export type Value = number | Tensor | Traced;
+
+export const shapeOf = (v: Value): readonly number[] => (typeof v === "number" ? EMPTY : v.shape);
+export const dtypeOf = (v: Value): DType => (typeof v === "number" ? "float64" : v.dtype);
+const EMPTY: readonly number[] = Object.freeze([]);
+
+/** The concrete number or Tensor behind any value. */
+export const primal = (v: Value): number | Tensor => {
+  let x = v;
+  while (x instanceof Traced) x = x.inner;
+  return x;
+};
+
+export const isValue = (v: unknown): v is Value =>
+  typeof v === "number" || v instanceof Tensor || v instanceof Traced;

@@ -1,0 +1,26 @@
+// yieldiff: differentiable programming with generator programs and effect handlers.
+export { Tensor, type DType, type NestedArray } from "./tensor/tensor.ts";
+export { tensor, zeros, ones, full, arange, eye, randn, rand, type TensorInput, type RandomOptions } from "./tensor/create.ts";
+export { Random } from "./tensor/random.ts";
+export { run, type ProgramFn } from "./run.ts";
+export { primal, Traced, type Value } from "../effects/value.ts";
+export { Effect } from "../effects/effect.ts";
+export * from "./ops.ts";
+export type { Conv2dOptions, Pool2dOptions } from "./lax.ts";
+export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.ts";
+export { vjp, type Pullback } from "./transforms/vjp.ts";
+export { jvp } from "./transforms/forward.ts";
+export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
+export { customVjp, checkpoint } from "./transforms/custom.ts";
+export type { PyTree } from "./pytree.ts";
+export {
+  YieldiffError,
+  ShapeError,
+  DTypeError,
+  IndexError,
+  EffectError,
+  ValueError,
+  EscapeError,
+  TransformError,
+  type AnyYieldiffError,
+} from "./errors.ts";

@@ -1,0 +1,235 @@
+// The operations in direct style: validate user input, then bind primitives or compose them.
+// Derivative rules, composite operations and the effect wrappers in ops.ts all call these, so
+// every path is seen by every handler on the stack.
+import { Traced, primal, shapeOf, dtypeOf, type Value } from "../effects/value.ts";
+import { DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { argReduceKernel, maxKernel, minKernel } from "./kernels/reduce.ts";
+import { checkConv2d } from "./kernels/conv.ts";
+import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
+import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
+import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf } from "./tensor/shape.ts";
+import { Tensor } from "./tensor/tensor.ts";
+import { exp } from "./primitives/unary.ts";
+import * as B from "./primitives/binary.ts";
+import * as C from "./primitives/conv.ts";
+import * as M from "./primitives/matmul.ts";
+import * as R from "./primitives/reduce.ts";
+import * as S from "./primitives/shape.ts";
+
+export * from "./primitives/unary.ts";
+export { add, sub, mul, div, pow, maximum, minimum, greater, less, equal, greaterEqual, lessEqual } from "./primitives/binary.ts";
+export { stopGradient } from "./primitives/stop-gradient.ts";
+export { sumTo } from "./primitives/reduce.ts";
+
+/** Throws unless `v` is a number, a Tensor or a traced value. */
+export const checkOperand = (op: string, v: unknown, what = "operand"): Value => {
+  if (typeof v === "number" || v instanceof Tensor || v instanceof Traced) return v;
+  const got = Array.isArray(v) ? "a plain array" : v === null ? "null" : typeof v;
+  throw new DTypeError(
+    `${op}: ${what} is ${got}; operations take numbers, Tensors or traced values` +
+      (Array.isArray(v) ? " — wrap arrays with tensor([...])" : ""),
+  );
+};
+
+const reduceParams = (op: string, x: Value, axis: number | readonly number[] | undefined, keepdims: boolean): R.ReduceParams => ({
+  axes: normalizeAxes(op, axis, shapeOf(x).length),
+  keepdims: keepdims === true,
+});
+
+export const sum = (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
+  checkOperand("sum", x);
+  const p = reduceParams("sum", x, axis, keepdims);
+  return p.axes.length === 0 && !p.keepdims && typeof x === "number" ? x : R.sum(x, p);
+};
+
+export const mean = (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
+  checkOperand("mean", x);
+  const p = reduceParams("mean", x, axis, keepdims);
+  const xs = shapeOf(x);
+  const count = p.axes.reduce((n, a) => n * xs[a]!, 1);
+  if (count === 0) throw new ShapeError(`mean: reducing ${fmt(xs)} over axes [${p.axes.join(", ")}] averages zero elements`);
+  return B.div(R.sum(x, p), count);
+};
+
+export const logsumexp = (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
+  checkOperand("logsumexp", x);
+  return R.logsumexp(x, reduceParams("logsumexp", x, axis, keepdims));
+};
+
+/**
+ * max/min: the value at the first arg-max (arg-min), found on the concrete values. The
+ * derivative flows to that element only (ties: the first), so this is a gather, which
+ * differentiates at every order.
+ */
+const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
+  checkOperand(kind, x);
+  const p = reduceParams(kind, x, axis, keepdims);
+  if (typeof x === "number") return x;
+  const xs = shapeOf(x);
+  if (sizeOf(xs) === 0 || p.axes.some((a) => xs[a] === 0))
+    throw new ShapeError(`${kind}: cannot reduce ${fmt(xs)} over an empty axis; there is no ${kind} of zero elements`);
+  if (x instanceof Tensor) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
+  const idx = argReduceKernel(primal(x) as Tensor, p.axes, kind);
+  const flat = S.reshape(x, [sizeOf(xs)]);
+  const picked = S.take(flat, { indices: idx, indexShape: [idx.length], axis: 0 });
+  return S.reshape(picked, reducedShape(xs, p.axes, p.keepdims));
+};
+export const max = extremum("max");
+export const min = extremum("min");
+
+export const logSoftmax = (x: Value, axis = -1): Value => {
+  checkOperand("logSoftmax", x);
+  const p: R.ReduceParams = { axes: normalizeAxes("logSoftmax", axis, shapeOf(x).length), keepdims: true };
+  return B.sub(x, R.logsumexp(x, p));
+};
+
+export const softmax = (x: Value, axis = -1): Value => {
+  checkOperand("softmax", x);
+  const p: R.ReduceParams = { axes: normalizeAxes("softmax", axis, shapeOf(x).length), keepdims: true };
+  return exp(B.sub(x, R.logsumexp(x, p)));
+};
+
+/** NumPy matmul: 1-d operands are promoted to a row (left) or column (right), then removed. */
+export const matmul = (a: Value, b: Value): Value => {
+  checkOperand("matmul", a, "first operand");
+  checkOperand("matmul", b, "second operand");
+  const as = shapeOf(a);
+  const bs = shapeOf(b);
+  if (as.length === 0 || bs.length === 0)
+    throw new ShapeError(`matmul: operands must be at least 1-d, got shapes ${fmt(as)} and ${fmt(bs)}; use mul for scalars`);
+  const a2 = as.length === 1 ? S.reshape(a, [1, as[0]!]) : a;
+  const b2 = bs.length === 1 ? S.reshape(b, [bs[0]!, 1]) : b;
+  const a2s = shapeOf(a2);
+  const b2s = shapeOf(b2);
+  if (a2s[a2s.length - 1] !== b2s[b2s.length - 2])
+    throw new ShapeError(
+      `matmul: shapes ${fmt(as)} and ${fmt(bs)} do not align: the first has ${a2s[a2s.length - 1]} columns but the ` +
+        `second has ${b2s[b2s.length - 2]} rows; transpose or reshape an operand`,
+    );
+  broadcastShapes("matmul (batch dimensions)", a2s.slice(0, -2), b2s.slice(0, -2));
+  const c = M.matmul2(a2, b2);
+  if (as.length > 1 && bs.length > 1) return c;
+  const cs = shapeOf(c).slice();
+  if (bs.length === 1) cs.splice(cs.length - 1, 1);
+  if (as.length === 1) cs.splice(cs.length - (bs.length === 1 ? 1 : 2), 1);
+  return S.reshape(c, cs);
+};
+
+/** NumPy dot for operands of rank <= 2 (and scalars); use matmul for batches. */
+export const dot = (a: Value, b: Value): Value => {
+  checkOperand("dot", a, "first operand");
+  checkOperand("dot", b, "second operand");
+  const ra = shapeOf(a).length;
+  const rb = shapeOf(b).length;
+  if (ra === 0 || rb === 0) return B.mul(a, b);
+  if (ra > 2 || rb > 2)
+    throw new ShapeError(`dot: takes operands of rank <= 2, got ${fmt(shapeOf(a))} and ${fmt(shapeOf(b))}; use matmul for batched products`);
+  return matmul(a, b);
+};
+
+export const reshape = (x: Value, shape: readonly number[]): Value => {
+  checkOperand("reshape", x);
+  const xs = shapeOf(x);
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  const unknown = shape.indexOf(-1);
+  let target = shape;
+  if (unknown >= 0 && shape.indexOf(-1, unknown + 1) < 0) {
+    const known = shape.reduce((n, d, i) => (i === unknown ? n : n * d), 1);
+    if (known === 0 || sizeOf(xs) % known !== 0)
+      throw new ShapeError(`reshape: cannot infer the -1 in ${fmt(shape)} for ${fmt(xs)} (${sizeOf(xs)} elements)`);
+    target = shape.map((d) => (d === -1 ? sizeOf(xs) / known : d));
+  }
+  return S.reshape(x, checkShape("reshape", target));
+};
+
+export const transpose = (x: Value, perm?: readonly number[]): Value => {
+  checkOperand("transpose", x);
+  return S.transpose(x, checkPerm("transpose", perm, shapeOf(x).length));
+};
+
+export const broadcastTo = (x: Value, shape: readonly number[]): Value => {
+  checkOperand("broadcastTo", x);
+  const target = checkShape("broadcastTo", shape);
+  const xs = shapeOf(x);
+  const fits = xs.length <= target.length && xs.every((d, i) => d === 1 || d === target[target.length - xs.length + i]);
+  if (!fits)
+    throw new ShapeError(
+      `broadcastTo: cannot broadcast ${fmt(xs)} to ${fmt(target)}; each axis of the operand must equal the target's ` +
+        "matching trailing axis or be 1",
+    );
+  return S.broadcastTo(x, target);
+};
+
+export const concat = (xs: readonly Value[], axis = 0): Value => {
+  if (!Array.isArray(xs) || xs.length === 0)
+    throw new ValueError(`concat: takes a non-empty array of tensors, got ${Array.isArray(xs) ? "an empty array" : typeof xs}`);
+  xs.forEach((x, i) => checkOperand("concat", x, `element ${i}`));
+  const shapes = xs.map(shapeOf);
+  const rank = shapes[0]!.length;
+  if (rank === 0) throw new ShapeError("concat: cannot concatenate 0-d values; reshape them to [1] first");
+  const a = normalizeAxis("concat", axis, rank);
+  const bad = shapes.findIndex((s) => s.length !== rank || s.some((d, i) => i !== a && d !== shapes[0]![i]));
+  if (bad >= 0)
+    throw new ShapeError(
+      `concat: shapes ${shapes.map(fmt).join(", ")} do not fit along axis ${axis}: element ${bad} differs from ` +
+        "element 0 outside the concatenation axis; all other axes must match",
+    );
+  return xs.length === 1 ? xs[0]! : S.concat(xs, a);
+};
+
+export const slice = (x: Value, starts: readonly number[], ends: readonly number[]): Value => {
+  checkOperand("slice", x);
+  const r = checkSlice("slice", shapeOf(x), starts, ends);
+  return S.slice(x, r.starts, r.ends);
+};
+
+export const take = (x: Value, indices: readonly number[] | Tensor | Int32Array, axis = 0): Value => {
+  checkOperand("take", x);
+  const xs = shapeOf(x);
+  if (xs.length === 0) throw new ShapeError("take: cannot index a 0-d value; reshape it to [1] first");
+  const a = normalizeAxis("take", axis, xs.length);
+  const { indices: idx, shape } = checkIndices("take", indices, xs[a]!);
+  return S.take(x, { indices: idx, indexShape: shape, axis: a });
+};
+
+export const where = (cond: Value, a: Value, b: Value): Value => {
+  checkOperand("where", cond, "condition");
+  checkOperand("where", a, "second operand");
+  checkOperand("where", b, "third operand");
+  return B.where(cond, a, b);
+};
+
+export interface Conv2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+}
+
+export const conv2d = (x: Value, w: Value, options: Conv2dOptions = {}): Value => {
+  checkOperand("conv2d", x, "input");
+  checkOperand("conv2d", w, "filter");
+  const { stride, padding } = checkConv2d({ shape: shapeOf(x) }, { shape: shapeOf(w) }, options.stride ?? 1, options.padding ?? 0);
+  return C.conv2dRaw(x, w, { stride, padding });
+};
+
+export interface Pool2dOptions {
+  size: number | readonly [number, number];
+  stride?: number | readonly [number, number];
+}
+
+/** Max pooling: a gather of each window's first maximum (found on the concrete values). */
+export const maxPool2d = (x: Value, options: Pool2dOptions): Value => {
+  checkOperand("maxPool2d", x);
+  const { size, stride, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
+  const { out, argmax } = maxPool2dKernel(primal(x) as Tensor, size, stride);
+  if (x instanceof Tensor) return out;
+  const flat = S.reshape(x, [sizeOf(shapeOf(x))]);
+  return S.reshape(S.take(flat, { indices: argmax, indexShape: [argmax.length], axis: 0 }), outShape);
+};
+
+export const avgPool2d = (x: Value, options: Pool2dOptions): Value => {
+  checkOperand("avgPool2d", x);
+  const { size, stride } = checkPool2d("avgPool2d", { shape: shapeOf(x) }, options);
+  return C.avgPool2dRaw(x, { size, stride });
+};
+
+export { dtypeOf, shapeOf, sameShape };

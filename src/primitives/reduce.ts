@@ -1,0 +1,60 @@
+// Reductions: sum and logsumexp are primitives; sumTo (the adjoint of broadcasting) is built
+// from sum and reshape.
+import { definePrimitive } from "../../effects/primitive.ts";
+import { bind } from "../../effects/trace.ts";
+import { shapeOf, type Value } from "../../effects/value.ts";
+import { logsumexpKernel, sumKernel } from "../kernels/reduce.ts";
+import { reducedShape, sameShape, type Shape } from "../tensor/shape.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { exp } from "./unary.ts";
+import { mul, sub } from "./binary.ts";
+import { broadcastTo, reshape } from "./shape.ts";
+
+export interface ReduceParams {
+  /** Normalized, sorted, distinct axes. */
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+
+/** The cotangent of a reduction, with its reduced axes put back as size-1 axes. */
+const kept = (v: Value, x: Value, p: ReduceParams): Value =>
+  p.keepdims ? v : reshape(v, reducedShape(shapeOf(x), p.axes, true));
+
+export const sumP = definePrimitive<ReduceParams>({
+  name: "sum",
+  impl: (args, p) => {
+    const x = args[0]!;
+    return typeof x === "number" ? x : sumKernel(x as Tensor, p.axes, p.keepdims);
+  },
+  jvp: (_p, [t], _out, p) => (t === null ? null : sum(t!, p)),
+  vjp: (ct, [x], _out, p) => [broadcastTo(kept(ct, x!, p), shapeOf(x!))],
+});
+
+/** log Σ exp(x) over axes, computed stably; its derivatives are softmax-weighted. */
+export const logsumexpP = definePrimitive<ReduceParams>({
+  name: "logsumexp",
+  impl: (args, p) => {
+    const x = args[0]!;
+    return typeof x === "number" ? x : logsumexpKernel(x as Tensor, p.axes, p.keepdims);
+  },
+  jvp: ([x], [t], out, p) => (t === null ? null : sum(mul(t!, softmaxFrom(x!, out, p)), p)),
+  vjp: (ct, [x], out, p) => [mul(broadcastTo(kept(ct, x!, p), shapeOf(x!)), softmaxFrom(x!, out, p))],
+});
+
+const softmaxFrom = (x: Value, lse: Value, p: ReduceParams): Value => exp(sub(x, kept(lse, x, p)));
+
+export const sum = (x: Value, p: ReduceParams): Value => bind(sumP, [x], p);
+export const logsumexp = (x: Value, p: ReduceParams): Value => bind(logsumexpP, [x], p);
+
+/** Sums `v` down to `shape` (the adjoint of broadcasting `shape` up to v's shape). */
+export const sumTo = (v: Value, shape: Shape): Value => {
+  const vs = shapeOf(v);
+  if (sameShape(vs, shape)) return v;
+  const lead = vs.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < vs.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && vs[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length === 0 ? v : sum(v, { axes, keepdims: true });
+  return reshape(summed, shape);
+};

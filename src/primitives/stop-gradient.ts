@@ -1,0 +1,14 @@
+// stopGradient: the identity whose derivative is zero at every order. Each handler passes the
+// operand's primal down and gives back a constant.
+import { definePrimitive } from "../../effects/primitive.ts";
+import { bind } from "../../effects/trace.ts";
+import type { Value } from "../../effects/value.ts";
+
+export const stopGradientP = definePrimitive({
+  name: "stopGradient",
+  impl: (args) => args[0]!,
+  jvp: () => null,
+  vjp: () => [null],
+});
+
+export const stopGradient = (x: Value): Value => bind(stopGradientP, [x], undefined);

@@ -1,0 +1,66 @@
+// grad and valueAndGrad: run the program under a fresh reverse handler (shift on every
+// operation), then reset: seed the output's adjoint with 1 and run the pending steps.
+import { drive } from "../../effects/driver.ts";
+import { ReverseBox, ReverseTrace } from "../../effects/reverse.ts";
+import { withTrace } from "../../effects/trace.ts";
+import type { Value } from "../../effects/value.ts";
+import type { Flat } from "../pytree.ts";
+import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, start, type Gen, type AnyProgram } from "./common.ts";
+
+export interface GradOptions {
+  /** Which argument(s) to differentiate: a number, or an array for an array of gradients. */
+  argnums?: number | readonly number[];
+}
+
+/** The gradient type of an argument type: numbers give numbers, tensors tensors, trees trees. */
+export type GradOf<T> = T;
+type Picked<A extends unknown[], N> = N extends readonly number[] ? unknown[] : A extends [infer First, ...unknown[]] ? GradOf<First> : unknown;
+
+export function valueAndGrad<A extends unknown[], R, O extends GradOptions = {}>(
+  f: (...args: A) => Gen<R>,
+  options?: O,
+): (...args: A) => Gen<[R, Picked<A, O["argnums"]>]> {
+  checkProgram("valueAndGrad", f);
+  const argnums = options?.argnums ?? 0;
+  return function* valueAndGradProgram(...args: A) {
+    return reverseGrad("valueAndGrad", f, args, argnums) as [R, Picked<A, O["argnums"]>];
+  };
+}
+
+export function grad<A extends unknown[], R, O extends GradOptions = {}>(
+  f: (...args: A) => Gen<R>,
+  options?: O,
+): (...args: A) => Gen<Picked<A, O["argnums"]>> {
+  checkProgram("grad", f);
+  const argnums = options?.argnums ?? 0;
+  return function* gradProgram(...args: A) {
+    return reverseGrad("grad", f, args, argnums)[1] as Picked<A, O["argnums"]>;
+  };
+}
+
+/** [value, gradient(s)] of a scalar program with respect to the arguments `argnums`. */
+export function reverseGrad(
+  name: string,
+  f: AnyProgram,
+  args: readonly unknown[],
+  argnums: number | readonly number[],
+): [Value, unknown] {
+  const nums = checkArgnums(name, argnums, args.length);
+  return withTrace(new ReverseTrace(name), (trace) => {
+    const flats: Flat[] = [];
+    const inputs: ReverseBox[][] = [];
+    const boxedArgs = args.slice();
+    for (const i of nums) {
+      const flat = differentiable(name, args[i], i);
+      const boxes = flat.leaves.map((leaf) => trace.input(leaf));
+      flats.push(flat);
+      inputs.push(boxes);
+      boxedArgs[i] = flat.rebuild(boxes);
+    }
+    const out = checkScalar(name, drive(start(name, f, boxedArgs)));
+    const value = trace.owns(out) ? out.value : out;
+    const adj = trace.backward([out], [onesLike(value)]);
+    const grads = flats.map((flat, k) => flat.rebuild(inputs[k]!.map((box) => gradientFor(box.value, adj[box.id]!))));
+    return [value, typeof argnums === "number" ? grads[0] : grads];
+  });
+}

@@ -1,0 +1,76 @@
+// Jacobians and Hessians from jvp and vjp. Results are assembled with operations, so these
+// transformations differentiate again when nested.
+import { shapeOf, type Value } from "../../effects/value.ts";
+import { TransformError } from "../errors.ts";
+import * as lax from "../lax.ts";
+import { isLeaf } from "../pytree.ts";
+import { sizeOf } from "../tensor/shape.ts";
+import { Tensor, allocate } from "../tensor/tensor.ts";
+import { dtypeOf } from "../../effects/value.ts";
+import { checkProgram, type Gen } from "./common.ts";
+import { jvpDirect } from "./forward.ts";
+import { grad } from "./grad.ts";
+import { vjpDirect } from "./vjp.ts";
+
+/** The k-th unit vector shaped like x. */
+const unit = (x: Value, k: number): Value => {
+  if (typeof x === "number") return 1;
+  const buf = allocate(dtypeOf(x), sizeOf(shapeOf(x)));
+  buf[k] = 1;
+  return new Tensor(buf, shapeOf(x));
+};
+
+const leafArg = (name: string, x: unknown): Value => {
+  if (!isLeaf(x)) throw new TransformError(`${name}: differentiates with respect to a number or a tensor, got ${typeof x}`);
+  return x;
+};
+
+/** Stacks results r_k (each of shape B) into shape [...B, ...A] (k runs over A, row-major). */
+const stackLast = (results: Value[], outShape: readonly number[], inShape: readonly number[]): Value => {
+  if (inShape.length === 0) return results[0]!;
+  const columns = results.map((r) => lax.reshape(r, [...outShape, 1]));
+  return lax.reshape(lax.concat(columns, outShape.length), [...outShape, ...inShape]);
+};
+
+/** Jacobian by forward mode: one JVP per input element. */
+export function jacfwd<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+  checkProgram("jacfwd", f);
+  return function* jacfwdProgram(...args: A) {
+    const x = leafArg("jacfwd", args[0]);
+    const n = sizeOf(shapeOf(x));
+    const rest = args.slice(1);
+    let outShape: readonly number[] = [];
+    const columns: Value[] = [];
+    for (let k = 0; k < n; k++) {
+      const [y, t] = jvpDirect("jacfwd", ((x: Value) => f(...([x, ...rest] as A))) as never, [x], [unit(x, k)]);
+      outShape = shapeOf(leafArg("jacfwd", y));
+      columns.push(t as Value);
+    }
+    return stackLast(columns, outShape, shapeOf(x));
+  };
+}
+
+/** Jacobian by reverse mode: one pullback per output element. */
+export function jacrev<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+  checkProgram("jacrev", f);
+  return function* jacrevProgram(...args: A) {
+    const x = leafArg("jacrev", args[0]);
+    const rest = args.slice(1);
+    const [y, pullback] = vjpDirect("jacrev", ((x: Value) => f(...([x, ...rest] as A))) as never, [x]);
+    const outShape = shapeOf(leafArg("jacrev", y));
+    const inShape = shapeOf(x);
+    const rows: Value[] = [];
+    for (let k = 0; k < sizeOf(outShape); k++) {
+      const [g] = yield* pullback(unit(y as Value, k));
+      rows.push(lax.reshape(g as Value, [1, ...inShape]));
+    }
+    if (outShape.length === 0) return lax.reshape(rows[0]!, inShape);
+    return lax.reshape(lax.concat(rows, 0), [...outShape, ...inShape]);
+  };
+}
+
+/** Hessian of a scalar program: forward over reverse. */
+export function hessian<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+  checkProgram("hessian", f);
+  return jacfwd(grad(f) as (...args: A) => Gen<unknown>);
+}
