@@ -1,0 +1,229 @@
+// 2-d convolution (cross-correlation, NCHW / OIHW) by im2col + gemm, and its two adjoints.
+// Internals run in float64: col buffers and accumulators are Float64Array, so the hot loops
+// see one array type and float32 inputs get double accumulation for free.
+import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
+import { gemm } from "./matmul.ts";
+
+// `undefined` takes the default (stride 1, padding 0) so callers can pass options through as-is.
+const pair = (op: string, name: string, v: unknown, min: number): [number, number] => {
+  if (v === undefined) return [min, min];
+  const ok = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= min;
+  if (ok(v)) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
+  const what = min > 0 ? "a positive integer" : "a non-negative integer";
+  throw new ValueError(`${op}: ${name} must be ${what} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+};
+
+/** Validates conv2d arguments (on anything with a shape) and returns normalized pairs and the output shape. */
+export function checkConv2d(
+  x: { shape: readonly number[] },
+  w: { shape: readonly number[] },
+  stride: unknown,
+  padding: unknown,
+): { stride: [number, number]; padding: [number, number]; outShape: number[] } {
+  const xs = x.shape;
+  const ws = w.shape;
+  if (xs.length !== 4)
+    throw new ShapeError(`conv2d: x ${fmt(xs)} has rank ${xs.length}; x must be [N, C, H, W] (add a batch axis with reshape)`);
+  if (ws.length !== 4)
+    throw new ShapeError(`conv2d: w ${fmt(ws)} has rank ${ws.length}; w must be [outChannels, inChannels, KH, KW]`);
+  if (xs[1] !== ws[1])
+    throw new ShapeError(`conv2d: x ${fmt(xs)} has ${xs[1]} channels but w ${fmt(ws)} expects ${ws[1]}`);
+  const s = pair("conv2d", "stride", stride, 1);
+  const p = pair("conv2d", "padding", padding, 0);
+  const [, , h, wd] = xs as [number, number, number, number];
+  const [o, , kh, kw] = ws as [number, number, number, number];
+  if (kh < 1 || kw < 1) throw new ShapeError(`conv2d: w ${fmt(ws)} has an empty kernel; KH and KW must be at least 1`);
+  if (kh > h + 2 * p[0] || kw > wd + 2 * p[1])
+    throw new ShapeError(
+      `conv2d: kernel ${kh}x${kw} of w ${fmt(ws)} is larger than the padded input ${h + 2 * p[0]}x${wd + 2 * p[1]} ` +
+        `of x ${fmt(xs)} with padding ${fmt(p)}; use a smaller kernel or more padding`,
+    );
+  const oh = Math.floor((h + 2 * p[0] - kh) / s[0]) + 1;
+  const ow = Math.floor((wd + 2 * p[1] - kw) / s[1]) + 1;
+  return { stride: s, padding: p, outShape: [xs[0]!, o, oh, ow] };
+}
+
+/** Geometry shared by the three kernels. */
+interface Geo {
+  n: number; c: number; h: number; w: number;
+  o: number; kh: number; kw: number;
+  sh: number; sw: number; ph: number; pw: number;
+  oh: number; ow: number;
+}
+
+const geo = (xs: readonly number[], ws: readonly number[], s: readonly [number, number], p: readonly [number, number]): Geo => {
+  const oh = Math.floor((xs[2]! + 2 * p[0] - ws[2]!) / s[0]) + 1;
+  const ow = Math.floor((xs[3]! + 2 * p[1] - ws[3]!) / s[1]) + 1;
+  return {
+    n: xs[0]!, c: xs[1]!, h: xs[2]!, w: xs[3]!, o: ws[0]!, kh: ws[2]!, kw: ws[3]!,
+    sh: s[0], sw: s[1], ph: p[0], pw: p[1], oh, ow,
+  };
+};
+
+const f64 = (b: Buffer): Float64Array => (b instanceof Float64Array ? b : Float64Array.from(b));
+const finish = (out: Float64Array, dtype: DType, shape: readonly number[]): Tensor =>
+  new Tensor(dtype === "float64" ? out : Float32Array.from(out), shape);
+
+/**
+ * The range [lo, hi) of output columns whose input column ow*sw - pw + kj lies inside [0, w):
+ * everything outside it reads padding, so the inner loops need no bounds test.
+ */
+const colLo = (g: Geo, kj: number): number => Math.min(g.ow, Math.max(0, Math.ceil((g.pw - kj) / g.sw)));
+const colHi = (g: Geo, kj: number, lo: number): number =>
+  Math.max(lo, Math.min(g.ow, Math.floor((g.w - 1 + g.pw - kj) / g.sw) + 1));
+
+/** col[(c, ki, kj), (oh, ow)] = x[img, c, oh*sh - ph + ki, ow*sw - pw + kj], zero in the padding. */
+function im2col(x: Float64Array, xo: number, g: Geo, col: Float64Array): void {
+  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, oh: OH, ow: OW } = g;
+  let r = 0;
+  for (let c = 0; c < C; c++)
+    for (let ki = 0; ki < KH; ki++)
+      for (let kj = 0; kj < KW; kj++, r++) {
+        const lo = colLo(g, kj);
+        const hi = colHi(g, kj, lo);
+        for (let i = 0; i < OH; i++) {
+          const d = (r * OH + i) * OW;
+          const ih = i * sh - ph + ki;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, d, d + OW);
+            continue;
+          }
+          const s = xo + (c * H + ih) * W - pw + kj;
+          for (let j = 0; j < lo; j++) col[d + j] = 0;
+          for (let j = lo; j < hi; j++) col[d + j] = x[s + j * sw]!;
+          for (let j = hi; j < OW; j++) col[d + j] = 0;
+        }
+      }
+}
+
+/** The adjoint of im2col: scatter-add col back into dx (padding entries are dropped). */
+function col2im(col: Float64Array, g: Geo, dx: Float64Array, xo: number): void {
+  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, oh: OH, ow: OW } = g;
+  let r = 0;
+  for (let c = 0; c < C; c++)
+    for (let ki = 0; ki < KH; ki++)
+      for (let kj = 0; kj < KW; kj++, r++) {
+        const lo = colLo(g, kj);
+        const hi = colHi(g, kj, lo);
+        for (let i = 0; i < OH; i++) {
+          const ih = i * sh - ph + ki;
+          if (ih < 0 || ih >= H) continue;
+          const d = (r * OH + i) * OW;
+          const s = xo + (c * H + ih) * W - pw + kj;
+          for (let j = lo; j < hi; j++) dx[s + j * sw] += col[d + j]!;
+        }
+      }
+}
+
+export function conv2dKernel(x: Tensor, w: Tensor, stride: readonly [number, number], padding: readonly [number, number]): Tensor {
+  const { outShape } = checkConv2d(x, w, stride, padding);
+  const g = geo(x.shape, w.shape, stride, padding);
+  const ckk = g.c * g.kh * g.kw;
+  const ohw = g.oh * g.ow;
+  const xb = f64(x.buf);
+  const wb = f64(w.buf);
+  const col = new Float64Array(ckk * ohw);
+  const out = new Float64Array(g.n * g.o * ohw);
+  // Per image: out[img] [O, OH*OW] = w [O, C*KH*KW] x col [C*KH*KW, OH*OW].
+  for (let img = 0; img < g.n; img++) {
+    im2col(xb, img * g.c * g.h * g.w, g, col);
+    gemm(wb, 0, ckk, 1, col, 0, out, img * g.o * ohw, g.o, ckk, ohw);
+  }
+  return finish(out, promote(x.dtype, w.dtype), outShape);
+}
+
+/** dx = conv2d^T(ct) in x: per image dcol = w^T ct[img], then col2im. */
+export function conv2dInputGradKernel(
+  ct: Tensor, w: Tensor, xShape: readonly number[],
+  stride: readonly [number, number], padding: readonly [number, number],
+): Tensor {
+  const { outShape } = checkConv2d({ shape: xShape }, w, stride, padding);
+  checkCt("conv2dInputGrad", ct, outShape);
+  const g = geo(xShape, w.shape, stride, padding);
+  const ckk = g.c * g.kh * g.kw;
+  const ohw = g.oh * g.ow;
+  const cb = f64(ct.buf);
+  const wb = f64(w.buf);
+  const dcol = new Float64Array(ckk * ohw);
+  const dx = new Float64Array(g.n * g.c * g.h * g.w);
+  for (let img = 0; img < g.n; img++) {
+    dcol.fill(0);
+    // w read transposed: row stride 1, column stride ckk.
+    gemm(wb, 0, 1, ckk, cb, img * g.o * ohw, dcol, 0, ckk, g.o, ohw);
+    col2im(dcol, g, dx, img * g.c * g.h * g.w);
+  }
+  return finish(dx, promote(ct.dtype, w.dtype), xShape);
+}
+
+/** dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. */
+export function conv2dWeightGradKernel(
+  x: Tensor, ct: Tensor, wShape: readonly number[],
+  stride: readonly [number, number], padding: readonly [number, number],
+): Tensor {
+  const { outShape } = checkConv2d(x, { shape: wShape }, stride, padding);
+  checkCt("conv2dWeightGrad", ct, outShape);
+  const g = geo(x.shape, wShape, stride, padding);
+  const ckk = g.c * g.kh * g.kw;
+  const ohw = g.oh * g.ow;
+  const xb = f64(x.buf);
+  const cb = f64(ct.buf);
+  const col = new Float64Array(ckk * ohw);
+  const dw = new Float64Array(g.o * ckk);
+  for (let img = 0; img < g.n; img++) {
+    im2col(xb, img * g.c * g.h * g.w, g, col);
+    gemmNT(cb, img * g.o * ohw, col, dw, g.o, ohw, ckk);
+  }
+  return finish(dw, promote(x.dtype, ct.dtype), wShape);
+}
+
+const checkCt = (op: string, ct: Tensor, want: readonly number[]): void => {
+  if (ct.shape.length !== 4 || want.some((d, i) => ct.shape[i] !== d))
+    throw new ShapeError(`${op}: cotangent ${fmt(ct.shape)} does not match the conv2d output shape ${fmt(want)}`);
+};
+
+/**
+ * c[m, n] += a[m, k] * b[n, k]^T: rows of a and b are both contiguous, so each output is a dot
+ * product; a 2x4 tile of accumulators lets every load feed two or four products.
+ */
+function gemmNT(a: Float64Array, ao: number, b: Float64Array, c: Float64Array, m: number, k: number, n: number): void {
+  let i = 0;
+  for (; i + 1 < m; i += 2) {
+    const r0 = ao + i * k, r1 = r0 + k;
+    const c0 = i * n, c1 = c0 + n;
+    let j = 0;
+    for (; j + 3 < n; j += 4) {
+      const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      for (let q = 0; q < k; q++) {
+        const u = a[r0 + q]!, v = a[r1 + q]!;
+        const x0 = b[b0 + q]!, x1 = b[b1 + q]!, x2 = b[b2 + q]!, x3 = b[b3 + q]!;
+        s00 += u * x0; s01 += u * x1; s02 += u * x2; s03 += u * x3;
+        s10 += v * x0; s11 += v * x1; s12 += v * x2; s13 += v * x3;
+      }
+      c[c0 + j] += s00; c[c0 + j + 1] += s01; c[c0 + j + 2] += s02; c[c0 + j + 3] += s03;
+      c[c1 + j] += s10; c[c1 + j + 1] += s11; c[c1 + j + 2] += s12; c[c1 + j + 3] += s13;
+    }
+    for (; j < n; j++) {
+      const b0 = j * k;
+      let s0 = 0, s1 = 0;
+      for (let q = 0; q < k; q++) {
+        const x = b[b0 + q]!;
+        s0 += a[r0 + q]! * x;
+        s1 += a[r1 + q]! * x;
+      }
+      c[c0 + j] += s0;
+      c[c1 + j] += s1;
+    }
+  }
+  for (; i < m; i++) {
+    const r0 = ao + i * k;
+    for (let j = 0; j < n; j++) {
+      const b0 = j * k;
+      let s = 0;
+      for (let q = 0; q < k; q++) s += a[r0 + q]! * b[b0 + q]!;
+      c[i * n + j] += s;
+    }
+  }
+}

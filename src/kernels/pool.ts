@@ -1,0 +1,134 @@
+// 2-d max / average pooling over NCHW, no padding, and the average-pool adjoint.
+// (The max-pool adjoint is a scatter through `argmax`, which the core does.)
+import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { Tensor, allocate } from "../tensor/tensor.ts";
+
+const pair = (op: string, name: string, v: unknown): [number, number] => {
+  const ok = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= 1;
+  if (ok(v)) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
+  throw new ValueError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+};
+
+/** Validates pooling options `{ size, stride? }` against x (anything with a shape). */
+export function checkPool2d(
+  op: string,
+  x: { shape: readonly number[] },
+  options: unknown,
+): { size: [number, number]; stride: [number, number]; outShape: number[] } {
+  const xs = x.shape;
+  if (xs.length !== 4)
+    throw new ShapeError(`${op}: x ${fmt(xs)} has rank ${xs.length}; x must be [N, C, H, W] (add batch/channel axes with reshape)`);
+  if (typeof options !== "object" || options === null || !("size" in options))
+    throw new ValueError(`${op}: options must be an object { size, stride? }, e.g. { size: 2 }, got ${JSON.stringify(options)}`);
+  const o = options as { size: unknown; stride?: unknown };
+  const size = pair(op, "size", o.size);
+  const stride = o.stride === undefined ? size : pair(op, "stride", o.stride);
+  const h = xs[2]!;
+  const w = xs[3]!;
+  if (size[0] > h || size[1] > w)
+    throw new ShapeError(`${op}: window ${size[0]}x${size[1]} is larger than the ${h}x${w} input of x ${fmt(xs)}; use a smaller size`);
+  const oh = Math.floor((h - size[0]) / stride[0]) + 1;
+  const ow = Math.floor((w - size[1]) / stride[1]) + 1;
+  return { size, stride, outShape: [xs[0]!, xs[1]!, oh, ow] };
+}
+
+const outDims = (xs: readonly number[], size: readonly [number, number], stride: readonly [number, number]): [number, number] => [
+  Math.floor((xs[2]! - size[0]) / stride[0]) + 1,
+  Math.floor((xs[3]! - size[1]) / stride[1]) + 1,
+];
+
+/** Max over each window; argmax[j] is the flat x index of the first maximum (a NaN beats everything). */
+export function maxPool2dKernel(
+  x: Tensor, size: readonly [number, number], stride: readonly [number, number],
+): { out: Tensor; argmax: Int32Array } {
+  const [, , H, W] = x.shape as [number, number, number, number];
+  const planes = x.shape[0]! * x.shape[1]!;
+  const [OH, OW] = outDims(x.shape, size, stride);
+  const [kh, kw] = size;
+  const [sh, sw] = stride;
+  const xb = x.buf;
+  const out = allocate(x.dtype, planes * OH * OW);
+  const argmax = new Int32Array(out.length);
+  let j = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let i = 0; i < OH; i++)
+      for (let jj = 0; jj < OW; jj++, j++) {
+        const start = base + i * sh * W + jj * sw;
+        let best = xb[start]!;
+        let at = start;
+        // Strict > keeps the first maximum; once a NaN is found nothing can beat it.
+        scan: for (let a = 0; a < kh; a++) {
+          const row = start + a * W;
+          for (let b = 0; b < kw; b++) {
+            if (best !== best) break scan;
+            const v = xb[row + b]!;
+            if (v > best || v !== v) {
+              best = v;
+              at = row + b;
+            }
+          }
+        }
+        out[j] = best;
+        argmax[j] = at;
+      }
+  }
+  return { out: new Tensor(out, [x.shape[0]!, x.shape[1]!, OH, OW]), argmax };
+}
+
+/** Mean over each window (summed in double). */
+export function avgPool2dKernel(x: Tensor, size: readonly [number, number], stride: readonly [number, number]): Tensor {
+  const [, , H, W] = x.shape as [number, number, number, number];
+  const planes = x.shape[0]! * x.shape[1]!;
+  const [OH, OW] = outDims(x.shape, size, stride);
+  const [kh, kw] = size;
+  const [sh, sw] = stride;
+  const area = kh * kw;
+  const xb = x.buf;
+  const out = allocate(x.dtype, planes * OH * OW);
+  let j = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let i = 0; i < OH; i++)
+      for (let jj = 0; jj < OW; jj++, j++) {
+        const start = base + i * sh * W + jj * sw;
+        let s = 0;
+        for (let a = 0; a < kh; a++) {
+          const row = start + a * W;
+          for (let b = 0; b < kw; b++) s += xb[row + b]!;
+        }
+        out[j] = s / area; // a division per window: the correctly rounded mean
+      }
+  }
+  return new Tensor(out, [x.shape[0]!, x.shape[1]!, OH, OW]);
+}
+
+/** The adjoint of avgPool2d: each window gets ct/(kh*kw); overlapping windows add up (in double). */
+export function avgPool2dGradKernel(
+  ct: Tensor, xShape: readonly number[], size: readonly [number, number], stride: readonly [number, number],
+): Tensor {
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [OH, OW] = outDims(xShape, size, stride);
+  if (ct.shape.length !== 4 || ct.shape[0] !== N || ct.shape[1] !== C || ct.shape[2] !== OH || ct.shape[3] !== OW)
+    throw new ShapeError(`avgPool2dGrad: cotangent ${fmt(ct.shape)} does not match the pooled shape ${fmt([N, C, OH, OW])}`);
+  const [kh, kw] = size;
+  const [sh, sw] = stride;
+  const inv = 1 / (kh * kw);
+  const cb = ct.buf;
+  const dx = new Float64Array(N * C * H * W);
+  let j = 0;
+  for (let pl = 0; pl < N * C; pl++) {
+    const base = pl * H * W;
+    for (let i = 0; i < OH; i++)
+      for (let jj = 0; jj < OW; jj++, j++) {
+        const g = cb[j]! * inv;
+        const start = base + i * sh * W + jj * sw;
+        for (let a = 0; a < kh; a++) {
+          const row = start + a * W;
+          for (let b = 0; b < kw; b++) dx[row + b] += g;
+        }
+      }
+  }
+  return new Tensor(ct.dtype === "float64" ? dx : Float32Array.from(dx), xShape);
+}
