@@ -1,0 +1,176 @@
+// Reductions: sum, max, min, argmax/argmin, logsumexp over a sorted list of distinct axes.
+// The input is always read row-major (one pass, sequential memory) and each element is
+// folded into its output slot; the output index moves by an odometer with stride 0 on
+// reduced axes. Reducing the last axis thus folds a contiguous run into a register, and
+// reducing leading axes adds whole contiguous rows into the output — both cache-friendly.
+import { ValueError, fmt } from "../errors.ts";
+import { reducedShape, sizeOf } from "../tensor/shape.ts";
+import { Tensor, type Buffer, type DType } from "../tensor/tensor.ts";
+
+type Plan = { shape: number[]; ostr: number[]; outSize: number; count: number };
+
+/** Collapses the input into alternating runs of kept / reduced axes, with output strides. */
+function plan(shape: readonly number[], axes: readonly number[]): Plan {
+  const dims: number[] = [];
+  const red: boolean[] = [];
+  let count = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    const r = axes.includes(i);
+    if (r) count *= d;
+    if (d === 1) continue; // size-1 axes do not move any index
+    const last = dims.length - 1;
+    if (last >= 0 && red[last] === r) dims[last]! *= d;
+    else {
+      dims.push(d);
+      red.push(r);
+    }
+  }
+  if (dims.length === 0) {
+    dims.push(1);
+    red.push(true);
+  }
+  const ostr = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    ostr[i] = red[i] ? 0 : acc;
+    if (!red[i]) acc *= dims[i]!;
+  }
+  return { shape: dims, ostr, outSize: acc, count };
+}
+
+// `step` folds `v` into the accumulator `r`; lse also reads its per-output shift `s`.
+// max/min: a NaN, once in `r`, stays (no comparison with NaN is true), and a NaN `v` wins.
+const STEPS = {
+  sum: "r += v;",
+  max: "if (v > r || v !== v) r = v;",
+  min: "if (v < r || v !== v) r = v;",
+  lse: "r += Math.exp(v - s);",
+} as const;
+
+type ReduceLoop = (X: Buffer, ACC: Float64Array, shape: number[], ostr: number[], S: Float64Array) => void;
+
+const ODOMETER = `
+      for (let d = last - 1; d >= 0; d--) {
+        o += ostr[d];
+        if (++idx[d] < shape[d]) break;
+        o -= ostr[d] * shape[d];
+        idx[d] = 0;
+      }`;
+
+// Compiled once per op from the fixed strings above (never from user input).
+const compileReduce = (step: string, shifted: boolean): ReduceLoop =>
+  new Function("X", "ACC", "shape", "ostr", "S", `"use strict";
+    const n = X.length, last = shape.length - 1, inner = shape[last];
+    const idx = new Int32Array(last + 1);
+    let i = 0, o = 0;
+    if (ostr[last] === 0) {
+      while (i < n) {
+        let r = ACC[o]; ${shifted ? "const s = S[o];" : ""}
+        for (let k = 0; k < inner; k++) { const v = X[i++]; ${step} }
+        ACC[o] = r;
+        ${ODOMETER}
+      }
+    } else {
+      while (i < n) {
+        for (let k = 0; k < inner; k++) {
+          const j = o + k, v = X[i++]; let r = ACC[j]; ${shifted ? "const s = S[j];" : ""}
+          ${step}
+          ACC[j] = r;
+        }
+        ${ODOMETER}
+      }
+    }`) as ReduceLoop;
+
+const loops = {
+  sum: compileReduce(STEPS.sum, false),
+  max: compileReduce(STEPS.max, false),
+  min: compileReduce(STEPS.min, false),
+  lse: compileReduce(STEPS.lse, true),
+};
+
+// arg-reductions remember the flat input index `i` of the best value; strict comparisons keep
+// the first occurrence, and a NaN replaces the best only if the best is not NaN already.
+type ArgLoop = (X: Buffer, BEST: Float64Array, IDX: Int32Array, shape: number[], ostr: number[]) => void;
+const compileArg = (better: string): ArgLoop =>
+  new Function("X", "BEST", "IDX", "shape", "ostr", `"use strict";
+    const n = X.length, last = shape.length - 1, inner = shape[last];
+    const idx = new Int32Array(last + 1);
+    let i = 0, o = 0;
+    while (i < n) {
+      if (ostr[last] === 0) {
+        let r = BEST[o], b = IDX[o];
+        for (let k = 0; k < inner; k++, i++) { const v = X[i]; if (b < 0 || ${better}) { r = v; b = i; } }
+        BEST[o] = r; IDX[o] = b;
+      } else {
+        for (let k = 0; k < inner; k++, i++) {
+          const j = o + k, v = X[i], r = BEST[j];
+          if (IDX[j] < 0 || ${better}) { BEST[j] = v; IDX[j] = i; }
+        }
+      }
+      ${ODOMETER}
+    }`) as ArgLoop;
+const argLoops = {
+  max: compileArg("v > r || (v !== v && r === r)"),
+  min: compileArg("v < r || (v !== v && r === r)"),
+};
+
+const copy = (x: Tensor): Tensor => new Tensor(x.buf.slice(), x.shape);
+
+const finish = (acc: Float64Array, dtype: DType, shape: number[]): Tensor =>
+  new Tensor(dtype === "float64" ? acc : Float32Array.from(acc), shape);
+
+/** max, min, argmax, argmin and logsumexp have no identity: reducing over zero elements is an error. */
+function checkNonEmpty(op: string, x: Tensor, axes: readonly number[], p: Plan): void {
+  if (p.count === 0)
+    throw new ValueError(
+      `${op}: cannot reduce shape ${fmt(x.shape)} over axes [${axes.join(", ")}] because they hold no elements; ` +
+        `${op} of nothing is undefined — check for empty inputs before reducing`,
+    );
+}
+
+function reduce(op: "sum" | "max" | "min", init: number, x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  if (axes.length === 0) return copy(x);
+  const p = plan(x.shape, axes);
+  if (op !== "sum") checkNonEmpty(op, x, axes, p);
+  const acc = new Float64Array(p.outSize); // float64 accumulation at both dtypes
+  if (init !== 0) acc.fill(init);
+  loops[op](x.buf, acc, p.shape, p.ostr, acc);
+  return finish(acc, x.dtype, reducedShape(x.shape, axes, keepdims));
+}
+
+export function sumKernel(x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  return reduce("sum", 0, x, axes, keepdims);
+}
+
+export function maxKernel(x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  return reduce("max", -Infinity, x, axes, keepdims);
+}
+
+export function minKernel(x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  return reduce("min", Infinity, x, axes, keepdims);
+}
+
+/** Flat index into x of the first max/min for each output element (row-major output order). */
+export function argReduceKernel(x: Tensor, axes: readonly number[], kind: "max" | "min"): Int32Array {
+  const p = plan(x.shape, axes);
+  checkNonEmpty(`arg${kind}`, x, axes, p);
+  const best = new Float64Array(p.outSize);
+  const idx = new Int32Array(p.outSize).fill(-1);
+  argLoops[kind](x.buf, best, idx, p.shape, p.ostr);
+  return idx;
+}
+
+/** m + log(sum(exp(x - m))) with m the max; the shift is 0 where m is infinite or NaN. */
+export function logsumexpKernel(x: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  const p = plan(x.shape, axes);
+  checkNonEmpty("logsumexp", x, axes, p);
+  const m = new Float64Array(p.outSize).fill(-Infinity);
+  loops.max(x.buf, m, p.shape, p.ostr, m);
+  // All -Infinity: shift 0 gives log(0) = -Infinity; +Infinity: log(Infinity); NaN stays NaN.
+  for (let i = 0; i < m.length; i++) if (!Number.isFinite(m[i]!)) m[i] = 0;
+  const acc = new Float64Array(p.outSize);
+  loops.lse(x.buf, acc, p.shape, p.ostr, m);
+  for (let i = 0; i < acc.length; i++) acc[i] = m[i]! + Math.log(acc[i]!);
+  return finish(acc, x.dtype, reducedShape(x.shape, axes, keepdims));
+}
