@@ -21,9 +21,9 @@ export class ReverseBox extends Traced {
     readonly id: number,
     readonly prim: Primitive<unknown> | null,
     readonly args: readonly Value[] | null,
-    readonly primals: readonly Value[] | null,
     readonly params: unknown,
-    readonly wanted: readonly boolean[] | null,
+    /** Bit i set: operand i is a box of this trace (its cotangent is wanted). */
+    readonly mask: number,
     readonly residuals: unknown,
   ) {
     super(trace);
@@ -50,7 +50,7 @@ export class ReverseTrace extends Trace {
 
   /** A box for an input of the transformation. */
   input(v: Value): ReverseBox {
-    return new ReverseBox(this, v, this.count++, null, null, null, undefined, null, undefined);
+    return new ReverseBox(this, v, this.count++, null, null, undefined, 0, undefined);
   }
 
   owns(v: Value): v is ReverseBox {
@@ -68,12 +68,11 @@ export class ReverseTrace extends Trace {
         mask |= 1 << i;
       } else primals[i] = a;
     }
-    const wanted = n <= MAX_MASKED ? WANTED[mask]! : args.map((a) => this.owns(a));
     let out: Value;
     let residuals: unknown;
     if (prim.reverse) ({ out, residuals } = prim.reverse(primals, params));
     else out = bind(prim, primals, params);
-    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, wanted, residuals);
+    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, params, n <= MAX_MASKED ? mask : -1, residuals);
     this.tape.push(box);
     return box;
   }
@@ -108,10 +107,13 @@ export class ReverseTrace extends Trace {
       if (ct === null) continue;
       adj[box.id] = null; // its steps are done; let the garbage collector have it
       const args = box.args!;
-      const cts = box.prim!.vjp(ct, box.primals!, box.value, box.params, box.wanted!, box.residuals);
+      const wanted = box.mask >= 0 ? WANTED[box.mask]! : args.map((a) => this.owns(a));
+      const primals = new Array<Value>(args.length);
+      for (let i = 0; i < args.length; i++) primals[i] = wanted[i] ? (args[i] as ReverseBox).value : args[i]!;
+      const cts = box.prim!.vjp(ct, primals, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];
-        if (c != null && box.wanted![i]) accumulate((args[i] as ReverseBox).id, c);
+        if (c != null && wanted[i]) accumulate((args[i] as ReverseBox).id, c);
       }
     }
     return adj;

@@ -35,6 +35,12 @@ const stack: Trace[] = [evalTrace];
 /** A handler that wants every operation performed while it is innermost (staging). */
 let dynamic: Trace = evalTrace;
 
+/**
+ * True when operations on plain numbers would reach the evaluation handler: no staging handler
+ * wants them. Direct-style calls then compute scalars in place, exactly as evaluation would.
+ */
+export const evaluatesNumbers = (): boolean => dynamic === evalTrace;
+
 /** Dispatches one operation to the handler that owns it. */
 export function bind<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
   let top = dynamic;

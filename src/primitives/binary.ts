@@ -2,7 +2,7 @@
 // VJPs sum the cotangent back to each operand's shape (sumTo); JVPs broadcast tangents up to
 // the output's shape (fit).
 import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
-import { bind } from "../../effects/trace.ts";
+import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { binaryKernel, binaryScalar, whereKernel, type BinaryName } from "../kernels/elementwise.ts";
 import { sameShape } from "../tensor/shape.ts";
@@ -148,17 +148,21 @@ export const whereP = definePrimitive({
   ],
 });
 
-const call2 = (p: Primitive) => (a: Value, b: Value): Value => bind(p, [a, b], undefined);
-export const add = call2(addP);
-export const sub = call2(subP);
-export const mul = call2(mulP);
-export const div = call2(divP);
-export const pow = call2(powP);
-export const maximum = call2(maximumP);
-export const minimum = call2(minimumP);
-export const greater = call2(greaterP);
-export const less = call2(lessP);
-export const equal = call2(equalP);
-export const greaterEqual = call2(greaterEqualP);
-export const lessEqual = call2(lessEqualP);
+// Direct-style calls; plain numbers with nothing staging are computed in place (see unary.ts).
+const call2 =
+  (p: Primitive, scalar: (a: number, b: number) => number) =>
+  (a: Value, b: Value): Value =>
+    typeof a === "number" && typeof b === "number" && evaluatesNumbers() ? scalar(a, b) : bind(p, [a, b], undefined);
+export const add = call2(addP, binaryScalar.add);
+export const sub = call2(subP, binaryScalar.sub);
+export const mul = call2(mulP, binaryScalar.mul);
+export const div = call2(divP, binaryScalar.div);
+export const pow = call2(powP, binaryScalar.pow);
+export const maximum = call2(maximumP, binaryScalar.maximum);
+export const minimum = call2(minimumP, binaryScalar.minimum);
+export const greater = call2(greaterP, binaryScalar.greater);
+export const less = call2(lessP, binaryScalar.less);
+export const equal = call2(equalP, binaryScalar.equal);
+export const greaterEqual = call2(greaterEqualP, binaryScalar.greaterEqual);
+export const lessEqual = call2(lessEqualP, binaryScalar.lessEqual);
 export const where = (c: Value, a: Value, b: Value): Value => bind(whereP, [c, a, b], undefined);

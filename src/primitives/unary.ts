@@ -1,7 +1,7 @@
 // Elementwise unary primitives. Each is its kernel plus one derivative expression d(x, out);
 // the JVP is t·d and the VJP is ct·d, both built from primitives so they differentiate again.
 import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
-import { bind } from "../../effects/trace.ts";
+import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
 import { unaryKernel, unaryScalar, type UnaryName } from "../kernels/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -48,19 +48,24 @@ export const absP = unary("abs", (x) => sign(x));
 /** sign is piecewise constant: derivative zero (and 0 at 0). */
 export const signP = unary("sign", null);
 
-const call = (p: Primitive) => (x: Value): Value => bind(p, [x], undefined);
-export const neg = call(negP);
-export const exp = call(expP);
-export const log = call(logP);
-export const log1p = call(log1pP);
-export const expm1 = call(expm1P);
-export const sin = call(sinP);
-export const cos = call(cosP);
-export const tan = call(tanP);
-export const tanh = call(tanhP);
-export const sigmoid = call(sigmoidP);
-export const relu = call(reluP);
-export const sqrt = call(sqrtP);
-export const square = call(squareP);
-export const abs = call(absP);
-export const sign = call(signP);
+// Direct-style calls. On a plain number with nothing staging, compute the kernel in place (what
+// evaluation would do) — derivative rules on scalars then run without dispatch.
+const call =
+  (p: Primitive, scalar: (x: number) => number) =>
+  (x: Value): Value =>
+    typeof x === "number" && evaluatesNumbers() ? scalar(x) : bind(p, [x], undefined);
+export const neg = call(negP, unaryScalar.neg);
+export const exp = call(expP, unaryScalar.exp);
+export const log = call(logP, unaryScalar.log);
+export const log1p = call(log1pP, unaryScalar.log1p);
+export const expm1 = call(expm1P, unaryScalar.expm1);
+export const sin = call(sinP, unaryScalar.sin);
+export const cos = call(cosP, unaryScalar.cos);
+export const tan = call(tanP, unaryScalar.tan);
+export const tanh = call(tanhP, unaryScalar.tanh);
+export const sigmoid = call(sigmoidP, unaryScalar.sigmoid);
+export const relu = call(reluP, unaryScalar.relu);
+export const sqrt = call(sqrtP, unaryScalar.sqrt);
+export const square = call(squareP, unaryScalar.square);
+export const abs = call(absP, unaryScalar.abs);
+export const sign = call(signP, unaryScalar.sign);
