@@ -9,7 +9,7 @@
 import { add } from "../src/primitives/binary.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
 import type { MaybeValue, Primitive } from "./primitive.ts";
-import { Trace, bind } from "./trace.ts";
+import { Trace, bind, evaluatesNumbers } from "./trace.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
 
 /** A primal value and the record of the step that made it (null for an input). */
@@ -61,17 +61,21 @@ export class ReverseTrace extends Trace {
     const n = args.length;
     const primals = new Array<Value>(n);
     let mask = 0;
+    let numbers = true;
     for (let i = 0; i < n; i++) {
-      const a = args[i]!;
+      let a = args[i]!;
       if (a instanceof ReverseBox && a.trace === this) {
-        primals[i] = a.value;
+        a = a.value;
         mask |= 1 << i;
-      } else primals[i] = a;
+      }
+      primals[i] = a;
+      if (typeof a !== "number") numbers = false;
     }
     let out: Value;
     let residuals: unknown;
     if (prim.reverse) ({ out, residuals } = prim.reverse(primals, params));
-    else out = bind(prim, primals, params);
+    // Plain numbers would reach evaluation anyway: skip the second dispatch.
+    else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
     const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, params, n <= MAX_MASKED ? mask : -1, residuals);
     this.tape.push(box);
     return box;
@@ -85,20 +89,8 @@ export class ReverseTrace extends Trace {
   backward(roots: readonly Value[], seeds: readonly Value[]): MaybeValue[] {
     const adj = new Array<MaybeValue>(this.count).fill(null);
     const owned = new Uint8Array(this.count);
-    const accumulate = (id: number, ct: Value): void => {
-      const prev = adj[id]!;
-      if (prev === null) {
-        adj[id] = ct;
-      } else if (owned[id] === 1 && inPlaceAdd(prev, ct)) {
-        // accumulated into a buffer this pass made and nobody else holds
-      } else {
-        const sum = add(prev, ct);
-        adj[id] = sum;
-        owned[id] = sum instanceof Tensor && sum !== prev && sum !== ct ? 1 : 0;
-      }
-    };
     roots.forEach((r, i) => {
-      if (this.owns(r)) accumulate(r.id, seeds[i]!);
+      if (this.owns(r)) accumulate(adj, owned, r.id, seeds[i]!);
     });
     const tape = this.tape;
     for (let k = tape.length - 1; k >= 0; k--) {
@@ -113,7 +105,7 @@ export class ReverseTrace extends Trace {
       const cts = box.prim!.vjp(ct, primals, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];
-        if (c != null && wanted[i]) accumulate((args[i] as ReverseBox).id, c);
+        if (c != null && wanted[i]) accumulate(adj, owned, (args[i] as ReverseBox).id, c);
       }
     }
     return adj;
@@ -124,6 +116,21 @@ const MAX_MASKED = 8;
 const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 << MAX_MASKED }, (_, m) =>
   Object.freeze(Array.from({ length: MAX_MASKED }, (_, i) => (m & (1 << i)) !== 0)),
 );
+
+/**
+ * adj[id] += ct. The sum is computed with operations (so handlers below differentiate it),
+ * except that a buffer this pass made itself, and nobody else holds, is added into in place.
+ */
+const accumulate = (adj: MaybeValue[], owned: Uint8Array, id: number, ct: Value): void => {
+  const prev = adj[id]!;
+  if (prev === null) adj[id] = ct;
+  else if (owned[id] === 1 && inPlaceAdd(prev, ct)) return;
+  else {
+    const sum = add(prev, ct);
+    adj[id] = sum;
+    owned[id] = sum instanceof Tensor && sum !== prev && sum !== ct ? 1 : 0;
+  }
+};
 
 /** Adds `ct` into `acc` in place when both are concrete tensors of one shape and dtype. */
 const inPlaceAdd = (acc: Value, ct: Value): boolean => {

@@ -1,0 +1,25 @@
+// Timing with tinybench: medians over repeated runs after warm-up.
+import { Bench } from "tinybench";
+
+export interface Timing {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Times each function (ms per call); all run in one Bench so they share conditions. */
+export async function time(fns: Record<string, () => unknown>, options: { time?: number; iterations?: number } = {}): Promise<Record<string, Timing>> {
+  const bench = new Bench({ time: options.time ?? 1500, iterations: options.iterations ?? 10, warmupTime: 300, warmupIterations: 3 });
+  for (const [name, fn] of Object.entries(fns)) bench.add(name, fn);
+  await bench.run();
+  const out: Record<string, Timing> = {};
+  for (const task of bench.tasks) {
+    const r = task.result as unknown as { latency?: { p50: number; min: number; max: number } };
+    if (!r.latency) throw new Error(`benchmark ${task.name} failed: ${JSON.stringify(task.result)}`);
+    out[task.name] = { median: r.latency.p50, min: r.latency.min, max: r.latency.max };
+  }
+  return out;
+}
+
+/** Scales a timing (e.g. ms per run → ns per op). */
+export const scale = (t: Timing, k: number): Timing => ({ median: t.median * k, min: t.min * k, max: t.max * k });

@@ -1,0 +1,30 @@
+// The benchmark runner: `npm run bench` runs every workload, `npm run bench -- W1 W8` some.
+// Prints one table and records it in docs/benchmarks.md with the date and the machine.
+import { record, table, machine, type Row } from "./report.ts";
+import { checkpointMemory } from "./workloads/checkpoint-memory.ts";
+import { stack10m } from "./workloads/stack.ts";
+import { w1 } from "./workloads/w1.ts";
+import { w8 } from "./workloads/w8.ts";
+
+const workloads: Record<string, () => Promise<Row[]>> = {
+  W1: w1,
+  W8: w8,
+  S10M: stack10m,
+  CKPT: checkpointMemory,
+};
+
+const wanted = process.argv.slice(2).map((a) => a.toUpperCase());
+const unknown = wanted.filter((w) => !(w in workloads));
+if (unknown.length > 0) {
+  console.error(`unknown workload(s) ${unknown.join(", ")}; choose from ${Object.keys(workloads).join(", ")}`);
+  process.exit(2);
+}
+console.log(`yieldiff benchmarks on ${machine()}`);
+const rows: Row[] = [];
+for (const [id, run] of Object.entries(workloads)) {
+  if (wanted.length > 0 && !wanted.includes(id)) continue;
+  console.log(`running ${id} ...`);
+  rows.push(...(await run()));
+}
+console.log(table(rows));
+record(rows);
