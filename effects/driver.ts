@@ -3,6 +3,8 @@
 // program's own try/finally runs and it may even catch them.
 import { EffectError } from "../src/errors.ts";
 import { Effect } from "./effect.ts";
+import { PrimitiveOp } from "./operation.ts";
+import { bind } from "./trace.ts";
 
 /** A generator program: yields effects, returns a result. */
 export type Program<R = unknown> = Generator<Effect, R, unknown> | Iterator<Effect, R, unknown>;
@@ -13,8 +15,10 @@ export function drive<R>(gen: Program<R>): R {
     const e = r.value;
     let v: unknown;
     try {
-      if (!(e instanceof Effect)) throw notAnEffect(e);
-      v = e.perform();
+      // Primitive operations, the common case, dispatch directly; other effects perform themselves.
+      if (e instanceof PrimitiveOp) v = bind(e.prim, e.args, e.params);
+      else if (e instanceof Effect) v = e.perform();
+      else throw notAnEffect(e);
     } catch (err) {
       if (typeof gen.throw !== "function") throw err;
       r = gen.throw(err);
