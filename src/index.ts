@@ -24,3 +24,4 @@ export {
   TransformError,
   type AnyYieldiffError,
 } from "./errors.ts";
+export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
