@@ -21,6 +21,8 @@ export class ReverseBox extends Traced {
     readonly id: number,
     readonly prim: Primitive<unknown> | null,
     readonly args: readonly Value[] | null,
+    /** The operands one level down (this handler's boxes unwrapped). */
+    readonly primals: readonly Value[] | null,
     readonly params: unknown,
     /** Bit i set: operand i is a box of this trace (its cotangent is wanted). */
     readonly mask: number,
@@ -50,7 +52,7 @@ export class ReverseTrace extends Trace {
 
   /** A box for an input of the transformation. */
   input(v: Value): ReverseBox {
-    return new ReverseBox(this, v, this.count++, null, null, undefined, 0, undefined);
+    return new ReverseBox(this, v, this.count++, null, null, null, undefined, 0, undefined);
   }
 
   owns(v: Value): v is ReverseBox {
@@ -76,7 +78,7 @@ export class ReverseTrace extends Trace {
     if (prim.reverse) ({ out, residuals } = prim.reverse(primals, params));
     // Plain numbers would reach evaluation anyway: skip the second dispatch.
     else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
-    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, params, n <= MAX_MASKED ? mask : -1, residuals);
+    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, n <= MAX_MASKED ? mask : -1, residuals);
     this.tape.push(box);
     return box;
   }
@@ -100,9 +102,7 @@ export class ReverseTrace extends Trace {
       adj[box.id] = null; // its steps are done; let the garbage collector have it
       const args = box.args!;
       const wanted = box.mask >= 0 ? WANTED[box.mask]! : args.map((a) => this.owns(a));
-      const primals = new Array<Value>(args.length);
-      for (let i = 0; i < args.length; i++) primals[i] = wanted[i] ? (args[i] as ReverseBox).value : args[i]!;
-      const cts = box.prim!.vjp(ct, primals, box.value, box.params, wanted, box.residuals);
+      const cts = box.prim!.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];
         if (c != null && wanted[i]) accumulate(adj, owned, (args[i] as ReverseBox).id, c);
