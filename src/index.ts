@@ -25,3 +25,4 @@ export {
   type AnyYieldiffError,
 } from "./errors.ts";
 export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
+export * from "./train/index.ts";

@@ -1,0 +1,248 @@
+// trainLoop (alias fit): the usual loop of mini-batch training, written once.
+//
+//   for each epoch, for each batch:  [loss, grads] = valueAndGrad(lossFn)(params, batch)
+//                                    [params, state] = optimizer.update(grads, state, params)
+//
+// It records the loss of every step, shows a progress bar (cli-progress) when the output is a
+// terminal and plain periodic log lines otherwise (CI logs, pipes, files), and calls back after
+// every step and epoch. Nothing here is hidden state: parameters and optimizer state go in and
+// come out as pytrees.
+import { createRequire } from "node:module";
+import type { Effect } from "../../effects/effect.ts";
+import { primal, type Value } from "../../effects/value.ts";
+import { ValueError } from "../errors.ts";
+import { run } from "../run.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { valueAndGrad } from "../transforms/grad.ts";
+
+/** An optax-style optimizer: pure functions over pytrees. */
+export interface Optimizer<P = any, S = any> {
+  init(params: P): S;
+  update(grads: P, state: S, params: P): readonly [P, S];
+}
+
+/** Where progress goes: `process.stdout` by default; a TTY gets a bar, anything else log lines. */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface StepInfo<P, S> {
+  /** Steps done so far, counting this one (1-based, over all epochs). */
+  step: number;
+  /** The epoch (0-based) and the step within it (1-based). */
+  epoch: number;
+  stepInEpoch: number;
+  loss: number;
+  params: P;
+  state: S;
+}
+
+export interface EpochInfo<P, S> {
+  epoch: number;
+  /** Mean loss over the epoch's steps. */
+  loss: number;
+  steps: number;
+  seconds: number;
+  params: P;
+  state: S;
+}
+
+/** What `onEpochEnd` may return: metrics to print on the epoch's summary line, or `false` to stop. */
+export type EpochResult = void | boolean | Record<string, number | string>;
+
+export interface TrainLoopOptions<P, B, S> {
+  /** The initial parameters (a pytree); never modified. */
+  params: P;
+  /** A program (params, batch) → scalar loss. */
+  lossFn: (params: P, batch: B) => Generator<Effect, Value, unknown>;
+  optimizer: Optimizer<P, S>;
+  /** The batches of one epoch (an array, reused every epoch), or a function making them per epoch (e.g. reshuffled). */
+  data: readonly B[] | ((epoch: number) => Iterable<B>);
+  /** Passes over the data (default 1). */
+  epochs?: number;
+  /** Steps per epoch when `data` is a function (for the progress bar's total; counted after the first epoch otherwise). */
+  stepsPerEpoch?: number;
+  /** Optimizer state to continue from (default `optimizer.init(params)`). */
+  state?: S;
+  /** Called after every step; return `false` to stop training. */
+  onStep?: (info: StepInfo<P, S>) => void | boolean;
+  /** Called after every epoch; may return metrics (printed) or `false` to stop training. */
+  onEpochEnd?: (info: EpochInfo<P, S>) => EpochResult;
+  /** "auto" (default): a bar on a TTY, log lines elsewhere; "bar", "lines", or "none" (silent). */
+  progress?: "auto" | "bar" | "lines" | "none";
+  /** In "lines" mode, a line every this many steps (default: about 5 lines per epoch). */
+  logEvery?: number;
+  /** Where progress is written (default process.stdout). */
+  stream?: ProgressStream;
+}
+
+export interface TrainResult<P, S> {
+  params: P;
+  state: S;
+  /** The loss of every step, in order. */
+  losses: number[];
+  /** The mean loss of every epoch. */
+  epochLosses: number[];
+  steps: number;
+  seconds: number;
+  /** True when a callback stopped training before the last epoch ended. */
+  stopped: boolean;
+}
+
+const toNumber = (v: unknown, step: number): number => {
+  const p = v instanceof Tensor || typeof v === "number" ? v : primal(v as Value);
+  if (typeof p === "number") return p;
+  if (p instanceof Tensor && p.size === 1) return p.buf[0]!;
+  throw new ValueError(
+    `trainLoop: lossFn must return a scalar loss, got ${p instanceof Tensor ? `a tensor of shape [${p.shape.join(", ")}]` : typeof p} at step ${step}; reduce it with mean or sum`,
+  );
+};
+
+const fmtLoss = (x: number): string => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
+const fmtMetric = (v: number | string): string => (typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : v);
+
+/** A progress display: a cli-progress bar, log lines, or nothing. */
+interface Display {
+  startEpoch(epoch: number, total: number | undefined): void;
+  step(stepInEpoch: number, runningLoss: number, stepsPerSecond: number): void;
+  endEpoch(line: string): void;
+}
+
+type BarLike = { start(total: number, value: number, payload?: object): void; update(value: number, payload?: object): void; stop(): void; setTotal(n: number): void };
+
+const require = createRequire(import.meta.url);
+
+/** cli-progress, loaded only when a bar is shown (so importing yieldiff never needs it). */
+const loadBar = (stream: ProgressStream, epochs: number): BarLike | undefined => {
+  try {
+    const cliProgress = require("cli-progress") as { SingleBar: new (o: object) => BarLike };
+    const width = String(epochs).length;
+    return new cliProgress.SingleBar({
+      format: `epoch {epoch}/${epochs} {bar} {value}/{total} | loss {loss} | {rate} steps/s | eta {eta_formatted}`,
+      barCompleteChar: "\u2588",
+      barIncompleteChar: "\u2591",
+      barsize: 28,
+      hideCursor: true,
+      clearOnComplete: true,
+      stream,
+      fps: 10,
+      etaBuffer: 30,
+      formatValue: (v: number, _o: unknown, type: string) => (type === "value" || type === "total" ? String(v) : String(v).padStart(width)),
+    });
+  } catch {
+    return undefined;
+  }
+};
+
+const makeDisplay = (mode: "bar" | "lines" | "none", stream: ProgressStream, epochs: number, logEvery: number | undefined): Display => {
+  const none: Display = { startEpoch() {}, step() {}, endEpoch() {} };
+  if (mode === "none") return none;
+  const line = (s: string): void => void stream.write(`${s}\n`);
+  if (mode === "bar") {
+    const bar = loadBar(stream, epochs);
+    if (bar) {
+      let epochNo = 0;
+      let started = false;
+      return {
+        startEpoch(epoch, total) {
+          epochNo = epoch + 1;
+          bar.start(total ?? 0, 0, { epoch: epochNo, loss: "-", rate: "-" });
+          started = true;
+        },
+        step(k, loss, rate) {
+          bar.update(k, { epoch: epochNo, loss: fmtLoss(loss), rate: rate.toFixed(1) });
+        },
+        endEpoch(summary) {
+          if (started) bar.stop();
+          started = false;
+          line(summary);
+        },
+      };
+    }
+  }
+  let total: number | undefined;
+  let every = 1;
+  let epochNo = 0;
+  return {
+    startEpoch(epoch, t) {
+      epochNo = epoch + 1;
+      total = t;
+      every = logEvery ?? (t ? Math.max(1, Math.round(t / 5)) : 50);
+    },
+    step(k, loss, rate) {
+      if (k % every === 0 && k !== total)
+        line(`epoch ${epochNo}/${epochs} step ${k}${total ? `/${total}` : ""} loss ${fmtLoss(loss)} (${rate.toFixed(1)} steps/s)`);
+    },
+    endEpoch: line,
+  };
+};
+
+/** Trains `params` by mini-batch gradient descent with `optimizer`; returns the new params, state and loss history. */
+export function trainLoop<P, B, S>(options: TrainLoopOptions<P, B, S>): TrainResult<P, S> {
+  const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, stream = process.stdout } = options;
+  if (typeof lossFn !== "function") throw new ValueError("trainLoop: lossFn must be a generator function (params, batch) → scalar loss");
+  if (!optimizer || typeof optimizer.init !== "function" || typeof optimizer.update !== "function")
+    throw new ValueError("trainLoop: optimizer must have init(params) and update(grads, state, params), like the ones in optim");
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`trainLoop: epochs must be a non-negative integer, got ${String(epochs)}`);
+  if (logEvery !== undefined && (!Number.isInteger(logEvery) || logEvery < 1))
+    throw new ValueError(`trainLoop: logEvery must be a positive integer, got ${String(logEvery)}`);
+  if (typeof data !== "function" && !Array.isArray(data))
+    throw new ValueError("trainLoop: data must be an array of batches or a function (epoch) → iterable of batches");
+  const mode = progress === "auto" ? (stream.isTTY ? "bar" : "lines") : progress;
+  const display = makeDisplay(mode, stream, epochs, logEvery);
+  const step = valueAndGrad(lossFn);
+
+  let params = options.params;
+  let state = options.state ?? optimizer.init(params);
+  const losses: number[] = [];
+  const epochLosses: number[] = [];
+  let steps = 0;
+  let stopped = false;
+  let knownSteps = Array.isArray(data) ? data.length : options.stepsPerEpoch;
+  const t0 = performance.now();
+
+  for (let epoch = 0; epoch < epochs && !stopped; epoch++) {
+    const batchesOfEpoch: Iterable<B> = typeof data === "function" ? data(epoch) : (data as readonly B[]);
+    const e0 = performance.now();
+    let k = 0;
+    let sum = 0;
+    display.startEpoch(epoch, knownSteps);
+    try {
+      for (const batch of batchesOfEpoch) {
+        const [lossValue, grads] = run(step, params, batch) as [Value, P];
+        const loss = toNumber(lossValue, steps + 1);
+        if (!Number.isFinite(loss))
+          throw new ValueError(
+            `trainLoop: the loss is ${loss} at step ${steps + 1} (epoch ${epoch + 1}, step ${k + 1}); ` +
+              "training diverged: lower the learning rate, clip gradients, or check the data",
+          );
+        [params, state] = optimizer.update(grads, state, params);
+        steps++;
+        k++;
+        sum += loss;
+        losses.push(loss);
+        display.step(k, sum / k, k / ((performance.now() - e0) / 1000));
+        if (onStep?.({ step: steps, epoch, stepInEpoch: k, loss, params, state }) === false) {
+          stopped = true;
+          break;
+        }
+      }
+    } catch (e) {
+      display.endEpoch(`epoch ${epoch + 1}/${epochs}: stopped by an error after ${k} steps`);
+      throw e;
+    }
+    knownSteps ??= k;
+    const seconds = (performance.now() - e0) / 1000;
+    const meanLoss = k > 0 ? sum / k : NaN;
+    epochLosses.push(meanLoss);
+    const result = onEpochEnd?.({ epoch, loss: meanLoss, steps: k, seconds, params, state });
+    if (result === false) stopped = true;
+    const metrics = typeof result === "object" && result !== null ? Object.entries(result).map(([name, v]) => `, ${name} ${fmtMetric(v)}`).join("") : "";
+    display.endEpoch(`epoch ${epoch + 1}/${epochs}: loss ${fmtLoss(meanLoss)} (${k} steps, ${seconds.toFixed(1)} s)${metrics}`);
+  }
+  return { params, state, losses, epochLosses, steps, seconds: (performance.now() - t0) / 1000, stopped };
+}
+
+/** The same as `trainLoop`. */
+export const fit = trainLoop;
