@@ -1,9 +1,12 @@
 // The operations in direct style: validate user input, then bind primitives or compose them.
 // Derivative rules, composite operations and the effect wrappers in ops.ts all call these, so
 // every path is seen by every handler on the stack.
-import { Traced, primal, shapeOf, dtypeOf, type Value } from "../effects/value.ts";
+import { Traced, shapeOf, dtypeOf, type Value } from "../effects/value.ts";
+import { evaluatesNumbers } from "../effects/trace.ts";
+import * as Sel from "./primitives/select.ts";
+import { select } from "./primitives/select.ts";
 import { DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
-import { argReduceKernel, maxKernel, minKernel } from "./kernels/reduce.ts";
+import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv2d } from "./kernels/conv.ts";
 import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
 import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
@@ -57,9 +60,9 @@ export const logsumexp = (x: Value, axis?: number | readonly number[], keepdims 
 };
 
 /**
- * max/min: the value at the first arg-max (arg-min), found on the concrete values. The
- * derivative flows to that element only (ties: the first), so this is a gather, which
- * differentiates at every order.
+ * max/min: the value at the first arg-max (arg-min). The derivative flows to that element
+ * only (see primitives/select.ts). On a concrete tensor with nothing staging, the kernel runs
+ * directly.
  */
 const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
   checkOperand(kind, x);
@@ -68,11 +71,8 @@ const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly nu
   const xs = shapeOf(x);
   if (sizeOf(xs) === 0 || p.axes.some((a) => xs[a] === 0))
     throw new ShapeError(`${kind}: cannot reduce ${fmt(xs)} over an empty axis; there is no ${kind} of zero elements`);
-  if (x instanceof Tensor) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
-  const idx = argReduceKernel(primal(x) as Tensor, p.axes, kind);
-  const flat = S.reshape(x, [sizeOf(xs)]);
-  const picked = S.take(flat, { indices: idx, indexShape: [idx.length], axis: 0 });
-  return S.reshape(picked, reducedShape(xs, p.axes, p.keepdims));
+  if (x instanceof Tensor && evaluatesNumbers()) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
+  return select(Sel.extremum, x, { kind, ...p });
 };
 export const max = extremum("max");
 export const min = extremum("min");
@@ -216,14 +216,12 @@ export interface Pool2dOptions {
   stride?: number | readonly [number, number];
 }
 
-/** Max pooling: a gather of each window's first maximum (found on the concrete values). */
+/** Max pooling: the first maximum of each window (its derivative goes there). */
 export const maxPool2d = (x: Value, options: Pool2dOptions): Value => {
   checkOperand("maxPool2d", x);
   const { size, stride, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
-  const { out, argmax } = maxPool2dKernel(primal(x) as Tensor, size, stride);
-  if (x instanceof Tensor) return out;
-  const flat = S.reshape(x, [sizeOf(shapeOf(x))]);
-  return S.reshape(S.take(flat, { indices: argmax, indexShape: [argmax.length], axis: 0 }), outShape);
+  if (x instanceof Tensor && evaluatesNumbers()) return maxPool2dKernel(x, size, stride).out;
+  return select(Sel.maxPool, x, { size, stride, outShape });
 };
 
 export const avgPool2d = (x: Value, options: Pool2dOptions): Value => {

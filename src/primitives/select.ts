@@ -1,0 +1,85 @@
+// Selections: max/min reductions and max pooling pick one element per output (the first
+// arg-max). Each is a pair of primitives parameterized by how the picks are found:
+//   gather(x, v)  = v at the elements x picks     (max(x) = gather(x, x))
+//   scatter(x, c) = zeros shaped like x, with c added at the picked elements
+// The picks are computed inside the kernels, from the concrete x, so no rule needs a concrete
+// value: both are linear in their second operand, constant in the first (the picks do not
+// move under an infinitesimal change of x), and each is the other's adjoint. That makes every
+// derivative of every order correct, under any handler.
+import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
+import { bind } from "../../effects/trace.ts";
+import type { Value } from "../../effects/value.ts";
+import { maxPool2dKernel } from "../kernels/pool.ts";
+import { argReduceKernel } from "../kernels/reduce.ts";
+import { scatterAddKernel, takeKernel } from "../kernels/shape-ops.ts";
+import { reducedShape } from "../tensor/shape.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { asTensor } from "./shape.ts";
+
+export interface Selector<P> {
+  readonly name: string;
+  /** Flat indices into x of the picked elements, in output order. */
+  picks(x: Tensor, params: P): Int32Array;
+  /** The output's shape for an input of shape `xShape`. */
+  outShape(xShape: readonly number[], params: P): number[];
+}
+
+export interface Selection<P> {
+  gather: Primitive<P>;
+  scatter: Primitive<P>;
+}
+
+export function selection<P>(s: Selector<P>): Selection<P> {
+  const flat = (t: Tensor): Tensor => new Tensor(t.buf, [t.size]);
+  const gather: Primitive<P> = definePrimitive<P>({
+    name: `${s.name}Gather`,
+    impl: ([x, v], p) => {
+      const xt = asTensor(x!);
+      const idx = s.picks(xt, p);
+      const out = takeKernel(flat(asTensor(v!)), idx, [idx.length], 0);
+      return new Tensor(out.buf, s.outShape(xt.shape, p));
+    },
+    jvp: ([x], [, tv], _out, p) => (tv === null ? null : bind(gather, [x!, tv!], p)),
+    vjp: (ct, [x], _out, p, wanted) => [null, wanted[1] ? bind(scatter, [x!, ct], p) : null],
+  });
+  const scatter: Primitive<P> = definePrimitive<P>({
+    name: `${s.name}Scatter`,
+    impl: ([x, c], p) => {
+      const xt = asTensor(x!);
+      const idx = s.picks(xt, p);
+      const out = scatterAddKernel(flat(asTensor(c!)), idx, [idx.length], 0, xt.size);
+      return new Tensor(out.buf, xt.shape);
+    },
+    jvp: ([x], [, tc], _out, p) => (tc === null ? null : bind(scatter, [x!, tc!], p)),
+    vjp: (g, [x], _out, p, wanted) => [null, wanted[1] ? bind(gather, [x!, g], p) : null],
+  });
+  return { gather, scatter };
+}
+
+export interface ExtremumParams {
+  readonly kind: "max" | "min";
+  readonly axes: readonly number[];
+  readonly keepdims: boolean;
+}
+
+/** max/min over axes: the first arg-max (arg-min) of each reduced slice. */
+export const extremum = selection<ExtremumParams>({
+  name: "extremum",
+  picks: (x, p) => argReduceKernel(x, p.axes, p.kind),
+  outShape: (xs, p) => reducedShape(xs, p.axes, p.keepdims),
+});
+
+export interface MaxPoolParams {
+  readonly size: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly outShape: readonly number[];
+}
+
+/** Max pooling: the first maximum of each window. */
+export const maxPool = selection<MaxPoolParams>({
+  name: "maxPool2d",
+  picks: (x, p) => maxPool2dKernel(x, p.size, p.stride).argmax,
+  outShape: (_xs, p) => p.outShape.slice(),
+});
+
+export const select = <P>(s: Selection<P>, x: Value, p: P): Value => bind(s.gather, [x, x], p);
