@@ -29,7 +29,10 @@ export function checkConv2d(
   if (ws.length !== 4)
     throw new ShapeError(`conv2d: w ${fmt(ws)} has rank ${ws.length}; w must be [outChannels, inChannels, KH, KW]`);
   if (xs[1] !== ws[1])
-    throw new ShapeError(`conv2d: x ${fmt(xs)} has ${xs[1]} channels but w ${fmt(ws)} expects ${ws[1]}`);
+    throw new ShapeError(
+      `conv2d: x ${fmt(xs)} has ${xs[1]} channels but w ${fmt(ws)} expects ${ws[1]}; ` +
+        "w's second axis (inChannels) must equal x's channel axis C — check the layouts x [N, C, H, W], w [O, C, KH, KW]",
+    );
   const s = pair("conv2d", "stride", stride, 1);
   const p = pair("conv2d", "padding", padding, 0);
   const [, , h, wd] = xs as [number, number, number, number];
