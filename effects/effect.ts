@@ -20,6 +20,15 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
     return { done: true, value: resumed as R };
   }
 
+  /**
+   * The driver throws an operation's error into the program; `yield*` forwards it here, and
+   * rethrowing makes it surface in the program at the `yield*`, where try/catch sees it.
+   */
+  throw(error?: unknown): IteratorResult<Effect, R> {
+    this.started = false;
+    throw error;
+  }
+
   [Symbol.iterator](): Iterator<Effect, R, unknown> {
     this.started = false;
     return this;

@@ -1,6 +1,6 @@
 // Jacobians and Hessians from jvp and vjp. Results are assembled with operations, so these
 // transformations differentiate again when nested.
-import { shapeOf, type Value } from "../../effects/value.ts";
+import { primal, shapeOf, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { isLeaf } from "../pytree.ts";
@@ -14,7 +14,7 @@ import { vjpDirect } from "./vjp.ts";
 
 /** The k-th unit vector shaped like x. */
 const unit = (x: Value, k: number): Value => {
-  if (typeof x === "number") return 1;
+  if (typeof primal(x) === "number") return 1;
   const buf = allocate(dtypeOf(x), sizeOf(shapeOf(x)));
   buf[k] = 1;
   return new Tensor(buf, shapeOf(x));
@@ -59,12 +59,12 @@ export function jacrev<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (.
     const [y, pullback] = vjpDirect("jacrev", ((x: Value) => f(...([x, ...rest] as A))) as never, [x]);
     const outShape = shapeOf(leafArg("jacrev", y));
     const inShape = shapeOf(x);
+    if (outShape.length === 0) return (yield* pullback(unit(y as Value, 0)))[0] as Value;
     const rows: Value[] = [];
     for (let k = 0; k < sizeOf(outShape); k++) {
       const [g] = yield* pullback(unit(y as Value, k));
       rows.push(lax.reshape(g as Value, [1, ...inShape]));
     }
-    if (outShape.length === 0) return lax.reshape(rows[0]!, inShape);
     return lax.reshape(lax.concat(rows, 0), [...outShape, ...inShape]);
   };
 }
