@@ -47,8 +47,13 @@ export class ForwardTrace extends Trace {
         tangents[i] = null;
       }
     }
-    const out = bind(prim, primals, params);
-    const t = prim.jvp(primals, tangents, out, params);
+    let out: Value;
+    let t: MaybeValue;
+    if (prim.forward) ({ out, tangent: t } = prim.forward(primals, tangents, params));
+    else {
+      out = bind(prim, primals, params);
+      t = prim.jvp(primals, tangents, out, params);
+    }
     return t === null ? out : new DualBox(this, out, t);
   }
 }

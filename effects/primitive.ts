@@ -31,6 +31,11 @@ export interface Primitive<P = undefined> {
    * rule (customVjp, checkpoint) runs its forward program here and keeps what its VJP needs.
    */
   reverse?(primals: readonly Value[], params: P): { out: Value; residuals: unknown };
+  /**
+   * Optional: how forward mode computes output and tangent together, for a primitive whose
+   * JVP would otherwise recompute its output (a program applied as one primitive).
+   */
+  forward?(primals: readonly Value[], tangents: readonly MaybeValue[], params: P): { out: Value; tangent: MaybeValue };
 }
 
 export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => p;

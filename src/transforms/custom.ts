@@ -28,14 +28,18 @@ const output = (name: string, out: unknown): Value => {
   return out;
 };
 
+/** Forward mode differentiates the program itself: one run gives value and tangent. */
+const forwardThrough = (primals: readonly Value[], tangents: readonly MaybeValue[], p: CustomParams): { out: Value; tangent: Value } => {
+  const zeroed = primals.map((x, i) => tangents[i] ?? zerosLike(x));
+  const [out, t] = jvpDirect(p.name, p.f, argsOf(primals, p), argsOf(zeroed, p));
+  return { out: output(p.name, out), tangent: t as Value };
+};
+
 const customCallP = definePrimitive<CustomParams>({
   name: "customCall",
   impl: (leaves, p) => output(p.name, drive(start<unknown>(p.name, p.f, argsOf(leaves, p)))),
-  jvp: (primals, tangents, _out, p) => {
-    const zeroed = primals.map((x, i) => tangents[i] ?? zerosLike(x));
-    const [, t] = jvpDirect(p.name, p.f, argsOf(primals, p), argsOf(zeroed, p));
-    return t as Value;
-  },
+  jvp: (primals, tangents, _out, p) => forwardThrough(primals, tangents, p).tangent,
+  forward: (primals, tangents, p) => forwardThrough(primals, tangents, p),
   reverse: (primals, p) => {
     const res = drive(start<unknown>(p.name, p.fwd, argsOf(primals, p)));
     if (!Array.isArray(res) || res.length !== 2)
