@@ -18,6 +18,10 @@ export abstract class Traced {
   abstract get dtype(): DType;
   /** @internal The value one level down (a number, Tensor or a box of a lower level). */
   abstract get inner(): Value;
+  /** @internal False where no single concrete value stands behind the box (batched, staged). */
+  get hasInner(): boolean {
+    return true;
+  }
   get size(): number {
     let n = 1;
     for (const d of this.shape) n *= d;
@@ -50,6 +54,16 @@ export const primal = (v: Value): number | Tensor => {
   let x = v;
   while (x instanceof Traced) x = x.inner;
   return x;
+};
+
+/** A number, or a box that stands for one (not a batched value: that is a tensor). */
+export const isNumberLike = (v: Value): boolean => {
+  let x = v;
+  while (x instanceof Traced) {
+    if (!x.hasInner) return false;
+    x = x.inner;
+  }
+  return typeof x === "number";
 };
 
 export const isValue = (v: unknown): v is Value =>

@@ -12,6 +12,7 @@ export { vjp, type Pullback } from "./transforms/vjp.ts";
 export { jvp } from "./transforms/forward.ts";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
 export { customVjp, checkpoint } from "./transforms/custom.ts";
+export { vmap, type InAxes } from "./transforms/vmap.ts";
 export type { PyTree } from "./pytree.ts";
 export {
   YieldiffError,

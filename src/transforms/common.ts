@@ -1,6 +1,6 @@
 // Pieces shared by the transformations: checking programs and arguments, seeds and zeros.
 import type { Effect } from "../../effects/effect.ts";
-import { Traced, primal, shapeOf, dtypeOf, type Value } from "../../effects/value.ts";
+import { Traced, isNumberLike, shapeOf, dtypeOf, type Value } from "../../effects/value.ts";
 import { DTypeError, EffectError, TransformError, fmt } from "../errors.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { full, zeros } from "../tensor/create.ts";
@@ -51,14 +51,14 @@ const describe = (x: unknown): string =>
   x === null ? "null" : Array.isArray(x) ? "an array without numbers or tensors" : typeof x === "object" ? "an object without numbers or tensors" : `a ${typeof x}`;
 
 /** A cotangent of ones shaped like `v` (the seed of reverse mode). */
-export const onesLike = (v: Value): Value => (typeof primal(v) === "number" ? 1 : full(shapeOf(v), 1, dtypeOf(v)));
+export const onesLike = (v: Value): Value => (isNumberLike(v) ? 1 : full(shapeOf(v), 1, dtypeOf(v)));
 /** A constant zero shaped like `v` (a number when v stands for a number, at any level). */
-export const zerosLike = (v: Value): Value => (typeof primal(v) === "number" ? 0 : zeros(shapeOf(v), dtypeOf(v)));
+export const zerosLike = (v: Value): Value => (isNumberLike(v) ? 0 : zeros(shapeOf(v), dtypeOf(v)));
 
 /** A gradient for an input: zero when nothing flowed, a number for a number input. */
 export const gradientFor = (input: Value, adjoint: Value | null): Value => {
   if (adjoint === null) return zerosLike(input);
-  if (typeof primal(input) === "number" && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
+  if (isNumberLike(input) && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
   return adjoint;
 };
 

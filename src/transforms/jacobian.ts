@@ -1,6 +1,6 @@
 // Jacobians and Hessians from jvp and vjp. Results are assembled with operations, so these
 // transformations differentiate again when nested.
-import { primal, shapeOf, type Value } from "../../effects/value.ts";
+import { isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { isLeaf } from "../pytree.ts";
@@ -14,7 +14,7 @@ import { vjpDirect } from "./vjp.ts";
 
 /** The k-th unit vector shaped like x. */
 const unit = (x: Value, k: number): Value => {
-  if (typeof primal(x) === "number") return 1;
+  if (isNumberLike(x)) return 1;
   const buf = allocate(dtypeOf(x), sizeOf(shapeOf(x)));
   buf[k] = 1;
   return new Tensor(buf, shapeOf(x));

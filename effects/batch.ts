@@ -1,0 +1,76 @@
+// Batching (vmap): a box holds a whole batch of values, stacked along axis 0. On an operation
+// the handler applies the primitive's batching rule — an operation on the stacked values —
+// or, for a primitive without one, runs it once per example and stacks the results.
+// Rules are operations, so every handler below sees (and can differentiate) them.
+import { TransformError } from "../src/errors.ts";
+import type { Primitive } from "./primitive.ts";
+import { Trace } from "./trace.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+
+export class BatchBox extends Traced {
+  constructor(
+    trace: BatchTrace,
+    /** The stacked values: axis 0 is the batch. */
+    readonly value: Value,
+  ) {
+    super(trace);
+  }
+  /** The shape of one example. */
+  get shape(): readonly number[] {
+    return shapeOf(this.value).slice(1);
+  }
+  get dtype() {
+    return dtypeOf(this.value);
+  }
+  override get hasInner(): boolean {
+    return false;
+  }
+  get inner(): Value {
+    throw new TransformError(
+      "primal: inside vmap a value stands for a whole batch, so there is no single concrete value " +
+        "to branch on; express data-dependent choices with where(cond, a, b)",
+    );
+  }
+}
+
+/**
+ * How a primitive acts on stacked operands: `values[i]` has the batch on axis 0 when
+ * `batched[i]`; the result must have the batch (of `size`) on axis 0.
+ */
+export type BatchRule = <P>(prim: Primitive<P>, values: readonly Value[], batched: readonly boolean[], params: P, size: number) => Value;
+
+const rules = new Map<Primitive<never>, BatchRule>();
+
+/** Registers the batching rule of primitives (see src/primitives/batching.ts). */
+export const defineBatchRule = (prims: readonly Primitive<never>[], rule: BatchRule): void => {
+  for (const p of prims) rules.set(p, rule);
+};
+
+let fallback: BatchRule | null = null;
+/** The rule for primitives without one: once per example, then stack. */
+export const setBatchFallback = (rule: BatchRule): void => {
+  fallback = rule;
+};
+
+export class BatchTrace extends Trace {
+  readonly name = "vmap";
+  constructor(readonly size: number) {
+    super();
+  }
+
+  owns(v: unknown): v is BatchBox {
+    return v instanceof BatchBox && v.trace === this;
+  }
+
+  process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const values = new Array<Value>(args.length);
+    const batched = new Array<boolean>(args.length);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      batched[i] = this.owns(a);
+      values[i] = batched[i] ? (a as BatchBox).value : a;
+    }
+    const rule = rules.get(prim as Primitive<never>) ?? fallback!;
+    return new BatchBox(this, rule(prim, values, batched, params, this.size));
+  }
+}
