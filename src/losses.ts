@@ -1,0 +1,173 @@
+// Losses: programs used with `yield*`, numerically stable (log-softmax / logsumexp, a stable
+// softplus), averaged over the examples by default. Plus `accuracy`, a plain function on
+// concrete values.
+import type { Effect } from "../effects/effect.ts";
+import { Traced, primal, shapeOf, type Value } from "../effects/value.ts";
+import { IndexError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, reshape, square, sub, sum, take, where } from "./ops.ts";
+import { sizeOf } from "./tensor/shape.ts";
+import { Tensor } from "./tensor/tensor.ts";
+
+type Gen<R> = Generator<Effect, R, unknown>;
+
+/** How per-example losses combine: "mean" (default), "sum", or "none" (one per example). */
+export type Reduction = "mean" | "sum" | "none";
+
+export interface LossOptions {
+  reduction?: Reduction;
+}
+
+/**
+ * Class labels: integer class indices (a number for one example, number[] / Int32Array /
+ * integer Tensor shaped like the logits without their last axis), or one-hot (or any
+ * probability) targets shaped like the logits, which may be traced.
+ */
+export type Labels = number | readonly number[] | Int32Array | Value;
+
+const checkReduction = (op: string, options: LossOptions | undefined): Reduction => {
+  const r = options?.reduction ?? "mean";
+  if (r !== "mean" && r !== "sum" && r !== "none")
+    throw new ValueError(`${op}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(r)}`);
+  return r;
+};
+
+function* reduce(losses: Value, reduction: Reduction): Gen<Value> {
+  if (reduction === "none") return losses;
+  return reduction === "sum" ? yield* sum(losses) : yield* mean(losses);
+}
+
+type ParsedLabels = { kind: "indices"; flat: Int32Array } | { kind: "dense"; targets: Value };
+
+/** Sorts labels into class indices (flattened, checked) or dense targets shaped like `logits`. */
+const parseLabels = (op: string, logitShape: readonly number[], labels: Labels): ParsedLabels => {
+  if (logitShape.length === 0) throw new ShapeError(`${op}: logits must have a class axis (last axis), got a scalar`);
+  const classes = logitShape[logitShape.length - 1]!;
+  const batch = logitShape.slice(0, -1);
+  const n = sizeOf(batch);
+  let values: ArrayLike<number>;
+  if (labels instanceof Traced || (labels instanceof Tensor && labels.shape.length === logitShape.length)) {
+    const s = shapeOf(labels);
+    if (s.length !== logitShape.length || s.some((d, i) => d !== logitShape[i]))
+      throw new ShapeError(`${op}: one-hot labels have shape ${fmt(s)} but logits have shape ${fmt(logitShape)}; they must match`);
+    return { kind: "dense", targets: labels };
+  }
+  if (typeof labels === "number") {
+    if (batch.length !== 0)
+      throw new ShapeError(`${op}: a single label ${labels} was given for logits of shape ${fmt(logitShape)}; pass one label per example`);
+    values = [labels];
+  } else if (labels instanceof Tensor) {
+    if (labels.shape.length !== batch.length || labels.shape.some((d, i) => d !== batch[i]))
+      throw new ShapeError(
+        `${op}: labels have shape ${fmt(labels.shape)}; for logits of shape ${fmt(logitShape)} pass class indices of shape ` +
+          `${fmt(batch)} or one-hot labels of shape ${fmt(logitShape)}`,
+      );
+    values = labels.buf;
+  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
+    if (labels.length !== n)
+      throw new ShapeError(
+        `${op}: ${labels.length} labels for logits of shape ${fmt(logitShape)}, which hold ${batch.length === 0 ? "one example" : `${n} examples`}`,
+      );
+    values = labels as ArrayLike<number>;
+  } else {
+    throw new ValueError(`${op}: labels must be class indices (number, number[], Int32Array, Tensor) or one-hot tensors, got ${typeof labels}`);
+  }
+  const flat = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = values[i]!;
+    if (!Number.isInteger(k) || k < 0 || k >= classes)
+      throw new IndexError(`${op}: label ${k} at position ${i} is not a class index in [0, ${classes - 1}]`);
+    flat[i] = i * classes + k;
+  }
+  return { kind: "indices", flat };
+};
+
+/** −log p[label] per example from log-probabilities, then the reduction. */
+function* negLogLikelihood(op: string, logProbs: Value, labels: Labels, options: LossOptions | undefined): Gen<Value> {
+  const reduction = checkReduction(op, options);
+  const s = shapeOf(logProbs);
+  const parsed = parseLabels(op, s, labels);
+  let perExample: Value;
+  if (parsed.kind === "indices") {
+    const picked = yield* take(yield* reshape(logProbs, [sizeOf(s)]), parsed.flat);
+    perExample = yield* neg(s.length === 1 ? yield* reshape(picked, []) : yield* reshape(picked, s.slice(0, -1)));
+  } else {
+    perExample = yield* neg(yield* sum(yield* mul(parsed.targets, logProbs), -1));
+  }
+  return yield* reduce(perExample, reduction);
+}
+
+/**
+ * Softmax cross-entropy from unnormalized `logits` [..., C] (log-softmax over the last axis).
+ * `labels`: class indices or one-hot/probability targets (see `Labels`).
+ */
+export function* softmaxCrossEntropy(logits: Value, labels: Labels, options?: LossOptions): Gen<Value> {
+  return yield* negLogLikelihood("softmaxCrossEntropy", yield* logSoftmax(logits, -1), labels, options);
+}
+
+/** Negative log-likelihood from log-probabilities [..., C] (e.g. the output of logSoftmax). */
+export function* nllLoss(logProbs: Value, labels: Labels, options?: LossOptions): Gen<Value> {
+  return yield* negLogLikelihood("nllLoss", logProbs, labels, options);
+}
+
+const checkSameShape = (op: string, a: Value, b: Value, names: [string, string]): void => {
+  const sa = shapeOf(a);
+  const sb = shapeOf(b);
+  if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i]))
+    throw new ShapeError(`${op}: ${names[0]} has shape ${fmt(sa)} but ${names[1]} has shape ${fmt(sb)}; they must match`);
+};
+
+/** Mean squared error, averaged over all elements (reduction "mean"). */
+export function* mseLoss(pred: Value, target: Value, options?: LossOptions): Gen<Value> {
+  const reduction = checkReduction("mseLoss", options);
+  checkSameShape("mseLoss", pred, target, ["pred", "target"]);
+  return yield* reduce(yield* square(yield* sub(pred, target)), reduction);
+}
+
+/**
+ * log(1 + e^x) without overflow, with the right derivative σ(x) at every point and order:
+ * x + log1p(e^−x) for x > 0, log1p(e^x) otherwise; both branches only see exponents <= 0.
+ */
+export function* softplus(x: Value): Gen<Value> {
+  const positive = yield* greater(x, 0);
+  const negAbs = yield* where(positive, yield* neg(x), x); // −|x|, with derivative ∓1 (never 0)
+  const linear = yield* where(positive, x, 0); // max(x, 0)
+  return yield* add(linear, yield* log1p(yield* exp(negAbs)));
+}
+
+/**
+ * Binary cross-entropy from logits, elementwise: softplus(x) − x·t = max(x, 0) − x·t +
+ * log1p(e^−|x|); stable for any |x|. `targets` in [0, 1], shaped like the logits.
+ */
+export function* binaryCrossEntropyWithLogits(logits: Value, targets: Value, options?: LossOptions): Gen<Value> {
+  const reduction = checkReduction("binaryCrossEntropyWithLogits", options);
+  checkSameShape("binaryCrossEntropyWithLogits", logits, targets, ["logits", "targets"]);
+  const losses = yield* sub(yield* softplus(logits), yield* mul(logits, targets));
+  return yield* reduce(losses, reduction);
+}
+
+/**
+ * The fraction of examples whose largest logit is at the label (class indices or one-hot,
+ * as the losses take them). A plain function on concrete values; ties go to the first class.
+ */
+export const accuracy = (logits: Value, labels: Labels): number => {
+  const x = primal(logits);
+  if (typeof x === "number" || x.shape.length === 0) throw new ShapeError("accuracy: logits must have a class axis (last axis), got a scalar");
+  const classes = x.shape[x.shape.length - 1]!;
+  const n = x.size / classes;
+  if (n === 0) throw new ShapeError(`accuracy: logits of shape ${fmt(x.shape)} hold no examples`);
+  const dense = labels instanceof Traced || (labels instanceof Tensor && labels.shape.length === x.shape.length);
+  const parsed = dense ? null : parseLabels("accuracy", x.shape, labels);
+  const target = dense ? (primal(labels as Value) as Tensor) : null;
+  if (target !== null) checkSameShape("accuracy", x, target, ["logits", "one-hot labels"]);
+  const argmax = (buf: ArrayLike<number>, row: number): number => {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (buf[row * classes + k]! > buf[row * classes + best]!) best = k;
+    return best;
+  };
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const want = parsed !== null && parsed.kind === "indices" ? parsed.flat[i]! - i * classes : argmax(target!.buf, i);
+    if (argmax(x.buf, i) === want) correct++;
+  }
+  return correct / n;
+};

@@ -1,0 +1,60 @@
+// 2-d convolution layer: y = conv2d(x, w) + b, with x [N, C, H, W], w [O, C, KH, KW], b [O].
+import { shapeOf, type Value } from "../../effects/value.ts";
+import { ShapeError, ValueError, fmt } from "../errors.ts";
+import type { Conv2dOptions } from "../lax.ts";
+import { add, conv2d as conv, reshape } from "../ops.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { heUniform, zeros, type Initializer } from "./init.ts";
+import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+
+export interface Conv2dParams<T extends Value = Value> {
+  w: T;
+  b?: T;
+}
+
+export interface Conv2dInitOptions extends InitOptions {
+  /** Initializer of w (default heUniform, fans from [O, C, KH, KW]). */
+  wInit?: Initializer;
+  /** Initializer of b (default zeros). */
+  bInit?: Initializer;
+  /** With a bias b (default true). */
+  bias?: boolean;
+}
+
+const kernelDims = (k: number | readonly [number, number]): [number, number] => {
+  const [kh, kw] = typeof k === "number" ? [k, k] : Array.isArray(k) && k.length === 2 ? k : [NaN, NaN];
+  if (!Number.isInteger(kh) || !Number.isInteger(kw) || kh <= 0 || kw <= 0)
+    throw new ValueError(`conv2d.init: kernelSize must be a positive integer or [kh, kw], got ${JSON.stringify(k)}`);
+  return [kh, kw];
+};
+
+/** { w [outChannels, inChannels, kh, kw], b [outChannels] }. */
+function init(
+  seed: number,
+  inChannels: number,
+  outChannels: number,
+  kernelSize: number | readonly [number, number],
+  options: Conv2dInitOptions = {},
+): Conv2dParams<Tensor> {
+  checkSize("conv2d.init", "inChannels", inChannels);
+  checkSize("conv2d.init", "outChannels", outChannels);
+  const [kh, kw] = kernelDims(kernelSize);
+  const w = draw(options.wInit ?? heUniform(), seed, 0, [outChannels, inChannels, kh, kw], options.dtype);
+  if (options.bias === false) return { w };
+  return { w, b: draw(options.bInit ?? zeros(), seed, 1, [outChannels], options.dtype) };
+}
+
+/** x [N, C, H, W] → [N, O, OH, OW]; `options` as the conv2d operation (stride, padding). */
+function* apply(params: Conv2dParams, x: Value, options: Conv2dOptions = {}): Gen<Value> {
+  const w = checkParam("conv2d.apply", params, "w", [-1, -1, -1, -1]);
+  const O = shapeOf(w)[0]!;
+  const xs = shapeOf(x);
+  if (xs.length !== 4 || xs[1] !== shapeOf(w)[1])
+    throw new ShapeError(`conv2d.apply: input has shape ${fmt(xs)}; expected [N, ${shapeOf(w)[1]}, H, W] for filters ${fmt(shapeOf(w))}`);
+  const y = yield* conv(x, w, options);
+  if (params.b === undefined) return y;
+  const b = checkParam("conv2d.apply", params, "b", [O]);
+  return yield* add(y, yield* reshape(b, [O, 1, 1]));
+}
+
+export const conv2d = { init, apply };

@@ -1,0 +1,30 @@
+// Embedding: integer indices → rows of a table [vocab, dim] (a gather, `take`).
+import type { Value } from "../../effects/value.ts";
+import { take } from "../ops.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { normal, type Initializer } from "./init.ts";
+import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+
+export interface EmbeddingParams<T extends Value = Value> {
+  table: T;
+}
+
+export interface EmbeddingInitOptions extends InitOptions {
+  /** Initializer of the table (default normal(1)). */
+  init?: Initializer;
+}
+
+/** { table [vocabSize, dim] }. */
+function init(seed: number, vocabSize: number, dim: number, options: EmbeddingInitOptions = {}): EmbeddingParams<Tensor> {
+  checkSize("embedding.init", "vocabSize", vocabSize);
+  checkSize("embedding.init", "dim", dim);
+  return { table: draw(options.init ?? normal(1), seed, 0, [vocabSize, dim], options.dtype) };
+}
+
+/** indices of shape S (number[], Int32Array or an integer Tensor) → [...S, dim]. */
+function* apply(params: EmbeddingParams, indices: readonly number[] | Int32Array | Tensor): Gen<Value> {
+  const table = checkParam("embedding.apply", params, "table", [-1, -1]);
+  return yield* take(table, indices, 0);
+}
+
+export const embedding = { init, apply };

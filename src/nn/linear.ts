@@ -1,0 +1,41 @@
+// Dense layer: y = x W + b, with W [in, out] and b [out]; x is [..., in].
+import { shapeOf, type Value } from "../../effects/value.ts";
+import { add, matmul } from "../ops.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { glorotUniform, zeros, type Initializer } from "./init.ts";
+import { checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+
+export interface LinearParams<T extends Value = Value> {
+  W: T;
+  b?: T;
+}
+
+export interface LinearInitOptions extends InitOptions {
+  /** Initializer of W (default glorotUniform). */
+  wInit?: Initializer;
+  /** Initializer of b (default zeros). */
+  bInit?: Initializer;
+  /** With a bias b (default true). */
+  bias?: boolean;
+}
+
+/** { W [inFeatures, outFeatures], b [outFeatures] }. */
+function init(seed: number, inFeatures: number, outFeatures: number, options: LinearInitOptions = {}): LinearParams<Tensor> {
+  checkSize("linear.init", "inFeatures", inFeatures);
+  checkSize("linear.init", "outFeatures", outFeatures);
+  const W = draw(options.wInit ?? glorotUniform(), seed, 0, [inFeatures, outFeatures], options.dtype);
+  if (options.bias === false) return { W };
+  return { W, b: draw(options.bInit ?? zeros(), seed, 1, [outFeatures], options.dtype) };
+}
+
+/** x [..., in] → [..., out]. */
+function* apply(params: LinearParams, x: Value): Gen<Value> {
+  const W = checkParam("linear.apply", params, "W", [-1, -1]);
+  const [inF, outF] = shapeOf(W) as [number, number];
+  checkLastAxis("linear.apply", x, inF);
+  const y = yield* matmul(x, W);
+  if (params.b === undefined) return y;
+  return yield* add(y, checkParam("linear.apply", params, "b", [outF]));
+}
+
+export const linear = { init, apply };

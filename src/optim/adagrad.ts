@@ -1,0 +1,42 @@
+// Adagrad as Lantern writes it: acc ← acc + g²;  p ← p − lr·g / sqrt(acc + eps).
+import {
+  checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
+  type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
+} from "./common.ts";
+
+export interface AdagradOptions extends ClipOptions {
+  lr: LearningRate;
+  /** Inside the square root (default 1e-8). */
+  eps?: number;
+  /** Starting value of the accumulator (default 0). */
+  initialAccumulator?: number;
+}
+
+/** { count, accum } (accum shaped like the params: the running sum of g²). */
+export interface AdagradState extends OptimizerState {
+  accum: unknown;
+}
+
+export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
+  const op = "adagrad";
+  const lr = checkLearningRate(op, options?.lr);
+  const eps = checkNumber(op, "eps", options.eps ?? 1e-8, 0);
+  const initial = checkNumber(op, "initialAccumulator", options.initialAccumulator ?? 0, 0);
+  const clip = checkClip(op, options);
+  return {
+    init: (params) => ({ count: 0, accum: slotLike("adagrad.init", params, initial) }),
+    update(grads, state, params) {
+      const count = checkCount("adagrad.update", state);
+      const rate = learningRateAt(op, lr, count);
+      const [p, [accum]] = stepLeaves("adagrad.update", params, grads, [{ name: "accum", tree: state.accum }], clip, (p, g, [a], outP, [outA]) => {
+        for (let k = 0; k < p.length; k++) {
+          const gk = g[k]!;
+          const ak = a![k]! + gk * gk;
+          outA![k] = ak;
+          outP[k] = p[k]! - (rate * gk) / Math.sqrt(ak + eps);
+        }
+      });
+      return [p, { count: count + 1, accum }];
+    },
+  };
+};

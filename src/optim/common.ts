@@ -1,0 +1,123 @@
+// What the optimizers share: option checks, learning-rate schedules, and the step engine
+// that lines up params, grads and state slots leaf by leaf and hands each optimizer's loop
+// typed arrays (fresh outputs; the inputs are never written).
+import { ShapeError, ValueError } from "../errors.ts";
+import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, type ConcreteFlat } from "../tree-math.ts";
+import type { Buffer } from "../tensor/tensor.ts";
+import { clipBuffers, scaleBuffers } from "./clip.ts";
+
+/** A learning rate as a function of the number of updates done so far (0 on the first). */
+export type Schedule = (step: number) => number;
+export type LearningRate = number | Schedule;
+
+/** Gradient clipping applied by an optimizer before its step: by value first, then by global norm. */
+export interface ClipOptions {
+  /** Clip each gradient element to [-clipValue, clipValue]. */
+  clipValue?: number;
+  /** Scale all gradients together so that their global L2 norm is at most clipGlobalNorm. */
+  clipGlobalNorm?: number;
+}
+
+/**
+ * An optimizer: pure functions over pytrees, like optax. `init(params)` makes the state (a
+ * plain pytree of numbers and tensors, so it can be checkpointed); `update(grads, state,
+ * params)` returns the new params and state as new tensors, leaving its inputs untouched.
+ */
+export interface Optimizer<S = OptimizerState> {
+  init<P>(params: P): S;
+  update<P>(grads: P, state: S, params: P): [P, S];
+}
+
+/** Every optimizer's state has the number of updates done so far. */
+export interface OptimizerState {
+  count: number;
+}
+
+export const checkNumber = (op: string, name: string, v: unknown, min: number, max = Infinity, maxOpen = false): number => {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || (maxOpen ? v >= max : v > max))
+    throw new ValueError(
+      `${op}: ${name} must be a finite number in [${min}, ${max}${maxOpen ? ")" : "]"}, got ${String(v)}`,
+    );
+  return v;
+};
+
+export const checkLearningRate = (op: string, lr: unknown): LearningRate => {
+  if (typeof lr === "function") return lr as Schedule;
+  return checkNumber(op, "lr", lr, 0);
+};
+
+export const learningRateAt = (op: string, lr: LearningRate, count: number): number => {
+  if (typeof lr === "number") return lr;
+  const v = lr(count);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new ValueError(`${op}: the learning-rate schedule returned ${String(v)} at step ${count}; it must return a finite number`);
+  return v;
+};
+
+export const checkClip = (op: string, options: ClipOptions): ClipOptions => {
+  if (options.clipValue !== undefined) checkNumber(op, "clipValue", options.clipValue, 0);
+  if (options.clipGlobalNorm !== undefined) checkNumber(op, "clipGlobalNorm", options.clipGlobalNorm, 0);
+  return options;
+};
+
+export const checkCount = (op: string, state: unknown): number => {
+  const count = (state as { count?: unknown } | null | undefined)?.count;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 0)
+    throw new ValueError(`${op}: state.count is ${String(count)}; pass the state that ${op.split(".")[0]}.init (or the last update) returned`);
+  return count;
+};
+
+/** One optimizer loop over a leaf: reads p, g and the state slots, writes the outputs. */
+export type LeafStep = (p: Buffer, g: Buffer, slots: readonly Buffer[], outP: Buffer, outSlots: readonly Buffer[]) => void;
+
+/** State slots shaped like the params (zeros, or filled with `value`). */
+export const slotLike = <P>(op: string, params: P, value = 0): P => {
+  const flat = flattenConcrete(op, params);
+  return flat.rebuild(
+    flat.leaves.map((leaf) => {
+      const buf = fresh(leaf);
+      if (value !== 0) buf.fill(value);
+      return wrapLike(leaf, buf);
+    }),
+  ) as P;
+};
+
+/**
+ * Lines up params, grads and slots, clips the grads (a copy), runs `step` per leaf, and
+ * returns the new params and the new slots.
+ */
+export const stepLeaves = <P>(
+  op: string,
+  params: P,
+  grads: P,
+  slots: readonly { name: string; tree: unknown }[],
+  clip: ClipOptions,
+  step: LeafStep,
+): [P, unknown[]] => {
+  const fp = flattenConcrete(op, params);
+  const fg = flattenConcrete(op, grads);
+  checkAligned(op, fp, fg, ["params", "grads"]);
+  const fs: ConcreteFlat[] = slots.map(({ name, tree }) => {
+    if (tree === undefined || tree === null) throw new ShapeError(`${op}: state.${name} is missing; pass the state that init returned`);
+    const f = flattenConcrete(op, tree);
+    checkAligned(op, fp, f, ["params", `state.${name}`]);
+    return f;
+  });
+  let g = fg.leaves.map(bufferOf);
+  if (clip.clipValue !== undefined) g = clipBuffers(g, -clip.clipValue, clip.clipValue);
+  if (clip.clipGlobalNorm !== undefined) {
+    const norm = buffersNorm(g);
+    if (norm > clip.clipGlobalNorm) g = scaleBuffers(g, clip.clipGlobalNorm / norm);
+  }
+  const newP = new Array<unknown>(fp.leaves.length);
+  const newS = fs.map(() => new Array<unknown>(fp.leaves.length));
+  for (let i = 0; i < fp.leaves.length; i++) {
+    const leaf = fp.leaves[i]!;
+    const outP = fresh(leaf);
+    const outS = fs.map(() => fresh(leaf));
+    step(bufferOf(leaf), g[i]!, fs.map((f) => bufferOf(f.leaves[i]!)), outP, outS);
+    newP[i] = wrapLike(leaf, outP);
+    outS.forEach((b, k) => (newS[k]![i] = wrapLike(leaf, b)));
+  }
+  return [fp.rebuild(newP) as P, fs.map((f, k) => f.rebuild(newS[k]!))];
+};

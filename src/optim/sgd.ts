@@ -1,0 +1,53 @@
+// Stochastic gradient descent with optional momentum, Nesterov momentum and (L2) weight decay,
+// as torch.optim.SGD (dampening 0):
+//   g ← g + weightDecay·p;  v ← momentum·v + g;  d = nesterov ? g + momentum·v : v;  p ← p − lr·d
+// Without momentum: p ← p − lr·g.
+import { ValueError } from "../errors.ts";
+import {
+  checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
+  type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
+} from "./common.ts";
+
+export interface SgdOptions extends ClipOptions {
+  lr: LearningRate;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+/** { count } or, with momentum, { count, velocity } (velocity shaped like the params). */
+export interface SgdState extends OptimizerState {
+  velocity?: unknown;
+}
+
+export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
+  const op = "sgd";
+  const lr = checkLearningRate(op, options?.lr);
+  const momentum = checkNumber(op, "momentum", options.momentum ?? 0, 0);
+  const nesterov = options.nesterov ?? false;
+  const wd = checkNumber(op, "weightDecay", options.weightDecay ?? 0, 0);
+  const clip = checkClip(op, options);
+  if (nesterov && momentum === 0) throw new ValueError("sgd: nesterov needs momentum > 0");
+  return {
+    init: (params) => (momentum > 0 ? { count: 0, velocity: slotLike("sgd.init", params) } : { count: 0 }),
+    update(grads, state, params) {
+      const count = checkCount("sgd.update", state);
+      const rate = learningRateAt(op, lr, count);
+      if (momentum === 0) {
+        const [p] = stepLeaves("sgd.update", params, grads, [], clip, (p, g, _s, outP) => {
+          for (let k = 0; k < p.length; k++) outP[k] = p[k]! - rate * (g[k]! + wd * p[k]!);
+        });
+        return [p, { count: count + 1 }];
+      }
+      const [p, [velocity]] = stepLeaves("sgd.update", params, grads, [{ name: "velocity", tree: state.velocity }], clip, (p, g, [v], outP, [outV]) => {
+        for (let k = 0; k < p.length; k++) {
+          const gk = g[k]! + wd * p[k]!;
+          const vk = momentum * v![k]! + gk;
+          outV![k] = vk;
+          outP[k] = p[k]! - rate * (nesterov ? gk + momentum * vk : vk);
+        }
+      });
+      return [p, { count: count + 1, velocity }];
+    },
+  };
+};
