@@ -13,6 +13,7 @@ import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
 import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf } from "./tensor/shape.ts";
 import { Tensor } from "./tensor/tensor.ts";
 import { exp } from "./primitives/unary.ts";
+import { stopGradient } from "./primitives/stop-gradient.ts";
 import * as B from "./primitives/binary.ts";
 import * as C from "./primitives/conv.ts";
 import * as M from "./primitives/matmul.ts";
@@ -67,8 +68,8 @@ export const logsumexp = (x: Value, axis?: number | readonly number[], keepdims 
 const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly number[], keepdims = false): Value => {
   checkOperand(kind, x);
   const p = reduceParams(kind, x, axis, keepdims);
-  if (typeof x === "number") return x;
   const xs = shapeOf(x);
+  if (xs.length === 0) return x; // the extremum of one value is itself
   if (sizeOf(xs) === 0 || p.axes.some((a) => xs[a] === 0))
     throw new ShapeError(`${kind}: cannot reduce ${fmt(xs)} over an empty axis; there is no ${kind} of zero elements`);
   if (x instanceof Tensor && evaluatesNumbers()) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
@@ -77,17 +78,20 @@ const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly nu
 export const max = extremum("max");
 export const min = extremum("min");
 
-export const logSoftmax = (x: Value, axis = -1): Value => {
-  checkOperand("logSoftmax", x);
-  const p: R.ReduceParams = { axes: normalizeAxes("logSoftmax", axis, shapeOf(x).length), keepdims: true };
-  return B.sub(x, R.logsumexp(x, p));
+/**
+ * x − logsumexp(x), computed on x shifted by its (constant) maximum so that float32 keeps full
+ * precision at large inputs; the shift does not change the value or any derivative.
+ */
+const shiftedLogSoftmax = (op: string, x: Value, axis: number): Value => {
+  checkOperand(op, x);
+  const p: R.ReduceParams = { axes: normalizeAxes(op, axis, shapeOf(x).length), keepdims: true };
+  if (typeof x === "number") return B.sub(x, x);
+  const shifted = B.sub(x, stopGradient(max(x, p.axes, true)));
+  return B.sub(shifted, R.logsumexp(shifted, p));
 };
 
-export const softmax = (x: Value, axis = -1): Value => {
-  checkOperand("softmax", x);
-  const p: R.ReduceParams = { axes: normalizeAxes("softmax", axis, shapeOf(x).length), keepdims: true };
-  return exp(B.sub(x, R.logsumexp(x, p)));
-};
+export const logSoftmax = (x: Value, axis = -1): Value => shiftedLogSoftmax("logSoftmax", x, axis);
+export const softmax = (x: Value, axis = -1): Value => exp(shiftedLogSoftmax("softmax", x, axis));
 
 /** NumPy matmul: 1-d operands are promoted to a row (left) or column (right), then removed. */
 export const matmul = (a: Value, b: Value): Value => {
@@ -136,7 +140,7 @@ export const reshape = (x: Value, shape: readonly number[]): Value => {
   if (unknown >= 0 && shape.indexOf(-1, unknown + 1) < 0) {
     const known = shape.reduce((n, d, i) => (i === unknown ? n : n * d), 1);
     if (known === 0 || sizeOf(xs) % known !== 0)
-      throw new ShapeError(`reshape: cannot infer the -1 in ${fmt(shape)} for ${fmt(xs)} (${sizeOf(xs)} elements)`);
+      throw new ShapeError(`reshape: cannot infer the -1 in ${fmt(shape)} for ${fmt(xs)} (${sizeOf(xs)} elements); the other dimensions must divide ${sizeOf(xs)}`);
     target = shape.map((d) => (d === -1 ? sizeOf(xs) / known : d));
   }
   return S.reshape(x, checkShape("reshape", target));

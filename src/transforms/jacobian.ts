@@ -9,7 +9,7 @@ import { Tensor, allocate } from "../tensor/tensor.ts";
 import { dtypeOf } from "../../effects/value.ts";
 import { checkProgram, type Gen } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
-import { grad } from "./grad.ts";
+import { reverseGrad } from "./grad.ts";
 import { vjpDirect } from "./vjp.ts";
 
 /** The k-th unit vector shaped like x. */
@@ -72,5 +72,8 @@ export function jacrev<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (.
 /** Hessian of a scalar program: forward over reverse. */
 export function hessian<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
   checkProgram("hessian", f);
-  return jacfwd(grad(f) as (...args: A) => Gen<unknown>);
+  const gradient = function* (...args: A) {
+    return reverseGrad("hessian", f, args, 0)[1];
+  };
+  return jacfwd(gradient);
 }
