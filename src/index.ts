@@ -27,3 +27,7 @@ export {
 } from "./errors.ts";
 export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
 export * from "./train/index.ts";
+export * as nn from "./nn/index.ts";
+export * as optim from "./optim/index.ts";
+export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
+export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";
