@@ -4,7 +4,8 @@
 import type { Effect } from "../effects/effect.ts";
 import { Traced, primal, shapeOf, type Value } from "../effects/value.ts";
 import { IndexError, ShapeError, ValueError, fmt } from "./errors.ts";
-import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, reshape, square, sub, sum, take, where } from "./ops.ts";
+import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, reshape, sigmoid, square, sub, sum, take, where } from "./ops.ts";
+import { customVjp } from "./transforms/custom.ts";
 import { sizeOf } from "./tensor/shape.ts";
 import { Tensor } from "./tensor/tensor.ts";
 
@@ -124,15 +125,26 @@ export function* mseLoss(pred: Value, target: Value, options?: LossOptions): Gen
 }
 
 /**
- * log(1 + e^x) without overflow, with the right derivative σ(x) at every point and order:
- * x + log1p(e^−x) for x > 0, log1p(e^x) otherwise; both branches only see exponents <= 0.
+ * log(1 + e^x) without overflow: x + log1p(e^−x) for x > 0, log1p(e^x) otherwise; both
+ * branches only see exponents <= 0. Reverse mode uses the custom rule ct·σ(x) (one fused,
+ * exact expression instead of the branches' chain); forward mode differentiates the program.
  */
-export function* softplus(x: Value): Gen<Value> {
+function* softplusProgram(x: Value): Gen<Value> {
   const positive = yield* greater(x, 0);
   const negAbs = yield* where(positive, yield* neg(x), x); // −|x|, with derivative ∓1 (never 0)
   const linear = yield* where(positive, x, 0); // max(x, 0)
   return yield* add(linear, yield* log1p(yield* exp(negAbs)));
 }
+
+export const softplus: (x: Value) => Gen<Value> = customVjp(
+  softplusProgram,
+  function* (x: Value) {
+    return [yield* softplusProgram(x), x] as [Value, Value];
+  },
+  function* (x: Value, ct: Value) {
+    return [yield* mul(ct, yield* sigmoid(x))];
+  } as never,
+);
 
 /**
  * Binary cross-entropy from logits, elementwise: softplus(x) − x·t = max(x, 0) − x·t +
