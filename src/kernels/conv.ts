@@ -4,6 +4,7 @@
 import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
+import { useWasmGemm, wasmGemm, type Precision } from "./wasm/gemm.ts";
 
 // `undefined` takes the default (stride 1, padding 0) so callers can pass options through as-is.
 const pair = (op: string, name: string, v: unknown, min: number): [number, number] => {
@@ -47,6 +48,21 @@ export function checkConv2d(
   const ow = Math.floor((wd + 2 * p[1] - kw) / s[1]) + 1;
   return { stride: s, padding: p, outShape: [xs[0]!, o, oh, ow] };
 }
+
+/**
+ * c[co..] += A[m, k] * B[k, n] (A[i, p] = a[ao + i * ars + p * acs], b row-major at bo): in
+ * WebAssembly SIMD when available and big enough (in single precision for float32 convolutions),
+ * else the JS gemm.
+ */
+function product(
+  prec: Precision, a: Float64Array, ao: number, ars: number, acs: number, b: Float64Array, bo: number,
+  c: Float64Array, co: number, m: number, k: number, n: number,
+): void {
+  if (useWasmGemm(prec, m, k, n)) wasmGemm(prec, a, ao, ars, acs, b, bo, n, 1, c, co, m, k, n);
+  else gemm(a, ao, ars, acs, b, bo, c, co, m, k, n);
+}
+
+const precisionOf = (dtype: DType): Precision => (dtype === "float32" ? "f32" : "f64");
 
 /** Geometry shared by the three kernels. */
 interface Geo {
@@ -129,12 +145,14 @@ export function conv2dKernel(x: Tensor, w: Tensor, stride: readonly [number, num
   const wb = f64(w.buf);
   const col = new Float64Array(ckk * ohw);
   const out = new Float64Array(g.n * g.o * ohw);
+  const dtype = promote(x.dtype, w.dtype);
+  const prec = precisionOf(dtype);
   // Per image: out[img] [O, OH*OW] = w [O, C*KH*KW] x col [C*KH*KW, OH*OW].
   for (let img = 0; img < g.n; img++) {
     im2col(xb, img * g.c * g.h * g.w, g, col);
-    gemm(wb, 0, ckk, 1, col, 0, out, img * g.o * ohw, g.o, ckk, ohw);
+    product(prec, wb, 0, ckk, 1, col, 0, out, img * g.o * ohw, g.o, ckk, ohw);
   }
-  return finish(out, promote(x.dtype, w.dtype), outShape);
+  return finish(out, dtype, outShape);
 }
 
 /** dx = conv2d^T(ct) in x: per image dcol = w^T ct[img], then col2im. */
@@ -151,13 +169,15 @@ export function conv2dInputGradKernel(
   const wb = f64(w.buf);
   const dcol = new Float64Array(ckk * ohw);
   const dx = new Float64Array(g.n * g.c * g.h * g.w);
+  const dtype = promote(ct.dtype, w.dtype);
+  const prec = precisionOf(dtype);
   for (let img = 0; img < g.n; img++) {
     dcol.fill(0);
     // w read transposed: row stride 1, column stride ckk.
-    gemm(wb, 0, 1, ckk, cb, img * g.o * ohw, dcol, 0, ckk, g.o, ohw);
+    product(prec, wb, 0, 1, ckk, cb, img * g.o * ohw, dcol, 0, ckk, g.o, ohw);
     col2im(dcol, g, dx, img * g.c * g.h * g.w);
   }
-  return finish(dx, promote(ct.dtype, w.dtype), xShape);
+  return finish(dx, dtype, xShape);
 }
 
 /** dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. */
@@ -174,11 +194,16 @@ export function conv2dWeightGradKernel(
   const cb = f64(ct.buf);
   const col = new Float64Array(ckk * ohw);
   const dw = new Float64Array(g.o * ckk);
+  const dtype = promote(x.dtype, ct.dtype);
+  const prec = precisionOf(dtype);
+  const fast = useWasmGemm(prec, g.o, ohw, ckk);
   for (let img = 0; img < g.n; img++) {
     im2col(xb, img * g.c * g.h * g.w, g, col);
-    gemmNT(cb, img * g.o * ohw, col, dw, g.o, ohw, ckk);
+    // col^T as B: B[q, j] = col[j * ohw + q] (row stride 1, column stride ohw).
+    if (fast) wasmGemm(prec, cb, img * g.o * ohw, ohw, 1, col, 0, 1, ohw, dw, 0, g.o, ohw, ckk);
+    else gemmNT(cb, img * g.o * ohw, col, dw, g.o, ohw, ckk);
   }
-  return finish(dw, promote(x.dtype, ct.dtype), wShape);
+  return finish(dw, dtype, wShape);
 }
 
 const checkCt = (op: string, ct: Tensor, want: readonly number[]): void => {

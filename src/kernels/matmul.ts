@@ -2,6 +2,7 @@
 import { ShapeError, fmt } from "../errors.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
+import { useWasmGemm, wasmGemm } from "./wasm/gemm.ts";
 
 /** Validates matmul operand shapes and returns the output shape (works on traced values too). */
 export function checkMatmul(a: { shape: readonly number[] }, b: { shape: readonly number[] }): number[] {
@@ -118,12 +119,16 @@ export function matmulKernel(a: Tensor, b: Tensor): Tensor {
   const n = outShape[r - 1]!;
   const k = a.shape[a.shape.length - 1]!;
   const dtype = promote(a.dtype, b.dtype);
-  const c = new Float64Array(sizeOf(outShape));
-  const abuf = f64(a.buf);
-  const bbuf = f64(b.buf);
   const batch = outShape.slice(0, -2);
   const nb = sizeOf(batch);
-  if (nb === 0 || m === 0 || n === 0 || k === 0) return new Tensor(allocate(dtype, c.length), outShape);
+  if (nb === 0 || m === 0 || n === 0 || k === 0) return new Tensor(allocate(dtype, sizeOf(outShape)), outShape);
+  // WebAssembly SIMD when available and big enough: float32 in single precision (sgemm), float64
+  // (or mixed, promoted) in double (dgemm), operands read as they are, output in the result dtype.
+  const prec = dtype === "float32" ? "f32" : "f64";
+  const fast = useWasmGemm(prec, m, k, n);
+  const c = fast ? allocate(dtype, sizeOf(outShape)) : new Float64Array(sizeOf(outShape));
+  const abuf = fast ? a.buf : f64(a.buf);
+  const bbuf = fast ? b.buf : f64(b.buf);
   // Per batch axis, the matrix stride of each operand (0 where it broadcasts).
   const nbd = batch.length;
   const sa = new Array<number>(nbd).fill(0);
@@ -144,7 +149,8 @@ export function matmulKernel(a: Tensor, b: Tensor): Tensor {
   let ao = 0;
   let bo = 0;
   for (let t = 0; t < nb; t++) {
-    gemm(abuf, ao, k, 1, bbuf, bo, c, t * m * n, m, k, n);
+    if (fast) wasmGemm(prec, abuf, ao, k, 1, bbuf, bo, n, 1, c, t * m * n, m, k, n);
+    else gemm(abuf as Float64Array, ao, k, 1, bbuf as Float64Array, bo, c as Float64Array, t * m * n, m, k, n);
     // Odometer increment over the batch index, updating both offsets incrementally.
     for (let ax = nbd - 1; ax >= 0; ax--) {
       idx[ax]++;
@@ -158,5 +164,5 @@ export function matmulKernel(a: Tensor, b: Tensor): Tensor {
       idx[ax] = 0;
     }
   }
-  return new Tensor(dtype === "float64" ? c : Float32Array.from(c), outShape);
+  return new Tensor(dtype === "float64" || fast ? c : Float32Array.from(c), outShape);
 }

@@ -26,10 +26,11 @@ const PAGE = 65536;
 /** The arena never grows past 2 GiB (i32 addresses stay positive); larger problems run in JS. */
 const MAX_PAGES = 32768;
 /**
- * Below this many multiply-adds (m * k * n) the JS kernel wins: copying operands in and out and
- * packing cost O(mk + kn + mn), and tiny tiles waste the padded MR x NR register tile.
+ * Below this many multiply-adds (m * k * n) the JS kernel is as fast: copying operands in and out
+ * and packing cost O(mk + kn + mn), and tiny tiles waste the padded register tile. Measured
+ * crossovers: float64 near 8 x 8 x 8; float32 lower, as the JS path converts to double and back.
  */
-export const WASM_MIN_FLOPS = 8192;
+export const WASM_MIN_FLOPS: Readonly<Record<"f32" | "f64", number>> = { f32: 512, f64: 1024 };
 
 export type Precision = "f32" | "f64";
 
@@ -146,7 +147,7 @@ const shapeOf = (p: Precision): GemmShape => (p === "f32" ? SGEMM : DGEMM);
 
 /** Whether a product of this size should run in WebAssembly (enabled, loaded, big enough, fits). */
 export function useWasmGemm(p: Precision, m: number, k: number, n: number): boolean {
-  if (!enabled || m * k * n < WASM_MIN_FLOPS) return false;
+  if (!enabled || m * k * n < WASM_MIN_FLOPS[p]) return false;
   if (!load()) return false;
   return layout(shapeOf(p), m, k, n).end <= MAX_PAGES * PAGE;
 }
