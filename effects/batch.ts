@@ -70,7 +70,8 @@ export class BatchTrace extends Trace {
       batched[i] = this.owns(a);
       values[i] = batched[i] ? (a as BatchBox).value : a;
     }
-    const rule = rules.get(prim as Primitive<never>) ?? fallback!;
-    return new BatchBox(this, rule(prim, values, batched, params, this.size));
+    const rule = rules.get(prim as Primitive<never>);
+    if (!rule && prim.inline) return prim.inline(args, params); // a program: batch its operations
+    return new BatchBox(this, (rule ?? fallback!)(prim, values, batched, params, this.size));
   }
 }

@@ -36,6 +36,11 @@ export interface Primitive<P = undefined> {
    * JVP would otherwise recompute its output (a program applied as one primitive).
    */
   forward?(primals: readonly Value[], tangents: readonly MaybeValue[], params: P): { out: Value; tangent: MaybeValue };
+  /**
+   * Optional: the primitive expanded into the operations it is made of (a program applied as
+   * one primitive). Handlers without a rule of their own for it (staging, batching) use this.
+   */
+  inline?(args: readonly Value[], params: P): Value;
 }
 
 export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => p;

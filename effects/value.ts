@@ -22,6 +22,10 @@ export abstract class Traced {
   get hasInner(): boolean {
     return true;
   }
+  /** @internal Whether the box stands for a plain number (so derivatives stay numbers). */
+  get numberLike(): boolean {
+    return this.hasInner && isNumberLike(this.inner);
+  }
   get size(): number {
     let n = 1;
     for (const d of this.shape) n *= d;
@@ -57,14 +61,7 @@ export const primal = (v: Value): number | Tensor => {
 };
 
 /** A number, or a box that stands for one (not a batched value: that is a tensor). */
-export const isNumberLike = (v: Value): boolean => {
-  let x = v;
-  while (x instanceof Traced) {
-    if (!x.hasInner) return false;
-    x = x.inner;
-  }
-  return typeof x === "number";
-};
+export const isNumberLike = (v: Value): boolean => (v instanceof Traced ? v.numberLike : typeof v === "number");
 
 export const isValue = (v: unknown): v is Value =>
   typeof v === "number" || v instanceof Tensor || v instanceof Traced;

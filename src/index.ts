@@ -13,6 +13,8 @@ export { jvp } from "./transforms/forward.ts";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
 export { customVjp, checkpoint } from "./transforms/custom.ts";
 export { vmap, type InAxes } from "./transforms/vmap.ts";
+export { jit, makeIR, type Jitted, type JitInfo } from "./staging/jit.ts";
+export { cond, whileLoop, scan } from "./staging/control.ts";
 export type { PyTree } from "./pytree.ts";
 export {
   YieldiffError,

@@ -1,0 +1,101 @@
+// Staging (Lantern's LMS, for jit): instead of computing, the handler records each operation
+// into a typed SSA program. It is installed as the *dynamic* handler: every operation
+// performed while it is innermost comes to it, even one on constants (which it folds).
+import { TransformError } from "../src/errors.ts";
+import { constAtom, varAtom, type Atom, type Block, type Eqn, type Var } from "../src/staging/ir.ts";
+import { zeros } from "../src/tensor/create.ts";
+import type { DType } from "../src/tensor/tensor.ts";
+import type { Primitive } from "./primitive.ts";
+import { Trace } from "./trace.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+
+/** A value of the staged program: it has a shape and a dtype but no number yet. */
+export class StagedValue extends Traced {
+  constructor(
+    trace: StagingTrace,
+    readonly v: Var,
+  ) {
+    super(trace);
+  }
+  get shape(): readonly number[] {
+    return this.v.shape;
+  }
+  get dtype(): DType {
+    return this.v.dtype;
+  }
+  override get hasInner(): boolean {
+    return false;
+  }
+  override get numberLike(): boolean {
+    return this.v.scalar;
+  }
+  get inner(): Value {
+    throw new TransformError(
+      "primal: inside jit a value has no concrete number yet (the program is being staged); branch " +
+        "and loop on it with cond, whileLoop and scan instead of if/while",
+    );
+  }
+}
+
+export class StagingTrace extends Trace {
+  readonly name = "jit";
+  private nextId = 0;
+  /** The blocks being recorded; equations go to the innermost. */
+  private readonly open: Eqn[][] = [[]];
+
+  newVar(shape: readonly number[], dtype: DType, scalar: boolean): Var {
+    return { id: this.nextId++, shape: shape.slice(), dtype, scalar };
+  }
+
+  owns(v: unknown): v is StagedValue {
+    return v instanceof StagedValue && v.trace === this;
+  }
+
+  /** An operand as an atom: a variable of this program or a constant. */
+  atom(v: Value): Atom {
+    if (this.owns(v)) return varAtom(v.v);
+    if (v instanceof Traced)
+      throw new TransformError(
+        `jit: the program uses a traced value of an enclosing ${v.trace.name} that it did not receive as an ` +
+          "argument (captured by a closure); pass it to the jitted program as an argument",
+      );
+    return constAtom(v);
+  }
+
+  /** A new staged value for a variable. */
+  value(v: Var): StagedValue {
+    return new StagedValue(this, v);
+  }
+
+  push(e: Eqn): void {
+    this.open[this.open.length - 1]!.push(e);
+  }
+
+  /** Records the equations `body` performs into a block of their own. */
+  block(inputs: readonly Var[], body: () => readonly Value[]): Block {
+    this.open.push([]);
+    try {
+      const outputs = body().map((v) => this.atom(v));
+      return { inputs, eqns: this.open[this.open.length - 1]!, outputs };
+    } finally {
+      this.open.pop();
+    }
+  }
+
+  /** The top-level block, once tracing is done. */
+  topEquations(): Eqn[] {
+    return this.open[0]!;
+  }
+
+  process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const atoms = args.map((a) => this.atom(a));
+    if (atoms.every((a) => a.kind === "const")) return prim.impl(args, params); // constant folding
+    if (prim.inline) return prim.inline(args, params); // a program applied as one primitive: stage its operations
+    // The output's shape and dtype: run the kernel once on zeros shaped like the operands.
+    const dummies = atoms.map((a) => (a.kind === "const" ? a.value : a.v.scalar ? 0 : zeros(a.v.shape, a.v.dtype)));
+    const probe = prim.impl(dummies, params);
+    const out = this.newVar(shapeOf(probe), dtypeOf(probe), typeof probe === "number");
+    this.push({ kind: "prim", prim: prim as Primitive<unknown>, inputs: atoms, params, out });
+    return this.value(out);
+  }
+}

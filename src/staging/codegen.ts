@@ -1,0 +1,178 @@
+// JavaScript from a staged program. Scalar arithmetic is emitted inline (a chain of scalar
+// operations becomes plain JS expressions); every other operation calls its kernel. Loops and
+// branches become real `for`/`while`/`if` statements. The source holds only generated
+// identifiers, numeric literals and fixed text — never a user string: constants, primitives
+// and their parameters are passed in arrays and referenced by index.
+import type { Primitive } from "../../effects/primitive.ts";
+import type { Value } from "../../effects/value.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import type { Atom, Block, Eqn, Var } from "./ir.ts";
+import { runtime } from "./runtime.ts";
+
+/** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
+const SCALAR: Record<string, string> = {
+  neg: "(-$0)",
+  exp: "Math.exp($0)",
+  log: "Math.log($0)",
+  log1p: "Math.log1p($0)",
+  expm1: "Math.expm1($0)",
+  sin: "Math.sin($0)",
+  cos: "Math.cos($0)",
+  tan: "Math.tan($0)",
+  tanh: "Math.tanh($0)",
+  sqrt: "Math.sqrt($0)",
+  square: "($0 * $0)",
+  abs: "Math.abs($0)",
+  relu: "($0 > 0 ? $0 : 0)",
+  sign: "($0 > 0 ? 1 : $0 < 0 ? -1 : $0 === 0 ? 0 : $0)",
+  sigmoid: "K.sigmoid($0)",
+  add: "($0 + $1)",
+  sub: "($0 - $1)",
+  mul: "($0 * $1)",
+  div: "($0 / $1)",
+  pow: "Math.pow($0, $1)",
+  maximum: "Math.max($0, $1)",
+  minimum: "Math.min($0, $1)",
+  greater: "($0 > $1 ? 1 : 0)",
+  less: "($0 < $1 ? 1 : 0)",
+  equal: "($0 === $1 ? 1 : 0)",
+  greaterEqual: "($0 >= $1 ? 1 : 0)",
+  lessEqual: "($0 <= $1 ? 1 : 0)",
+  where: "($0 !== 0 ? $1 : $2)",
+  stopGradient: "$0",
+};
+
+export interface Compiled {
+  (inputs: readonly Value[]): Value[];
+  /** The generated source, for reading and for tests. */
+  readonly source: string;
+}
+
+export function compile(block: Block): Compiled {
+  const prims: Primitive<unknown>[] = [];
+  const params: unknown[] = [];
+  const consts: Value[] = [];
+  const name = (v: Var): string => `v${v.id}`;
+  const atom = (a: Atom): string => {
+    if (a.kind === "var") return name(a.v);
+    const c = a.value;
+    if (typeof c === "number" && Number.isFinite(c)) return Object.is(c, -0) ? "(-0)" : `(${String(c)})`;
+    consts.push(c);
+    return `C[${consts.length - 1}]`;
+  };
+  const isScalar = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
+
+  const lines: string[] = [];
+  let fresh = 0;
+  const emitBlock = (b: Block, indent: string, live: Set<number>): string[] => {
+    const out = liveEquations(b, live);
+    for (const e of out) emitEqn(e, indent);
+    return b.outputs.map(atom);
+  };
+  const bindInputs = (b: Block, values: readonly string[], indent: string): void => {
+    b.inputs.forEach((v, i) => lines.push(`${indent}const ${name(v)} = ${values[i]};`));
+  };
+  const emitEqn = (e: Eqn, indent: string): void => {
+    if (e.kind === "prim") {
+      const expr = SCALAR[e.prim.name];
+      if (e.out.scalar && expr !== undefined && e.inputs.every(isScalar)) {
+        const args = e.inputs.map(atom);
+        lines.push(`${indent}const ${name(e.out)} = ${expr.replace(/\$(\d)/g, (_m, i: string) => args[Number(i)]!)};`);
+      } else {
+        prims.push(e.prim);
+        params.push(e.params);
+        const k = prims.length - 1;
+        lines.push(`${indent}const ${name(e.out)} = P[${k}].impl([${e.inputs.map(atom).join(", ")}], Q[${k}]);`);
+      }
+      return;
+    }
+    const outs = e.outs.map(name);
+    lines.push(`${indent}let ${outs.join(", ")};`);
+    if (e.kind === "cond") {
+      const operands = e.operands.map(atom);
+      lines.push(`${indent}if (K.truthy(${atom(e.pred)})) {`);
+      bindInputs(e.then, operands, `${indent}  `);
+      const t = emitBlock(e.then, `${indent}  `, new Set());
+      lines.push(...t.map((r, i) => `${indent}  ${outs[i]} = ${r};`), `${indent}} else {`);
+      bindInputs(e.else, operands, `${indent}  `);
+      const f = emitBlock(e.else, `${indent}  `, new Set());
+      lines.push(...f.map((r, i) => `${indent}  ${outs[i]} = ${r};`), `${indent}}`);
+    } else if (e.kind === "while") {
+      const carry = e.init.map(() => `c${fresh++}`);
+      lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
+      lines.push(`${indent}for (;;) {`, `${indent}  {`);
+      bindInputs(e.cond, carry, `${indent}    `);
+      const [c] = emitBlock(e.cond, `${indent}    `, new Set());
+      lines.push(`${indent}    if (!K.truthy(${c})) break;`, `${indent}  }`);
+      bindInputs(e.body, carry, `${indent}  `);
+      const next = emitBlock(e.body, `${indent}  `, new Set());
+      lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${next[i]}`).join(", ")};`, `${indent}}`);
+      lines.push(`${indent}${outs.map((o, i) => `${o} = ${carry[i]}`).join(", ")};`);
+    } else {
+      const nCarry = e.init.length;
+      const carry = e.init.map(() => `c${fresh++}`);
+      const ys = e.outs.slice(nCarry).map(() => `y${fresh++}`);
+      const xs = e.xs.map(atom);
+      const t = `t${fresh++}`;
+      lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
+      if (ys.length > 0) lines.push(`${indent}const ${ys.map((y) => `${y} = []`).join(", ")};`);
+      lines.push(`${indent}for (let ${t} = 0; ${t} < ${e.length}; ${t}++) {`);
+      bindInputs(e.body, [...carry, ...xs.map((x) => `K.row(${x}, ${t})`)], `${indent}  `);
+      const res = emitBlock(e.body, `${indent}  `, new Set());
+      lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${res[i]}`).join(", ")};`);
+      ys.forEach((y, i) => lines.push(`${indent}  ${y}.push(${res[nCarry + i]});`));
+      lines.push(`${indent}}`);
+      lines.push(`${indent}${carry.map((cv, i) => `${outs[i]} = ${cv}`).join(", ")};`);
+      ys.forEach((y, i) => {
+        const v = e.outs[nCarry + i]!;
+        lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
+      });
+    }
+  };
+
+  bindInputs(block, block.inputs.map((_, i) => `I[${i}]`), "  ");
+  const results = emitBlock(block, "  ", new Set());
+  lines.push(`  return [${results.join(", ")}];`);
+  const source = `"use strict";\nreturn function compiled(I) {\n${lines.join("\n")}\n};`;
+  const fn = new Function("P", "Q", "C", "K", source)(prims, params, consts, runtime) as (inputs: readonly Value[]) => Value[];
+  return Object.assign(fn, { source });
+}
+
+/** The equations some output depends on, in order (dead code eliminated). */
+function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
+  const needed = new Set<number>();
+  const need = (a: Atom): void => {
+    if (a.kind === "var") needed.add(a.v.id);
+  };
+  const needBlock = (x: Block): void => {
+    // Everything a nested block reads from outside itself is needed too.
+    x.outputs.forEach(need);
+    for (const e of x.eqns) usesOf(e).forEach(need);
+  };
+  const usesOf = (e: Eqn): Atom[] => {
+    if (e.kind === "prim") return [...e.inputs];
+    if (e.kind === "cond") {
+      needBlock(e.then);
+      needBlock(e.else);
+      return [e.pred, ...e.operands];
+    }
+    if (e.kind === "while") {
+      needBlock(e.cond);
+      needBlock(e.body);
+      return [...e.init];
+    }
+    needBlock(e.body);
+    return [...e.init, ...e.xs];
+  };
+  b.outputs.forEach(need);
+  const kept: Eqn[] = [];
+  for (let i = b.eqns.length - 1; i >= 0; i--) {
+    const e = b.eqns[i]!;
+    const defines = e.kind === "prim" ? [e.out] : e.outs;
+    if (!defines.some((v) => needed.has(v.id))) continue;
+    usesOf(e).forEach(need);
+    kept.push(e);
+  }
+  return kept.reverse();
+}
+

@@ -1,0 +1,99 @@
+// The staged program: an SSA list of equations over typed variables, with static shapes.
+import type { Primitive } from "../../effects/primitive.ts";
+import type { Value } from "../../effects/value.ts";
+import type { DType } from "../tensor/tensor.ts";
+
+/** A variable of the staged program. `scalar`: at run time a JS number (not a 0-d tensor). */
+export interface Var {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly scalar: boolean;
+}
+
+/** An operand: a variable, or a constant captured at trace time. */
+export type Atom = { readonly kind: "var"; readonly v: Var } | { readonly kind: "const"; readonly value: Value };
+
+export interface PrimEqn {
+  readonly kind: "prim";
+  readonly prim: Primitive<unknown>;
+  readonly inputs: readonly Atom[];
+  readonly params: unknown;
+  readonly out: Var;
+}
+
+/** A sub-program: its inputs, its equations, its outputs. */
+export interface Block {
+  readonly inputs: readonly Var[];
+  readonly eqns: Eqn[];
+  readonly outputs: readonly Atom[];
+}
+
+/** if (pred) then-block else else-block, both over the same operands, giving `outs`. */
+export interface CondEqn {
+  readonly kind: "cond";
+  readonly pred: Atom;
+  readonly operands: readonly Atom[];
+  readonly then: Block;
+  readonly else: Block;
+  readonly outs: readonly Var[];
+}
+
+/** while (cond(carry)) carry = body(carry). */
+export interface WhileEqn {
+  readonly kind: "while";
+  readonly init: readonly Atom[];
+  readonly cond: Block;
+  readonly body: Block;
+  readonly outs: readonly Var[];
+}
+
+/** for t < length: [carry, y_t] = body(carry, x_t); outs = [...carry, ...stacked ys]. */
+export interface ScanEqn {
+  readonly kind: "scan";
+  readonly length: number;
+  readonly init: readonly Atom[];
+  readonly xs: readonly Atom[];
+  readonly body: Block;
+  readonly outs: readonly Var[];
+}
+
+export type Eqn = PrimEqn | CondEqn | WhileEqn | ScanEqn;
+
+export const varAtom = (v: Var): Atom => ({ kind: "var", v });
+export const constAtom = (value: Value): Atom => ({ kind: "const", value });
+
+/** A readable listing of a block, one equation per line. */
+export function printBlock(block: Block, indent = ""): string {
+  const name = (v: Var): string => `v${v.id}`;
+  const type = (v: Var): string => `${v.dtype === "float32" ? "f32" : "f64"}[${v.shape.join(",")}]${v.scalar ? "#" : ""}`;
+  const atom = (a: Atom): string => {
+    if (a.kind === "var") return name(a.v);
+    const c = a.value;
+    return typeof c === "number" ? String(c) : `const(${"shape" in c ? `[${c.shape.join(",")}]` : "?"})`;
+  };
+  const params = (p: unknown): string => {
+    if (p === undefined) return "";
+    const text = JSON.stringify(p, (_k, v) => (v instanceof Int32Array ? `Int32Array(${v.length})` : typeof v === "function" ? "fn" : v));
+    return text === undefined ? "" : ` ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+  };
+  const lines: string[] = [`${indent}in (${block.inputs.map((v) => `${name(v)}: ${type(v)}`).join(", ")})`];
+  for (const e of block.eqns) {
+    if (e.kind === "prim") lines.push(`${indent}  ${name(e.out)}: ${type(e.out)} = ${e.prim.name}(${e.inputs.map(atom).join(", ")})${params(e.params)}`);
+    else {
+      const outs = e.outs.map(name).join(", ");
+      if (e.kind === "cond") {
+        lines.push(`${indent}  ${outs} = cond ${atom(e.pred)} (${e.operands.map(atom).join(", ")})`);
+        lines.push(`${indent}    then:`, printBlock(e.then, `${indent}      `), `${indent}    else:`, printBlock(e.else, `${indent}      `));
+      } else if (e.kind === "while") {
+        lines.push(`${indent}  ${outs} = while (${e.init.map(atom).join(", ")})`);
+        lines.push(`${indent}    cond:`, printBlock(e.cond, `${indent}      `), `${indent}    body:`, printBlock(e.body, `${indent}      `));
+      } else {
+        lines.push(`${indent}  ${outs} = scan ${e.length} (${e.init.map(atom).join(", ")}; ${e.xs.map(atom).join(", ")})`);
+        lines.push(`${indent}    body:`, printBlock(e.body, `${indent}      `));
+      }
+    }
+  }
+  lines.push(`${indent}out (${block.outputs.map(atom).join(", ")})`);
+  return lines.join("\n");
+}

@@ -1,0 +1,33 @@
+// Helpers the generated code calls (passed in as `K`).
+import { ValueError } from "../errors.ts";
+import { allocate, Tensor } from "../tensor/tensor.ts";
+import type { Value } from "../../effects/value.ts";
+
+export const runtime = {
+  /** A branch or loop condition: a number or a size-1 tensor, nonzero = true. */
+  truthy(x: Value): boolean {
+    if (typeof x === "number") return x !== 0;
+    if (x instanceof Tensor && x.size === 1) return x.buf[0] !== 0;
+    throw new ValueError(`cond/whileLoop: the condition must be a scalar, got shape [${(x as Tensor).shape.join(", ")}]`);
+  },
+  /** Row t of a tensor along axis 0 (a 0-d tensor for a 1-d input). */
+  row(x: Tensor, t: number): Tensor {
+    const n = x.size / x.shape[0]!;
+    return new Tensor(x.buf.subarray(t * n, (t + 1) * n) as Tensor["buf"], x.shape.slice(1));
+  },
+  /** Stacks equally shaped rows along a new axis 0. */
+  stack(rows: readonly Value[], shape: readonly number[], float32: number): Tensor {
+    const buf = allocate(float32 ? "float32" : "float64", rows.length === 0 ? 0 : shape.reduce((a, b) => a * b, 1));
+    const n = rows.length === 0 ? 0 : buf.length / rows.length;
+    rows.forEach((r, i) => {
+      if (typeof r === "number") buf[i] = r;
+      else buf.set((r as Tensor).buf, i * n);
+    });
+    return new Tensor(buf, shape);
+  },
+  /** sigmoid without overflow, as the kernel computes it. */
+  sigmoid(v: number): number {
+    const e = Math.exp(-Math.abs(v));
+    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
+  },
+};
