@@ -1,0 +1,361 @@
+// The WebAssembly SIMD gemm against the JS kernels: the raw kernels bit for bit against a
+// sequential loop in the same precision, matmulKernel and the three conv2d kernels against the
+// pure-JS path (setWasmEnabled(false)), the switches, and the arena staying bounded.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import fc from "fast-check";
+import { matmulKernel } from "../src/kernels/matmul.ts";
+import { conv2dKernel, conv2dInputGradKernel, conv2dWeightGradKernel } from "../src/kernels/conv.ts";
+import { Tensor, allocate, type Buffer, type DType } from "../src/tensor/tensor.ts";
+import { Random } from "../src/tensor/random.ts";
+import { sleb, uleb } from "../src/kernels/wasm/asm.ts";
+import { DGEMM, SGEMM, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-module.ts";
+import {
+  WASM_MIN_FLOPS, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
+  wasmUnavailableReason, type Precision,
+} from "../src/kernels/wasm/gemm.ts";
+
+// Read before any test toggles the switch.
+const enabledAtImport = wasmEnabled();
+const envNoWasm = ["1", "true"].includes(process.env.YIELDIFF_NO_WASM ?? "");
+
+const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+const fill = (buf: Buffer, seed: number): Buffer => {
+  const r = new Random(seed);
+  for (let i = 0; i < buf.length; i++) buf[i] = r.uniform() * 2 - 1;
+  return buf;
+};
+const rand = (shape: number[], dtype: DType, seed: number): Tensor => new Tensor(fill(allocate(dtype, sizeOf(shape)), seed), shape);
+const abs = (t: Tensor): Tensor => new Tensor(t.buf.map(Math.abs) as Buffer, t.shape.slice());
+
+/** Runs f with the WebAssembly path switched as asked, restoring the previous setting. */
+const withWasm = <T>(on: boolean, f: () => T): T => {
+  const was = wasmEnabled();
+  setWasmEnabled(on);
+  try {
+    return f();
+  } finally {
+    setWasmEnabled(was);
+  }
+};
+
+/** Sizes that are not multiples of the SIMD width (4 / 2), the register tile (4 x 8, 4 x 4) or the blocks. */
+const odd = fc.constantFrom(1, 2, 3, 5, 7, 9, 17, 33, 65);
+const dim = fc.oneof(odd, fc.integer({ min: 1, max: 70 }));
+
+describe("the assembler", () => {
+  it("encodes LEB128 like the spec's examples", () => {
+    expect(uleb(0)).toEqual([0]);
+    expect(uleb(127)).toEqual([0x7f]);
+    expect(uleb(128)).toEqual([0x80, 0x01]);
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
+    expect(sleb(-1)).toEqual([0x7f]);
+    expect(sleb(63)).toEqual([0x3f]);
+    expect(sleb(64)).toEqual([0xc0, 0x00]);
+    expect(sleb(-64)).toEqual([0x40]);
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
+  });
+
+  it("generates a module the engine validates, from source at load time", () => {
+    const bytes = gemmModuleBytes();
+    expect(Array.from(bytes.subarray(0, 8))).toEqual([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const WA = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
+    expect(WA.validate(bytes)).toBe(wasmSimdSupported());
+    // The probe and the module agree, and Node >= 20 has SIMD.
+    expect(wasmSimdSupported()).toBe(true);
+  });
+});
+
+describe("raw kernels equal a sequential loop in the same precision, bit for bit", () => {
+  /**
+   * c[i, j] = (((c + a_i0 b_0j) + a_i1 b_1j) + ...) with every product and sum rounded to the
+   * precision (Math.fround for f32: double rounding is innocuous for + and * from f64 to f32).
+   */
+  const sequential = (
+    p: Precision, a: Buffer, ao: number, ars: number, acs: number, b: Buffer, bo: number, brs: number, bcs: number,
+    c: Float64Array, m: number, k: number, n: number,
+  ): void => {
+    const r = p === "f32" ? Math.fround : (x: number) => x;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = c[i * n + j]!;
+        for (let q = 0; q < k; q++) s = r(s + r(a[ao + i * ars + q * acs]! * b[bo + q * brs + j * bcs]!));
+        c[i * n + j] = s;
+      }
+  };
+
+  const same = (got: Buffer, want: Float64Array): void => {
+    expect(got.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+  };
+
+  const run = (p: Precision, m: number, k: number, n: number, transA: boolean, transB: boolean, seed: number, poke?: (a: Buffer, b: Buffer) => void) => {
+    const make = (len: number, s: number): Buffer => fill(p === "f32" ? new Float32Array(len) : new Float64Array(len), s);
+    const ao = seed % 3, bo = (seed >> 2) % 5;
+    const a = make(ao + m * k, seed);
+    const b = make(bo + k * n, seed + 1);
+    poke?.(a, b);
+    const [ars, acs] = transA ? [1, m] : [k, 1];
+    const [brs, bcs] = transB ? [1, k] : [n, 1];
+    const c = make(m * n, seed + 2);
+    const want = Float64Array.from(c);
+    sequential(p, a, ao, ars, acs, b, bo, brs, bcs, want, m, k, n);
+    wasmGemm(p, a, ao, ars, acs, b, bo, brs, bcs, c, 0, m, k, n);
+    same(c, want);
+  };
+
+  it("random shapes with odd sizes, transposed operands, offsets, accumulating into c (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Precision>("f32", "f64"), dim, dim, dim, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1 << 20 }),
+        (p, m, k, n, ta, tb, seed) => run(p, m, k, n, ta, tb, seed),
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("shapes beyond one k-block and one m-block (KC = 256, MC = 128 / 64), with edges", () => {
+    for (const p of ["f32", "f64"] as const) {
+      run(p, 131, 261, 37, false, false, 7);
+      run(p, 65, 513, 9, true, false, 8);
+      run(p, 1, 300, 1, false, true, 9);
+    }
+    expect(SGEMM.kc).toBeLessThan(261);
+    expect(SGEMM.mc).toBeLessThan(131);
+    expect(DGEMM.mc).toBeLessThan(65);
+  });
+
+  it("infinities and NaN propagate only where they belong (no 0 * inf from k or edge padding)", () => {
+    for (const p of ["f32", "f64"] as const)
+      for (const [m, k, n] of [[5, 7, 9], [3, 6, 11], [9, 1, 3], [6, 13, 5]] as const)
+        // A[m-1, k-1] = inf (an edge row, the last k-step), B[k-1, n-1] = NaN, B[k-1, 0] = -inf.
+        run(p, m, k, n, false, false, m * k * n, (a, b) => {
+          a[a.length - 1] = Infinity;
+          b[b.length - 1] = NaN;
+          b[b.length - n] = -Infinity;
+        });
+  });
+
+  it("the register tiles are what the edge cases above exercise", () => {
+    expect(nr(SGEMM)).toBe(8);
+    expect(nr(DGEMM)).toBe(4);
+    expect(SGEMM.mr).toBe(4);
+  });
+});
+
+/** max over outputs of |x - y| / sum_p |a||b| (the normwise relative error; 0 where the scale is 0). */
+const relError = (x: Tensor, y: Tensor, scale: Tensor): number => {
+  expect(x.shape).toEqual(y.shape);
+  expect(x.dtype).toBe(y.dtype);
+  let worst = 0;
+  for (let i = 0; i < x.size; i++) {
+    const d = Math.abs(x.buf[i]! - y.buf[i]!);
+    if (d === 0) continue;
+    worst = Math.max(worst, d / scale.buf[i]!);
+  }
+  return worst;
+};
+
+const tolerance = (dtype: DType): number => (dtype === "float32" ? 1e-5 : 1e-12);
+
+describe("matmulKernel: WebAssembly equals the JS path", () => {
+  it("float64 exactly when k <= 5 (same order of operations), else within 1e-12; float32 within 1e-5 (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<DType>("float32", "float64"), fc.constantFrom<DType>("float32", "float64"),
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), dim, dim, dim, fc.integer(),
+        (da, db, batch, m, k, n, seed) => {
+          const a = rand([...batch, m, k], da, seed);
+          const b = rand([k, n], db, seed ^ 0x5555);
+          const dtype: DType = da === "float64" || db === "float64" ? "float64" : "float32";
+          const calls = wasmStats.calls;
+          const fast = withWasm(true, () => matmulKernel(a, b));
+          const usedWasm = wasmStats.calls > calls;
+          expect(usedWasm).toBe(m * k * n >= WASM_MIN_FLOPS[dtype === "float32" ? "f32" : "f64"]);
+          const slow = withWasm(false, () => matmulKernel(a, b));
+          expect(wasmStats.calls).toBe(calls + (usedWasm ? sizeOf(batch) : 0));
+          expect(fast.dtype).toBe(dtype);
+          if (dtype === "float64" && k <= 5) expect(Array.from(fast.buf)).toEqual(Array.from(slow.buf));
+          else expect(relError(fast, slow, withWasm(false, () => matmulKernel(abs(a), abs(b))))).toBeLessThanOrEqual(tolerance(dtype));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("broadcast batch on either side", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const a = rand([2, 1, 17, 33], dtype, 1), b = rand([3, 33, 9], dtype, 2);
+      const fast = withWasm(true, () => matmulKernel(a, b));
+      const slow = withWasm(false, () => matmulKernel(a, b));
+      expect(fast.shape).toEqual([2, 3, 17, 9]);
+      expect(relError(fast, slow, withWasm(false, () => matmulKernel(abs(a), abs(b))))).toBeLessThanOrEqual(tolerance(dtype));
+    }
+  });
+
+  it("a large float32 product (512 x 64 x 96) matches to 1e-5", () => {
+    const a = rand([512, 64], "float32", 3), b = rand([64, 96], "float32", 4);
+    const calls = wasmStats.calls;
+    const fast = withWasm(true, () => matmulKernel(a, b));
+    expect(wasmStats.calls).toBe(calls + 1);
+    const slow = withWasm(false, () => matmulKernel(a, b));
+    expect(relError(fast, slow, withWasm(false, () => matmulKernel(abs(a), abs(b))))).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe("conv2d kernels: WebAssembly equals the JS path", () => {
+  const geometry = fc.record({
+    n: fc.integer({ min: 1, max: 2 }),
+    c: fc.integer({ min: 1, max: 4 }),
+    o: fc.integer({ min: 1, max: 9 }),
+    h: fc.integer({ min: 3, max: 13 }),
+    w: fc.integer({ min: 3, max: 13 }),
+    kh: fc.integer({ min: 1, max: 3 }),
+    kw: fc.integer({ min: 1, max: 3 }),
+    sh: fc.integer({ min: 1, max: 2 }),
+    sw: fc.integer({ min: 1, max: 2 }),
+    ph: fc.integer({ min: 0, max: 1 }),
+    pw: fc.integer({ min: 0, max: 1 }),
+    dtype: fc.constantFrom<DType>("float32", "float64"),
+    seed: fc.integer(),
+  });
+
+  it("forward, input gradient and weight gradient (property)", () => {
+    fc.assert(
+      fc.property(geometry, (g) => {
+        const s: [number, number] = [g.sh, g.sw], p: [number, number] = [g.ph, g.pw];
+        const x = rand([g.n, g.c, g.h, g.w], g.dtype, g.seed);
+        const w = rand([g.o, g.c, g.kh, g.kw], g.dtype, g.seed ^ 1);
+        const y = withWasm(false, () => conv2dKernel(x, w, s, p));
+        const ct = rand(y.shape.slice(), g.dtype, g.seed ^ 2);
+        const cases: [string, (x: Tensor, w: Tensor, ct: Tensor) => Tensor][] = [
+          ["forward", (x, w) => conv2dKernel(x, w, s, p)],
+          ["input grad", (_, w, ct) => conv2dInputGradKernel(ct, w, x.shape, s, p)],
+          ["weight grad", (x, _, ct) => conv2dWeightGradKernel(x, ct, w.shape, s, p)],
+        ];
+        for (const [, f] of cases) {
+          const fast = withWasm(true, () => f(x, w, ct));
+          const slow = withWasm(false, () => f(x, w, ct));
+          const scale = withWasm(false, () => f(abs(x), abs(w), abs(ct)));
+          expect(relError(fast, slow, scale)).toBeLessThanOrEqual(tolerance(g.dtype));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a conv big enough for every product to run in WebAssembly does so, and the switch turns it off", () => {
+    const x = rand([2, 3, 12, 12], "float64", 5), w = rand([8, 3, 3, 3], "float64", 6);
+    const s: [number, number] = [1, 1], p: [number, number] = [1, 1];
+    const ct = rand([2, 8, 12, 12], "float64", 7);
+    for (const f of [
+      (x: Tensor, w: Tensor) => conv2dKernel(x, w, s, p),
+      (_: Tensor, w: Tensor, ct: Tensor) => conv2dInputGradKernel(ct, w, x.shape, s, p),
+      (x: Tensor, _: Tensor, ct: Tensor) => conv2dWeightGradKernel(x, ct, w.shape, s, p),
+    ]) {
+      let calls = wasmStats.calls;
+      const fast = withWasm(true, () => f(x, w, ct));
+      expect(wasmStats.calls).toBe(calls + 2); // one product per image
+      calls = wasmStats.calls;
+      const slow = withWasm(false, () => f(x, w, ct));
+      expect(wasmStats.calls).toBe(calls);
+      expect(relError(fast, slow, withWasm(false, () => f(abs(x), abs(w), abs(ct))))).toBeLessThanOrEqual(1e-12);
+    }
+  });
+});
+
+describe("switches and memory", () => {
+  it("YIELDIFF_NO_WASM=1 disables the path at import", async () => {
+    expect(enabledAtImport).toBe(!envNoWasm);
+    const before = process.env.YIELDIFF_NO_WASM;
+    process.env.YIELDIFF_NO_WASM = "1";
+    try {
+      vi.resetModules();
+      const fresh = await import("../src/kernels/wasm/gemm.ts");
+      expect(fresh.wasmEnabled()).toBe(false);
+      expect(fresh.useWasmGemm("f32", 64, 64, 64)).toBe(false);
+      expect(fresh.wasmUnavailableReason()).toMatch(/disabled/);
+      delete process.env.YIELDIFF_NO_WASM;
+      vi.resetModules();
+      expect((await import("../src/kernels/wasm/gemm.ts")).wasmEnabled()).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.YIELDIFF_NO_WASM;
+      else process.env.YIELDIFF_NO_WASM = before;
+      vi.resetModules();
+    }
+  });
+
+  it("setWasmEnabled switches useWasmGemm and the counter", () => {
+    withWasm(true, () => {
+      expect(wasmUnavailableReason()).toBeUndefined();
+      expect(useWasmGemm("f64", 32, 32, 32)).toBe(true);
+      expect(useWasmGemm("f64", 2, 2, 2)).toBe(false); // too small to pay for the copies
+    });
+    withWasm(false, () => {
+      expect(useWasmGemm("f64", 32, 32, 32)).toBe(false);
+      const calls = wasmStats.calls;
+      matmulKernel(rand([64, 64], "float32", 1), rand([64, 64], "float32", 2));
+      expect(wasmStats.calls).toBe(calls);
+    });
+  });
+
+  it("repeated calls reuse the arena: it grows to the largest problem and no further", () => {
+    withWasm(true, () => {
+      const a = rand([200, 150], "float64", 1), b = rand([150, 120], "float64", 2);
+      matmulKernel(a, b);
+      const size = wasmArenaBytes();
+      expect(size).toBeGreaterThanOrEqual((200 * 150 + 150 * 120 + 200 * 120) * 8);
+      for (let i = 0; i < 20; i++) {
+        matmulKernel(a, b);
+        matmulKernel(rand([30, 40], "float32", i), rand([40, 50], "float32", i + 1));
+      }
+      expect(wasmArenaBytes()).toBe(size);
+    });
+  });
+});
+
+// The pure-JS fallback, as it runs where WebAssembly SIMD is missing or YIELDIFF_NO_WASM=1: the
+// same products against a naive double-precision loop, with the WebAssembly counter standing still.
+describe("matmul with the fallback forced (setWasmEnabled(false))", () => {
+  let was = true;
+  beforeAll(() => {
+    was = wasmEnabled();
+    setWasmEnabled(false);
+  });
+  afterAll(() => setWasmEnabled(was));
+
+  const naive = (a: Tensor, b: Tensor, m: number, k: number, n: number): Float64Array => {
+    const out = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let q = 0; q < k; q++) s += a.buf[i * k + q]! * b.buf[q * n + j]!;
+        out[i * n + j] = s;
+      }
+    return out;
+  };
+
+  it("matches a naive loop on random odd shapes and never calls WebAssembly (property)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom<DType>("float32", "float64"), dim, dim, dim, fc.integer(), (dtype, m, k, n, seed) => {
+        const a = rand([m, k], dtype, seed), b = rand([k, n], dtype, seed + 1);
+        const calls = wasmStats.calls;
+        const c = matmulKernel(a, b);
+        expect(wasmStats.calls).toBe(calls);
+        expect(c.dtype).toBe(dtype);
+        const want = naive(a, b, m, k, n);
+        const scale = naive(abs(a), abs(b), m, k, n);
+        for (let i = 0; i < want.length; i++)
+          expect(Math.abs(c.buf[i]! - want[i]!)).toBeLessThanOrEqual((dtype === "float32" ? 1e-6 : 1e-12) * scale[i]!);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("conv2d runs in JS too", () => {
+    const x = rand([2, 3, 12, 12], "float32", 5), w = rand([8, 3, 3, 3], "float32", 6);
+    const calls = wasmStats.calls;
+    const y = conv2dKernel(x, w, [1, 1], [1, 1]);
+    expect(wasmStats.calls).toBe(calls);
+    expect(y.shape).toEqual([2, 8, 12, 12]);
+  });
+});
