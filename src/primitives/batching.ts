@@ -4,7 +4,8 @@
 import { defineBatchRule, setBatchFallback, type BatchRule } from "../../effects/batch.ts";
 import type { Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
-import { shapeOf, type Value } from "../../effects/value.ts";
+import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
+import { zeros } from "../tensor/create.ts";
 import * as B from "./binary.ts";
 import * as C from "./conv.ts";
 import * as M from "./matmul.ts";
@@ -51,6 +52,13 @@ const shiftAxes = (axes: readonly number[]): number[] => axes.map((a) => a + 1);
 
 /** Runs the primitive once per example and stacks the results along a new axis 0. */
 const perExample: BatchRule = (prim, values, batched, params, size) => {
+  if (size === 0) {
+    // No example to run (and nothing to concatenate): run once on a zero example for the
+    // result's shape, then keep none of it.
+    const r = call(prim, values.map((v, i) => (batched[i] ? zeros(shapeOf(v).slice(1), dtypeOf(v)) : v)), params);
+    const s = shapeOf(r);
+    return S.slice(S.reshape(r, [1, ...s]), [0, ...s.map(() => 0)], [0, ...s]);
+  }
   const results: Value[] = [];
   for (let b = 0; b < size; b++) {
     const args = values.map((v, i) => {
