@@ -4,10 +4,12 @@ import { record, table, machine, type Row } from "./report.ts";
 import { checkpointMemory } from "./workloads/checkpoint-memory.ts";
 import { stack10m } from "./workloads/stack.ts";
 import { w1 } from "./workloads/w1.ts";
+import { w7 } from "./workloads/w7.ts";
 import { w8 } from "./workloads/w8.ts";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: w1,
+  W7: w7,
   W8: w8,
   S10M: stack10m,
   CKPT: checkpointMemory,
