@@ -1,6 +1,6 @@
 // W1 scalar-chain: y0 = x; y(i+1) = sin(y(i)·x) + x, 10,000 steps (30,000 ops), float64
 // scalars; value and dy/dx at x = 0.5. Also the top-level dispatch cost of one effect.
-import { add, mul, run, sin, valueAndGrad } from "../../src/index.ts";
+import { add, jit, mul, run, scan, sin, valueAndGrad } from "../../src/index.ts";
 import type { Row } from "../report.ts";
 import { scale, time } from "../measure.ts";
 import { closureTapeW1, primalW1 } from "./closure-tape.ts";
@@ -15,13 +15,42 @@ function* chain(x: number) {
 }
 const chainValueAndGrad = valueAndGrad(chain);
 
+/** The same chain as a staged loop: scan over 10,000 steps with a scalar carry. */
+function* chainScan(x: number) {
+  const [y] = yield* scan(
+    function* (y: number) {
+      return [yield* add(yield* sin(yield* mul(y, x)), x), 0] as [number, number];
+    },
+    x,
+    null,
+    { length: STEPS },
+  );
+  return y;
+}
+
+/** How long a first call (staging + compiling) takes, in ms. */
+const compileTime = (firstCall: () => unknown): number => {
+  const start = performance.now();
+  firstCall();
+  return performance.now() - start;
+};
+
 export async function w1(): Promise<Row[]> {
   const [value, slope] = run(chainValueAndGrad, 0.5);
   const [refValue, refSlope] = closureTapeW1(0.5, STEPS);
   if (Math.abs(value - refValue) > 1e-12 || Math.abs(slope - refSlope) > 1e-9 * Math.abs(refSlope))
     throw new Error(`W1: yieldiff gives (${value}, ${slope}), the closure tape (${refValue}, ${refSlope})`);
+  const jitValueAndGrad = jit(chainValueAndGrad);
+  const jitScan = jit(chainScan);
+  const compileGrad = compileTime(() => run(jitValueAndGrad, 0.5));
+  const compileScan = compileTime(() => run(jitScan, 0.5));
+  const [jv, jd] = run(jitValueAndGrad, 0.5);
+  if (jv !== value || Math.abs(jd - slope) > 1e-12 * Math.abs(slope) || run(jitScan, 0.5) !== value)
+    throw new Error(`W1: jit gives (${jv}, ${jd}), eager (${value}, ${slope})`);
   const t = await time({
     yieldiff: () => run(chainValueAndGrad, 0.5),
+    jitGrad: () => run(jitValueAndGrad, 0.5),
+    jitScan: () => run(jitScan, 0.5),
     tape: () => closureTapeW1(0.5, STEPS),
     evaluate: () => run(chain, 0.5),
     primal: () => primalW1(0.5, STEPS),
@@ -31,6 +60,8 @@ export async function w1(): Promise<Row[]> {
   return [
     { workload: "W1", system: "yieldiff valueAndGrad", unit: "ns/op", ...perOp("yieldiff"), note: `${ratio.toFixed(2)}× the closure tape` },
     { workload: "W1", system: "plain-JS closure tape", unit: "ns/op", ...perOp("tape") },
+    { workload: "W1", system: "yieldiff jit(valueAndGrad), unrolled", unit: "ns/op", ...perOp("jitGrad"), note: `compiles in ${compileGrad.toFixed(0)} ms; ${(t.tape!.median / t.jitGrad!.median).toFixed(1)}× faster than the closure tape` },
+    { workload: "W1", system: "yieldiff jit(scan), value only", unit: "ns/op", ...perOp("jitScan"), note: `compiles in ${compileScan.toFixed(0)} ms; ${(t.jitScan!.median / t.primal!.median).toFixed(1)}× the plain-JS primal loop` },
     { workload: "W1", system: "yieldiff run (evaluate only)", unit: "ns/op", ...perOp("evaluate"), note: "per-effect dispatch at top level" },
     { workload: "W1", system: "plain-JS primal loop", unit: "ns/op", ...perOp("primal") },
   ];
