@@ -12,7 +12,7 @@ export { vjp, type Pullback } from "./transforms/vjp.ts";
 export { jvp } from "./transforms/forward.ts";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
 export { customVjp, checkpoint } from "./transforms/custom.ts";
-export { vmap, type InAxes } from "./transforms/vmap.ts";
+export { vmap, type InAxes, type Stacked } from "./transforms/vmap.ts";
 export { jit, makeIR, type Jitted, type JitInfo } from "./staging/jit.ts";
 export { cond, whileLoop, scan } from "./staging/control.ts";
 export type { PyTree } from "./pytree.ts";

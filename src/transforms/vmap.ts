@@ -3,7 +3,8 @@
 import { BatchTrace } from "../../effects/batch.ts";
 import { drive } from "../../effects/driver.ts";
 import { withTrace } from "../../effects/trace.ts";
-import { shapeOf, type Value } from "../../effects/value.ts";
+import { Traced, shapeOf, type Value } from "../../effects/value.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import * as S from "../primitives/shape.ts";
@@ -14,10 +15,13 @@ import { checkProgram, start, type AnyProgram, type Gen } from "./common.ts";
 /** Per argument: the axis that holds the batch, or null for an argument shared by every example. */
 export type InAxes = number | null | readonly (number | null)[];
 
-export function vmap<A extends unknown[], R>(f: (...args: A) => Gen<R>, inAxes: InAxes = 0): (...args: A) => Gen<R> {
+/** The type of a stacked result: every number or tensor leaf becomes a tensor with a batch axis. */
+export type Stacked<R> = R extends number | Tensor ? Tensor : R extends Value ? Tensor | Traced : { [K in keyof R]: Stacked<R[K]> };
+
+export function vmap<A extends unknown[], R>(f: (...args: A) => Gen<R>, inAxes: InAxes = 0): (...args: A) => Gen<Stacked<R>> {
   checkProgram("vmap", f);
   return function* vmapProgram(...args: A) {
-    return vmapDirect(f as AnyProgram, args, inAxes) as R;
+    return vmapDirect(f as AnyProgram, args, inAxes) as Stacked<R>;
   };
 }
 
