@@ -10,7 +10,7 @@ import { Random } from "../src/tensor/random.ts";
 import { sleb, uleb } from "../src/kernels/wasm/asm.ts";
 import { DGEMM, SGEMM, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-module.ts";
 import {
-  WASM_MIN_FLOPS, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
+  WASM_MIN_FLOPS, reserveWasmGemm, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
   wasmUnavailableReason, type Precision,
 } from "../src/kernels/wasm/gemm.ts";
 
@@ -62,6 +62,8 @@ describe("the assembler", () => {
     expect(WA.validate(bytes)).toBe(wasmSimdSupported());
     // The probe and the module agree, and Node >= 20 has SIMD.
     expect(wasmSimdSupported()).toBe(true);
+    // Browsers compile modules up to 4 KB synchronously on the main thread (larger ones only async).
+    expect(bytes.length).toBeLessThanOrEqual(4096);
   });
 });
 
@@ -99,6 +101,7 @@ describe("raw kernels equal a sequential loop in the same precision, bit for bit
     const c = make(m * n, seed + 2);
     const want = Float64Array.from(c);
     sequential(p, a, ao, ars, acs, b, bo, brs, bcs, want, m, k, n);
+    expect(reserveWasmGemm(p, m, k, n)).toBe(true);
     wasmGemm(p, a, ao, ars, acs, b, bo, brs, bcs, c, 0, m, k, n);
     same(c, want);
   };
@@ -289,6 +292,7 @@ describe("switches and memory", () => {
       expect(wasmUnavailableReason()).toBeUndefined();
       expect(useWasmGemm("f64", 32, 32, 32)).toBe(true);
       expect(useWasmGemm("f64", 2, 2, 2)).toBe(false); // too small to pay for the copies
+      expect(useWasmGemm("f64", 20000, 20000, 20000)).toBe(false); // beyond the 2 GiB arena: JS
     });
     withWasm(false, () => {
       expect(useWasmGemm("f64", 32, 32, 32)).toBe(false);

@@ -145,11 +145,29 @@ function layout(s: GemmShape, m: number, k: number, n: number) {
 
 const shapeOf = (p: Precision): GemmShape => (p === "f32" ? SGEMM : DGEMM);
 
-/** Whether a product of this size should run in WebAssembly (enabled, loaded, big enough, fits). */
+/**
+ * Whether a product of this size should run in WebAssembly (enabled, loaded, big enough), growing
+ * the arena to fit it; false (run JS) if it cannot grow that far.
+ */
 export function useWasmGemm(p: Precision, m: number, k: number, n: number): boolean {
-  if (!enabled || m * k * n < WASM_MIN_FLOPS[p]) return false;
-  if (!load()) return false;
-  return layout(shapeOf(p), m, k, n).end <= MAX_PAGES * PAGE;
+  return enabled && m * k * n >= WASM_MIN_FLOPS[p] && reserveWasmGemm(p, m, k, n);
+}
+
+/** Loads the module and grows the arena for an m x k x n product, whatever its size or the
+ * switch (tests call the kernel directly); false if it cannot. */
+export function reserveWasmGemm(p: Precision, m: number, k: number, n: number): boolean {
+  const w = load();
+  if (!w) return false;
+  const end = layout(shapeOf(p), m, k, n).end;
+  const have = w.memory.buffer.byteLength;
+  if (end <= have) return true;
+  if (end > MAX_PAGES * PAGE) return false;
+  try {
+    w.memory.grow(Math.ceil((end - have) / PAGE));
+  } catch {
+    return false; // out of memory: the JS kernel needs none of this
+  }
+  return true;
 }
 
 /** dst[at + i * cols + j] = src[so + i * rs + j * cs] for i < rows, j < cols. */
@@ -171,7 +189,8 @@ function copyIn(dst: Buffer, at: number, src: Buffer, so: number, rs: number, cs
 /**
  * c[co + i * n + j] += sum_p A[i, p] * B[p, j] for i < m, j < n, where A[i, p] = a[ao + i * ars + p * acs]
  * and B[p, j] = b[bo + p * brs + j * bcs] (so either may be a transposed view), computed in the
- * given precision whatever the arrays' element types. Call only after useWasmGemm said yes.
+ * given precision whatever the arrays' element types. Call only after useWasmGemm(p, m, k, n)
+ * (or reserveWasmGemm) said yes: they grow the arena.
  */
 export function wasmGemm(
   p: Precision,
@@ -184,8 +203,7 @@ export function wasmGemm(
   if (!w) throw new Error("wasmGemm: the WebAssembly module is not loaded; check useWasmGemm first");
   const s = shapeOf(p);
   const L = layout(s, m, k, n);
-  const have = w.memory.buffer.byteLength;
-  if (L.end > have) w.memory.grow(Math.ceil((L.end - have) / PAGE));
+  if (L.end > w.memory.buffer.byteLength) throw new Error("wasmGemm: the arena is too small; call useWasmGemm first");
   if (w.f32.buffer !== w.memory.buffer) {
     w.f32 = new Float32Array(w.memory.buffer);
     w.f64 = new Float64Array(w.memory.buffer);
