@@ -1,6 +1,8 @@
 // 2-d convolution (cross-correlation, NCHW / OIHW) by im2col + gemm, and its two adjoints.
 // Internals run in float64: col buffers and accumulators are Float64Array, so the hot loops
-// see one array type and float32 inputs get double accumulation for free.
+// see one array type and float32 inputs get double accumulation for free. The products go to the
+// WebAssembly SIMD gemm when available and big enough, which computes float32 convolutions in
+// single precision (see `product`).
 import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
