@@ -6,7 +6,7 @@
 import type { Primitive } from "../../effects/primitive.ts";
 import type { Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { Atom, Block, Eqn, Var } from "./ir.ts";
+import type { Atom, Block, Eqn, PrimEqn, Var } from "./ir.ts";
 import { runtime } from "./runtime.ts";
 
 /** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
@@ -64,10 +64,64 @@ export function compile(block: Block): Compiled {
 
   const lines: string[] = [];
   let fresh = 0;
+  const uses = countUses(block);
   const emitBlock = (b: Block, indent: string, live: Set<number>): string[] => {
-    const out = liveEquations(b, live);
-    for (const e of out) emitEqn(e, indent);
+    const eqns = liveEquations(b, live);
+    const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
+    for (let i = 0; i < eqns.length; ) {
+      // A run of elementwise operations on tensors of one shape becomes one loop.
+      let j = i;
+      const first = eqns[i]!;
+      while (j < eqns.length && fusible(eqns[j]!) && sameKind((eqns[j] as PrimEqn).out, (first as PrimEqn).out)) j++;
+      if (j - i >= 2) {
+        emitFused(eqns.slice(i, j) as PrimEqn[], indent, outputs);
+        i = j;
+      } else emitEqn(eqns[i++]!, indent);
+    }
     return b.outputs.map(atom);
+  };
+  /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
+  const fusible = (e: Eqn): boolean =>
+    e.kind === "prim" &&
+    SCALAR[e.prim.name] !== undefined &&
+    !e.out.scalar &&
+    e.inputs.every((a) => isScalar(a) || sameKind(a.kind === "var" ? a.v : (a.value as Tensor), e.out));
+  const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
+    a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
+  const emitFused = (group: PrimEqn[], indent: string, blockOutputs: Set<number>): void => {
+    const shape = group[0]!.out.shape;
+    const f32 = group[0]!.out.dtype === "float32";
+    const n = shape.reduce((a, b) => a * b, 1);
+    const inside = new Map<number, number>(); // uses of each variable within the group
+    for (const e of group) for (const a of e.inputs) if (a.kind === "var") inside.set(a.v.id, (inside.get(a.v.id) ?? 0) + 1);
+    const defined = new Set(group.map((e) => e.out.id));
+    // Results read after the loop are written to buffers; the rest live in loop locals.
+    const kept = group.filter((e) => blockOutputs.has(e.out.id) || (uses.get(e.out.id) ?? 0) > (inside.get(e.out.id) ?? 0));
+    const buffers = new Map<string, string>();
+    const read = (a: Atom): string => {
+      if (isScalar(a)) return atom(a);
+      if (a.kind === "var" && defined.has(a.v.id)) return `t${a.v.id}`;
+      const src = atom(a);
+      let b = buffers.get(src);
+      if (!b) {
+        b = `b${fresh++}`;
+        buffers.set(src, b);
+        lines.push(`${indent}const ${b} = ${src}.buf;`);
+      }
+      return `${b}[i]`;
+    };
+    const body: string[] = [];
+    for (const e of group) {
+      const args = e.inputs.map(read);
+      const expr = SCALAR[e.prim.name]!.replace(/\$(\d)/g, (_m, k: string) => args[Number(k)]!);
+      body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
+    }
+    const array = f32 ? "Float32Array" : "Float64Array";
+    for (const e of kept) lines.push(`${indent}const o${e.out.id} = new ${array}(${n});`);
+    lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
+    lines.push(...body.map((l) => `${indent}  ${l}`));
+    lines.push(...kept.map((e) => `${indent}  o${e.out.id}[i] = t${e.out.id};`), `${indent}}`);
+    for (const e of kept) lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${JSON.stringify(shape)});`);
   };
   const bindInputs = (b: Block, values: readonly string[], indent: string): void => {
     b.inputs.forEach((v, i) => lines.push(`${indent}const ${name(v)} = ${values[i]};`));
@@ -136,6 +190,36 @@ export function compile(block: Block): Compiled {
   const source = `"use strict";\nreturn function compiled(I) {\n${lines.join("\n")}\n};`;
   const fn = new Function("P", "Q", "C", "K", source)(prims, params, consts, runtime) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
+}
+
+/** How many times each variable is read, anywhere in the program (nested blocks included). */
+function countUses(root: Block): Map<number, number> {
+  const uses = new Map<number, number>();
+  const use = (a: Atom): void => {
+    if (a.kind === "var") uses.set(a.v.id, (uses.get(a.v.id) ?? 0) + 1);
+  };
+  const visit = (b: Block): void => {
+    b.outputs.forEach(use);
+    for (const e of b.eqns) {
+      if (e.kind === "prim") e.inputs.forEach(use);
+      else if (e.kind === "cond") {
+        use(e.pred);
+        e.operands.forEach(use);
+        visit(e.then);
+        visit(e.else);
+      } else if (e.kind === "while") {
+        e.init.forEach(use);
+        visit(e.cond);
+        visit(e.body);
+      } else {
+        e.init.forEach(use);
+        e.xs.forEach(use);
+        visit(e.body);
+      }
+    }
+  };
+  visit(root);
+  return uses;
 }
 
 /** The equations some output depends on, in order (dead code eliminated). */

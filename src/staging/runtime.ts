@@ -25,6 +25,10 @@ export const runtime = {
     });
     return new Tensor(buf, shape);
   },
+  /** Wraps a buffer a fused loop filled. */
+  tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
+    return new Tensor(buf, shape);
+  },
   /** sigmoid without overflow, as the kernel computes it. */
   sigmoid(v: number): number {
     const e = Math.exp(-Math.abs(v));
