@@ -128,6 +128,21 @@ describe("trainLoop", () => {
     expect(out.text()).not.toMatch(/\u001b\[/); // no terminal escape codes
   });
 
+  it("by default writes step lines only every logSeconds, and always the epoch summaries", () => {
+    const slow = capture(false);
+    trainLoop({ params: initParams(), lossFn: mse, optimizer: sgd(0.1), data: dataFor(0), epochs: 2, stream: slow.stream });
+    expect(slow.text().trim().split("\n")).toEqual([
+      expect.stringMatching(/^epoch 1\/2: loss /),
+      expect.stringMatching(/^epoch 2\/2: loss /),
+    ]);
+    const fast = capture(false);
+    trainLoop({ params: initParams(), lossFn: mse, optimizer: sgd(0.1), data: dataFor(0), epochs: 1, stream: fast.stream, logSeconds: 0 });
+    const lines = fast.text().trim().split("\n");
+    expect(lines.length).toBe(4);
+    lines.slice(0, 3).forEach((l, k) => expect(l).toMatch(new RegExp(`^epoch 1/1 step ${k + 1}/4 loss `)));
+    expect(lines[3]).toMatch(/^epoch 1\/1: loss /);
+  });
+
   it("shows a cli-progress bar on a terminal", () => {
     const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 120, rows: 40, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
     let text = "";

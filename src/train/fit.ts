@@ -71,8 +71,10 @@ export interface TrainLoopOptions<P, B, S> {
   onEpochEnd?: (info: EpochInfo<P, S>) => EpochResult;
   /** "auto" (default): a bar on a TTY, log lines elsewhere; "bar", "lines", or "none" (silent). */
   progress?: "auto" | "bar" | "lines" | "none";
-  /** In "lines" mode, a line every this many steps (default: about 5 lines per epoch). */
+  /** In "lines" mode, a line every this many steps (default: a line when `logSeconds` have passed since the last one). */
   logEvery?: number;
+  /** In "lines" mode without `logEvery`, the seconds between step lines (default 10). */
+  logSeconds?: number;
   /** Where progress is written (default process.stdout). */
   stream?: ProgressStream;
 }
@@ -135,7 +137,13 @@ const loadBar = (stream: ProgressStream, epochs: number): BarLike | undefined =>
   }
 };
 
-const makeDisplay = (mode: "bar" | "lines" | "none", stream: ProgressStream, epochs: number, logEvery: number | undefined): Display => {
+const makeDisplay = (
+  mode: "bar" | "lines" | "none",
+  stream: ProgressStream,
+  epochs: number,
+  logEvery: number | undefined,
+  logSeconds: number,
+): Display => {
   const none: Display = { startEpoch() {}, step() {}, endEpoch() {} };
   if (mode === "none") return none;
   const line = (s: string): void => void stream.write(`${s}\n`);
@@ -162,35 +170,42 @@ const makeDisplay = (mode: "bar" | "lines" | "none", stream: ProgressStream, epo
     }
   }
   let total: number | undefined;
-  let every = 1;
   let epochNo = 0;
+  let last = performance.now();
   return {
     startEpoch(epoch, t) {
       epochNo = epoch + 1;
       total = t;
-      every = logEvery ?? (t ? Math.max(1, Math.round(t / 5)) : 50);
     },
     step(k, loss, rate) {
-      if (k % every === 0 && k !== total)
+      if (k === total) return; // the epoch's summary line follows
+      const now = performance.now();
+      if (logEvery !== undefined ? k % logEvery === 0 : now - last >= logSeconds * 1000) {
+        last = now;
         line(`epoch ${epochNo}/${epochs} step ${k}${total ? `/${total}` : ""} loss ${fmtLoss(loss)} (${rate.toFixed(1)} steps/s)`);
+      }
     },
-    endEpoch: line,
+    endEpoch(summary) {
+      last = performance.now();
+      line(summary);
+    },
   };
 };
 
 /** Trains `params` by mini-batch gradient descent with `optimizer`; returns the new params, state and loss history. */
 export function trainLoop<P, B, S>(options: TrainLoopOptions<P, B, S>): TrainResult<P, S> {
-  const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, stream = process.stdout } = options;
+  const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, logSeconds = 10, stream = process.stdout } = options;
   if (typeof lossFn !== "function") throw new ValueError("trainLoop: lossFn must be a generator function (params, batch) → scalar loss");
   if (!optimizer || typeof optimizer.init !== "function" || typeof optimizer.update !== "function")
     throw new ValueError("trainLoop: optimizer must have init(params) and update(grads, state, params), like the ones in optim");
   if (!Number.isInteger(epochs) || epochs < 0) throw new ValueError(`trainLoop: epochs must be a non-negative integer, got ${String(epochs)}`);
   if (logEvery !== undefined && (!Number.isInteger(logEvery) || logEvery < 1))
     throw new ValueError(`trainLoop: logEvery must be a positive integer, got ${String(logEvery)}`);
+  if (typeof logSeconds !== "number" || !(logSeconds >= 0)) throw new ValueError(`trainLoop: logSeconds must be a number ≥ 0, got ${String(logSeconds)}`);
   if (typeof data !== "function" && !Array.isArray(data))
     throw new ValueError("trainLoop: data must be an array of batches or a function (epoch) → iterable of batches");
   const mode = progress === "auto" ? (stream.isTTY ? "bar" : "lines") : progress;
-  const display = makeDisplay(mode, stream, epochs, logEvery);
+  const display = makeDisplay(mode, stream, epochs, logEvery, logSeconds);
   const step = valueAndGrad(lossFn);
 
   let params = options.params;
