@@ -23,17 +23,29 @@ const net = (useCheckpoint: boolean) =>
     return yield* sum(h);
   };
 
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+/** Collects garbage until typed-array storage, which V8 frees in the background, is settled. */
+const gc = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 30));
+  }
+};
 
-/** Bytes of heap kept alive by the pullback of one vjp. */
-const retained = (params: Layer[], x: Tensor, useCheckpoint: boolean): number => {
-  gc();
-  const before = process.memoryUsage().heapUsed;
+/** JS heap plus typed-array storage (which lives outside the JS heap). */
+const used = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+/** Bytes kept alive by the pullback of one vjp. */
+const retained = async (params: Layer[], x: Tensor, useCheckpoint: boolean): Promise<number> => {
+  await gc();
+  const before = used();
   const [, pullback] = run(function* () {
     return yield* vjp(net(useCheckpoint), params, x);
   });
-  gc();
-  const held = process.memoryUsage().heapUsed - before;
+  await gc();
+  const held = used() - before;
   run(function* () {
     return yield* pullback(1); // keeps the pullback alive until after the measurement
   });
@@ -48,8 +60,10 @@ export async function checkpointMemory(): Promise<Row[]> {
     b: randn([WIDTH], { seed: 100 + i, dtype: "float32" }),
   }));
   const x = randn([BATCH, WIDTH], { seed: 7, dtype: "float32" });
-  const plain = retained(params, x, false);
-  const withCheckpoint = retained(params, x, true);
+  await retained(params, x, false); // warm-up: kernels' scratch memory, compiled code
+  await retained(params, x, true);
+  const plain = await retained(params, x, false);
+  const withCheckpoint = await retained(params, x, true);
   const gradient = (useCheckpoint: boolean) => () =>
     run(function* () {
       const [, pb] = yield* vjp(net(useCheckpoint), params, x);
