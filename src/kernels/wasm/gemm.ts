@@ -103,21 +103,23 @@ function load(): Loaded | undefined {
   try {
     instantiate(new WA!.Module(bytes));
   } catch (syncError) {
+    const fail = (e: unknown): void => {
+      loading = false;
+      failure = `${String(syncError)}; ${String(e)}`;
+    };
     loading = true;
-    WA!.compile(bytes).then(
-      (m) => {
-        loading = false;
+    try {
+      WA!.compile(bytes).then((m) => {
         try {
           instantiate(m);
+          loading = false;
         } catch (e) {
-          failure = String(e);
+          fail(e);
         }
-      },
-      (e: unknown) => {
-        loading = false;
-        failure = `${String(syncError)}; ${String(e)}`;
-      },
-    );
+      }, fail);
+    } catch (e) {
+      fail(e);
+    }
   }
   return loaded;
 }
