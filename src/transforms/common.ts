@@ -6,6 +6,7 @@ import { flatten, type Flat } from "../pytree.ts";
 import { full, zeros } from "../tensor/create.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { castKernel } from "../kernels/elementwise.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
 /** Internal: any program, whatever its parameters (the public signatures stay precise). */
@@ -59,6 +60,8 @@ export const zerosLike = (v: Value): Value => (isNumberLike(v) ? 0 : zeros(shape
 export const gradientFor = (input: Value, adjoint: Value | null): Value => {
   if (adjoint === null) return zerosLike(input);
   if (isNumberLike(input) && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
+  // A gradient has its argument's dtype (a float64 operand may have promoted the adjoint).
+  if (input instanceof Tensor && adjoint instanceof Tensor && adjoint.dtype !== input.dtype) return castKernel(adjoint, input.dtype);
   return adjoint;
 };
 

@@ -48,10 +48,18 @@ const customCallP = definePrimitive<CustomParams>({
   },
   vjp: (ct, primals, _out, p, _wanted, residuals) => {
     const cts = drive(start<unknown>(p.name, p.bwd as Fn, [residuals, ct]));
-    if (!Array.isArray(cts) || cts.length !== argsOf(primals, p).length)
-      throw new TransformError(`${p.name}: bwd must return an array with one cotangent per argument (${argsOf(primals, p).length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
-    const leaves: MaybeValue[] = flatten(cts).leaves;
-    return leaves.length === primals.length ? leaves : primals.map(() => null);
+    const args = argsOf(primals, p);
+    if (!Array.isArray(cts) || cts.length !== args.length)
+      throw new TransformError(`${p.name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
+    // One cotangent per argument, shaped like it; null (or undefined) means zero.
+    return args.flatMap((arg, i): MaybeValue[] => {
+      const argLeaves = flatten(arg).leaves.length;
+      if (cts[i] === null || cts[i] === undefined) return Array<MaybeValue>(argLeaves).fill(null);
+      const leaves = flatten(cts[i]).leaves;
+      if (leaves.length !== argLeaves)
+        throw new TransformError(`${p.name}: bwd's cotangent for argument ${i} has ${leaves.length} values, the argument has ${argLeaves}; give one shaped like the argument (or null for zero)`);
+      return leaves;
+    });
   },
 });
 
