@@ -11,9 +11,10 @@ import { ShapeError, TransformError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
+import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
-import type { Block, Var } from "./ir.ts";
+import type { Block } from "./ir.ts";
 
 /** The innermost handler owning any of these values, or null if all are concrete. */
 const owner = (values: readonly Value[]): Traced["trace"] | null => {
@@ -33,6 +34,12 @@ const concreteBox = (v: Traced): boolean => {
   return true;
 };
 
+/** The condition's shape is known while staging: the same error as eager mode, before any code runs. */
+const checkCondition = (op: string, pred: Value): void => {
+  const s = shapeOf(pred);
+  if (s.reduce((a, b) => a * b, 1) !== 1) throw new ShapeError(`${op}: the condition must be a scalar, got shape ${fmt(s)}`);
+};
+
 const truthy = (op: string, pred: Value): boolean => {
   const p = primal(pred);
   if (typeof p === "number") return p !== 0;
@@ -42,19 +49,45 @@ const truthy = (op: string, pred: Value): boolean => {
 
 const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => drive(start(name, f, args));
 
-/** Fresh variables shaped like the leaves. */
-const varsLike = (trace: StagingTrace, leaves: readonly Value[]): Var[] =>
-  leaves.map((l) => trace.newVar(shapeOf(l), dtypeOf(l), isNumberLike(l)));
-
-/** Stages `f` on staged copies of `args`' leaves; returns the block and the output structure. */
-const stageBlock = (trace: StagingTrace, name: string, f: AnyProgram, args: Flat, asArgs: (rebuilt: unknown) => unknown[]): { block: Block; out: Flat } => {
-  const inputs = varsLike(trace, args.leaves);
+/**
+ * Stages `f` on staged copies of `args`' leaves; returns the block and the output structure.
+ * `tensorIn[i]`: input i is a 0-d tensor even if `args` has a number there; `tensorOut[i]`:
+ * output i leaves the block as a 0-d tensor even if `f` returns a number there.
+ */
+const stageBlock = (
+  trace: StagingTrace,
+  name: string,
+  f: AnyProgram,
+  args: Flat,
+  asArgs: (rebuilt: unknown) => unknown[],
+  tensorIn: readonly boolean[] = [],
+  tensorOut: readonly boolean[] = [],
+): { block: Block; out: Flat } => {
+  const inputs = args.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), isNumberLike(l) && !tensorIn[i]));
   let out: Flat | undefined;
   const block = trace.block(inputs, () => {
     out = flatten(run(name, f, asArgs(args.rebuild(inputs.map((v) => trace.value(v))))));
-    return out.leaves;
+    return out.leaves.map((l, i) => (tensorOut[i] ? asTensor(l) : l));
   });
   return { block, out: out! };
+};
+
+/** A number-like value as a 0-d float64 tensor (x·1 is exact for every float, -0 and NaN included). */
+const asTensor = (v: Value): Value => (isNumberLike(v) ? lax.mul(v, ones([], "float64")) : v);
+
+/**
+ * Where a carry is a number in `init` but a 0-d tensor after the body (or the other way), the
+ * staged loop keeps a 0-d tensor in that slot: a JS number and a tensor are different things
+ * in the generated code. Stages until the slots' kinds are stable; returns them.
+ */
+const carryKinds = (init: readonly Value[], stage: (tensorCarry: readonly boolean[]) => readonly Value[]): boolean[] => {
+  const tensorCarry = init.map((l) => !isNumberLike(l));
+  for (;;) {
+    const out = stage(tensorCarry);
+    const promote = out.map((l, i) => i < tensorCarry.length && !tensorCarry[i] && !isNumberLike(l));
+    if (!promote.some(Boolean)) return tensorCarry;
+    promote.forEach((p, i) => p && (tensorCarry[i] = true));
+  }
 };
 
 const checkSameLeaves = (op: string, what: string, a: readonly Value[], b: readonly Value[]): void => {
@@ -79,10 +112,18 @@ export function* cond<A extends unknown[], R>(
   const top = owner(all);
   if (top === null || concrete(all)) return yield* (truthy("cond", pred) ? thenFn : elseFn)(...operands);
   if (top instanceof StagingTrace) {
-    const { block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[]);
-    const { block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[]);
+    checkCondition("cond", pred);
+    let { block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[]);
+    let { block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[]);
     checkSameLeaves("cond", "the two branches' results", out.leaves, elseOut.leaves);
-    const outs = out.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), isNumberLike(l) && isNumberLike(elseOut.leaves[i]!)));
+    const scalar = out.leaves.map((l, i) => isNumberLike(l) && isNumberLike(elseOut.leaves[i]!));
+    // A number in one branch and a 0-d tensor in the other: both branches give a 0-d tensor.
+    const tensorOut = scalar.map((s) => !s);
+    if (out.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
+      ({ block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[], [], tensorOut));
+    if (elseOut.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
+      ({ block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[], [], tensorOut));
+    const outs = out.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
     top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: thenBlock, else: elseBlock, outs });
     return out.rebuild(outs.map((v) => top.value(v))) as R;
   }
@@ -99,18 +140,15 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
   checkProgram("whileLoop (body)", bodyFn);
   const initFlat = flatten(init);
   const top = owner(initFlat.leaves);
-  if (top instanceof StagingTrace) {
-    // Each block gets its own inputs; the generated loop binds both to the same carry.
-    const condBlock = stageBlock(top, "whileLoop", condFn as AnyProgram, initFlat, (c) => [c]).block;
-    const body = stageBlock(top, "whileLoop", bodyFn as AnyProgram, initFlat, (c) => [c]);
-    checkSameLeaves("whileLoop", "the carry before and after the body", initFlat.leaves, body.out.leaves);
-    const outs = varsLike(top, initFlat.leaves);
-    top.push({ kind: "while", init: initFlat.leaves.map((l) => top.atom(l)), cond: condBlock, body: body.block, outs });
-    return initFlat.rebuild(outs.map((v) => top.value(v))) as C;
-  }
+  if (top instanceof StagingTrace) return stagedWhile(top, condFn as AnyProgram, bodyFn as AnyProgram, initFlat) as C;
   let carry = init;
   for (;;) {
     const p = yield* condFn(carry);
+    // The condition became staged through a closure (a constant init, a body reading staged
+    // values): stage the rest of the loop from the current carry.
+    const carryFlat = flatten(carry);
+    const now = owner([p, ...carryFlat.leaves]);
+    if (now instanceof StagingTrace && !concrete([p])) return stagedWhile(now, condFn as AnyProgram, bodyFn as AnyProgram, carryFlat) as C;
     if (!concrete([p]))
       throw new TransformError(
         "whileLoop: the loop condition is staged under another transformation (e.g. grad inside jit), so the " +
@@ -120,6 +158,26 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
     carry = yield* bodyFn(carry);
   }
 }
+
+/** The staged `while` equation for a carry, its results as staged values. */
+const stagedWhile = (top: StagingTrace, condFn: AnyProgram, bodyFn: AnyProgram, initFlat: Flat): unknown => {
+  // Each block gets its own inputs; the generated loop binds both to the same carry.
+  let body: { block: Block; out: Flat } | undefined;
+  const tensorCarry = carryKinds(initFlat.leaves, (tc) => {
+    body = stageBlock(top, "whileLoop", bodyFn, initFlat, (c) => [c], tc, tc);
+    checkSameLeaves("whileLoop", "the carry before and after the body", initFlat.leaves, body.out.leaves);
+    return body.out.leaves;
+  });
+  const cond = stageBlock(top, "whileLoop", condFn, initFlat, (c) => [c], tensorCarry);
+  const [p] = cond.out.leaves;
+  if (cond.out.leaves.length !== 1 || p === undefined) throw new TransformError("whileLoop: the condition program must return one scalar value");
+  checkCondition("whileLoop", p);
+  const condBlock = cond.block;
+  const outs = initFlat.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), !tensorCarry[i]));
+  const initAtoms = initFlat.leaves.map((l, i) => top.atom(tensorCarry[i] ? asTensor(l) : l));
+  top.push({ kind: "while", init: initAtoms, cond: condBlock, body: body!.block, outs });
+  return initFlat.rebuild(outs.map((v) => top.value(v)));
+};
 
 /**
  * Scans `fn(carry, x_t) → [carry, y_t]` over the leading axis of `xs` (a pytree of tensors);
@@ -136,25 +194,30 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
   if (lengths.some((n) => n !== length)) throw new ShapeError(`scan: the leaves of xs have leading axes ${lengths.join(", ")}; they must all be ${length}`);
   const top = owner([...initFlat.leaves, ...xsFlat.leaves]);
   if (top instanceof StagingTrace) {
-    const xVars = xsFlat.leaves.map((x) => top.newVar(shapeOf(x).slice(1), dtypeOf(x), false));
     let carryOut: Flat | undefined;
     let ysOut: Flat | undefined;
-    const carryVars = varsLike(top, initFlat.leaves);
-    const block = top.block([...carryVars, ...xVars], () => {
-      const c = initFlat.rebuild(carryVars.map((v) => top.value(v)));
-      const x = xsFlat.rebuild(xVars.map((v) => top.value(v)));
-      const r = run("scan", fn as AnyProgram, [c, x]) as [C, Y];
-      if (!Array.isArray(r) || r.length !== 2) throw new TransformError("scan: the body must return [carry, y]");
-      carryOut = flatten(r[0]);
-      ysOut = flatten(r[1]);
-      return [...carryOut.leaves, ...ysOut.leaves];
+    let block: Block | undefined;
+    const tensorCarry = carryKinds(initFlat.leaves, (tc) => {
+      const xVars = xsFlat.leaves.map((x) => top.newVar(shapeOf(x).slice(1), dtypeOf(x), false));
+      const carryVars = initFlat.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), !tc[i]));
+      block = top.block([...carryVars, ...xVars], () => {
+        const c = initFlat.rebuild(carryVars.map((v) => top.value(v)));
+        const x = xsFlat.rebuild(xVars.map((v) => top.value(v)));
+        const r = run("scan", fn as AnyProgram, [c, x]) as [C, Y];
+        if (!Array.isArray(r) || r.length !== 2) throw new TransformError("scan: the body must return [carry, y]");
+        carryOut = flatten(r[0]);
+        ysOut = flatten(r[1]);
+        return [...carryOut.leaves.map((l, i) => (tc[i] ? asTensor(l) : l)), ...ysOut.leaves];
+      });
+      checkSameLeaves("scan", "the carry before and after the body", initFlat.leaves, carryOut!.leaves);
+      return carryOut!.leaves;
     });
-    checkSameLeaves("scan", "the carry before and after the body", initFlat.leaves, carryOut!.leaves);
     const outs = [
-      ...varsLike(top, initFlat.leaves),
+      ...initFlat.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), !tensorCarry[i])),
       ...ysOut!.leaves.map((y) => top.newVar([length, ...shapeOf(y)], dtypeOf(y), false)),
     ];
-    top.push({ kind: "scan", length, init: initFlat.leaves.map((l) => top.atom(l)), xs: xsFlat.leaves.map((l) => top.atom(l)), body: block, outs });
+    const initAtoms = initFlat.leaves.map((l, i) => top.atom(tensorCarry[i] ? asTensor(l) : l));
+    top.push({ kind: "scan", length, init: initAtoms, xs: xsFlat.leaves.map((l) => top.atom(l)), body: block!, outs });
     const staged = outs.map((v) => top.value(v));
     return [initFlat.rebuild(staged.slice(0, initFlat.leaves.length)), ysOut!.rebuild(staged.slice(initFlat.leaves.length))] as [C, Y];
   }
