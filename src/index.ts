@@ -33,3 +33,4 @@ export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
 export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";
+export { setWasmEnabled } from "./kernels/wasm/gemm.ts";
