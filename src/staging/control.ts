@@ -6,6 +6,7 @@
 // unrolls; whileLoop — whose trip count is unknown until run time — cannot, and says so.
 import { drive } from "../../effects/driver.ts";
 import { StagingTrace } from "../../effects/stage.ts";
+import { depth } from "../../effects/trace.ts";
 import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
@@ -15,6 +16,14 @@ import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
 import type { Block } from "./ir.ts";
+
+/**
+ * The staging handler to record a real branch or loop into: `top` when it stages and no
+ * transformation sits above it. With one above (grad or vmap inside jit), the branch and loop
+ * bodies may read that transformation's values through closures, which a staged block cannot
+ * take; the combinators then evaluate both branches, unroll, or run the loop instead.
+ */
+const stagingHere = (top: Traced["trace"] | null): StagingTrace | null => (top instanceof StagingTrace && top.level === depth() - 1 ? top : null);
 
 /** The innermost handler owning any of these values, or null if all are concrete. */
 const owner = (values: readonly Value[]): Traced["trace"] | null => {
@@ -111,7 +120,9 @@ export function* cond<A extends unknown[], R>(
   const all = [pred, ...ops.leaves];
   const top = owner(all);
   if (top === null || concrete(all)) return yield* (truthy("cond", pred) ? thenFn : elseFn)(...operands);
-  if (top instanceof StagingTrace) {
+  const staging = stagingHere(top);
+  if (staging) {
+    const top = staging;
     checkCondition("cond", pred);
     let { block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[]);
     let { block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[]);
@@ -139,23 +150,26 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
   checkProgram("whileLoop (cond)", condFn);
   checkProgram("whileLoop (body)", bodyFn);
   const initFlat = flatten(init);
-  const top = owner(initFlat.leaves);
-  if (top instanceof StagingTrace) return stagedWhile(top, condFn as AnyProgram, bodyFn as AnyProgram, initFlat) as C;
+  const top = stagingHere(owner(initFlat.leaves));
+  if (top) return stagedWhile(top, condFn as AnyProgram, bodyFn as AnyProgram, initFlat) as C;
   let carry = init;
   for (;;) {
     const p = yield* condFn(carry);
     // The condition became staged through a closure (a constant init, a body reading staged
     // values): stage the rest of the loop from the current carry.
     const carryFlat = flatten(carry);
-    const now = owner([p, ...carryFlat.leaves]);
-    if (now instanceof StagingTrace && !concrete([p])) return stagedWhile(now, condFn as AnyProgram, bodyFn as AnyProgram, carryFlat) as C;
+    const now = stagingHere(owner([p, ...carryFlat.leaves]));
+    if (now && !concrete([p])) return stagedWhile(now, condFn as AnyProgram, bodyFn as AnyProgram, carryFlat) as C;
     if (!concrete([p]))
       throw new TransformError(
         "whileLoop: the loop condition is staged under another transformation (e.g. grad inside jit), so the " +
           "number of steps is unknown while differentiating; use scan with a fixed length, or apply jit inside grad",
       );
     if (!truthy("whileLoop", p)) return carry;
-    carry = yield* bodyFn(carry);
+    const next = yield* bodyFn(carry);
+    // as when staged: the carry keeps its structure, shapes and dtypes
+    checkSameLeaves("whileLoop", "the carry before and after the body", carryFlat.leaves, flatten(next).leaves);
+    carry = next;
   }
 }
 
@@ -192,8 +206,8 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
   const length = options.length ?? lengths[0];
   if (length === undefined) throw new ShapeError("scan: xs has no arrays; pass { length } to scan a fixed number of steps");
   if (lengths.some((n) => n !== length)) throw new ShapeError(`scan: the leaves of xs have leading axes ${lengths.join(", ")}; they must all be ${length}`);
-  const top = owner([...initFlat.leaves, ...xsFlat.leaves]);
-  if (top instanceof StagingTrace) {
+  const top = stagingHere(owner([...initFlat.leaves, ...xsFlat.leaves]));
+  if (top) {
     let carryOut: Flat | undefined;
     let ysOut: Flat | undefined;
     let block: Block | undefined;
@@ -229,8 +243,12 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
     const x = xsFlat.rebuild(xsFlat.leaves.map((leaf) => row(leaf, t)));
     const r = (yield* fn(carry, x as X)) as [C, Y];
     if (!Array.isArray(r) || r.length !== 2) throw new TransformError("scan: the body must return [carry, y]");
+    // as when staged: the carry keeps its structure, shapes and dtypes, and every y_t is alike
+    checkSameLeaves("scan", "the carry before and after the body", flatten(carry).leaves, flatten(r[0]).leaves);
     carry = r[0];
-    yFlat = flatten(r[1]);
+    const yt = flatten(r[1]);
+    if (yFlat) checkSameLeaves("scan", "the outputs y of two steps", yFlat.leaves, yt.leaves);
+    yFlat = yt;
     ys.push(yFlat.leaves);
   }
   if (!yFlat) return [carry, flatten(undefined).rebuild([]) as Y];
