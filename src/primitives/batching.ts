@@ -149,3 +149,6 @@ defineBatchRule([S.takeP, S.scatterAddP] as Any[], (prim, [v], _b, params) => {
   const p = params as unknown as S.TakeParams;
   return call(prim as Primitive<S.TakeParams>, [v!], { ...p, axis: p.axis + 1 });
 });
+
+// One number per example: the batch of them is a [size] tensor.
+defineBatchRule([S.toNumberP] as Any[], (_prim, [v], _b, _params, size) => S.reshape(v!, [size]));

@@ -114,7 +114,19 @@ export const scatterAddP = definePrimitive<TakeParams & { dimSize: number }>({
   vjp: (ct, _x, _out, p) => [take(ct, p)],
 });
 
+/** The number in a size-1 value (so that derivatives of numbers stay numbers when staged). */
+export const toNumberP = definePrimitive({
+  name: "toNumber",
+  impl: (args) => {
+    const x = args[0]!;
+    return typeof x === "number" ? x : (x as Tensor).buf[0]!;
+  },
+  jvp: (_p, [t]) => (t === null ? null : toNumber(t!)),
+  vjp: (ct, [x]) => [reshape(ct, shapeOf(x!))],
+});
+
 // Direct-style calls. Identity cases return the operand itself: nothing to record.
+export const toNumber = (x: Value): Value => (typeof x === "number" ? x : bind(toNumberP, [x], undefined));
 export const reshape = (x: Value, shape: Shape): Value => {
   const xs = shapeOf(x);
   if (sameShape(xs, shape)) return x;

@@ -40,6 +40,7 @@ const SCALAR: Record<string, string> = {
   lessEqual: "($0 <= $1 ? 1 : 0)",
   where: "($0 !== 0 ? $1 : $2)",
   stopGradient: "$0",
+  toNumber: "$0",
 };
 
 export interface Compiled {

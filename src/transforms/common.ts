@@ -7,6 +7,7 @@ import { full, zeros } from "../tensor/create.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { castKernel } from "../kernels/elementwise.ts";
+import { toNumber } from "../primitives/shape.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
 /** Internal: any program, whatever its parameters (the public signatures stay precise). */
@@ -60,6 +61,7 @@ export const zerosLike = (v: Value): Value => (isNumberLike(v) ? 0 : zeros(shape
 export const gradientFor = (input: Value, adjoint: Value | null): Value => {
   if (adjoint === null) return zerosLike(input);
   if (isNumberLike(input) && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
+  if (isNumberLike(input) && adjoint instanceof Traced && !isNumberLike(adjoint)) return toNumber(adjoint); // staged or nested
   // A gradient has its argument's dtype (a float64 operand may have promoted the adjoint).
   if (input instanceof Tensor && adjoint instanceof Tensor && adjoint.dtype !== input.dtype) return castKernel(adjoint, input.dtype);
   return adjoint;
