@@ -431,7 +431,11 @@ runMain(Effect.gen(function* () {
     child.stderr.on("data", (d) => (stderr += String(d)));
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on("data", (d) => {
-        if (String(d).includes("ready")) child.kill("SIGINT");
+        if (String(d).includes("ready")) {
+          // Twice, as a terminal's Ctrl-C often arrives (once relayed by npm or tsx): the second must not cut the save short.
+          child.kill("SIGINT");
+          setTimeout(() => child.kill("SIGINT"), 1);
+        }
       });
       child.on("exit", (c) => resolve(c));
     });
