@@ -3,8 +3,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { optim, run, trainLoop, type Tensor, type Value } from "../src/index.ts";
-import { asciiDigits, loadMnist, mnistBatches } from "../examples/lib/mnist.ts";
+import { optim, run, tensor, trainLoop, type Tensor, type Value } from "../src/index.ts";
+import { asciiDigits, loadMnist, MNIST_MEAN, MNIST_STD, mnistBatches, shiftImages } from "../examples/lib/mnist.ts";
 import { loadCorpus, makeCorpus, sequences } from "../examples/lib/text.ts";
 import { CLASSES, majorityBaseline, makeTrees } from "../examples/lib/trees.ts";
 import { charLoss, charOptimizer, initCharModel, sampleChars, type CellKind } from "../examples/models/char-rnn.ts";
@@ -45,6 +45,32 @@ describe("MNIST CNN (mnist-cnn, demo)", () => {
     expect(lines.length).toBe(13);
     expect(lines.at(-1)).toMatch(/^first +second$/);
     expect(art).toMatch(/[#%@]/);
+  });
+
+  it("shiftImages moves each digit by at most maxShift pixels and fills in the background", () => {
+    const bg = -MNIST_MEAN / MNIST_STD;
+    const buf = new Float32Array(3 * 784).fill(bg);
+    for (let i = 0; i < 3; i++) buf[i * 784 + 14 * 28 + 14] = 2.5; // one bright pixel in the middle of each
+    const x = tensor(buf, { shape: [3, 1, 28, 28] });
+    expect(Array.from(shiftImages(x, 0, 1).data)).toEqual(Array.from(x.data));
+    const moved = new Set<number>();
+    for (let seed = 0; seed < 4; seed++) {
+      const out = shiftImages(x, 2, seed).data;
+      for (let i = 0; i < 3; i++) {
+        const img = out.subarray(i * 784, (i + 1) * 784);
+        const bright = [...img.keys()].filter((k) => img[k] === 2.5);
+        expect(bright.length).toBe(1);
+        const [r, c] = [Math.floor(bright[0]! / 28), bright[0]! % 28];
+        expect(Math.abs(r - 14)).toBeLessThanOrEqual(2);
+        expect(Math.abs(c - 14)).toBeLessThanOrEqual(2);
+        moved.add(bright[0]!);
+        expect(img.filter((v) => v === bg).length).toBe(783);
+      }
+    }
+    expect(moved.size).toBeGreaterThan(3); // not always the same offset
+    const batch = mnistBatches(train, 100, 0, 1);
+    expect(batch.length).toBe(3);
+    expect(batch[0]!.x.shape).toEqual([100, 1, 28, 28]);
   });
 
   it("has Lantern's architecture (21,840 parameters) and its loss falls in a few steps", () => {

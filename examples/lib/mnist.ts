@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Tensor, batches, permutation, takeRows, tensor } from "../../src/index.ts";
+import { Random, Tensor, batches, permutation, takeRows, tensor } from "../../src/index.ts";
 
 export interface MnistSet {
   /** Normalized images [n, 1, 28, 28] float32 ((pixel − 0.1307) / 0.3081, as is usual for MNIST). */
@@ -79,10 +79,32 @@ export function loadMnist(options: MnistOptions = {}): { train: MnistSet; test: 
   return { train: subset(all, order.slice(0, trainSize)), test: subset(all, order.slice(trainSize, trainSize + testSize)) };
 }
 
-/** The batches of one epoch over `set` (shuffled by `seed`), ready for trainLoop. */
-export const mnistBatches = (set: MnistSet, batchSize: number, seed: number): DigitBatch[] =>
-  [...batches(set.labels.length, batchSize, { seed })].map((idx) => ({
-    x: takeRows(set.x, idx),
+/**
+ * Each image [n, 1, 28, 28] moved by a random whole-pixel offset in [−maxShift, maxShift] on both
+ * axes (seeded), the uncovered border filled with the background. A cheap augmentation: the
+ * network sees slightly different digits every epoch.
+ */
+export function shiftImages(x: Tensor, maxShift: number, seed: number): Tensor {
+  const n = x.shape[0]!;
+  const src = x.data;
+  const out = new Float32Array(src.length).fill(-MNIST_MEAN / MNIST_STD);
+  const rng = new Random(seed);
+  for (let i = 0; i < n; i++) {
+    const dy = rng.int(2 * maxShift + 1) - maxShift;
+    const dx = rng.int(2 * maxShift + 1) - maxShift;
+    for (let r = Math.max(0, dy); r < Math.min(28, 28 + dy); r++) {
+      const from = i * 784 + (r - dy) * 28;
+      const to = i * 784 + r * 28;
+      for (let c = Math.max(0, dx); c < Math.min(28, 28 + dx); c++) out[to + c] = src[from + c - dx]!;
+    }
+  }
+  return tensor(out, { shape: x.shape as number[] });
+}
+
+/** The batches of one epoch over `set` (shuffled by `seed`; with `shift`, augmented by shiftImages), ready for trainLoop. */
+export const mnistBatches = (set: MnistSet, batchSize: number, seed: number, shift = 0): DigitBatch[] =>
+  [...batches(set.labels.length, batchSize, { seed })].map((idx, k) => ({
+    x: shift > 0 ? shiftImages(takeRows(set.x, idx), shift, seed * 7919 + k) : takeRows(set.x, idx),
     labels: Int32Array.from(idx, (i) => set.labels[i]!),
   }));
 
