@@ -48,7 +48,7 @@ describe("MNIST CNN (mnist-cnn, demo)", () => {
   });
 
   it("shiftImages moves each digit by at most maxShift pixels and fills in the background", () => {
-    const bg = -MNIST_MEAN / MNIST_STD;
+    const bg = Math.fround(-MNIST_MEAN / MNIST_STD); // as stored in float32
     const buf = new Float32Array(3 * 784).fill(bg);
     for (let i = 0; i < 3; i++) buf[i * 784 + 14 * 28 + 14] = 2.5; // one bright pixel in the middle of each
     const x = tensor(buf, { shape: [3, 1, 28, 28] });
@@ -168,7 +168,7 @@ describe("npm run example", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no example named "no-such-example"/);
     const names = [...r.stderr.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]!);
-    expect(names).toEqual(["mnist-cnn", "char-rnn", "lstm", "tree-lstm", "demo"]);
+    expect(names).toEqual(expect.arrayContaining(["mnist-cnn", "char-rnn", "lstm", "tree-lstm", "demo"]));
     for (const name of names) expect(existsSync(`examples/${name}.ts`)).toBe(true);
   });
 });
