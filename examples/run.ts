@@ -5,6 +5,7 @@ const EXAMPLES: Record<string, string> = {
   lstm: "the same with an LSTM cell",
   "tree-lstm": "a binary Tree-LSTM on generated sentiment-like trees",
   demo: "the demo: MNIST CNN with a progress bar, ASCII digits and a loss curve",
+  "effect-train": "the MNIST CNN as an Effect program: Ctrl-C saves, running again resumes",
 };
 
 const name = process.argv[2];
