@@ -12,7 +12,7 @@ import {
   saveCheckpoint,
   type CheckpointErrorReason,
 } from "../src/checkpoint.ts";
-import { Tensor, randn, tensor, zeros } from "../src/index.ts";
+import { Tensor, optim, randn, tensor, zeros } from "../src/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "yieldiff-ckpt-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -128,6 +128,23 @@ describe("saveCheckpoint / loadCheckpoint round trip", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("saves optimizer state next to the parameters, so training can resume", () => {
+    const params = { w: randn([3, 2], { seed: 8, dtype: "float32" }), b: zeros([2], "float32") };
+    const optimizers: optim.Optimizer<any>[] = [optim.adam({ lr: 0.01 }), optim.sgd({ lr: 0.1, momentum: 0.9 }), optim.adagrad({ lr: 0.1 })];
+    for (const opt of optimizers) {
+      const grads = { w: randn([3, 2], { seed: 9, dtype: "float32" }), b: tensor([1, -1], { dtype: "float32" }) };
+      const [p1, s1] = opt.update(grads, opt.init(params), params);
+      const path = fresh();
+      saveCheckpoint(path, { params: p1, state: s1 });
+      const back = loadCheckpoint<{ params: typeof p1; state: typeof s1 }>(path, { like: { params: p1, state: s1 } });
+      expect(snapshot(back)).toEqual(snapshot({ params: p1, state: s1 }));
+      // the next step from the reloaded state equals the next step from the live one
+      const [pa] = opt.update(grads, s1, p1);
+      const [pb] = opt.update(grads, back.state, back.params);
+      expect(snapshot(pb)).toEqual(snapshot(pa));
+    }
   });
 
   it("writes atomically: no temporary file is left, and an existing checkpoint is replaced whole", () => {

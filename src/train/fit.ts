@@ -125,7 +125,7 @@ const loadBar = (stream: ProgressStream, epochs: number): BarLike | undefined =>
       barCompleteChar: "\u2588",
       barIncompleteChar: "\u2591",
       barsize: 28,
-      hideCursor: true,
+      hideCursor: false, // a hidden cursor would stay hidden if the process is killed mid-epoch
       clearOnComplete: true,
       stream,
       fps: 10,
