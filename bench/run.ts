@@ -4,11 +4,21 @@ import { record, table, machine, type Row } from "./report.ts";
 import { checkpointMemory } from "./workloads/checkpoint-memory.ts";
 import { stack10m } from "./workloads/stack.ts";
 import { w1 } from "./workloads/w1.ts";
+import { w2 } from "./workloads/w2.ts";
+import { w3 } from "./workloads/w3.ts";
+import { w4 } from "./workloads/w4.ts";
+import { w5 } from "./workloads/w5.ts";
+import { w6 } from "./workloads/w6.ts";
 import { w7 } from "./workloads/w7.ts";
 import { w8 } from "./workloads/w8.ts";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: w1,
+  W2: w2,
+  W3: w3,
+  W4: w4,
+  W5: w5,
+  W6: w6,
   W7: w7,
   W8: w8,
   S10M: stack10m,
