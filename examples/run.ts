@@ -10,8 +10,9 @@ const EXAMPLES: Record<string, string> = {
 
 const name = process.argv[2];
 if (name === undefined || !Object.hasOwn(EXAMPLES, name)) {
+  const width = Math.max(...Object.keys(EXAMPLES).map((n) => n.length));
   const list = Object.entries(EXAMPLES)
-    .map(([n, d]) => `  ${n.padEnd(10)} ${d}`)
+    .map(([n, d]) => `  ${n.padEnd(width)}  ${d}`)
     .join("\n");
   console.error(`${name === undefined ? "which example?" : `no example named ${JSON.stringify(name)}`}\nusage: npm run example -- NAME\n${list}`);
   process.exit(1);
