@@ -13,6 +13,8 @@ await build({
   target: "node20",
   outfile,
   logLevel: "warning",
+  // Loaded from node_modules at run time: its Emscripten loader finds its .wasm files by __dirname.
+  external: ["@tensorflow/tfjs-backend-wasm"],
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
 });
 const result = spawnSync(process.execPath, ["--expose-gc", outfile, ...process.argv.slice(2)], { stdio: "inherit" });

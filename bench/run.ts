@@ -11,6 +11,7 @@ import { w5 } from "./workloads/w5.ts";
 import { w6 } from "./workloads/w6.ts";
 import { w7 } from "./workloads/w7.ts";
 import { w8 } from "./workloads/w8.ts";
+import { w1Peers, w2Peers, w3Peers, w4Peers, w6Peers, w7Peers, w8Peers } from "./workloads/peers.ts";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: w1,
@@ -23,6 +24,13 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   W8: w8,
   S10M: stack10m,
   CKPT: checkpointMemory,
+  "W1-PEERS": w1Peers,
+  "W2-PEERS": w2Peers,
+  "W3-PEERS": w3Peers,
+  "W4-PEERS": w4Peers,
+  "W6-PEERS": w6Peers,
+  "W7-PEERS": w7Peers,
+  "W8-PEERS": w8Peers,
 };
 
 const wanted = process.argv.slice(2).map((a) => a.toUpperCase());
