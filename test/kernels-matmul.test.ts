@@ -4,6 +4,9 @@ import { matmulKernel, checkMatmul } from "../src/kernels/matmul.ts";
 import { Tensor, allocate, type DType } from "../src/tensor/tensor.ts";
 import { Random } from "../src/tensor/random.ts";
 import { ShapeError } from "../src/errors.ts";
+import { transposeKernel } from "../src/kernels/shape-ops.ts";
+import { setWasmEnabled } from "../src/kernels/wasm/gemm.ts";
+import { randn } from "../src/tensor/create.ts";
 
 const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -148,5 +151,31 @@ describe("matmulKernel", () => {
     const v = new Tensor(new Float64Array(3), [3]);
     expect(() => matmulKernel(v, rand([3, 2], "float64", 1))).toThrow(ShapeError);
     expect(() => matmulKernel(rand([3, 2], "float64", 1), v)).toThrow(/rank >= 2/);
+  });
+});
+
+describe("matmulKernel with transposed operands", () => {
+  const swapLast = (t: Tensor): Tensor => transposeKernel(t, [...t.shape.keys()].map((i, _, a) => (i === a.length - 2 ? a.length - 1 : i === a.length - 1 ? a.length - 2 : i)));
+  it("reads op(A) op(B) without copies, on both paths, at both dtypes", () => {
+    for (const wasm of [true, false]) {
+      setWasmEnabled(wasm);
+      try {
+        for (const dtype of ["float64", "float32"] as const) {
+          for (const [sa, sb] of [[[3, 5], [5, 4]], [[2, 3, 17], [17, 9]], [[1, 33, 8], [4, 8, 7]]] as const) {
+            const a = randn([...sa], { seed: 1, dtype });
+            const b = randn([...sb], { seed: 2, dtype });
+            const want = matmulKernel(a, b);
+            for (const [tA, tB] of [[true, false], [false, true], [true, true]] as const) {
+              const got = matmulKernel(tA ? swapLast(a) : a, tB ? swapLast(b) : b, tA, tB);
+              expect(got.shape).toEqual(want.shape);
+              const tol = dtype === "float32" ? 1e-5 : 1e-12;
+              got.data.forEach((v, i) => expect(Math.abs(v - want.data[i]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(want.data[i]!))));
+            }
+          }
+        }
+      } finally {
+        setWasmEnabled(true);
+      }
+    }
   });
 });

@@ -3,11 +3,25 @@ import { ShapeError, fmt } from "../errors.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
 import { useWasmGemm, wasmGemm } from "./wasm/gemm.ts";
+import { transposeKernel } from "./shape-ops.ts";
 
-/** Validates matmul operand shapes and returns the output shape (works on traced values too). */
-export function checkMatmul(a: { shape: readonly number[] }, b: { shape: readonly number[] }): number[] {
-  const sa = a.shape;
-  const sb = b.shape;
+const swapPerm = (rank: number): number[] => {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+};
+
+/** A shape with its last two axes swapped (a transposed matrix view). */
+const swapped = (s: readonly number[]): number[] => [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!];
+
+/**
+ * Validates matmul operand shapes and returns the output shape (works on traced values too).
+ * `transA`/`transB` read an operand's last two axes swapped (without copying it).
+ */
+export function checkMatmul(a: { shape: readonly number[] }, b: { shape: readonly number[] }, transA = false, transB = false): number[] {
+  const sa = transA && a.shape.length >= 2 ? swapped(a.shape) : a.shape;
+  const sb = transB && b.shape.length >= 2 ? swapped(b.shape) : b.shape;
   if (sa.length < 2 || sb.length < 2)
     throw new ShapeError(
       `matmul: shapes ${fmt(sa)} and ${fmt(sb)} — both operands need rank >= 2 (got ${sa.length} and ${sb.length}); ` +
@@ -113,12 +127,12 @@ export function gemm(
  */
 const f64 = (buf: Buffer): Float64Array => (buf instanceof Float64Array ? buf : Float64Array.from(buf));
 
-export function matmulKernel(a: Tensor, b: Tensor): Tensor {
-  const outShape = checkMatmul(a, b);
+export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
+  const outShape = checkMatmul(a, b, transA, transB);
   const r = outShape.length;
   const m = outShape[r - 2]!;
   const n = outShape[r - 1]!;
-  const k = a.shape[a.shape.length - 1]!;
+  const k = transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
   const dtype = promote(a.dtype, b.dtype);
   const batch = outShape.slice(0, -2);
   const nb = sizeOf(batch);
@@ -127,6 +141,11 @@ export function matmulKernel(a: Tensor, b: Tensor): Tensor {
   // (or mixed, promoted) in double (dgemm), operands read as they are, output in the result dtype.
   const prec = dtype === "float32" ? "f32" : "f64";
   const fast = useWasmGemm(prec, m, k, n);
+  // The JS gemm reads b row-major: give it a transposed copy.
+  if (transB && !fast) return matmulKernel(a, transposeKernel(b, swapPerm(b.shape.length)), transA, false);
+  // Element strides of one matrix: A[i, p] and B[p, j], transposed views included.
+  const [ars, acs] = transA ? [1, m] : [k, 1];
+  const [brs, bcs] = transB ? [1, k] : [n, 1];
   const c = fast ? allocate(dtype, sizeOf(outShape)) : new Float64Array(sizeOf(outShape));
   const abuf = fast ? a.buf : f64(a.buf);
   const bbuf = fast ? b.buf : f64(b.buf);
@@ -150,8 +169,8 @@ export function matmulKernel(a: Tensor, b: Tensor): Tensor {
   let ao = 0;
   let bo = 0;
   for (let t = 0; t < nb; t++) {
-    if (fast) wasmGemm(prec, abuf, ao, k, 1, bbuf, bo, n, 1, c, t * m * n, m, k, n);
-    else gemm(abuf as Float64Array, ao, k, 1, bbuf as Float64Array, bo, c as Float64Array, t * m * n, m, k, n);
+    if (fast) wasmGemm(prec, abuf, ao, ars, acs, bbuf, bo, brs, bcs, c, t * m * n, m, k, n);
+    else gemm(abuf as Float64Array, ao, ars, acs, bbuf as Float64Array, bo, c as Float64Array, t * m * n, m, k, n);
     // Odometer increment over the batch index, updating both offsets incrementally.
     for (let ax = nbd - 1; ax >= 0; ax--) {
       idx[ax]++;

@@ -1,5 +1,6 @@
-// Batched matrix product of operands of rank >= 2 (batch dims broadcast). The 1-d cases of
-// the public `matmul` reshape around this primitive.
+// Batched matrix product of operands of rank >= 2 (batch dims broadcast). Either operand may be
+// read transposed (its last two axes swapped) without a copy: the backward rules use that
+// instead of materializing transposes. The 1-d cases of the public `matmul` reshape around it.
 import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
@@ -7,29 +8,35 @@ import { matmulKernel } from "../kernels/matmul.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { add } from "./binary.ts";
 import { sumTo } from "./reduce.ts";
-import { transpose } from "./shape.ts";
 
-/** Swaps the last two axes. */
-export const mT = (x: Value): Value => {
-  const r = shapeOf(x).length;
-  const perm = Array.from({ length: r }, (_, i) => i);
-  perm[r - 2] = r - 1;
-  perm[r - 1] = r - 2;
-  return transpose(x, perm);
-};
+export interface MatmulParams {
+  /** Read the first operand with its last two axes swapped. */
+  readonly transA: boolean;
+  /** Read the second operand with its last two axes swapped. */
+  readonly transB: boolean;
+}
 
-export const matmulP = definePrimitive({
+const PLAIN: MatmulParams = Object.freeze({ transA: false, transB: false });
+
+export const matmulP = definePrimitive<MatmulParams>({
   name: "matmul",
-  impl: (args) => matmulKernel(args[0] as Tensor, args[1] as Tensor),
-  jvp: ([a, b], [ta, tb]) => {
-    const left = ta === null ? null : matmul2(ta!, b!);
-    const right = tb === null ? null : matmul2(a!, tb!);
+  impl: (args, p) => matmulKernel(args[0] as Tensor, args[1] as Tensor, p.transA, p.transB),
+  jvp: ([a, b], [ta, tb], _out, p) => {
+    const left = ta === null ? null : matmul2(ta!, b!, p.transA, p.transB);
+    const right = tb === null ? null : matmul2(a!, tb!, p.transA, p.transB);
     return left === null ? right : right === null ? left : add(left, right);
   },
-  vjp: (ct, [a, b], _out, _params, wanted) => [
-    wanted[0] ? sumTo(matmul2(ct, mT(b!)), shapeOf(a!)) : null,
-    wanted[1] ? sumTo(matmul2(mT(a!), ct), shapeOf(b!)) : null,
+  // With X = op(A), Y = op(B): X̄ = C̄ Yᵀ and Ȳ = Xᵀ C̄; an operand read transposed gets the
+  // transpose of its view's cotangent, which is again one product with flags.
+  vjp: (ct, [a, b], _out, p, wanted) => [
+    wanted[0]
+      ? sumTo(p.transA ? matmul2(b!, ct, p.transB, true) : matmul2(ct, b!, false, !p.transB), shapeOf(a!))
+      : null,
+    wanted[1]
+      ? sumTo(p.transB ? matmul2(ct, a!, true, p.transA) : matmul2(a!, ct, !p.transA, false), shapeOf(b!))
+      : null,
   ],
 });
 
-export const matmul2 = (a: Value, b: Value): Value => bind(matmulP, [a, b], undefined);
+export const matmul2 = (a: Value, b: Value, transA = false, transB = false): Value =>
+  bind(matmulP, [a, b], transA || transB ? { transA, transB } : PLAIN);
