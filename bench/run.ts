@@ -11,7 +11,7 @@ import { w5 } from "./workloads/w5.ts";
 import { w6 } from "./workloads/w6.ts";
 import { w7 } from "./workloads/w7.ts";
 import { w8 } from "./workloads/w8.ts";
-import { w1Peers, w2Peers, w3Peers, w4Peers, w6Peers, w7Peers, w8Peers } from "./workloads/peers.ts";
+import { w1Peers, w2Peers, w3Peers, w4Peers, w5Peers, w6Peers, w7Peers, w8Peers } from "./workloads/peers.ts";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: w1,
@@ -28,6 +28,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   "W2-PEERS": w2Peers,
   "W3-PEERS": w3Peers,
   "W4-PEERS": w4Peers,
+  "W5-PEERS": w5Peers,
   "W6-PEERS": w6Peers,
   "W7-PEERS": w7Peers,
   "W8-PEERS": w8Peers,

@@ -25,7 +25,7 @@ import {
   valueAndGrad,
   type Array as JArray,
 } from "@jax-js/jax";
-import type { Arr, CnnSpec, HvpRunner, LossGrad, MlpSpec, Params, SeqSpec, Trainer } from "../workloads/peers.ts";
+import type { Arr, CnnSpec, HvpRunner, LossGrad, MlpSpec, Params, SeqSpec, Trainer, TreeSpec, TreeTrainer } from "../workloads/peers.ts";
 
 export type JaxMode = "eager" | "jit";
 
@@ -75,6 +75,20 @@ const mlpLoss = (p: P, c: MlpConsts): JArray => {
 
 type Update = { kind: "sgd"; lr: number } | { kind: "adagrad"; lr: number; eps: number; clip: number };
 
+/** One SGD or Adagrad (clipped gradient, accumulators m) update; consumes p, m and g. */
+function applyUpdate(p: P, m: P, g: P, u: Update): [P, P] {
+  if (u.kind === "sgd") return [mapP(p, g, (q, gq) => q.sub(gq.mul(u.lr))), m];
+  const p2: P = {};
+  const m2: P = {};
+  for (const k of Object.keys(p)) {
+    const gk = np.clip(g[k]!, -u.clip, u.clip);
+    const mk = m[k]!.add(np.square(gk.ref));
+    p2[k] = p[k]!.sub(gk.mul(u.lr).div(np.sqrt(mk.ref.add(u.eps))));
+    m2[k] = mk;
+  }
+  return [p2, m2];
+}
+
 function trainer<C extends object>(mode: JaxMode, names: readonly string[], init0: Params, loss: (p: P, c: C) => JArray, consts: C, u: Update): Trainer {
   let params = fromParams(init0, names);
   let mem: P = u.kind === "adagrad" ? Object.fromEntries(names.map((k) => [k, np.zeros(init0[k]!.shape)])) : {};
@@ -82,16 +96,7 @@ function trainer<C extends object>(mode: JaxMode, names: readonly string[], init
   /** One step; consumes p, m and c; returns [loss, new p, new m]. */
   const stepFn = (p: P, m: P, c: C): [JArray, P, P] => {
     const [l, g] = vg(tree.ref(p), c);
-    if (u.kind === "sgd") return [l, mapP(p, g, (q, gq) => q.sub(gq.mul(u.lr))), m];
-    const p2: P = {};
-    const m2: P = {};
-    for (const k of Object.keys(p)) {
-      const gk = np.clip(g[k]!, -u.clip, u.clip);
-      const mk = m[k]!.add(np.square(gk.ref));
-      p2[k] = p[k]!.sub(gk.mul(u.lr).div(np.sqrt(mk.ref.add(u.eps))));
-      m2[k] = mk;
-    }
-    return [l, p2, m2];
+    return [l, ...applyUpdate(p, m, g, u)];
   };
   const step = maybeJit(mode, stepFn);
   const lossAndGrad = maybeJit(mode, vg);
@@ -174,6 +179,90 @@ export function cnn(mode: JaxMode, s: CnnSpec): Trainer {
   };
   const names = ["c1w", "c1b", "c2w", "c2b", "f1w", "f1b", "f2w", "f2b"];
   return trainer<CnnConsts>(mode, names, s.params, loss, { x: fromArr(s.x), onehot: fromArr(s.onehot) }, { kind: "sgd", lr: s.lr });
+}
+
+/**
+ * W5: one Adagrad step on one tree, the tree's loss differentiated by valueAndGrad. Under "jit"
+ * the two cells (leaf, internal node; forward with the node's loss) are jitted functions that
+ * the eager recursion calls, and valueAndGrad differentiates through them; the update is
+ * jitted too. A tree's shape changes from step to step, so the whole step is not jitted.
+ */
+export function treeLstm(mode: JaxMode, s: TreeSpec): TreeTrainer {
+  const H = s.hidden;
+  const names = Object.keys(s.params);
+  const rows = s.rows.map(fromArr);
+  const labels = Array.from({ length: s.classes }, (_, k) => fromArr({ shape: [s.classes], data: Float32Array.from({ length: s.classes }, (_, j) => +(j === k)) }));
+  const u: Update = { kind: "adagrad", lr: s.lr, eps: s.eps, clip: s.clip };
+  const xent = (z: JArray, y: JArray): JArray => nn.logsumexp(z.ref).sub(z.mul(y).sum());
+  /** [h, c, loss] of a leaf from its word's row x. */
+  const leafFn = (Wx: JArray, bx: JArray, W: JArray, bo: JArray, x: JArray, y: JArray): [JArray, JArray, JArray] => {
+    const z = np.matmul(x, Wx).add(bx);
+    const c = nn.sigmoid(z.ref.slice([0, H])).mul(np.tanh(z.ref.slice([2 * H, 3 * H])));
+    const h = nn.sigmoid(z.slice([H, 2 * H])).mul(np.tanh(c.ref));
+    return [h.ref, c, xent(np.matmul(h, W).add(bo), y)];
+  };
+  /** [h, c, loss] of an internal node from its children's states. */
+  const nodeFn = (Ul: JArray, Ur: JArray, b: JArray, W: JArray, bo: JArray, hl: JArray, cl: JArray, hr: JArray, cr: JArray, y: JArray): [JArray, JArray, JArray] => {
+    const z = np.matmul(hl, Ul).add(np.matmul(hr, Ur)).add(b);
+    const gate = (k: number) => z.ref.slice([k * H, (k + 1) * H]);
+    const c = nn
+      .sigmoid(gate(0))
+      .mul(np.tanh(gate(4)))
+      .add(nn.sigmoid(gate(1)).mul(cl))
+      .add(nn.sigmoid(gate(2)).mul(cr));
+    const h = nn.sigmoid(gate(3)).mul(np.tanh(c.ref));
+    z.dispose();
+    return [h.ref, c, xent(np.matmul(h, W).add(bo), y)];
+  };
+  const leaf = maybeJit(mode, leafFn);
+  const node = maybeJit(mode, nodeFn);
+  let current = s.trees[0]!;
+  const loss = (p: P): JArray => {
+    const t = current;
+    const hs: JArray[] = [];
+    const cs: JArray[] = [];
+    let total: JArray | undefined;
+    for (let n = 0; n < t.word.length; n++) {
+      const l = t.lch[n]!;
+      const r = t.rch[n]!;
+      const y = labels[t.label[n]!]!.ref;
+      const [h, c, ln] =
+        l < 0
+          ? leaf(p.Wx!.ref, p.bx!.ref, p.W!.ref, p.bo!.ref, rows[t.word[n]!]!.ref, y)
+          : node(p.Ul!.ref, p.Ur!.ref, p.b!.ref, p.W!.ref, p.bo!.ref, hs[l]!, cs[l]!, hs[r]!, cs[r]!, y); // children's states consumed here
+      hs.push(h);
+      cs.push(c);
+      total = total === undefined ? ln : total.add(ln);
+    }
+    hs[hs.length - 1]!.dispose();
+    cs[cs.length - 1]!.dispose();
+    tree.dispose(p);
+    return total!;
+  };
+  const vg = valueAndGrad(loss as AnyFn) as unknown as (p: P) => [JArray, P];
+  const update = maybeJit(mode, (p: P, m: P, g: P) => applyUpdate(p, m, g, u));
+  let params = fromParams(s.params, names);
+  let mem: P = Object.fromEntries(names.map((k) => [k, np.zeros(s.params[k]!.shape)]));
+  return {
+    tree: (i: number) => void (current = s.trees[i]!),
+    lossAndGrad(): LossGrad {
+      const [l, g] = vg(tree.ref(params));
+      return { loss: l.dataSync()[0]!, grads: readAll(g) };
+    },
+    async step(): Promise<number> {
+      const [l, g] = vg(tree.ref(params));
+      [params, mem] = update(params, mem, g);
+      const value = l.dataSync()[0]!;
+      await blockUntilReady([params, mem]);
+      return value;
+    },
+    dispose(): void {
+      tree.dispose([params, mem, rows, labels]);
+      leaf.dispose?.();
+      node.dispose?.();
+      update.dispose?.();
+    },
+  };
 }
 
 /** W8: HVP forward over reverse, jvp of the gradient along v. */

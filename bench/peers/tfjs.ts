@@ -12,7 +12,7 @@ import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
 import { version_cpu } from "@tensorflow/tfjs-backend-cpu";
 // Kept external in bench/bundle.mjs: its Emscripten loader needs its own __dirname.
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import type { Arr, CnnSpec, HvpRunner, LossGrad, MlpSpec, Params, SeqSpec, Trainer } from "../workloads/peers.ts";
+import type { Arr, CnnSpec, HvpRunner, LossGrad, MlpSpec, Params, SeqSpec, Trainer, TreeSpec, TreeTrainer } from "../workloads/peers.ts";
 
 export type TfBackend = "cpu" | "wasm";
 export const tfVersion = `tfjs-core ${tf.version_core}, backend-cpu ${version_cpu}`;
@@ -191,6 +191,45 @@ export function cnn(s: CnnSpec): Trainer {
     fromTf: (k, t) => (isFilter(k) ? tf.transpose(t, [3, 2, 0, 1]) : t),
     consts: [x, y],
   });
+}
+
+/** W5: one Adagrad step on one tree, the whole tree differentiated at once (tf.valueAndGrads
+ *  of the loss summed over its nodes); states are rows [1, 150], the embedding one [1, 300]
+ *  tensor per word (a lookup is an array index, as in Lantern and yieldiff). */
+export function treeLstm(s: TreeSpec): TreeTrainer {
+  const rows = s.rows.map((r) => tf.tensor(r.data, [1, r.shape[0]!], "float32"));
+  const labels = Array.from({ length: s.classes }, (_, k) => tf.cast(tf.oneHot([k], s.classes), "float32"));
+  let current = s.trees[0]!;
+  const loss = (p: T): tf.Scalar => {
+    const tree = current;
+    const hs: tf.Tensor[] = [];
+    const cs: tf.Tensor[] = [];
+    let total: tf.Tensor = tf.scalar(0);
+    for (let n = 0; n < tree.word.length; n++) {
+      const l = tree.lch[n]!;
+      const r = tree.rch[n]!;
+      let c: tf.Tensor;
+      let o: tf.Tensor;
+      if (l < 0) {
+        const [i, og, u] = tf.split(tf.add(tf.matMul(rows[tree.word[n]!]!, p.Wx!), p.bx!), 3, 1);
+        c = tf.mul(tf.sigmoid(i!), tf.tanh(u!));
+        o = og!;
+      } else {
+        const z = tf.add(tf.add(tf.matMul(hs[l]!, p.Ul!), tf.matMul(hs[r]!, p.Ur!)), p.b!);
+        const [i, fl, fr, og, u] = tf.split(z, 5, 1);
+        c = tf.add(tf.add(tf.mul(tf.sigmoid(i!), tf.tanh(u!)), tf.mul(tf.sigmoid(fl!), cs[l]!)), tf.mul(tf.sigmoid(fr!), cs[r]!));
+        o = og!;
+      }
+      const h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+      hs.push(h);
+      cs.push(c);
+      const logits = tf.add(tf.matMul(h, p.W!), p.bo!);
+      total = tf.add(total, tf.sub(tf.logSumExp(logits), tf.sum(tf.mul(logits, labels[tree.label[n]!]!))));
+    }
+    return total as tf.Scalar;
+  };
+  const t = trainer({ names: Object.keys(s.params), init: s.params, loss, update: { kind: "adagrad", lr: s.lr, eps: s.eps, clip: s.clip }, consts: [...rows, ...labels] });
+  return Object.assign(t, { tree: (i: number) => void (current = s.trees[i]!) });
 }
 
 /** W8: TF.js has no forward mode, so the HVP is reverse over reverse: ∇_p ⟨∇_p L, v⟩. */

@@ -1,8 +1,8 @@
 // Side by side: the JavaScript peers run the workloads of ../shared/WORKLOADS.md on the same data
 // as yieldiff, in the same process: TensorFlow.js (tfjs-core with its `cpu` and `wasm` backends,
-// float32 only) and jax-js (`wasm` device, eager and under `jit`). Runner ids W1-PEERS, W2-PEERS,
-// W3-PEERS, W4-PEERS, W6-PEERS, W7-PEERS, W8-PEERS; their rows carry the same id, so that a run of
-// yieldiff's own W2 and one of W2-PEERS each keep the other's rows in the results table.
+// float32 only) and jax-js (`wasm` device, eager and under `jit`). Runner ids W1-PEERS ... W8-PEERS;
+// their rows carry the same id, so that a run of yieldiff's own W2 and one of W2-PEERS each keep
+// the other's rows in the results table.
 //
 // Before a system is timed it must reproduce yieldiff's numbers computed in this run (W8 and the
 // initial W2 loss/gradient: the shared PyTorch float64 reference of mlp.json): the loss and the
@@ -41,6 +41,7 @@ import { loadMlp, type MlpData } from "../data.ts";
 import type { Timing } from "../measure.ts";
 import type { Row } from "../report.ts";
 import * as jaxjs from "../peers/jaxjs.ts";
+import { embeddingRows, initParams as treeInitParams, loadTrees, treeLoss } from "./w5.ts";
 import * as tfjs from "../peers/tfjs.ts";
 
 // ---- What the peers are given and what they return ----
@@ -74,6 +75,27 @@ export interface CnnSpec {
   params: Params;
   lr: number;
 }
+/** W5: Lantern's Tree-LSTM with yieldiff's fused gate weights (nn.treeLstmCell): Wx [300, 3·150]
+ *  (gates i, o, u), bx, Ul and Ur [150, 5·150] (gates i, fl, fr, o, u), b, and the output layer
+ *  W [150, 5], bo. */
+export interface TreeSpec {
+  hidden: number;
+  classes: number;
+  /** The frozen embedding, one row [300] per word. */
+  rows: Arr[];
+  trees: Tree[];
+  params: Params;
+  lr: number;
+  eps: number;
+  clip: number;
+}
+/** Nodes in post-order (the root last): word (−1 inside), children (−1 at leaves), label. */
+export interface Tree {
+  word: number[];
+  lch: number[];
+  rch: number[];
+  label: number[];
+}
 export interface LossGrad {
   loss: number;
   grads: Record<string, Float32Array>;
@@ -85,6 +107,10 @@ export interface Trainer {
    *  gives the loss at the parameters it started from. */
   step(): number | Promise<number>;
   dispose(): void;
+}
+/** A trainer whose loss and steps are on the tree chosen last by `tree(i)`. */
+export interface TreeTrainer extends Trainer {
+  tree(i: number): void;
 }
 export interface HvpRunner {
   grad(): Record<string, Float32Array>;
@@ -480,6 +506,90 @@ async function seqPeers(id: string, cell: "rnn" | "lstm", budget: Budget): Promi
 
 export const w3Peers = (): Promise<Row[]> => seqPeers("W3-PEERS", "rnn", { iterations: 5, time: 1000, warmup: 1 });
 export const w4Peers = (): Promise<Row[]> => seqPeers("W4-PEERS", "lstm", { iterations: 3, time: 1000, warmup: 1 });
+
+// ---- W5: Tree-LSTM, with yieldiff's W5 model, parameters and embedding (w5.ts) ----
+
+/** yieldiff's W5 loss over flat parameters (the peers' layout). */
+function* treeLossFlat(p: YP, tree: Tree, rows: readonly Tensor[]) {
+  const nested = { cell: { Wx: p.Wx!, bx: p.bx!, Ul: p.Ul!, Ur: p.Ur!, b: p.b! }, out: { W: p.W!, b: p.bo! } };
+  return yield* treeLoss(nested as Parameters<typeof treeLoss>[0], tree, rows);
+}
+
+/**
+ * Every system is checked on tree 0 (loss, gradient, loss after an Adagrad step), then steps
+ * through the trees in order for about 5 s (at least 3 trees; jax-js eager takes seconds a tree).
+ * The figure is ms per node over the trees timed times the mean size of the 100 trees (44.2
+ * nodes), to compare with yieldiff's W5 (the mean over all 100 trees); min – max: the same per
+ * tree.
+ */
+export async function w5Peers(): Promise<Row[]> {
+  const id = "W5-PEERS";
+  const { V, trees } = loadTrees();
+  const rowsY = embeddingRows(V);
+  const p0 = treeInitParams(5);
+  const params: Params = {
+    Wx: arr(p0.cell.Wx as Tensor),
+    bx: arr(p0.cell.bx as Tensor),
+    Ul: arr(p0.cell.Ul as Tensor),
+    Ur: arr(p0.cell.Ur as Tensor),
+    b: arr(p0.cell.b as Tensor),
+    W: arr(p0.out.W as Tensor),
+    bo: arr(p0.out.b as Tensor),
+  };
+  const spec: TreeSpec = { hidden: 150, classes: 5, rows: rowsY.map(arr), trees, params, lr: 0.05, eps: 1e-8, clip: 5 };
+  const ref = yieldiffReference(treeLossFlat, params, [trees[0]!, rowsY], { kind: "adagrad", lr: spec.lr, eps: spec.eps, clip: spec.clip });
+  const meanNodes = trees.reduce((n, t) => n + t.word.length, 0) / trees.length;
+  const rows: Row[] = [];
+  for (const sys of SYSTEMS) {
+    console.log(`  ${id}: ${sys.name} ...`);
+    let tr: TreeTrainer | undefined;
+    try {
+      await sys.setup();
+      tr = forSystem<TreeTrainer>(sys, () => tfjs.treeLstm(spec), (mode) => jaxjs.treeLstm(mode, spec));
+      tr.tree(0);
+      const first = await tr.lossAndGrad();
+      const lErr = relErr(first.loss, ref.init.loss);
+      const gErr = gradErr(first.grads, ref.init.grads);
+      if (!(lErr <= 1e-4 && gErr <= 1e-3)) throw new Mismatch(`wrong: loss ${first.loss} vs yieldiff ${ref.init.loss}, gradient rel. error ${e1(gErr)}`);
+      await tr.step();
+      const after = await tr.step();
+      const aErr = relErr(after, ref.afterLoss);
+      if (!(aErr <= 1e-3)) throw new Mismatch(`wrong update: loss after one step ${after} vs yieldiff ${ref.afterLoss}`);
+      const perNode: number[] = [];
+      let ms = 0;
+      let nodes = 0;
+      const start = performance.now();
+      for (let k = 0; k < trees.length && (k < 3 || performance.now() - start < 5000); k++) {
+        tr.tree(k);
+        const t0 = performance.now();
+        await tr.step();
+        const dt = performance.now() - t0;
+        ms += dt;
+        nodes += trees[k]!.word.length;
+        perNode.push(dt / trees[k]!.word.length);
+      }
+      const how = sys.jax === "jit" ? "jitted leaf/node cells inside an eager valueAndGrad of the tree, jitted update" : "valueAndGrad of the whole tree";
+      rows.push({
+        workload: id,
+        system: sys.name,
+        unit: "ms/tree",
+        median: (ms / nodes) * meanNodes,
+        min: Math.min(...perNode) * meanNodes,
+        max: Math.max(...perNode) * meanNodes,
+        note: `${how}; trees 0–${perNode.length - 1} timed (${nodes} nodes), ms per node × ${meanNodes.toFixed(1)}; vs yieldiff on tree 0: loss ${e1(lErr)}, gradient ${e1(gErr)}, loss after a step ${e1(aErr)}`,
+      });
+    } catch (e) {
+      rows.push(noFigure(id, sys.name, "ms/tree", e instanceof Mismatch ? message(e) : `fails: ${message(e)}`));
+    } finally {
+      try {
+        tr?.dispose();
+      } catch {
+        // see training()
+      }
+    }
+  }
+  return rows;
+}
 
 // ---- W6: MNIST CNN ----
 
