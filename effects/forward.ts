@@ -3,24 +3,15 @@
 // operations, so the levels below differentiate the tangent computation too.
 import type { MaybeValue, Primitive } from "./primitive.ts";
 import { Trace, bind } from "./trace.ts";
-import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+import { PrimalBox, type Value } from "./value.ts";
 
-export class DualBox extends Traced {
+export class DualBox extends PrimalBox {
   constructor(
     trace: ForwardTrace,
-    readonly value: Value,
+    value: Value,
     readonly tangent: Value,
   ) {
-    super(trace);
-  }
-  get inner(): Value {
-    return this.value;
-  }
-  get shape(): readonly number[] {
-    return shapeOf(this.value);
-  }
-  get dtype() {
-    return dtypeOf(this.value);
+    super(trace, value);
   }
 }
 

@@ -10,13 +10,13 @@ import { add } from "../src/primitives/binary.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
 import type { MaybeValue, Primitive } from "./primitive.ts";
 import { Trace, bind, evaluatesNumbers } from "./trace.ts";
-import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+import { PrimalBox, type Value } from "./value.ts";
 
 /** A primal value and the record of the step that made it (null for an input). */
-export class ReverseBox extends Traced {
+export class ReverseBox extends PrimalBox {
   constructor(
     trace: ReverseTrace,
-    readonly value: Value,
+    value: Value,
     /** Index into the adjoint array of a backward pass. */
     readonly id: number,
     readonly prim: Primitive<unknown> | null,
@@ -28,16 +28,7 @@ export class ReverseBox extends Traced {
     readonly mask: number,
     readonly residuals: unknown,
   ) {
-    super(trace);
-  }
-  get inner(): Value {
-    return this.value;
-  }
-  get shape(): readonly number[] {
-    return shapeOf(this.value);
-  }
-  get dtype() {
-    return dtypeOf(this.value);
+    super(trace, value);
   }
 }
 

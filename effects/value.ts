@@ -46,6 +46,25 @@ export abstract class Traced {
   }
 }
 
+/** A box whose primal value (one level down) it holds as `value`: forward and reverse boxes. */
+export abstract class PrimalBox extends Traced {
+  constructor(
+    trace: Trace,
+    readonly value: Value,
+  ) {
+    super(trace);
+  }
+  get inner(): Value {
+    return this.value;
+  }
+  get shape(): readonly number[] {
+    return shapeOf(this.value);
+  }
+  get dtype(): DType {
+    return dtypeOf(this.value);
+  }
+}
+
 /** A number, a Tensor, or a traced value. */
 export type Value = number | Tensor | Traced;
 
