@@ -1,51 +1,66 @@
 // The benchmark runner: `npm run bench` runs every workload, `npm run bench -- W1 W8` some.
-// Prints one table and records it in docs/benchmarks.md with the date and the machine.
+// Each workload runs in a process of its own (a fresh heap, and no other system's libraries
+// loaded), then one table is printed and recorded in docs/benchmarks.md with the date and the
+// machine. Workload modules are imported on demand (esbuild splits them into chunks).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { record, table, machine, type Row } from "./report.ts";
-import { checkpointMemory } from "./workloads/checkpoint-memory.ts";
-import { stack10m } from "./workloads/stack.ts";
-import { w1 } from "./workloads/w1.ts";
-import { w2 } from "./workloads/w2.ts";
-import { w3 } from "./workloads/w3.ts";
-import { w4 } from "./workloads/w4.ts";
-import { w5 } from "./workloads/w5.ts";
-import { w6 } from "./workloads/w6.ts";
-import { w7 } from "./workloads/w7.ts";
-import { w8 } from "./workloads/w8.ts";
-import { w1Peers, w2Peers, w3Peers, w4Peers, w5Peers, w6Peers, w7Peers, w8Peers } from "./workloads/peers.ts";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
-  W1: w1,
-  W2: w2,
-  W3: w3,
-  W4: w4,
-  W5: w5,
-  W6: w6,
-  W7: w7,
-  W8: w8,
-  S10M: stack10m,
-  CKPT: checkpointMemory,
-  "W1-PEERS": w1Peers,
-  "W2-PEERS": w2Peers,
-  "W3-PEERS": w3Peers,
-  "W4-PEERS": w4Peers,
-  "W5-PEERS": w5Peers,
-  "W6-PEERS": w6Peers,
-  "W7-PEERS": w7Peers,
-  "W8-PEERS": w8Peers,
+  W1: async () => (await import("./workloads/w1.ts")).w1(),
+  W2: async () => (await import("./workloads/w2.ts")).w2(),
+  W3: async () => (await import("./workloads/w3.ts")).w3(),
+  W4: async () => (await import("./workloads/w4.ts")).w4(),
+  W5: async () => (await import("./workloads/w5.ts")).w5(),
+  W6: async () => (await import("./workloads/w6.ts")).w6(),
+  W7: async () => (await import("./workloads/w7.ts")).w7(),
+  W8: async () => (await import("./workloads/w8.ts")).w8(),
+  S10M: async () => (await import("./workloads/stack.ts")).stack10m(),
+  CKPT: async () => (await import("./workloads/checkpoint-memory.ts")).checkpointMemory(),
+  "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),
+  "W2-PEERS": async () => (await import("./workloads/peers.ts")).w2Peers(),
+  "W3-PEERS": async () => (await import("./workloads/peers.ts")).w3Peers(),
+  "W4-PEERS": async () => (await import("./workloads/peers.ts")).w4Peers(),
+  "W5-PEERS": async () => (await import("./workloads/peers.ts")).w5Peers(),
+  "W6-PEERS": async () => (await import("./workloads/peers.ts")).w6Peers(),
+  "W7-PEERS": async () => (await import("./workloads/peers.ts")).w7Peers(),
+  "W8-PEERS": async () => (await import("./workloads/peers.ts")).w8Peers(),
 };
 
-const wanted = process.argv.slice(2).map((a) => a.toUpperCase());
+const args = process.argv.slice(2);
+if (args[0] === "--child") {
+  // One workload, in this process; its rows go to the file the parent named.
+  const rows = await workloads[args[1]!]!();
+  writeFileSync(args[2]!, JSON.stringify(rows));
+  process.exit(0);
+}
+
+const wanted = args.map((a) => a.toUpperCase());
 const unknown = wanted.filter((w) => !(w in workloads));
 if (unknown.length > 0) {
   console.error(`unknown workload(s) ${unknown.join(", ")}; choose from ${Object.keys(workloads).join(", ")}`);
   process.exit(2);
 }
 console.log(`yieldiff benchmarks on ${machine()}`);
+const dir = mkdtempSync(join(tmpdir(), "yieldiff-bench-"));
+const self = fileURLToPath(import.meta.url);
 const rows: Row[] = [];
-for (const [id, run] of Object.entries(workloads)) {
+let failed = false;
+for (const id of Object.keys(workloads)) {
   if (wanted.length > 0 && !wanted.includes(id)) continue;
   console.log(`running ${id} ...`);
-  rows.push(...(await run()));
+  const out = join(dir, `${id}.json`);
+  const child = spawnSync(process.execPath, [...process.execArgv, self, "--child", id, out], { stdio: "inherit" });
+  if (child.status !== 0) {
+    console.error(`${id} failed (exit ${child.status ?? child.signal}); its rows are not recorded`);
+    failed = true;
+    continue;
+  }
+  rows.push(...(JSON.parse(readFileSync(out, "utf8")) as Row[]));
 }
 console.log(table(rows));
 record(rows);
+process.exit(failed ? 1 : 0);
