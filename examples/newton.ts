@@ -37,21 +37,27 @@ function solve(A: number[][], b: number[]): number[] {
   return d;
 }
 
-const fmt = (z: number) => z.toExponential(3).padStart(10);
-let x = tensor([-1.2, 1]);
-const head = ["x", "y"].map((h) => h.padStart(19)).join(" ") + "  " + ["f(x, y)", "|grad f|", "error"].map((h) => h.padStart(10)).join(" ");
-console.log(`step  ${head}`);
-for (let step = 0; step <= 8; step++) {
-  const [f, g] = run(valueAndGrad(rosenbrock), x) as [Tensor, Tensor];
-  const [gx, gy] = g.toArray() as number[];
-  const [px, py] = x.toArray() as number[];
-  const error = Math.hypot(px! - 1, py! - 1);
-  console.log(
-    `${String(step).padStart(4)}  ${px!.toFixed(15).padStart(19)} ${py!.toFixed(15).padStart(19)}  ` +
-      `${fmt(f.item())} ${fmt(Math.hypot(gx!, gy!))} ${fmt(error)}`,
-  );
-  if (Math.hypot(gx!, gy!) < 1e-12) break;
-  const H = run(hessian(rosenbrock), x) as Tensor; // shape [2, 2]
-  const d = solve(H.toArray() as number[][], [gx!, gy!]);
-  x = tensor([px! - d[0]!, py! - d[1]!]);
+/** Newton's method on the Rosenbrock function from (-1.2, 1), printing each iterate. */
+export function main(): void {
+  const fmt = (z: number) => z.toExponential(3).padStart(10);
+  let x = tensor([-1.2, 1]);
+  const head = ["x", "y"].map((h) => h.padStart(19)).join(" ") + "  " + ["f(x, y)", "|grad f|", "error"].map((h) => h.padStart(10)).join(" ");
+  console.log(`step  ${head}`);
+  for (let step = 0; step <= 8; step++) {
+    const [f, g] = run(valueAndGrad(rosenbrock), x) as [Tensor, Tensor];
+    const [gx, gy] = g.toArray() as number[];
+    const [px, py] = x.toArray() as number[];
+    const error = Math.hypot(px! - 1, py! - 1);
+    console.log(
+      `${String(step).padStart(4)}  ${px!.toFixed(15).padStart(19)} ${py!.toFixed(15).padStart(19)}  ` +
+        `${fmt(f.item())} ${fmt(Math.hypot(gx!, gy!))} ${fmt(error)}`,
+    );
+    if (Math.hypot(gx!, gy!) < 1e-12) break;
+    const H = run(hessian(rosenbrock), x) as Tensor; // shape [2, 2]
+    const d = solve(H.toArray() as number[][], [gx!, gy!]);
+    x = tensor([px! - d[0]!, py! - d[1]!]);
+  }
 }
+
+// Run directly (npx tsx examples/newton.ts) as well as through examples/run.ts.
+if (import.meta.url === `file://${process.argv[1]}`) main();

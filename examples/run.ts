@@ -6,6 +6,7 @@ const EXAMPLES: Record<string, string> = {
   "tree-lstm": "a binary Tree-LSTM on generated sentiment-like trees",
   demo: "the demo: MNIST CNN with a progress bar, ASCII digits and a loss curve",
   "effect-train": "the MNIST CNN as an Effect program: Ctrl-C saves, running again resumes",
+  newton: "Newton's method with grad and hessian on the Rosenbrock function",
 };
 
 const name = process.argv[2];
