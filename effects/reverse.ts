@@ -34,7 +34,7 @@ export class ReverseBox extends PrimalBox {
 
 export class ReverseTrace extends Trace {
   /** The pending backward steps, in the order the program performed them. */
-  private readonly tape: ReverseBox[] = [];
+  private readonly pending: ReverseBox[] = [];
   private count = 0;
 
   constructor(readonly name: string) {
@@ -70,13 +70,13 @@ export class ReverseTrace extends Trace {
     // Plain numbers would reach evaluation anyway: skip the second dispatch.
     else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
     const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, n <= MAX_MASKED ? mask : -1, residuals);
-    this.tape.push(box);
+    this.pending.push(box);
     return box;
   }
 
   /**
    * Reset: seeds the adjoints of `roots` and runs the pending steps in reverse. Returns the
-   * adjoint of every box by id (null = zero). Leaves the tape intact, so a pullback can run
+   * adjoint of every box by id (null = zero). Leaves the pending steps in place, so a pullback can run
    * it again.
    */
   backward(roots: readonly Value[], seeds: readonly Value[]): MaybeValue[] {
@@ -85,9 +85,9 @@ export class ReverseTrace extends Trace {
     roots.forEach((r, i) => {
       if (this.owns(r)) accumulate(adj, owned, r.id, seeds[i]!);
     });
-    const tape = this.tape;
-    for (let k = tape.length - 1; k >= 0; k--) {
-      const box = tape[k]!;
+    const pending = this.pending;
+    for (let k = pending.length - 1; k >= 0; k--) {
+      const box = pending[k]!;
       const ct = adj[box.id]!;
       if (ct === null) continue;
       adj[box.id] = null; // its steps are done; let the garbage collector have it
