@@ -13,6 +13,7 @@ import * as R from "./reduce.ts";
 import * as S from "./shape.ts";
 import { extremum, maxPool, type MaxPoolParams } from "./select.ts";
 import { stopGradientP } from "./stop-gradient.ts";
+import { castP } from "./cast.ts";
 import * as U from "./unary.ts";
 
 type Any = Primitive<never>;
@@ -78,7 +79,7 @@ const unary = [U.negP, U.expP, U.logP, U.log1pP, U.expm1P, U.sinP, U.cosP, U.tan
 const binary = [B.addP, B.subP, B.mulP, B.divP, B.powP, B.maximumP, B.minimumP, B.greaterP, B.lessP, B.equalP, B.greaterEqualP, B.lessEqualP, B.whereP];
 defineBatchRule([...unary, ...binary, M.matmulP] as Any[], aligned);
 
-defineBatchRule([stopGradientP] as Any[], (prim, [v], _b, params) => call(prim, [v!], params));
+defineBatchRule([stopGradientP, castP] as Any[], (prim, [v], _b, params) => call(prim, [v!], params));
 
 defineBatchRule([R.sumP, R.logsumexpP] as Any[], (prim, [v], _b, params) => {
   const p = params as unknown as R.ReduceParams;

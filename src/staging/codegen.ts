@@ -41,6 +41,7 @@ const SCALAR: Record<string, string> = {
   where: "($0 !== 0 ? $1 : $2)",
   stopGradient: "$0",
   toNumber: "$0",
+  cast: "$0",
 };
 
 export interface Compiled {
@@ -66,6 +67,8 @@ export function compile(block: Block): Compiled {
   const lines: string[] = [];
   let fresh = 0;
   const uses = countUses(block);
+  const reusable = reusableVars(block);
+  const reused: (Float32Array | Float64Array)[] = [];
   const emitBlock = (b: Block, indent: string, live: Set<number>): string[] => {
     const eqns = liveEquations(b, live);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
@@ -118,7 +121,13 @@ export function compile(block: Block): Compiled {
       body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
     }
     const array = f32 ? "Float32Array" : "Float64Array";
-    for (const e of kept) lines.push(`${indent}const o${e.out.id} = new ${array}(${n});`);
+    for (const e of kept) {
+      if (reusable.has(e.out.id)) {
+        // Read only by kernels within one call: one buffer, made once, serves every call.
+        reused.push(f32 ? new Float32Array(n) : new Float64Array(n));
+        lines.push(`${indent}const o${e.out.id} = B[${reused.length - 1}];`);
+      } else lines.push(`${indent}const o${e.out.id} = new ${array}(${n});`);
+    }
     lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
     lines.push(...body.map((l) => `${indent}  ${l}`));
     lines.push(...kept.map((e) => `${indent}  o${e.out.id}[i] = t${e.out.id};`), `${indent}}`);
@@ -189,8 +198,47 @@ export function compile(block: Block): Compiled {
   const results = emitBlock(block, "  ", new Set());
   lines.push(`  return [${results.join(", ")}];`);
   const source = `"use strict";\nreturn function compiled(I) {\n${lines.join("\n")}\n};`;
-  const fn = new Function("P", "Q", "C", "K", source)(prims, params, consts, runtime) as (inputs: readonly Value[]) => Value[];
+  const fn = new Function("P", "Q", "C", "K", "B", source)(prims, params, consts, runtime, reused) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
+}
+
+// Primitives whose result may share its operand's buffer (a view or the operand itself).
+const ALIASING = new Set(["reshape", "stopGradient"]);
+
+/**
+ * Variables whose buffer can be reused from call to call: never a result of any block (so they
+ * cannot escape the call, as an output, a loop carry or a stacked y), never an operand of a
+ * branch or loop, and read only by kernels that make fresh results.
+ */
+function reusableVars(root: Block): Set<number> {
+  const ok = new Set<number>();
+  const bad = new Set<number>();
+  const mark = (a: Atom, fine: boolean): void => {
+    if (a.kind !== "var") return;
+    if (fine) ok.add(a.v.id);
+    else bad.add(a.v.id);
+  };
+  const visit = (b: Block): void => {
+    b.outputs.forEach((a) => mark(a, false));
+    for (const e of b.eqns) {
+      if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !ALIASING.has(e.prim.name)));
+      else if (e.kind === "cond") {
+        [e.pred, ...e.operands].forEach((a) => mark(a, false));
+        visit(e.then);
+        visit(e.else);
+      } else if (e.kind === "while") {
+        e.init.forEach((a) => mark(a, false));
+        visit(e.cond);
+        visit(e.body);
+      } else {
+        [...e.init, ...e.xs].forEach((a) => mark(a, false));
+        visit(e.body);
+      }
+    }
+  };
+  visit(root);
+  for (const id of bad) ok.delete(id);
+  return ok;
 }
 
 /** How many times each variable is read, anywhere in the program (nested blocks included). */

@@ -6,7 +6,7 @@ import { flatten, type Flat } from "../pytree.ts";
 import { full, zeros } from "../tensor/create.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { castKernel } from "../kernels/elementwise.ts";
+import { cast } from "../primitives/cast.ts";
 import { toNumber } from "../primitives/shape.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
@@ -63,8 +63,7 @@ export const gradientFor = (input: Value, adjoint: Value | null): Value => {
   if (isNumberLike(input) && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
   if (isNumberLike(input) && adjoint instanceof Traced && !isNumberLike(adjoint)) return toNumber(adjoint); // staged or nested
   // A gradient has its argument's dtype (a float64 operand may have promoted the adjoint).
-  if (input instanceof Tensor && adjoint instanceof Tensor && adjoint.dtype !== input.dtype) return castKernel(adjoint, input.dtype);
-  return adjoint;
+  return isNumberLike(input) ? adjoint : cast(adjoint, dtypeOf(input));
 };
 
 /** Checks that a program's result is a scalar value, for grad. */

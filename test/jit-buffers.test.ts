@@ -1,0 +1,54 @@
+// Buffers of jitted programs: values read only inside one call keep one buffer across calls;
+// nothing the caller receives is ever overwritten by a later call.
+import { describe, expect, it } from "vitest";
+import { add, exp, grad, jit, matmul, mul, reshape, run, scan, sum, tanh, tensor, type Tensor, type Value } from "../src/index.ts";
+
+const W = tensor([[0.5, -0.2], [0.1, 0.3]]);
+
+describe("buffer reuse in compiled code", () => {
+  it("reuses the buffer of an intermediate read only by kernels", () => {
+    const f = function* (x: Value) {
+      const h = yield* tanh(yield* add(yield* mul(x, 2), 1)); // fused; read by matmul only
+      return yield* sum(yield* matmul(h, W));
+    };
+    const j = jit(f);
+    const a = tensor([[1, 2], [3, 4]]);
+    const b = tensor([[-1, 0.5], [0.25, 2]]);
+    expect(run(j, a)).toEqual(run(f, a));
+    expect(run(j, b)).toEqual(run(f, b)); // the second call sees fresh values in the reused buffer
+    expect(j.info.sources()[0]).toMatch(/= B\[0\];/);
+  });
+
+  it("never reuses what the caller receives: outputs, views of them, loop carries", () => {
+    const f = function* (x: Value) {
+      const y = yield* exp(yield* mul(x, 0.5)); // fused and returned
+      const r = yield* reshape(yield* add(y, 1), [4]); // fused, then viewed by reshape, returned
+      return { y, r };
+    };
+    const j = jit(f);
+    const first = run(j, tensor([[1, 2], [3, 4]])) as { y: Tensor; r: Tensor };
+    const keepY = Array.from(first.y.data);
+    const keepR = Array.from(first.r.data);
+    run(j, tensor([[9, 9], [9, 9]]));
+    expect(Array.from(first.y.data)).toEqual(keepY);
+    expect(Array.from(first.r.data)).toEqual(keepR);
+    const g = jit(function* (x: Value) {
+      const [c] = yield* scan(function* (c: Value) { return [yield* tanh(yield* add(yield* mul(c, 0.9), 0.1)), 0] as [Value, number]; }, x, null, { length: 3 });
+      return c;
+    });
+    const c1 = run(g, tensor([1, 2])) as Tensor;
+    const keepC = Array.from(c1.data);
+    run(g, tensor([5, 6]));
+    expect(Array.from(c1.data)).toEqual(keepC);
+  });
+
+  it("keeps jit(grad(f)) equal to eager over repeated calls", () => {
+    const f = function* (x: Value) {
+      const h = yield* tanh(yield* add(yield* mul(x, 2), 1));
+      return yield* sum(yield* mul(yield* matmul(h, W), h));
+    };
+    const jg = jit(grad(f));
+    for (const x of [tensor([[1, 2], [3, 4]]), tensor([[0.1, -0.2], [0.3, 0.05]]), tensor([[1, 2], [3, 4]])])
+      expect(Array.from((run(jg, x) as Tensor).data)).toEqual(Array.from((run(grad(f), x) as Tensor).data));
+  });
+});
