@@ -35,14 +35,14 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>): Jitted<A
   const cache = new Map<string, Entry>();
   const info: JitInfo = { compiles: 0, hits: 0, inlined: 0, sources: () => [...cache.values()].map((e) => e.compiled.source) };
   const jitted = function* jitProgram(...args: A): Gen<R> {
-    const flat = flatten(args);
+    const leaves: Value[] = [];
+    const key = signature(args, leaves);
     // Under an enclosing transformation (grad of a jitted program, a jit inside a jit) the
     // program runs as itself: the enclosing handlers see its operations.
-    if (flat.leaves.some((leaf) => leaf instanceof Traced)) {
+    if (leaves.some((leaf) => leaf instanceof Traced)) {
       info.inlined++;
       return yield* f(...args);
     }
-    const key = signature(args);
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {
@@ -50,7 +50,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>): Jitted<A
       cache.set(key, entry);
       info.compiles++;
     }
-    return entry.rebuild(entry.compiled(flat.leaves)) as R;
+    return entry.rebuild(entry.compiled(leaves)) as R;
   };
   return Object.assign(jitted, { info });
 }
@@ -89,13 +89,24 @@ const identity = (o: object): number => {
   return id;
 };
 
-function signature(x: unknown): string {
-  if (isLeaf(x)) return typeof x === "number" ? "n" : x instanceof Tensor ? `t${x.dtype}[${x.shape.join(",")}]` : "?";
-  if (Array.isArray(x)) return `[${x.map(signature).join(",")}]`;
+/** The signature of `x`; collects its leaves, in flatten's order, into `leaves` on the way. */
+function signature(x: unknown, leaves: Value[]): string {
+  if (isLeaf(x)) {
+    leaves.push(x);
+    return typeof x === "number" ? "n" : x instanceof Tensor ? `t${x.dtype}[${x.shape.join(",")}]` : "?";
+  }
+  if (Array.isArray(x)) {
+    let s = "[";
+    for (let i = 0; i < x.length; i++) s += (i > 0 ? "," : "") + signature(x[i], leaves);
+    return `${s}]`;
+  }
   if (typeof x === "object" && x !== null) {
     const proto = Object.getPrototypeOf(x);
-    if (proto === Object.prototype || proto === null)
-      return `{${Object.keys(x).map((k) => `${JSON.stringify(k)}:${signature((x as Record<string, unknown>)[k])}`).join(",")}}`;
+    if (proto === Object.prototype || proto === null) {
+      let s = "{";
+      for (const k of Object.keys(x)) s += `${JSON.stringify(k)}:${signature((x as Record<string, unknown>)[k], leaves)},`;
+      return `${s}}`;
+    }
     return `#${identity(x)}`;
   }
   if (typeof x === "function") return `#${identity(x)}`;
