@@ -28,6 +28,11 @@ function* chainScan(x: number) {
   return y;
 }
 
+const REPEAT = 5;
+const repeat = (f: () => unknown) => () => {
+  for (let i = 0; i < REPEAT; i++) f();
+};
+
 /** How long a first call (staging + compiling) takes, in ms. */
 const compileTime = (firstCall: () => unknown): number => {
   const start = performance.now();
@@ -40,13 +45,16 @@ export async function w1(): Promise<Row[]> {
   const [refValue, refSlope] = closureTapeW1(0.5, STEPS);
   if (Math.abs(value - refValue) > 1e-12 || Math.abs(slope - refSlope) > 1e-9 * Math.abs(refSlope))
     throw new Error(`W1: yieldiff gives (${value}, ${slope}), the closure tape (${refValue}, ${refSlope})`);
-  // Eager rows first, before any compiled code and its cache enlarge the heap.
+  // Eager rows first, before any compiled code and its cache enlarge the heap. A sample is
+  // REPEAT runs, so that one sample spans several young-generation collections for both
+  // reverse modes (one run each is bimodal: a sample with a collection vs one without).
   const t = await time({
-    yieldiff: () => run(chainValueAndGrad, 0.5),
-    tape: () => closureTapeW1(0.5, STEPS),
-    evaluate: () => run(chain, 0.5),
-    primal: () => primalW1(0.5, STEPS),
+    yieldiff: repeat(() => run(chainValueAndGrad, 0.5)),
+    tape: repeat(() => closureTapeW1(0.5, STEPS)),
+    evaluate: repeat(() => run(chain, 0.5)),
+    primal: repeat(() => primalW1(0.5, STEPS)),
   });
+  for (const k of Object.keys(t)) t[k] = scale(t[k]!, 1 / REPEAT);
   const jitValueAndGrad = jit(chainValueAndGrad);
   const jitScan = jit(chainScan);
   const compileGrad = compileTime(() => run(jitValueAndGrad, 0.5));
