@@ -1,16 +1,15 @@
 // The operations in direct style: validate user input, then bind primitives or compose them.
 // Derivative rules, composite operations and the effect wrappers in ops.ts all call these, so
 // every path is seen by every handler on the stack.
-import { Traced, shapeOf, dtypeOf, type Value } from "../effects/value.ts";
+import { Traced, shapeOf, type Value } from "../effects/value.ts";
 import { evaluatesNumbers } from "../effects/trace.ts";
 import * as Sel from "./primitives/select.ts";
-import { select } from "./primitives/select.ts";
 import { DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv2d } from "./kernels/conv.ts";
 import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
 import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
-import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, reducedShape, sameShape, sizeOf } from "./tensor/shape.ts";
+import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, sizeOf } from "./tensor/shape.ts";
 import { Tensor } from "./tensor/tensor.ts";
 import { exp } from "./primitives/unary.ts";
 import { stopGradient } from "./primitives/stop-gradient.ts";
@@ -73,7 +72,7 @@ const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly nu
   if (sizeOf(xs) === 0 || p.axes.some((a) => xs[a] === 0))
     throw new ShapeError(`${kind}: cannot reduce ${fmt(xs)} over an empty axis; there is no ${kind} of zero elements`);
   if (x instanceof Tensor && evaluatesNumbers()) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
-  return select(Sel.extremum, x, { kind, ...p });
+  return Sel.select(Sel.extremum, x, { kind, ...p });
 };
 export const max = extremum("max");
 export const min = extremum("min");
@@ -225,7 +224,7 @@ export const maxPool2d = (x: Value, options: Pool2dOptions): Value => {
   checkOperand("maxPool2d", x);
   const { size, stride, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
   if (x instanceof Tensor && evaluatesNumbers()) return maxPool2dKernel(x, size, stride).out;
-  return select(Sel.maxPool, x, { size, stride, outShape });
+  return Sel.select(Sel.maxPool, x, { size, stride, outShape });
 };
 
 export const avgPool2d = (x: Value, options: Pool2dOptions): Value => {
@@ -234,4 +233,3 @@ export const avgPool2d = (x: Value, options: Pool2dOptions): Value => {
   return C.avgPool2dRaw(x, { size, stride });
 };
 
-export { dtypeOf, shapeOf, sameShape };

@@ -29,33 +29,12 @@ import {
   type Effect,
   type Value,
 } from "../src/index.ts";
+import { expectSame } from "./expect-same.ts";
 
 type Gen<R> = Generator<Effect, R, unknown>;
 
 const t = (data: number[] | number[][], dtype: "float32" | "float64" = "float64"): Tensor => tensor(data, { dtype });
 
-/** Values (numbers or tensors, possibly nested in arrays/objects) equal to float64 rounding, same kinds. */
-function expectSame(got: unknown, want: unknown, path = "out"): void {
-  if (typeof want === "number") {
-    expect(typeof got, `${path} is a number`).toBe("number");
-    expect(Math.abs((got as number) - want) <= 1e-12 * Math.max(1, Math.abs(want)) || Object.is(got, want), `${path}: ${got} vs ${want}`).toBe(true);
-  } else if (want instanceof Tensor) {
-    expect(got, `${path} is a Tensor`).toBeInstanceOf(Tensor);
-    const g = got as Tensor;
-    expect(g.shape, `${path} shape`).toEqual(want.shape);
-    expect(g.dtype, `${path} dtype`).toBe(want.dtype);
-    let scale = 1;
-    for (const v of want.buf) scale = Math.max(scale, Math.abs(v));
-    want.buf.forEach((v, i) => expect(Math.abs(g.buf[i]! - v) <= 1e-12 * scale, `${path}[${i}]: ${g.buf[i]} vs ${v}`).toBe(true));
-  } else if (Array.isArray(want)) {
-    expect(Array.isArray(got), `${path} is an array`).toBe(true);
-    expect((got as unknown[]).length).toBe(want.length);
-    want.forEach((w, i) => expectSame((got as unknown[])[i], w, `${path}[${i}]`));
-  } else {
-    expect(Object.keys(got as object)).toEqual(Object.keys(want as object));
-    for (const k of Object.keys(want as object)) expectSame((got as Record<string, unknown>)[k], (want as Record<string, unknown>)[k], `${path}.${k}`);
-  }
-}
 
 /** How many kernel calls the generated source makes. */
 const kernelCalls = (source: string): number => source.split(".impl(").length - 1;

@@ -28,6 +28,9 @@ const output = (name: string, out: unknown): Value => {
   return out;
 };
 
+/** The program itself on these operands (evaluation, or expanded into its operations). */
+const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(p.name, drive(start<unknown>(p.name, p.f, argsOf(leaves, p))));
+
 /** Forward mode differentiates the program itself: one run gives value and tangent. */
 const forwardThrough = (primals: readonly Value[], tangents: readonly MaybeValue[], p: CustomParams): { out: Value; tangent: Value } => {
   const zeroed = primals.map((x, i) => tangents[i] ?? zerosLike(x));

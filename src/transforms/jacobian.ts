@@ -1,12 +1,11 @@
 // Jacobians and Hessians from jvp and vjp. Results are assembled with operations, so these
 // transformations differentiate again when nested.
-import { isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
+import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { isLeaf } from "../pytree.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
-import { dtypeOf } from "../../effects/value.ts";
 import { checkProgram, type Gen } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
 import { reverseGrad } from "./grad.ts";
