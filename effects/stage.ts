@@ -9,6 +9,10 @@ import type { Primitive } from "./primitive.ts";
 import { Trace } from "./trace.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
 
+const CAPTURED = Symbol("captured");
+/** Whether `e` says a staged block read a value of a transformation above it through a closure. */
+export const isCaptureError = (e: unknown): boolean => typeof e === "object" && e !== null && CAPTURED in e;
+
 /** A value of the staged program: it has a shape and a dtype but no number yet. */
 export class StagedValue extends Traced {
   constructor(
@@ -40,11 +44,24 @@ export class StagedValue extends Traced {
 export class StagingTrace extends Trace {
   readonly name = "jit";
   private nextId = 0;
+  private nextFn = 0;
+  /**
+   * Nonzero while a recursive function's body is staged: its branches must be staged for real
+   * (the branch not taken may recurse forever or index out of range), even with a
+   * transformation above; its arguments are staged or traced by that transformation, and a
+   * closure over another handler's value is an error.
+   */
+  exclusive = 0;
   /** The blocks being recorded; equations go to the innermost. */
   private readonly open: Eqn[][] = [[]];
 
   newVar(shape: readonly number[], dtype: DType, scalar: boolean): Var {
     return { id: this.nextId++, shape: shape.slice(), dtype, scalar };
+  }
+
+  /** A fresh id for a staged recursive function. */
+  newFunction(): number {
+    return this.nextFn++;
   }
 
   owns(v: unknown): v is StagedValue {
@@ -55,9 +72,13 @@ export class StagingTrace extends Trace {
   atom(v: Value): Atom {
     if (this.owns(v)) return varAtom(v.v);
     if (v instanceof Traced)
-      throw new TransformError(
-        `jit: the program uses a traced value of an enclosing ${v.trace.name} that it did not receive as an ` +
-          "argument (captured by a closure); pass it to the jitted program as an argument",
+      throw Object.assign(
+        new TransformError(
+          `jit: the program uses a traced value of an enclosing ${v.trace.name} that it did not receive as an ` +
+            "argument (captured by a closure); pass it to the jitted program as an argument (to cond, scan " +
+            "and fixpoint, as an operand or argument)",
+        ),
+        { [CAPTURED]: true },
       );
     return constAtom(v);
   }

@@ -41,6 +41,9 @@ let dynamic: Trace = evalTrace;
  */
 export const evaluatesNumbers = (): boolean => dynamic === evalTrace;
 
+/** The handler that receives operations on constants: evaluation, or a staging handler. */
+export const dynamicTrace = (): Trace => dynamic;
+
 /** Dispatches one operation to the handler that owns it. */
 export function bind<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
   let top = dynamic;

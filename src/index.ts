@@ -15,6 +15,7 @@ export { customVjp, checkpoint } from "./transforms/custom.ts";
 export { vmap, type InAxes, type Stacked } from "./transforms/vmap.ts";
 export { jit, makeIR, type Jitted, type JitInfo } from "./staging/jit.ts";
 export { cond, whileLoop, scan } from "./staging/control.ts";
+export { fixpoint, type Recursive } from "./staging/fixpoint.ts";
 export type { PyTree } from "./pytree.ts";
 export {
   YieldiffError,

@@ -18,6 +18,7 @@ import * as C from "./primitives/conv.ts";
 import * as M from "./primitives/matmul.ts";
 import * as R from "./primitives/reduce.ts";
 import * as S from "./primitives/shape.ts";
+import * as D from "./primitives/dynamic-index.ts";
 
 export * from "./primitives/unary.ts";
 export { add, sub, mul, div, pow, maximum, minimum, greater, less, equal, greaterEqual, lessEqual } from "./primitives/binary.ts";
@@ -193,6 +194,19 @@ export const take = (x: Value, indices: readonly number[] | Tensor | Int32Array,
   const a = normalizeAxis("take", axis, xs.length);
   const { indices: idx, shape } = checkIndices("take", indices, xs[a]!);
   return S.take(x, { indices: idx, indexShape: shape, axis: a });
+};
+
+/**
+ * x[i] along axis 0 where the index i is a value (a number or a size-1 tensor), possibly one
+ * known only at run time inside jit: a row of x; a number for a float64 vector.
+ */
+export const dynamicIndex = (x: Value, i: Value): Value => {
+  checkOperand("dynamicIndex", x);
+  checkOperand("dynamicIndex", i, "index");
+  const xs = shapeOf(x);
+  if (xs.length === 0) throw new ShapeError("dynamicIndex: cannot index a 0-d value; reshape it to [1] first");
+  if (sizeOf(shapeOf(i)) !== 1) throw new ShapeError(`dynamicIndex: the index must be a scalar, got shape ${fmt(shapeOf(i))}`);
+  return D.dynamicIndex(x, i);
 };
 
 export const where = (cond: Value, a: Value, b: Value): Value => {

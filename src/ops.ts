@@ -92,6 +92,7 @@ export const slice = <X extends Value>(x: X, starts: readonly number[], ends: re
   composite("slice", () => lax.slice(x, starts, ends));
 export const take = <X extends Value>(x: X, indices: readonly number[] | Tensor | Int32Array, axis = 0): Effect<ArrayOut<X>> =>
   composite("take", () => lax.take(x, indices, axis));
+export const dynamicIndex = <X extends Value>(x: X, i: Value): Effect<Value> => composite("dynamicIndex", () => lax.dynamicIndex(x, i));
 // Neural network
 export const conv2d = <X extends Value, W extends Value>(x: X, w: W, options: lax.Conv2dOptions = {}): Effect<ArrayOut<X, W>> =>
   composite("conv2d", () => lax.conv2d(x, w, options));

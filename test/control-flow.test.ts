@@ -101,10 +101,34 @@ describe("cond", () => {
     }
   });
 
-  it("jit(grad(cond)) evaluates both branches and selects (no branch in the code)", () => {
-    const src = makeIR(grad(piecewise))(0.7, 0.25).source;
-    expect(src).not.toContain("K.truthy");
-    expect(makeIR(grad(piecewise))(0.7, 0.25).toString()).toContain("where(");
+  it("jit(grad(cond)) is a real branch whose taken side returns its pullback closure", () => {
+    const ir = makeIR(grad(piecewise))(0.7, 0.25);
+    expect(ir.source).toContain("K.truthy");
+    expect(ir.toString()).not.toContain("where(");
+    expect(ir.toString()).toContain("lambda");
+    expect(ir.toString()).toContain("apply");
+    const jg = jit(grad(piecewise, { argnums: [0, 1] }));
+    for (const x of [0.7, -0.4, 2, -3]) expectSame(run(jg, x, 0.25), run(grad(piecewise, { argnums: [0, 1] }), x, 0.25));
+    for (const x of [f64([0.5, -0.2]), f64([-1, 0.3])]) {
+      const g = grad(piecewiseScalar, { argnums: [0, 1] });
+      expectSame(run(jit(g), x, 0.25), run(g, x, 0.25));
+    }
+  });
+
+  it("jit(grad(cond)) whose branch reads a differentiated value through a closure selects instead", () => {
+    function* f(x: Value) {
+      return yield* cond(
+        yield* greater(x, 0),
+        function* () {
+          return yield* mul(x, yield* sin(x));
+        },
+        function* () {
+          return yield* square(x);
+        },
+      );
+    }
+    expect(makeIR(grad(f))(0.7).toString()).toContain("where(");
+    for (const x of [0.7, -0.4]) expectSame(run(jit(grad(f)), x), run(grad(f), x));
   });
 
   it("vmap over cond: a per-example condition selects per example", () => {

@@ -6,7 +6,7 @@
 import type { Primitive } from "../../effects/primitive.ts";
 import type { Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import type { Atom, Block, Eqn, PrimEqn, Var } from "./ir.ts";
+import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts";
 import { runtime } from "./runtime.ts";
 
 /** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
@@ -150,6 +150,14 @@ export function compile(block: Block): Compiled {
       }
       return;
     }
+    if (e.kind === "lambda") {
+      const params = e.body.inputs.map(() => `a${fresh++}`);
+      lines.push(`${indent}const ${name(e.out)} = function (${params.join(", ")}) {`);
+      bindInputs(e.body, params, `${indent}  `);
+      const res = emitBlock(e.body, `${indent}  `, new Set());
+      lines.push(`${indent}  return [${res.join(", ")}];`, `${indent}};`);
+      return;
+    }
     const outs = e.outs.map(name);
     lines.push(`${indent}let ${outs.join(", ")};`);
     if (e.kind === "cond") {
@@ -172,7 +180,7 @@ export function compile(block: Block): Compiled {
       const next = emitBlock(e.body, `${indent}  `, new Set());
       lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${next[i]}`).join(", ")};`, `${indent}}`);
       lines.push(`${indent}${outs.map((o, i) => `${o} = ${carry[i]}`).join(", ")};`);
-    } else {
+    } else if (e.kind === "scan") {
       const nCarry = e.init.length;
       const carry = e.init.map(() => `c${fresh++}`);
       const ys = e.outs.slice(nCarry).map(() => `y${fresh++}`);
@@ -191,7 +199,16 @@ export function compile(block: Block): Compiled {
         const v = e.outs[nCarry + i]!;
         lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
       });
-    }
+    } else if (e.kind === "fix") {
+      // A real recursive function; it is a closure, so its body may read the enclosing values.
+      const params = e.body.inputs.map(() => `a${fresh++}`);
+      lines.push(`${indent}const f${e.fn} = function (${params.join(", ")}) {`);
+      bindInputs(e.body, params, `${indent}  `);
+      const res = emitBlock(e.body, `${indent}  `, new Set());
+      lines.push(`${indent}  return [${res.join(", ")}];`, `${indent}};`);
+      lines.push(`${indent}[${outs.join(", ")}] = f${e.fn}(${e.args.map(atom).join(", ")});`);
+    } else if (e.kind === "call") lines.push(`${indent}[${outs.join(", ")}] = f${e.fn}(${e.args.map(atom).join(", ")});`);
+    else lines.push(`${indent}[${outs.join(", ")}] = ${atom(e.fn)}(${e.args.map(atom).join(", ")});`);
   };
 
   bindInputs(block, block.inputs.map((_, i) => `I[${i}]`), "  ");
@@ -218,22 +235,22 @@ function reusableVars(root: Block): Set<number> {
     if (fine) ok.add(a.v.id);
     else bad.add(a.v.id);
   };
+  // Inside a recursive function every invocation needs buffers of its own: a nested call
+  // would overwrite a shared one while its caller still reads it.
+  const defineAll = (b: Block): void => {
+    for (const e of b.eqns) {
+      definedBy(e).forEach((v) => bad.add(v.id));
+      blocksOf(e).forEach(defineAll);
+    }
+  };
   const visit = (b: Block): void => {
     b.outputs.forEach((a) => mark(a, false));
     for (const e of b.eqns) {
       if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !ALIASING.has(e.prim.name)));
-      else if (e.kind === "cond") {
-        [e.pred, ...e.operands].forEach((a) => mark(a, false));
-        visit(e.then);
-        visit(e.else);
-      } else if (e.kind === "while") {
-        e.init.forEach((a) => mark(a, false));
-        visit(e.cond);
-        visit(e.body);
-      } else {
-        [...e.init, ...e.xs].forEach((a) => mark(a, false));
-        visit(e.body);
-      }
+      else operandsOf(e).forEach((a) => mark(a, false));
+      // A closure runs after its block has returned: its buffers must outlive the block.
+      if (e.kind === "fix" || e.kind === "lambda") defineAll(e.body);
+      blocksOf(e).forEach(visit);
     }
   };
   visit(root);
@@ -250,21 +267,8 @@ function countUses(root: Block): Map<number, number> {
   const visit = (b: Block): void => {
     b.outputs.forEach(use);
     for (const e of b.eqns) {
-      if (e.kind === "prim") e.inputs.forEach(use);
-      else if (e.kind === "cond") {
-        use(e.pred);
-        e.operands.forEach(use);
-        visit(e.then);
-        visit(e.else);
-      } else if (e.kind === "while") {
-        e.init.forEach(use);
-        visit(e.cond);
-        visit(e.body);
-      } else {
-        e.init.forEach(use);
-        e.xs.forEach(use);
-        visit(e.body);
-      }
+      operandsOf(e).forEach(use);
+      blocksOf(e).forEach(visit);
     }
   };
   visit(root);
@@ -282,26 +286,15 @@ function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
     x.outputs.forEach(need);
     for (const e of x.eqns) usesOf(e).forEach(need);
   };
-  const usesOf = (e: Eqn): Atom[] => {
-    if (e.kind === "prim") return [...e.inputs];
-    if (e.kind === "cond") {
-      needBlock(e.then);
-      needBlock(e.else);
-      return [e.pred, ...e.operands];
-    }
-    if (e.kind === "while") {
-      needBlock(e.cond);
-      needBlock(e.body);
-      return [...e.init];
-    }
-    needBlock(e.body);
-    return [...e.init, ...e.xs];
+  const usesOf = (e: Eqn): readonly Atom[] => {
+    blocksOf(e).forEach(needBlock);
+    return operandsOf(e);
   };
   b.outputs.forEach(need);
   const kept: Eqn[] = [];
   for (let i = b.eqns.length - 1; i >= 0; i--) {
     const e = b.eqns[i]!;
-    const defines = e.kind === "prim" ? [e.out] : e.outs;
+    const defines = definedBy(e);
     if (!defines.some((v) => needed.has(v.id))) continue;
     usesOf(e).forEach(need);
     kept.push(e);

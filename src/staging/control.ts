@@ -5,8 +5,9 @@
 // (grad inside jit, vmap), cond evaluates both branches and selects (differentiable); scan
 // unrolls; whileLoop — whose trip count is unknown until run time — cannot, and says so.
 import { drive } from "../../effects/driver.ts";
-import { StagingTrace } from "../../effects/stage.ts";
-import { depth } from "../../effects/trace.ts";
+import { ReverseTrace } from "../../effects/reverse.ts";
+import { StagingTrace, isCaptureError } from "../../effects/stage.ts";
+import { depth, dynamicTrace } from "../../effects/trace.ts";
 import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
@@ -15,7 +16,8 @@ import { sameShape } from "../tensor/shape.ts";
 import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
-import type { Block } from "./ir.ts";
+import type { Block, Var } from "./ir.ts";
+import { reverseThroughClosure, stageWithPullback, tracedAbove } from "./staged-reverse.ts";
 
 /**
  * The staging handler to record a real branch or loop into: `top` when it stages and no
@@ -23,10 +25,11 @@ import type { Block } from "./ir.ts";
  * bodies may read that transformation's values through closures, which a staged block cannot
  * take; the combinators then evaluate both branches, unroll, or run the loop instead.
  */
-const stagingHere = (top: Traced["trace"] | null): StagingTrace | null => (top instanceof StagingTrace && top.level === depth() - 1 ? top : null);
+export const stagingHere = (top: Traced["trace"] | null): StagingTrace | null =>
+  top instanceof StagingTrace && (top.level === depth() - 1 || top.exclusive > 0) ? top : null;
 
 /** The innermost handler owning any of these values, or null if all are concrete. */
-const owner = (values: readonly Value[]): Traced["trace"] | null => {
+export const owner = (values: readonly Value[]): Traced["trace"] | null => {
   let top: Traced["trace"] | null = null;
   for (const v of values) if (v instanceof Traced && (top === null || v.trace.level > top.level)) top = v.trace;
   return top;
@@ -56,7 +59,7 @@ const truthy = (op: string, pred: Value): boolean => {
   return p.buf[0] !== 0;
 };
 
-const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => drive(start(name, f, args));
+export const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => drive(start(name, f, args));
 
 /**
  * Stages `f` on staged copies of `args`' leaves; returns the block and the output structure.
@@ -82,14 +85,14 @@ const stageBlock = (
 };
 
 /** A number-like value as a 0-d float64 tensor (x·1 is exact for every float, -0 and NaN included). */
-const asTensor = (v: Value): Value => (isNumberLike(v) ? lax.mul(v, ones([], "float64")) : v);
+export const asTensor = (v: Value): Value => (isNumberLike(v) ? lax.mul(v, ones([], "float64")) : v);
 
 /**
  * Where a carry is a number in `init` but a 0-d tensor after the body (or the other way), the
  * staged loop keeps a 0-d tensor in that slot: a JS number and a tensor are different things
  * in the generated code. Stages until the slots' kinds are stable; returns them.
  */
-const carryKinds = (init: readonly Value[], stage: (tensorCarry: readonly boolean[]) => readonly Value[]): boolean[] => {
+export const carryKinds = (init: readonly Value[], stage: (tensorCarry: readonly boolean[]) => readonly Value[]): boolean[] => {
   const tensorCarry = init.map((l) => !isNumberLike(l));
   for (;;) {
     const out = stage(tensorCarry);
@@ -99,12 +102,69 @@ const carryKinds = (init: readonly Value[], stage: (tensorCarry: readonly boolea
   }
 };
 
-const checkSameLeaves = (op: string, what: string, a: readonly Value[], b: readonly Value[]): void => {
+export const checkSameLeaves = (op: string, what: string, a: readonly Value[], b: readonly Value[]): void => {
   if (a.length !== b.length) throw new ShapeError(`${op}: ${what} have ${a.length} vs ${b.length} values; they must have the same structure`);
   a.forEach((x, i) => {
     if (!sameShape(shapeOf(x), shapeOf(b[i]!)) || dtypeOf(x) !== dtypeOf(b[i]!))
       throw new ShapeError(`${op}: ${what} differ at value ${i}: ${fmt(shapeOf(x))} ${dtypeOf(x)} vs ${fmt(shapeOf(b[i]!))} ${dtypeOf(b[i]!)}; they must match`);
   });
+};
+
+/** The staged `if`: both branches staged as blocks over the operands. */
+const stagedCond = (top: StagingTrace, pred: Value, thenFn: AnyProgram, elseFn: AnyProgram, ops: Flat): unknown => {
+  checkCondition("cond", pred);
+  let { block: thenBlock, out } = stageBlock(top, "cond", thenFn, ops, (a) => a as unknown[]);
+  let { block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn, ops, (a) => a as unknown[]);
+  checkSameLeaves("cond", "the two branches' results", out.leaves, elseOut.leaves);
+  const scalar = out.leaves.map((l, i) => isNumberLike(l) && isNumberLike(elseOut.leaves[i]!));
+  // A number in one branch and a 0-d tensor in the other: both branches give a 0-d tensor.
+  const tensorOut = scalar.map((s) => !s);
+  if (out.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
+    ({ block: thenBlock, out } = stageBlock(top, "cond", thenFn, ops, (a) => a as unknown[], [], tensorOut));
+  if (elseOut.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
+    ({ block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn, ops, (a) => a as unknown[], [], tensorOut));
+  const outs = out.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
+  top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: thenBlock, else: elseBlock, outs });
+  return out.rebuild(outs.map((v) => top.value(v)));
+};
+
+/**
+ * The staged `if` under reverse mode: each branch computes its results and a pullback closure
+ * (see staged-reverse.ts); the `if` gives the results of the branch taken and its closure.
+ */
+const condWithPullbacks = (
+  top: StagingTrace,
+  pred: Value,
+  thenFn: AnyProgram,
+  elseFn: AnyProgram,
+  operands: unknown[],
+  wanted: readonly boolean[],
+): { outs: Value[]; closure: Value; structure: Flat } => {
+  checkCondition("cond", pred);
+  const ops = flatten(operands);
+  const branch = (fn: AnyProgram, tensorOut: readonly boolean[]) => {
+    const inputs = ops.leaves.map((l) => top.newVar(shapeOf(l), dtypeOf(l), isNumberLike(l)));
+    let outs: Value[] = [];
+    let structure: Flat | undefined;
+    const block = top.block(inputs, () => {
+      const args = ops.rebuild(inputs.map((v) => top.value(v))) as unknown[];
+      const r = stageWithPullback(top, "cond", fn, args, wanted, (out) => (structure = flatten(out)));
+      outs = r.outs;
+      return [...outs.map((l, i) => (tensorOut[i] ? asTensor(l) : l)), r.closure];
+    });
+    return { block, outs, structure: structure! };
+  };
+  let a = branch(thenFn, []);
+  let b = branch(elseFn, []);
+  checkSameLeaves("cond", "the two branches' results", a.outs, b.outs);
+  const scalar = a.outs.map((l, i) => isNumberLike(l) && isNumberLike(b.outs[i]!));
+  const tensorOut = scalar.map((s) => !s);
+  if (a.outs.some((l, i) => !scalar[i] && isNumberLike(l))) a = branch(thenFn, tensorOut);
+  if (b.outs.some((l, i) => !scalar[i] && isNumberLike(l))) b = branch(elseFn, tensorOut);
+  const outs = a.outs.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
+  const closure: Var = { ...top.newVar([], "float64", false), fn: true };
+  top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: a.block, else: b.block, outs: [...outs, closure] });
+  return { outs: outs.map((v) => top.value(v)), closure: top.value(closure), structure: a.structure };
 };
 
 /** `thenFn(...operands)` if pred is nonzero, else `elseFn(...operands)`. */
@@ -121,24 +181,31 @@ export function* cond<A extends unknown[], R>(
   const top = owner(all);
   if (top === null || concrete(all)) return yield* (truthy("cond", pred) ? thenFn : elseFn)(...operands);
   const staging = stagingHere(top);
-  if (staging) {
-    const top = staging;
-    checkCondition("cond", pred);
-    let { block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[]);
-    let { block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[]);
-    checkSameLeaves("cond", "the two branches' results", out.leaves, elseOut.leaves);
-    const scalar = out.leaves.map((l, i) => isNumberLike(l) && isNumberLike(elseOut.leaves[i]!));
-    // A number in one branch and a 0-d tensor in the other: both branches give a 0-d tensor.
-    const tensorOut = scalar.map((s) => !s);
-    if (out.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
-      ({ block: thenBlock, out } = stageBlock(top, "cond", thenFn as AnyProgram, ops, (a) => a as unknown[], [], tensorOut));
-    if (elseOut.leaves.some((l, i) => !scalar[i] && isNumberLike(l)))
-      ({ block: elseBlock, out: elseOut } = stageBlock(top, "cond", elseFn as AnyProgram, ops, (a) => a as unknown[], [], tensorOut));
-    const outs = out.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
-    top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: thenBlock, else: elseBlock, outs });
-    return out.rebuild(outs.map((v) => top.value(v))) as R;
+  if (staging) return stagedCond(staging, pred, thenFn as AnyProgram, elseFn as AnyProgram, ops) as R;
+  // grad inside jit: a real branch, each side with its pullback closure (one side runs).
+  const d = dynamicTrace();
+  if (d instanceof StagingTrace && top instanceof ReverseTrace) {
+    let structure: Flat | undefined;
+    try {
+      const wanted = tracedAbove(d, ops.leaves);
+      const outs = reverseThroughClosure("cond", all, (primals) => {
+        const r = condWithPullbacks(d, primals[0]!, thenFn as AnyProgram, elseFn as AnyProgram, ops.rebuild(primals.slice(1)) as unknown[], wanted);
+        structure = r.structure;
+        return { ...r, grads: [false, ...wanted] };
+      });
+      return structure!.rebuild(outs) as R;
+    } catch (e) {
+      // A branch reads a differentiated value through a closure: fall back to selecting.
+      if (!isCaptureError(e)) throw e;
+    }
   }
-  // A transformation above staging (or batching): both branches, then select.
+  // A transformation above staging (or batching): both branches, then select — but not in a
+  // recursive function, where the branch not taken may recurse or index out of range.
+  if (d instanceof StagingTrace && d.exclusive > 0)
+    throw new TransformError(
+      "cond: inside a fixpoint body under grad inside jit, a branch reads a differentiated value through a " +
+        "closure; pass it to cond as an operand (cond(pred, thenFn, elseFn, ...operands))",
+    );
   const a = flatten(yield* thenFn(...operands));
   const b = flatten(yield* elseFn(...operands));
   checkSameLeaves("cond", "the two branches' results", a.leaves, b.leaves);

@@ -9,6 +9,8 @@ export interface Var {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly scalar: boolean;
+  /** A function value (a pullback closure made by a LambdaEqn), not a number or tensor. */
+  readonly fn?: boolean;
 }
 
 /** An operand: a variable, or a constant captured at trace time. */
@@ -58,7 +60,69 @@ export interface ScanEqn {
   readonly outs: readonly Var[];
 }
 
-export type Eqn = PrimEqn | CondEqn | WhileEqn | ScanEqn;
+/**
+ * A recursive function (Lantern's FUN): `body` is defined once as function `fn` — its inputs
+ * are the parameters, and inside it CallEqns with the same `fn` are the recursive calls — then
+ * applied to `args`, giving `outs`.
+ */
+export interface FixEqn {
+  readonly kind: "fix";
+  readonly fn: number;
+  readonly body: Block;
+  readonly args: readonly Atom[];
+  readonly outs: readonly Var[];
+}
+
+/** A call of the recursive function `fn` from inside its own body. */
+export interface CallEqn {
+  readonly kind: "call";
+  readonly fn: number;
+  readonly args: readonly Atom[];
+  readonly outs: readonly Var[];
+}
+
+/**
+ * A closure: `body` as a function value that reads the enclosing block's variables when it is
+ * applied later (reverse mode keeps a pullback this way, its residuals captured by scope).
+ */
+export interface LambdaEqn {
+  readonly kind: "lambda";
+  readonly body: Block;
+  readonly out: Var;
+}
+
+/** Applies a closure made by a LambdaEqn. */
+export interface ApplyEqn {
+  readonly kind: "apply";
+  readonly fn: Atom;
+  readonly args: readonly Atom[];
+  readonly outs: readonly Var[];
+}
+
+export type Eqn = PrimEqn | CondEqn | WhileEqn | ScanEqn | FixEqn | CallEqn | LambdaEqn | ApplyEqn;
+
+/** The variables an equation defines. */
+export const definedBy = (e: Eqn): readonly Var[] => (e.kind === "prim" || e.kind === "lambda" ? [e.out] : e.outs);
+
+/** Every block nested directly in an equation (its branches, loop bodies, function body). */
+export const blocksOf = (e: Eqn): readonly Block[] =>
+  e.kind === "cond" ? [e.then, e.else] : e.kind === "while" ? [e.cond, e.body] : e.kind === "scan" || e.kind === "fix" || e.kind === "lambda" ? [e.body] : [];
+
+/** The operands an equation reads from its enclosing block. */
+export const operandsOf = (e: Eqn): readonly Atom[] =>
+  e.kind === "prim"
+    ? e.inputs
+    : e.kind === "cond"
+      ? [e.pred, ...e.operands]
+      : e.kind === "while"
+        ? e.init
+        : e.kind === "scan"
+          ? [...e.init, ...e.xs]
+          : e.kind === "lambda"
+            ? []
+            : e.kind === "apply"
+              ? [e.fn, ...e.args]
+              : e.args;
 
 export const varAtom = (v: Var): Atom => ({ kind: "var", v });
 export const constAtom = (value: Value): Atom => ({ kind: "const", value });
@@ -66,7 +130,7 @@ export const constAtom = (value: Value): Atom => ({ kind: "const", value });
 /** A readable listing of a block, one equation per line. */
 export function printBlock(block: Block, indent = ""): string {
   const name = (v: Var): string => `v${v.id}`;
-  const type = (v: Var): string => `${v.dtype === "float32" ? "f32" : "f64"}[${v.shape.join(",")}]${v.scalar ? "#" : ""}`;
+  const type = (v: Var): string => v.fn ? "fn" : `${v.dtype === "float32" ? "f32" : "f64"}[${v.shape.join(",")}]${v.scalar ? "#" : ""}`;
   const atom = (a: Atom): string => {
     if (a.kind === "var") return name(a.v);
     const c = a.value;
@@ -79,6 +143,14 @@ export function printBlock(block: Block, indent = ""): string {
   };
   const lines: string[] = [`${indent}in (${block.inputs.map((v) => `${name(v)}: ${type(v)}`).join(", ")})`];
   for (const e of block.eqns) {
+    if (e.kind === "lambda") {
+      lines.push(`${indent}  ${name(e.out)}: fn = lambda`, printBlock(e.body, `${indent}      `));
+      continue;
+    }
+    if (e.kind === "apply") {
+      lines.push(`${indent}  ${e.outs.map(name).join(", ")} = apply ${atom(e.fn)} (${e.args.map(atom).join(", ")})`);
+      continue;
+    }
     if (e.kind === "prim") lines.push(`${indent}  ${name(e.out)}: ${type(e.out)} = ${e.prim.name}(${e.inputs.map(atom).join(", ")})${params(e.params)}`);
     else {
       const outs = e.outs.map(name).join(", ");
@@ -88,10 +160,13 @@ export function printBlock(block: Block, indent = ""): string {
       } else if (e.kind === "while") {
         lines.push(`${indent}  ${outs} = while (${e.init.map(atom).join(", ")})`);
         lines.push(`${indent}    cond:`, printBlock(e.cond, `${indent}      `), `${indent}    body:`, printBlock(e.body, `${indent}      `));
-      } else {
+      } else if (e.kind === "scan") {
         lines.push(`${indent}  ${outs} = scan ${e.length} (${e.init.map(atom).join(", ")}; ${e.xs.map(atom).join(", ")})`);
         lines.push(`${indent}    body:`, printBlock(e.body, `${indent}      `));
-      }
+      } else if (e.kind === "fix") {
+        lines.push(`${indent}  ${outs} = fix f${e.fn} (${e.args.map(atom).join(", ")})`);
+        lines.push(`${indent}    f${e.fn}:`, printBlock(e.body, `${indent}      `));
+      } else lines.push(`${indent}  ${outs} = call f${e.fn} (${e.args.map(atom).join(", ")})`);
     }
   }
   lines.push(`${indent}out (${block.outputs.map(atom).join(", ")})`);
