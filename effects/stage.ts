@@ -59,6 +59,25 @@ export class StagingTrace extends Trace {
     return { id: this.nextId++, shape: shape.slice(), dtype, scalar };
   }
 
+  /** A variable holding a JS object of the generated code (a closure or an accumulator). */
+  newOpaque(): Var {
+    return { ...this.newVar([], "float64", false), fn: true };
+  }
+
+  /** Block inputs that stand for an operand of the enclosing block (a branch's operands). */
+  private readonly aliases = new WeakMap<StagedValue, Value>();
+
+  /** Records that the block input `v` is bound to `operand` when the block runs. */
+  alias(v: StagedValue, operand: Value): void {
+    this.aliases.set(v, operand);
+  }
+
+  /** The value `v` stands for, through block inputs bound to operands. */
+  origin(v: Value): Value {
+    while (v instanceof StagedValue && this.aliases.has(v)) v = this.aliases.get(v)!;
+    return v;
+  }
+
   /** A fresh id for a staged recursive function. */
   newFunction(): number {
     return this.nextFn++;

@@ -207,6 +207,35 @@ describe("fixpoint", () => {
     expect(ir).toMatch(/= call f\d+/);
     expect(ir).toContain("lambda");
     expect(ir).toMatch(/= apply v\d+/);
+    // the weights pass unchanged to every call: their cotangents go into accumulators
+    expect(ir).toMatch(/accumulate v\d+ \+=/);
+    expect(ir).toMatch(/= read v\d+/);
+  });
+
+  it("an argument that changes from call to call gets its cotangent through the closures", () => {
+    // f(n, x) = n < 1 ? x : tanh(f(n - 1, 0.9 x) + x): x is rescaled at each level
+    const f = fixpoint(function* (n: Value, x: Value): Gen<Value> {
+      return yield* cond(
+        yield* less(n, 1),
+        function* (_n: Value, x: Value) {
+          return x;
+        },
+        function* (n: Value, x: Value) {
+          return yield* tanh(yield* add(yield* f(yield* add(n, -1), yield* mul(x, 0.9)), x));
+        },
+        n,
+        x,
+      );
+    }, 0);
+    const prog = function* (x: Value, n: Value) {
+      return yield* f(n, x);
+    };
+    for (const n of [0, 3, 6]) {
+      const g = run(grad(prog), 0.4, n) as number;
+      expect(g).toBeCloseTo(numericGrad(prog, [0.4, n], { argnums: 0 }) as number, 7);
+      expectSame(run(jit(grad(prog)), 0.4, n), g);
+    }
+    expect(String(makeIR(grad(prog))(0.4, 3))).not.toContain("accumulate");
   });
 
   it("recursion on numbers: a Fibonacci-like recurrence, eager = jit, gradient = finite differences", () => {

@@ -150,6 +150,12 @@ export function compile(block: Block): Compiled {
       }
       return;
     }
+    if (e.kind === "accumulator") return void lines.push(`${indent}const ${name(e.out)} = K.accumulator();`);
+    if (e.kind === "accumulate") return void lines.push(`${indent}K.accumulate(${atom(e.acc)}, ${atom(e.value)});`);
+    if (e.kind === "readAccumulator") {
+      const v = e.out;
+      return void lines.push(`${indent}const ${name(v)} = K.readAccumulator(${atom(e.acc)}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
+    }
     if (e.kind === "lambda") {
       const params = e.body.inputs.map(() => `a${fresh++}`);
       lines.push(`${indent}const ${name(e.out)} = function (${params.join(", ")}) {`);
@@ -159,7 +165,7 @@ export function compile(block: Block): Compiled {
       return;
     }
     const outs = e.outs.map(name);
-    lines.push(`${indent}let ${outs.join(", ")};`);
+    if (outs.length > 0) lines.push(`${indent}let ${outs.join(", ")};`);
     if (e.kind === "cond") {
       const operands = e.operands.map(atom);
       lines.push(`${indent}if (K.truthy(${atom(e.pred)})) {`);
@@ -295,7 +301,9 @@ function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
   for (let i = b.eqns.length - 1; i >= 0; i--) {
     const e = b.eqns[i]!;
     const defines = definedBy(e);
-    if (!defines.some((v) => needed.has(v.id))) continue;
+    // Accumulating is an effect, and applying a closure may accumulate: both always run.
+    const effect = e.kind === "accumulate" || e.kind === "apply";
+    if (!effect && !defines.some((v) => needed.has(v.id))) continue;
     usesOf(e).forEach(need);
     kept.push(e);
   }

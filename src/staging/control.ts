@@ -147,7 +147,12 @@ const condWithPullbacks = (
     let outs: Value[] = [];
     let structure: Flat | undefined;
     const block = top.block(inputs, () => {
-      const args = ops.rebuild(inputs.map((v) => top.value(v))) as unknown[];
+      const values = inputs.map((v, k) => {
+        const value = top.value(v);
+        top.alias(value, ops.leaves[k]!);
+        return value;
+      });
+      const args = ops.rebuild(values) as unknown[];
       const r = stageWithPullback(top, "cond", fn, args, wanted, (out) => (structure = flatten(out)));
       outs = r.outs;
       return [...outs.map((l, i) => (tensorOut[i] ? asTensor(l) : l)), r.closure];
@@ -162,7 +167,7 @@ const condWithPullbacks = (
   if (a.outs.some((l, i) => !scalar[i] && isNumberLike(l))) a = branch(thenFn, tensorOut);
   if (b.outs.some((l, i) => !scalar[i] && isNumberLike(l))) b = branch(elseFn, tensorOut);
   const outs = a.outs.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
-  const closure: Var = { ...top.newVar([], "float64", false), fn: true };
+  const closure = top.newOpaque();
   top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: a.block, else: b.block, outs: [...outs, closure] });
   return { outs: outs.map((v) => top.value(v)), closure: top.value(closure), structure: a.structure };
 };

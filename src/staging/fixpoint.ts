@@ -31,7 +31,14 @@ interface Site {
   readonly tensorOut: readonly boolean[];
   /** Under grad inside jit: the argument slots the pullback closure differentiates. */
   readonly grads: boolean[];
-  /** Set when a recursive call brings a differentiated value into a slot not in `grads`. */
+  /**
+   * Differentiated slots every recursive call passes on unchanged (the weights): their
+   * cotangents go into one accumulator per slot instead of up the call tree.
+   */
+  readonly invariant: boolean[];
+  /** This staging's argument values, to tell an unchanged argument. */
+  readonly inputs: readonly Value[];
+  /** Set when a recursive call breaks an assumption about `grads` or `invariant`: restage. */
   widen: boolean;
 }
 
@@ -67,7 +74,7 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
     let block: Block | undefined;
     const tensorOut = carryKinds(like.leaves, (tc) => {
       const previous = staging.get(trace);
-      staging.set(trace, { fn, args, scalarIn, tensorOut: tc, grads: [], widen: false });
+      staging.set(trace, { fn, args, scalarIn, tensorOut: tc, grads: [], invariant: [], inputs: [], widen: false });
       trace.exclusive++;
       try {
         const inputs = args.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), scalarIn[i]!));
@@ -96,31 +103,47 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
     checkSameLeaves("fixpoint", "the arguments of a recursive call and of the outer call", site.args.leaves, args.leaves);
     wanted.forEach((w, i) => {
       if (w && !site.grads[i]) site.grads[i] = site.widen = true;
+      if (site.invariant[i] && trace.origin(args.leaves[i]!) !== site.inputs[i]) {
+        site.invariant[i] = false;
+        site.widen = true;
+      }
     });
     const outs = like.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), !site.tensorOut[i]));
-    const closure: Var = { ...trace.newVar([], "float64", false), fn: true };
+    const closure = trace.newOpaque();
     const atoms = args.leaves.map((l, i) => trace.atom(site.scalarIn[i] ? (isNumberLike(l) ? l : S.toNumber(l)) : asTensor(l)));
     trace.push({ kind: "call", fn: site.fn, args: atoms, outs: [...outs, closure] });
-    return { outs: outs.map((v) => trace.value(v)), closure: trace.value(closure), grads: site.grads };
+    // The callee's closure returns the varying slots; the invariant ones it accumulates.
+    return { outs: outs.map((v) => trace.value(v)), closure: trace.value(closure), grads: site.grads.map((g, i) => g && !site.invariant[i]) };
   };
 
   const stageWithPullbacks = (trace: StagingTrace, args: Flat, wanted: readonly boolean[]): WithPullback => {
     const fn = trace.newFunction();
     const scalarIn = args.leaves.map(isNumberLike);
     const grads = [...wanted];
+    const invariant = [...wanted];
+    // One accumulator per differentiated slot, made before the function so every invocation's
+    // closure can reach it; the unused ones are dead code.
+    const accs = wanted.map((w) => {
+      if (!w) return null;
+      const acc = trace.newOpaque();
+      trace.push({ kind: "accumulator", out: acc });
+      return trace.value(acc);
+    });
     let block: Block | undefined;
     const tensorOut = carryKinds(like.leaves, (tc) => {
       const previous = reverseSites.get(trace);
       // Restage until every recursive call's differentiated arguments are in `grads`.
       for (;;) {
-        const site: Site = { fn, args, scalarIn, tensorOut: tc, grads, widen: false };
+        const inputs = args.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), scalarIn[i]!));
+        const values = inputs.map((v) => trace.value(v));
+        const site: Site = { fn, args, scalarIn, tensorOut: tc, grads, invariant, inputs: values, widen: false };
         reverseSites.set(trace, site);
         trace.exclusive++;
         try {
-          const inputs = args.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), scalarIn[i]!));
           let outs: Value[] = [];
+          const sinks = accs.map((a, i) => (invariant[i] ? a : null));
           block = trace.block(inputs, () => {
-            const r = stageWithPullback(trace, "fixpoint", body as AnyProgram, args.rebuild(inputs.map((v) => trace.value(v))) as unknown[], [...grads]);
+            const r = stageWithPullback(trace, "fixpoint", body as AnyProgram, args.rebuild(values) as unknown[], [...grads], undefined, sinks);
             outs = r.outs;
             checkResult(flatten(outs));
             return [...outs.map((l, i) => (tc[i] ? asTensor(l) : l)), r.closure];
@@ -134,9 +157,14 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
       }
     });
     const outs = like.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), !tensorOut[i]));
-    const closure: Var = { ...trace.newVar([], "float64", false), fn: true };
+    const closure = trace.newOpaque();
     trace.push({ kind: "fix", fn, body: block!, args: args.leaves.map((l) => trace.atom(l)), outs: [...outs, closure] });
-    return { outs: outs.map((v) => trace.value(v)), closure: trace.value(closure), grads };
+    return {
+      outs: outs.map((v) => trace.value(v)),
+      closure: trace.value(closure),
+      grads: grads.map((g, i) => g && !invariant[i]),
+      reads: accs.map((a, i) => (invariant[i] ? a : null)),
+    };
   };
 
   const rec = function* recursive(...args: A): Gen<R> {

@@ -9,7 +9,7 @@ export interface Var {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly scalar: boolean;
-  /** A function value (a pullback closure made by a LambdaEqn), not a number or tensor. */
+  /** A JS object of the generated code (a closure or an accumulator), not a number or tensor. */
   readonly fn?: boolean;
 }
 
@@ -99,10 +99,43 @@ export interface ApplyEqn {
   readonly outs: readonly Var[];
 }
 
-export type Eqn = PrimEqn | CondEqn | WhileEqn | ScanEqn | FixEqn | CallEqn | LambdaEqn | ApplyEqn;
+/**
+ * Gradient accumulators (Lantern's `x.d += ...`): a staged recursion's pullback closures add a
+ * shared parameter's cotangent into one buffer instead of returning it up the call tree.
+ * `accumulator` makes one; `accumulate` adds into it in place (an effect: never eliminated);
+ * `readAccumulator` gives the sum (zeros if nothing was added) and clears it for the next pass.
+ */
+export interface AccumulatorEqn {
+  readonly kind: "accumulator";
+  readonly out: Var;
+}
+export interface AccumulateEqn {
+  readonly kind: "accumulate";
+  readonly acc: Atom;
+  readonly value: Atom;
+}
+export interface ReadAccumulatorEqn {
+  readonly kind: "readAccumulator";
+  readonly acc: Atom;
+  readonly out: Var;
+}
+
+export type Eqn =
+  | PrimEqn
+  | CondEqn
+  | WhileEqn
+  | ScanEqn
+  | FixEqn
+  | CallEqn
+  | LambdaEqn
+  | ApplyEqn
+  | AccumulatorEqn
+  | AccumulateEqn
+  | ReadAccumulatorEqn;
 
 /** The variables an equation defines. */
-export const definedBy = (e: Eqn): readonly Var[] => (e.kind === "prim" || e.kind === "lambda" ? [e.out] : e.outs);
+export const definedBy = (e: Eqn): readonly Var[] =>
+  e.kind === "accumulate" ? [] : e.kind === "prim" || e.kind === "lambda" || e.kind === "accumulator" || e.kind === "readAccumulator" ? [e.out] : e.outs;
 
 /** Every block nested directly in an equation (its branches, loop bodies, function body). */
 export const blocksOf = (e: Eqn): readonly Block[] =>
@@ -118,8 +151,12 @@ export const operandsOf = (e: Eqn): readonly Atom[] =>
         ? e.init
         : e.kind === "scan"
           ? [...e.init, ...e.xs]
-          : e.kind === "lambda"
+          : e.kind === "lambda" || e.kind === "accumulator"
             ? []
+            : e.kind === "accumulate"
+              ? [e.acc, e.value]
+              : e.kind === "readAccumulator"
+                ? [e.acc]
             : e.kind === "apply"
               ? [e.fn, ...e.args]
               : e.args;
@@ -145,6 +182,11 @@ export function printBlock(block: Block, indent = ""): string {
   for (const e of block.eqns) {
     if (e.kind === "lambda") {
       lines.push(`${indent}  ${name(e.out)}: fn = lambda`, printBlock(e.body, `${indent}      `));
+      continue;
+    }
+    if (e.kind === "accumulator" || e.kind === "accumulate" || e.kind === "readAccumulator") {
+      const what = e.kind === "accumulate" ? `accumulate ${atom(e.acc)} += ${atom(e.value)}` : e.kind === "accumulator" ? `${name(e.out)}: acc = accumulator` : `${name(e.out)}: ${type(e.out)} = read ${atom(e.acc)}`;
+      lines.push(`${indent}  ${what}`);
       continue;
     }
     if (e.kind === "apply") {

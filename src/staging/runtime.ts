@@ -2,6 +2,7 @@
 import { ValueError } from "../errors.ts";
 import { allocate, Tensor } from "../tensor/tensor.ts";
 import type { Value } from "../../effects/value.ts";
+import { isKnownZero } from "./known-zeros.ts";
 
 export const runtime = {
   /** A branch or loop condition: a number or a size-1 tensor, nonzero = true. */
@@ -28,6 +29,31 @@ export const runtime = {
   /** Wraps a buffer a fused loop filled. */
   tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
     return new Tensor(buf, shape);
+  },
+  /** A gradient accumulator: a buffer of its own once something is added. */
+  accumulator(): { value: Tensor | null } {
+    return { value: null };
+  },
+  /** acc += v in place (a known zero adds nothing; the first value is copied, never aliased). */
+  accumulate(acc: { value: Tensor | null }, v: Value): void {
+    if (isKnownZero(v)) return;
+    const t = typeof v === "number" ? null : (v as Tensor);
+    if (acc.value === null) {
+      acc.value = t === null ? new Tensor(Float64Array.of(v as number), []) : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
+      return;
+    }
+    const a = acc.value.buf;
+    if (t === null) a[0]! += v as number;
+    else {
+      const b = t.buf;
+      for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+    }
+  },
+  /** The accumulated sum (zeros if nothing was added); clears the accumulator. */
+  readAccumulator(acc: { value: Tensor | null }, shape: readonly number[], float32: number): Tensor {
+    const v = acc.value;
+    acc.value = null;
+    return v ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
   },
   /** sigmoid without overflow, as the kernel computes it. */
   sigmoid(v: number): number {

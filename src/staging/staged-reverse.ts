@@ -14,7 +14,7 @@ import { flatten } from "../pytree.ts";
 import * as S from "../primitives/shape.ts";
 import { zerosLike, type AnyProgram } from "../transforms/common.ts";
 import { vjpDirect } from "../transforms/vjp.ts";
-import type { Var } from "./ir.ts";
+import { isKnownZero, noteZero } from "./known-zeros.ts";
 
 /** `v` in the kind of slot `like`: a JS number for a number slot, a tensor otherwise. */
 const kindOf = (v: Value, like: Value): Value => {
@@ -25,7 +25,8 @@ const kindOf = (v: Value, like: Value): Value => {
 /**
  * Stages `f(...args)` under reverse mode into the current block: returns its result's leaves
  * and a staged closure `ct => cotangents of the argument leaves where wanted[i]` (the others
- * enter as constants).
+ * enter as constants). Where `sinks[i]` is an accumulator, the closure adds leaf i's
+ * cotangent into it instead of returning it.
  */
 export function stageWithPullback(
   trace: StagingTrace,
@@ -34,9 +35,11 @@ export function stageWithPullback(
   args: readonly unknown[],
   wanted: readonly boolean[],
   onResult?: (out: unknown) => void,
+  sinks: readonly (Value | null)[] = [],
 ): { outs: Value[]; closure: Value } {
   const flat = flatten(args);
   const varying = flat.leaves.filter((_, i) => wanted[i]);
+  const sinkOf = flat.leaves.flatMap((_, i) => (wanted[i] ? [sinks[i] ?? null] : []));
   const withVarying = (v: readonly Value[]): unknown[] => {
     let k = 0;
     return flat.rebuild(flat.leaves.map((l, i) => (wanted[i] ? v[k++]! : l))) as unknown[];
@@ -49,10 +52,16 @@ export function stageWithPullback(
   const body = trace.block(ctVars, () => {
     const cts = flatten(out).rebuild(ctVars.map((v) => trace.value(v)));
     const grads = flatten(pullbackNow(pullback, cts)).leaves.slice(0, varying.length);
-    return grads.map((g, i) => kindOf(g, varying[i]!));
+    const returned: Value[] = [];
+    grads.forEach((g, k) => {
+      const sink = sinkOf[k];
+      if (!sink) returned.push(noteZero(kindOf(g, varying[k]!)));
+      else if (!(g instanceof Traced) && isKnownZero(noteZero(g))) return; // nothing flowed
+      else trace.push({ kind: "accumulate", acc: trace.atom(sink), value: trace.atom(g) });
+    });
+    return returned;
   });
-  const closure = trace.newVar([], "float64", false);
-  const fnVar: Var = { ...closure, fn: true };
+  const fnVar = trace.newOpaque();
   trace.push({ kind: "lambda", body, out: fnVar });
   return { outs, closure: trace.value(fnVar) };
 }
@@ -87,7 +96,17 @@ export interface WithPullback {
   closure: Value;
   /** The operands the closure gives cotangents for, in order (a superset of the wanted ones). */
   grads: readonly boolean[];
+  /** Operands whose cotangent is read from an accumulator after applying the closure. */
+  reads?: readonly (Value | null)[];
 }
+
+/** The sum an accumulator holds, shaped like `like` (a 0-d tensor for a number). */
+const readAccumulator = (acc: Value, like: Value): Value => {
+  const trace = (acc as StagedValue).trace as StagingTrace;
+  const out = trace.newVar(shapeOf(like), dtypeOf(like), false);
+  trace.push({ kind: "readAccumulator", acc: trace.atom(acc), out });
+  return trace.value(out);
+};
 
 interface CallParams {
   readonly name: string;
@@ -95,6 +114,8 @@ interface CallParams {
   readonly forward: (primals: readonly Value[]) => WithPullback;
   /** Filled by the forward pass: the operands the closure differentiates. */
   grads: readonly boolean[];
+  /** Filled by the forward pass: accumulators holding other operands' cotangents. */
+  reads: readonly (Value | null)[];
   /** Filled by the forward pass: the staged result leaves. */
   outs: Value[];
   /** Filled by the backward pass: each result's cotangent (null = none yet). */
@@ -117,9 +138,10 @@ const callP = definePrimitive<CallParams>({
   impl: (_a, p) => unsupported(p, "this transformation"),
   jvp: (_a, _t, _o, p) => unsupported(p, "forward mode (jvp)"),
   reverse: (primals, p) => {
-    const { outs, closure, grads } = p.forward(primals);
+    const { outs, closure, grads, reads } = p.forward(primals);
     p.outs = outs;
     p.grads = grads;
+    p.reads = reads ?? [];
     p.cts = outs.map(() => null);
     return { out: closure, residuals: undefined };
   },
@@ -128,7 +150,11 @@ const callP = definePrimitive<CallParams>({
     p.cts = p.outs.map(() => null); // a pullback may run the backward pass again
     const grads = applyPullback(p.name, closure, cts, primals.filter((_, i) => p.grads[i]));
     let k = 0;
-    return primals.map((_, i) => (p.grads[i] ? grads[k++]! : null));
+    return primals.map((x, i) => {
+      if (p.grads[i]) return grads[k++]!;
+      const acc = p.reads[i];
+      return acc ? kindOf(readAccumulator(acc, x), x) : null;
+    });
   },
 });
 
@@ -153,7 +179,7 @@ export const tracedAbove = (trace: StagingTrace, args: readonly Value[]): boolea
  * primals, with a closure giving the cotangents of the operands it names. Returns the result leaves, traced by that reverse handler.
  */
 export function reverseThroughClosure(name: string, args: readonly Value[], forward: (primals: readonly Value[]) => WithPullback): Value[] {
-  const p: CallParams = { name, forward, grads: [], outs: [], cts: [] };
+  const p: CallParams = { name, forward, grads: [], reads: [], outs: [], cts: [] };
   const token = bind(callP, args, p);
   return p.outs.map((_, index) => bind(projectP, [token], { call: p, index }));
 }
