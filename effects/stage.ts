@@ -78,6 +78,9 @@ export class StagingTrace extends Trace {
     return v;
   }
 
+  /** Accumulators receiving the cotangent of a recursive function's unchanged arguments. */
+  readonly sinks = new Map<Value, Value>();
+
   /** A fresh id for a staged recursive function. */
   newFunction(): number {
     return this.nextFn++;

@@ -27,7 +27,9 @@ import {
   valueAndGrad,
   vmap,
   type Effect,
-  type Tensor,
+  Tensor,
+  zeros,
+  type DType,
   type Value,
 } from "../src/index.ts";
 import { checkGrads, numericGrad, randomTensor } from "./check-grads.ts";
@@ -88,7 +90,8 @@ const params = (seed: number): Params => ({
 });
 
 /** A small tree RNN: a leaf's state is tanh(emb[word] Wx); a node's is tanh([hl, hr] U + b). */
-const encode = fixpoint(function* (p: Params, t: Tree, i: Value): Gen<Value> {
+const makeEncode = (dtype: DType) => {
+  const encode = fixpoint(function* (p: Params, t: Tree, i: Value): Gen<Value> {
   return yield* cond(
     yield* less(yield* dynamicIndex(t.lch, i), 0),
     function* (p: Params, i: Value) {
@@ -106,16 +109,22 @@ const encode = fixpoint(function* (p: Params, t: Tree, i: Value): Gen<Value> {
     p,
     i,
   );
-}, randomTensor([H], 0));
+}, zeros([H], dtype));
+  return encode;
+};
+const encode = makeEncode("float64");
+const encode32 = makeEncode("float32");
+
+const cast32 = (v: Value): Tensor => new Tensor(Float32Array.from((v as Tensor).buf), (v as Tensor).shape);
 
 /** Rows [from, from + H) of U, as a matmul with a fixed selector (keeps the test to core ops). */
 function* sliceRows(U: Value, from: number): Gen<Value> {
-  const sel = tensor(Array.from({ length: H }, (_, r) => Array.from({ length: 2 * H }, (_, c) => (c === from + r ? 1 : 0))));
+  const sel = tensor(Array.from({ length: H }, (_, r) => Array.from({ length: 2 * H }, (_, c) => (c === from + r ? 1 : 0))), { dtype: (U as Tensor).dtype });
   return yield* matmul(sel, U);
 }
 
 function* loss(p: Params, t: Tree): Gen<Value> {
-  const h = yield* encode(p, t, t.root);
+  const h = yield* ((p.U as Tensor).dtype === "float32" ? encode32 : encode)(p, t, t.root);
   return yield* sum(yield* mul(yield* sigmoid(h), h));
 }
 
@@ -199,6 +208,21 @@ describe("fixpoint", () => {
     expect(src).toMatch(/const f\d+ = function/); // the recursive function
     expect(src).toMatch(/\] = f\d+\(/); // its recursive calls
     expect(src).toContain("K.truthy"); // the branch, taken at run time
+  });
+
+  it("float32 weights: jit(valueAndGrad) through the recursion = eager within float32 rounding", () => {
+    const f32 = (p: Params): Params => ({
+      emb: cast32(p.emb),
+      Wx: cast32(p.Wx),
+      U: cast32(p.U),
+      b: cast32(p.b),
+    });
+    const jvg = jit(valueAndGrad(loss));
+    for (const [leaves, seed] of [[1, 3], [5, 8], [9, 2]] as const) {
+      const t = randomTree(leaves, seed, 17);
+      const p = f32(params(seed + 10));
+      expectSame(run(jvg, p, t), run(valueAndGrad(loss), p, t), 1e-5);
+    }
   });
 
   it("makeIR shows the function, its calls and the pullback closures", () => {

@@ -69,10 +69,31 @@ export function compile(block: Block): Compiled {
   const uses = countUses(block);
   const reusable = reusableVars(block);
   const reused: (Float32Array | Float64Array)[] = [];
+  // accumulate(acc, v) where v is a fresh result read nowhere else: a matmul is computed into
+  // the accumulator (one pass over a weight gradient instead of two, no temporary); any other
+  // kernel's result becomes the accumulator's buffer on the first add instead of a copy.
+  const intoAccumulator = new Map<number, PrimEqn>();
+  const owned = new Set<number>();
+  const planAccumulates = (eqns: readonly Eqn[]): void => {
+    const made = new Map<number, PrimEqn>();
+    for (const e of eqns) {
+      if (e.kind === "prim" && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
+      if (e.kind !== "accumulate" || e.value.kind !== "var" || uses.get(e.value.v.id) !== 1) continue;
+      const src = made.get(e.value.v.id);
+      if (src?.prim.name === "matmul" && !src.out.scalar) intoAccumulator.set(src.out.id, src);
+      else if (src) owned.add(src.out.id);
+    }
+  };
   const emitBlock = (b: Block, indent: string, live: Set<number>): string[] => {
     const eqns = liveEquations(b, live);
+    planAccumulates(eqns);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
     for (let i = 0; i < eqns.length; ) {
+      const e = eqns[i]!;
+      if (e.kind === "prim" && intoAccumulator.has(e.out.id)) {
+        i++; // computed by the accumulate that reads it
+        continue;
+      }
       // A run of elementwise operations on tensors of one shape becomes one loop.
       let j = i;
       const first = eqns[i]!;
@@ -151,7 +172,16 @@ export function compile(block: Block): Compiled {
       return;
     }
     if (e.kind === "accumulator") return void lines.push(`${indent}const ${name(e.out)} = K.accumulator();`);
-    if (e.kind === "accumulate") return void lines.push(`${indent}K.accumulate(${atom(e.acc)}, ${atom(e.value)});`);
+    if (e.kind === "accumulate") {
+      const mm = e.value.kind === "var" ? intoAccumulator.get(e.value.v.id) : undefined;
+      if (mm) {
+        const p = mm.params as { transA: boolean; transB: boolean };
+        const [a, b] = mm.inputs.map(atom);
+        return void lines.push(`${indent}K.accumulateMatmul(${atom(e.acc)}, ${a}, ${b}, ${p.transA ? 1 : 0}, ${p.transB ? 1 : 0});`);
+      }
+      const own = e.value.kind === "var" && owned.has(e.value.v.id) ? 1 : 0;
+      return void lines.push(`${indent}K.accumulate(${atom(e.acc)}, ${atom(e.value)}, ${own});`);
+    }
     if (e.kind === "readAccumulator") {
       const v = e.out;
       return void lines.push(`${indent}const ${name(v)} = K.readAccumulator(${atom(e.acc)}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);

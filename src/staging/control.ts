@@ -139,9 +139,12 @@ const condWithPullbacks = (
   elseFn: AnyProgram,
   operands: unknown[],
   wanted: readonly boolean[],
-): { outs: Value[]; closure: Value; structure: Flat } => {
+): { outs: Value[]; closure: Value; structure: Flat; grads: boolean[] } => {
   checkCondition("cond", pred);
   const ops = flatten(operands);
+  // An operand that is a recursive function's unchanged argument: its cotangent goes into that
+  // argument's accumulator from inside the branch, instead of out of the closure.
+  const sinks = ops.leaves.map((l, i) => (wanted[i] ? (top.sinks.get(top.origin(l)) ?? null) : null));
   const branch = (fn: AnyProgram, tensorOut: readonly boolean[]) => {
     const inputs = ops.leaves.map((l) => top.newVar(shapeOf(l), dtypeOf(l), isNumberLike(l)));
     let outs: Value[] = [];
@@ -153,7 +156,7 @@ const condWithPullbacks = (
         return value;
       });
       const args = ops.rebuild(values) as unknown[];
-      const r = stageWithPullback(top, "cond", fn, args, wanted, (out) => (structure = flatten(out)));
+      const r = stageWithPullback(top, "cond", fn, args, wanted, (out) => (structure = flatten(out)), sinks);
       outs = r.outs;
       return [...outs.map((l, i) => (tensorOut[i] ? asTensor(l) : l)), r.closure];
     });
@@ -169,7 +172,7 @@ const condWithPullbacks = (
   const outs = a.outs.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), scalar[i]!));
   const closure = top.newOpaque();
   top.push({ kind: "cond", pred: top.atom(pred), operands: ops.leaves.map((l) => top.atom(l)), then: a.block, else: b.block, outs: [...outs, closure] });
-  return { outs: outs.map((v) => top.value(v)), closure: top.value(closure), structure: a.structure };
+  return { outs: outs.map((v) => top.value(v)), closure: top.value(closure), structure: a.structure, grads: wanted.map((w, i) => w && !sinks[i]) };
 };
 
 /** `thenFn(...operands)` if pred is nonzero, else `elseFn(...operands)`. */
@@ -196,7 +199,7 @@ export function* cond<A extends unknown[], R>(
       const outs = reverseThroughClosure("cond", all, (primals) => {
         const r = condWithPullbacks(d, primals[0]!, thenFn as AnyProgram, elseFn as AnyProgram, ops.rebuild(primals.slice(1)) as unknown[], wanted);
         structure = r.structure;
-        return { ...r, grads: [false, ...wanted] };
+        return { ...r, grads: [false, ...r.grads] };
       });
       return structure!.rebuild(outs) as R;
     } catch (e) {

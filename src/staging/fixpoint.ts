@@ -142,6 +142,8 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
         try {
           let outs: Value[] = [];
           const sinks = accs.map((a, i) => (invariant[i] ? a : null));
+          // Branches inside the body add into the accumulators directly (see cond).
+          values.forEach((v, i) => sinks[i] && trace.sinks.set(v, sinks[i]));
           block = trace.block(inputs, () => {
             const r = stageWithPullback(trace, "fixpoint", body as AnyProgram, args.rebuild(values) as unknown[], [...grads], undefined, sinks);
             outs = r.outs;
@@ -150,6 +152,7 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
           });
           if (!site.widen) return outs;
         } finally {
+          values.forEach((v) => trace.sinks.delete(v));
           trace.exclusive--;
           if (previous) reverseSites.set(trace, previous);
           else reverseSites.delete(trace);

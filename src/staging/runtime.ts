@@ -3,6 +3,37 @@ import { ValueError } from "../errors.ts";
 import { allocate, Tensor } from "../tensor/tensor.ts";
 import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
+import { matmulKernel } from "../kernels/matmul.ts";
+
+interface Accumulator {
+  value: Tensor | null;
+}
+
+// One loop per element type: each stays monomorphic (a mixed loop is several times slower).
+const addF32 = (a: Float32Array, b: Float32Array): void => {
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+};
+const addF64 = (a: Float64Array, b: Float64Array | Float32Array): void => {
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+};
+const addInto = (a: Tensor["buf"], b: Tensor["buf"]): void => {
+  if (a instanceof Float32Array && b instanceof Float32Array) addF32(a, b);
+  else if (a instanceof Float64Array) addF64(a, b);
+  else for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+};
+const outerF32 = (c: Float32Array, x: Float32Array, y: Float32Array): void => {
+  const n = y.length;
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    const o = i * n;
+    for (let j = 0; j < n; j++) c[o + j]! += xi * y[j]!;
+  }
+};
+const outerInto = (c: Tensor["buf"], x: Tensor["buf"], y: Tensor["buf"]): void => {
+  if (c instanceof Float32Array && x instanceof Float32Array && y instanceof Float32Array) return outerF32(c, x, y);
+  const n = y.length;
+  for (let i = 0; i < x.length; i++) for (let j = 0; j < n; j++) c[i * n + j]! += x[i]! * y[j]!;
+};
 
 export const runtime = {
   /** A branch or loop condition: a number or a size-1 tensor, nonzero = true. */
@@ -31,26 +62,34 @@ export const runtime = {
     return new Tensor(buf, shape);
   },
   /** A gradient accumulator: a buffer of its own once something is added. */
-  accumulator(): { value: Tensor | null } {
+  accumulator(): Accumulator {
     return { value: null };
   },
-  /** acc += v in place (a known zero adds nothing; the first value is copied, never aliased). */
-  accumulate(acc: { value: Tensor | null }, v: Value): void {
+  /**
+   * acc += v in place. A known zero adds nothing; the first value is copied (never aliased)
+   * unless `owned`: a fresh result nothing else reads, which the accumulator may keep.
+   */
+  accumulate(acc: Accumulator, v: Value, owned = 0): void {
     if (isKnownZero(v)) return;
-    const t = typeof v === "number" ? null : (v as Tensor);
-    if (acc.value === null) {
-      acc.value = t === null ? new Tensor(Float64Array.of(v as number), []) : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
+    if (typeof v === "number") v = new Tensor(Float64Array.of(v), []);
+    const t = v as Tensor;
+    if (acc.value === null) acc.value = owned ? t : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
+    else addInto(acc.value.buf, t.buf);
+  },
+  /** acc += a·b (matmul flags as the primitive's): an outer product is added in one pass. */
+  accumulateMatmul(acc: Accumulator, a: Tensor, b: Tensor, transA: number, transB: number): void {
+    const k = transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
+    if (acc.value !== null && k === 1 && a.shape.length === 2 && b.shape.length === 2) {
+      // [m, 1]·[1, n] (either read transposed: still contiguous vectors)
+      outerInto(acc.value.buf, a.buf, b.buf);
       return;
     }
-    const a = acc.value.buf;
-    if (t === null) a[0]! += v as number;
-    else {
-      const b = t.buf;
-      for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-    }
+    const p = matmulKernel(a, b, transA === 1, transB === 1);
+    if (acc.value === null) acc.value = p;
+    else addInto(acc.value.buf, p.buf);
   },
   /** The accumulated sum (zeros if nothing was added); clears the accumulator. */
-  readAccumulator(acc: { value: Tensor | null }, shape: readonly number[], float32: number): Tensor {
+  readAccumulator(acc: Accumulator, shape: readonly number[], float32: number): Tensor {
     const v = acc.value;
     acc.value = null;
     return v ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
