@@ -156,6 +156,29 @@ describe("matmulKernel", () => {
 
 describe("matmulKernel with transposed operands", () => {
   const swapLast = (t: Tensor): Tensor => transposeKernel(t, [...t.shape.keys()].map((i, _, a) => (i === a.length - 2 ? a.length - 1 : i === a.length - 1 ? a.length - 2 : i)));
+
+  it("row vectors, k = 1, n = 1, odd sizes, batch dims: both paths match a naive loop (property)", () => {
+    const size = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 4 }), fc.constantFrom(5, 7, 9, 17, 33, 65), fc.integer({ min: 1, max: 80 }));
+    const arb = fc.record({
+      batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      m: size, k: size, n: size, tA: fc.boolean(), tB: fc.boolean(), wasm: fc.boolean(),
+      dtype: fc.constantFrom<DType>("float32", "float64"), seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(arb, ({ batch, m, k, n, tA, tB, wasm, dtype, seed }) => {
+        const a = rand([...batch, m, k], dtype, seed), b = rand([k, n], dtype, seed + 1);
+        setWasmEnabled(wasm);
+        try {
+          const got = matmulKernel(tA ? swapLast(a) : a, tB ? swapLast(b) : b, tA, tB);
+          expectClose(got, naive(a, b), dtype === "float64" ? 1e-12 : 1e-5);
+        } finally {
+          setWasmEnabled(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it("reads op(A) op(B) without copies, on both paths, at both dtypes", () => {
     for (const wasm of [true, false]) {
       setWasmEnabled(wasm);

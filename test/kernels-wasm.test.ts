@@ -9,8 +9,9 @@ import { Tensor, allocate, type Buffer, type DType } from "../src/tensor/tensor.
 import { Random } from "../src/tensor/random.ts";
 import { sleb, uleb } from "../src/kernels/wasm/asm.ts";
 import { DGEMM, SGEMM, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-module.ts";
+import { gemvModuleBytes } from "../src/kernels/wasm/gemv-module.ts";
 import {
-  WASM_MIN_FLOPS, reserveWasmGemm, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
+  GEMV_MAX_ROWS, WASM_MIN_FLOPS, reserveWasmGemm, wasmMatmul, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
   wasmUnavailableReason, type Precision,
 } from "../src/kernels/wasm/gemm.ts";
 
@@ -64,32 +65,35 @@ describe("the assembler", () => {
     expect(wasmSimdSupported()).toBe(true);
     // Browsers compile modules up to 4 KB synchronously on the main thread (larger ones only async).
     expect(bytes.length).toBeLessThanOrEqual(4096);
+    const gemv = gemvModuleBytes();
+    expect(WA.validate(gemv)).toBe(true);
+    expect(gemv.length).toBeLessThanOrEqual(4096);
   });
 });
 
+/**
+ * c[i, j] = (((c + a_i0 b_0j) + a_i1 b_1j) + ...) with every product and sum rounded to the
+ * precision (Math.fround for f32: double rounding is innocuous for + and * from f64 to f32).
+ */
+const sequential = (
+  p: Precision, a: Buffer, ao: number, ars: number, acs: number, b: Buffer, bo: number, brs: number, bcs: number,
+  c: Float64Array, m: number, k: number, n: number,
+): void => {
+  const r = p === "f32" ? Math.fround : (x: number) => x;
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = c[i * n + j]!;
+      for (let q = 0; q < k; q++) s = r(s + r(a[ao + i * ars + q * acs]! * b[bo + q * brs + j * bcs]!));
+      c[i * n + j] = s;
+    }
+};
+
+const same = (got: Buffer, want: Float64Array): void => {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+};
+
 describe("raw kernels equal a sequential loop in the same precision, bit for bit", () => {
-  /**
-   * c[i, j] = (((c + a_i0 b_0j) + a_i1 b_1j) + ...) with every product and sum rounded to the
-   * precision (Math.fround for f32: double rounding is innocuous for + and * from f64 to f32).
-   */
-  const sequential = (
-    p: Precision, a: Buffer, ao: number, ars: number, acs: number, b: Buffer, bo: number, brs: number, bcs: number,
-    c: Float64Array, m: number, k: number, n: number,
-  ): void => {
-    const r = p === "f32" ? Math.fround : (x: number) => x;
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < n; j++) {
-        let s = c[i * n + j]!;
-        for (let q = 0; q < k; q++) s = r(s + r(a[ao + i * ars + q * acs]! * b[bo + q * brs + j * bcs]!));
-        c[i * n + j] = s;
-      }
-  };
-
-  const same = (got: Buffer, want: Float64Array): void => {
-    expect(got.length).toBe(want.length);
-    for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
-  };
-
   const run = (p: Precision, m: number, k: number, n: number, transA: boolean, transB: boolean, seed: number, poke?: (a: Buffer, b: Buffer) => void) => {
     const make = (len: number, s: number): Buffer => fill(p === "f32" ? new Float32Array(len) : new Float64Array(len), s);
     const ao = seed % 3, bo = (seed >> 2) % 5;
@@ -145,6 +149,103 @@ describe("raw kernels equal a sequential loop in the same precision, bit for bit
   });
 });
 
+/**
+ * Whether wasmMatmul runs this product through the dots kernel (SIMD lanes split the k sum, so
+ * the order differs from the sequential loop); rows, outer and the blocked gemm sum in k order.
+ */
+const viaDots = (m: number, k: number, n: number, transA: boolean, transB: boolean): boolean =>
+  k > 1 && (m <= GEMV_MAX_ROWS ? transB || n === 1 : n === 1 && !transA);
+
+describe("wasmMatmul (overwriting C; gemv kernels for row-vector shapes) against a sequential loop", () => {
+  const make = (p: Precision, len: number, s: number): Buffer => fill(p === "f32" ? new Float32Array(len) : new Float64Array(len), s);
+
+  /** wasmMatmul over garbage in c against the sequential loop from zero: bit for bit where the
+   * order matches, else within 1e-5 (f32) / 1e-12 (f64) of sum |a||b|, NaN and inf in place. */
+  const run = (p: Precision, m: number, k: number, n: number, transA: boolean, transB: boolean, seed: number, poke?: (a: Buffer, b: Buffer) => void) => {
+    const ao = seed % 3, bo = (seed >> 2) % 5, co = (seed >> 4) % 3;
+    const a = make(p, ao + m * k, seed), b = make(p, bo + k * n, seed + 1);
+    poke?.(a, b);
+    const ars = transA ? 1 : k, acs = transA ? m : 1, brs = transB ? 1 : n, bcs = transB ? k : 1;
+    const want = new Float64Array(m * n);
+    sequential(p, a, ao, ars, acs, b, bo, brs, bcs, want, m, k, n);
+    const c = make(p, co + m * n, seed + 2); // garbage: it must be overwritten, not added to
+    expect(reserveWasmGemm(p, m, k, n)).toBe(true);
+    const calls = wasmStats.calls;
+    wasmMatmul(p, a, ao, ars, acs, b, bo, brs, bcs, c, co, m, k, n);
+    expect(wasmStats.calls).toBe(calls + 1);
+    const got = c.subarray(co);
+    if (!viaDots(m, k, n, transA, transB)) return same(got, want);
+    const scale = new Float64Array(m * n);
+    const absA = a.map(Math.abs) as Buffer, absB = b.map(Math.abs) as Buffer;
+    sequential("f64", absA, ao, ars, acs, absB, bo, brs, bcs, scale, m, k, n);
+    const tol = p === "f32" ? 1e-5 : 1e-12;
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i]!, g = got[i]!;
+      if (Number.isNaN(w) || !Number.isFinite(w)) expect([i, g]).toEqual([i, w]);
+      else if (Math.abs(g - w) > tol * scale[i]!) expect([i, g]).toEqual([i, w]);
+    }
+  };
+
+  const few = fc.integer({ min: 1, max: GEMV_MAX_ROWS });
+  it("row vectors and a few rows, either operand transposed, odd sizes (property)", () => {
+    fc.assert(
+      fc.property(fc.constantFrom<Precision>("f32", "f64"), few, dim, dim, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1 << 20 }),
+        (p, m, k, n, ta, tb, seed) => run(p, m, k, n, ta, tb, seed)),
+      { numRuns: 60 },
+    );
+  });
+
+  it("outer products (k = 1), matrix x column (n = 1), and the blocked gemm overwriting (property)", () => {
+    const shape = fc.oneof(
+      fc.tuple(dim, fc.constant(1), dim),
+      fc.tuple(dim, dim, fc.constant(1)),
+      fc.tuple(fc.integer({ min: GEMV_MAX_ROWS + 1, max: 70 }), dim, dim),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom<Precision>("f32", "f64"), shape, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 1 << 20 }),
+        (p, [m, k, n], ta, tb, seed) => run(p, m, k, n, ta, tb, seed)),
+      { numRuns: 60 },
+    );
+  });
+
+  it("long rows (k and n past any block), each kernel", () => {
+    for (const p of ["f32", "f64"] as const) {
+      run(p, 1, 150, 750, false, false, 1); // rows
+      run(p, 1, 750, 150, false, true, 2); // dots
+      run(p, 150, 1, 750, true, false, 3); // outer
+      run(p, 450, 300, 1, false, false, 4); // n = 1: dots on the mirrored problem
+      run(p, 450, 301, 1, true, false, 5); // n = 1, A transposed: rows on the mirrored problem
+      run(p, 3, 257, 33, true, true, 6);
+      run(p, 37, 261, 45, true, true, 7); // blocked gemm, both operands turned by the module
+    }
+  });
+
+  it("infinities and NaN land where the sequential loop puts them (no 0 * inf from padding or overruns)", () => {
+    const cases: [number, number, number, boolean, boolean][] = [
+      [1, 7, 9, false, false], [2, 6, 5, false, true], [3, 9, 1, false, false], [7, 1, 6, false, false], [9, 5, 1, false, false],
+      [9, 7, 1, true, false], [1, 3, 11, true, true],
+    ];
+    // NaN left in the arena by earlier dots products with longer rows: padding lanes of x and of
+    // the tail scratch must be zeroed again, not trusted.
+    const poison = (p: Precision, m: number, k: number, n: number): void => {
+      for (let kk = k + 1; kk <= k + 3; kk++) {
+        const nan = (len: number): Buffer => (p === "f32" ? new Float32Array(len) : new Float64Array(len)).fill(NaN);
+        reserveWasmGemm(p, m, kk, n);
+        wasmMatmul(p, nan(m * kk), 0, kk, 1, nan(kk * n), 0, 1, kk, nan(m * n), 0, Math.min(m, GEMV_MAX_ROWS), kk, n);
+      }
+    };
+    for (const p of ["f32", "f64"] as const)
+      for (const [m, k, n, ta, tb] of cases) {
+        poison(p, m, k, n);
+        run(p, m, k, n, ta, tb, m * k * n, (a, b) => {
+          a[a.length - 1] = Infinity;
+          b[b.length - 1] = NaN;
+          b[b.length - 2] = -Infinity;
+        });
+      }
+  });
+});
+
 /** max over outputs of |x - y| / sum_p |a||b| (the normwise relative error; 0 where the scale is 0). */
 const relError = (x: Tensor, y: Tensor, scale: Tensor): number => {
   expect(x.shape).toEqual(y.shape);
@@ -182,6 +283,31 @@ describe("matmulKernel: WebAssembly equals the JS path", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("row vectors, outer products, columns, either operand transposed, batch dims (property)", () => {
+    const small = fc.oneof(fc.constant(1), fc.integer({ min: 1, max: GEMV_MAX_ROWS + 1 }), dim);
+    fc.assert(
+      fc.property(
+        fc.constantFrom<DType>("float32", "float64"), fc.constantFrom<DType>("float32", "float64"),
+        fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }), fc.boolean(), small, small, small, fc.boolean(), fc.boolean(), fc.integer(),
+        (da, db, batch, batchB, m, k, n, ta, tb, seed) => {
+          const a = rand([...batch, ta ? k : m, ta ? m : k], da, seed);
+          const b = rand([...(batchB ? batch : []), tb ? n : k, tb ? k : n], db, seed ^ 0x5555);
+          const dtype: DType = da === "float64" || db === "float64" ? "float64" : "float32";
+          const calls = wasmStats.calls;
+          const fast = withWasm(true, () => matmulKernel(a, b, ta, tb));
+          const usedWasm = wasmStats.calls > calls;
+          expect(usedWasm).toBe(m * k * n >= WASM_MIN_FLOPS[dtype === "float32" ? "f32" : "f64"]);
+          const slow = withWasm(false, () => matmulKernel(a, b, ta, tb));
+          expect(fast.shape).toEqual([...batch, m, n]);
+          // The JS kernel sums one row, or k <= 5 terms, in k order; so do all kernels but dots.
+          if (dtype === "float64" && !viaDots(m, k, n, ta, tb) && (m === 1 || k <= 5)) expect(Array.from(fast.buf)).toEqual(Array.from(slow.buf));
+          else expect(relError(fast, slow, withWasm(false, () => matmulKernel(abs(a), abs(b), ta, tb)))).toBeLessThanOrEqual(tolerance(dtype));
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 
