@@ -98,11 +98,52 @@ export function wasmSimdSupported(): boolean {
   return simd;
 }
 
-/** Instantiates the gemm and gemv modules over one shared memory. */
-function instantiate(gemmModule: object, gemvModule: object): void {
+/**
+ * Further kernel modules (vector operations, convolution) over the same memory: each registers
+ * its bytes and receives its exports once loaded. Register at import time, before first use.
+ */
+interface Extra {
+  readonly bytes: () => Uint8Array;
+  readonly onLoad: (exports: Record<string, unknown>) => void;
+}
+const extras: Extra[] = [];
+export function registerWasmModule(bytes: () => Uint8Array, onLoad: (exports: Record<string, unknown>) => void): void {
+  extras.push({ bytes, onLoad });
+  if (loaded) onLoad(new WA!.Instance(new WA!.Module(bytes()), { env: { memory: loaded.memory } }).exports);
+}
+
+/** The loaded memory's current views (they are replaced when the arena grows), or undefined. */
+export function wasmViews(): { f32: Float32Array; f64: Float64Array } | undefined {
+  return loaded;
+}
+
+/** Grows the arena to at least `bytes`; false if WebAssembly is off, unavailable or out of memory. */
+export function reserveArena(bytes: number): boolean {
+  if (!enabled) return false;
+  const w = load();
+  return w !== undefined && grow(w, bytes);
+}
+
+const grow = (w: Loaded, bytes: number): boolean => {
+  if (bytes <= w.bytes) return true;
+  if (bytes > MAX_PAGES * PAGE) return false;
+  try {
+    w.memory.grow(Math.ceil((bytes - w.bytes) / PAGE));
+  } catch {
+    return false;
+  }
+  w.f32 = new Float32Array(w.memory.buffer);
+  w.f64 = new Float64Array(w.memory.buffer);
+  w.bytes = w.memory.buffer.byteLength;
+  return true;
+};
+
+/** Instantiates the gemm and gemv modules (and the registered ones) over one shared memory. */
+function instantiate(gemmModule: object, gemvModule: object, extraModules: readonly object[]): void {
   const memory = new WA!.Memory({ initial: 1, maximum: MAX_PAGES });
   const ex = new WA!.Instance(gemmModule, { env: { memory } }).exports;
   const gv = new WA!.Instance(gemvModule, { env: { memory } }).exports;
+  extraModules.forEach((m, i) => extras[i]!.onLoad(new WA!.Instance(m, { env: { memory } }).exports));
   loaded = {
     memory,
     sgemm: ex.sgemm as GemmFn,
@@ -132,7 +173,7 @@ function load(): Loaded | undefined {
   const bytes = gemmModuleBytes();
   const gemvBytes = gemvModuleBytes();
   try {
-    instantiate(new WA!.Module(bytes), new WA!.Module(gemvBytes));
+    instantiate(new WA!.Module(bytes), new WA!.Module(gemvBytes), extras.map((e) => new WA!.Module(e.bytes())));
   } catch (syncError) {
     const fail = (e: unknown): void => {
       loading = false;
@@ -140,9 +181,9 @@ function load(): Loaded | undefined {
     };
     loading = true;
     try {
-      Promise.all([WA!.compile(bytes), WA!.compile(gemvBytes)]).then(([m, v]) => {
+      Promise.all([WA!.compile(bytes), WA!.compile(gemvBytes), ...extras.map((e) => WA!.compile(e.bytes()))]).then(([m, v, ...more]) => {
         try {
-          instantiate(m, v);
+          instantiate(m!, v!, more);
           loading = false;
         } catch (e) {
           fail(e);
@@ -206,20 +247,7 @@ export function useWasmGemm(p: Precision, m: number, k: number, n: number): bool
  * switch (tests call the kernel directly); false if it cannot. */
 export function reserveWasmGemm(p: Precision, m: number, k: number, n: number): boolean {
   const w = load();
-  if (!w) return false;
-  const end = arenaEnd(p, m, k, n);
-  const have = w.bytes;
-  if (end <= have) return true;
-  if (end > MAX_PAGES * PAGE) return false;
-  try {
-    w.memory.grow(Math.ceil((end - have) / PAGE));
-  } catch {
-    return false; // out of memory: the JS kernel needs none of this
-  }
-  w.f32 = new Float32Array(w.memory.buffer);
-  w.f64 = new Float64Array(w.memory.buffer);
-  w.bytes = w.memory.buffer.byteLength;
-  return true;
+  return w !== undefined && grow(w, arenaEnd(p, m, k, n));
 }
 
 /** Whether src[so + i * rs + j * cs] (i < rows, j < cols) is one row-major block. */
