@@ -8,6 +8,7 @@
 // pending step. No recursion per effect: a program of any length differentiates.
 import { add } from "../src/primitives/binary.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
+import { addInto } from "../src/kernels/vector.ts";
 import type { MaybeValue, Primitive } from "./primitive.ts";
 import { Trace, bind, evaluatesNumbers } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
@@ -128,8 +129,6 @@ const inPlaceAdd = (acc: Value, ct: Value): boolean => {
   if (!(acc instanceof Tensor) || !(ct instanceof Tensor)) return false;
   if (acc.dtype !== ct.dtype || acc.size !== ct.size || acc.shape.length !== ct.shape.length) return false;
   for (let i = 0; i < acc.shape.length; i++) if (acc.shape[i] !== ct.shape[i]) return false;
-  const a = acc.buf;
-  const c = ct.buf;
-  for (let i = 0; i < a.length; i++) a[i]! += c[i]!;
+  addInto(acc.buf, ct.buf);
   return true;
 };

@@ -3,6 +3,7 @@ import {
   checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
   type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
+import { adagradStep } from "../kernels/vector.ts";
 
 export interface AdagradOptions extends ClipOptions {
   lr: LearningRate;
@@ -28,9 +29,17 @@ export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
     update(grads, state, params) {
       const count = checkCount("adagrad.update", state);
       const rate = learningRateAt(op, lr, count);
-      const [p, [accum]] = stepLeaves("adagrad.update", params, grads, [{ name: "accum", tree: state.accum }], clip, (p, g, [a], outP, [outA]) => {
+      // An elementwise clip (without a global-norm clip, which must come first) is done inside
+      // the step: one pass over the gradient instead of two.
+      const inStep = clip.clipValue !== undefined && clip.clipGlobalNorm === undefined;
+      const hi = inStep ? clip.clipValue! : Infinity;
+      const lo = -hi;
+      const before = inStep ? { ...clip, clipValue: undefined } : clip;
+      const [p, [accum]] = stepLeaves("adagrad.update", params, grads, [{ name: "accum", tree: state.accum }], before, (p, g, [a], outP, [outA]) => {
+        if (adagradStep(p, g, a!, outP, outA!, rate, eps, lo, hi)) return;
         for (let k = 0; k < p.length; k++) {
-          const gk = g[k]!;
+          const g0 = g[k]!;
+          const gk = g0 < lo ? lo : g0 > hi ? hi : g0;
           const ak = a![k]! + gk * gk;
           outA![k] = ak;
           outP[k] = p[k]! - (rate * gk) / Math.sqrt(ak + eps);

@@ -7,6 +7,7 @@ import {
   checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
   type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
+import { sgdStep } from "../kernels/vector.ts";
 
 export interface SgdOptions extends ClipOptions {
   lr: LearningRate;
@@ -35,6 +36,7 @@ export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
       const rate = learningRateAt(op, lr, count);
       if (momentum === 0) {
         const [p] = stepLeaves("sgd.update", params, grads, [], clip, (p, g, _s, outP) => {
+          if (sgdStep(p, g, outP, rate, wd)) return;
           for (let k = 0; k < p.length; k++) outP[k] = p[k]! - rate * (g[k]! + wd * p[k]!);
         });
         return [p, { count: count + 1 }];

@@ -4,36 +4,11 @@ import { allocate, Tensor } from "../tensor/tensor.ts";
 import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
+import { addInto, outerInto } from "../kernels/vector.ts";
 
 interface Accumulator {
   value: Tensor | null;
 }
-
-// One loop per element type: each stays monomorphic (a mixed loop is several times slower).
-const addF32 = (a: Float32Array, b: Float32Array): void => {
-  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-};
-const addF64 = (a: Float64Array, b: Float64Array | Float32Array): void => {
-  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-};
-const addInto = (a: Tensor["buf"], b: Tensor["buf"]): void => {
-  if (a instanceof Float32Array && b instanceof Float32Array) addF32(a, b);
-  else if (a instanceof Float64Array) addF64(a, b);
-  else for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-};
-const outerF32 = (c: Float32Array, x: Float32Array, y: Float32Array): void => {
-  const n = y.length;
-  for (let i = 0; i < x.length; i++) {
-    const xi = x[i]!;
-    const o = i * n;
-    for (let j = 0; j < n; j++) c[o + j]! += xi * y[j]!;
-  }
-};
-const outerInto = (c: Tensor["buf"], x: Tensor["buf"], y: Tensor["buf"]): void => {
-  if (c instanceof Float32Array && x instanceof Float32Array && y instanceof Float32Array) return outerF32(c, x, y);
-  const n = y.length;
-  for (let i = 0; i < x.length; i++) for (let j = 0; j < n; j++) c[i * n + j]! += x[i]! * y[j]!;
-};
 
 export const runtime = {
   /** A branch or loop condition: a number or a size-1 tensor, nonzero = true. */

@@ -282,11 +282,22 @@ export const v128 = {
 };
 export const f32x4 = {
   splat: (x: Expr): Expr => apply(simd(0x13), x),
+  sqrt: (a: Expr): Expr => apply(simd(0xe3), a),
   add: (a: Expr, b: Expr): Expr => apply(simd(0xe4), a, b),
+  sub: (a: Expr, b: Expr): Expr => apply(simd(0xe5), a, b),
   mul: (a: Expr, b: Expr): Expr => apply(simd(0xe6), a, b),
+  div: (a: Expr, b: Expr): Expr => apply(simd(0xe7), a, b),
+  /** NaN if either is NaN (as Math.min). */
+  min: (a: Expr, b: Expr): Expr => apply(simd(0xe8), a, b),
+  max: (a: Expr, b: Expr): Expr => apply(simd(0xe9), a, b),
 };
 export const f64x2 = {
   splat: (x: Expr): Expr => apply(simd(0x14), x),
+  sqrt: (a: Expr): Expr => apply(simd(0xef), a),
   add: (a: Expr, b: Expr): Expr => apply(simd(0xf0), a, b),
+  sub: (a: Expr, b: Expr): Expr => apply(simd(0xf1), a, b),
   mul: (a: Expr, b: Expr): Expr => apply(simd(0xf2), a, b),
+  div: (a: Expr, b: Expr): Expr => apply(simd(0xf3), a, b),
+  min: (a: Expr, b: Expr): Expr => apply(simd(0xf4), a, b),
+  max: (a: Expr, b: Expr): Expr => apply(simd(0xf5), a, b),
 };
