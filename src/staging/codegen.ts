@@ -69,6 +69,7 @@ export function compile(block: Block): Compiled {
   const uses = countUses(block);
   const reusable = reusableVars(block);
   const reused: (Float32Array | Float64Array)[] = [];
+  const reusedIds = new Set<number>();
   // accumulate(acc, v) where v is a fresh result read nowhere else: a matmul is computed into
   // the accumulator (one pass over a weight gradient instead of two, no temporary); any other
   // kernel's result becomes the accumulator's buffer on the first add instead of a copy.
@@ -145,6 +146,7 @@ export function compile(block: Block): Compiled {
     for (const e of kept) {
       if (reusable.has(e.out.id)) {
         // Read only by kernels within one call: one buffer, made once, serves every call.
+        reusedIds.add(e.out.id);
         reused.push(f32 ? new Float32Array(n) : new Float64Array(n));
         lines.push(`${indent}const o${e.out.id} = B[${reused.length - 1}];`);
       } else lines.push(`${indent}const o${e.out.id} = new ${array}(${n});`);
@@ -167,7 +169,15 @@ export function compile(block: Block): Compiled {
         prims.push(e.prim);
         params.push(e.params);
         const k = prims.length - 1;
-        lines.push(`${indent}const ${name(e.out)} = P[${k}].impl([${e.inputs.map(atom).join(", ")}], Q[${k}]);`);
+        const call = `P[${k}].impl([${e.inputs.map(atom).join(", ")}], Q[${k}])`;
+        const b = e.inputs[1];
+        if (e.prim.name === "matmul" && !e.out.scalar && !(b?.kind === "var" && reusedIds.has(b.v.id))) {
+          // A few rows times a weight: the weight stays in WebAssembly memory for the call. (Not
+          // for a reused buffer: its contents change within the call, in a loop.)
+          const p = e.params as { transA: boolean; transB: boolean };
+          const [x, w] = e.inputs.map(atom);
+          lines.push(`${indent}const ${name(e.out)} = K.matvec(${x}, ${w}, ${p.transA}, ${p.transB}) ?? ${call};`);
+        } else lines.push(`${indent}const ${name(e.out)} = ${call};`);
       }
       return;
     }
@@ -250,7 +260,8 @@ export function compile(block: Block): Compiled {
   bindInputs(block, block.inputs.map((_, i) => `I[${i}]`), "  ");
   const results = emitBlock(block, "  ", new Set());
   lines.push(`  return [${results.join(", ")}];`);
-  const source = `"use strict";\nreturn function compiled(I) {\n${lines.join("\n")}\n};`;
+  // Weights pinned in WebAssembly memory live until the (outermost) call returns.
+  const source = `"use strict";\nreturn function compiled(I) {\n  K.begin();\n  try {\n${lines.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n  }\n};`;
   const fn = new Function("P", "Q", "C", "K", "B", source)(prims, params, consts, runtime, reused) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
 }

@@ -5,9 +5,13 @@ import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
 import { addInto, outerInto } from "../kernels/vector.ts";
+import { beginCall, endCall, pinnedMatvec, residentAdd, residentOuter, residentRead, residentSum, type ResidentSum } from "../kernels/resident.ts";
 
 interface Accumulator {
+  /** The sum in a JS buffer, or */
   value: Tensor | null;
+  /** the sum in WebAssembly memory (during a compiled call). */
+  sum: ResidentSum | null;
 }
 
 export const runtime = {
@@ -36,9 +40,14 @@ export const runtime = {
   tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
     return new Tensor(buf, shape);
   },
+  /** A compiled call starts / ends (weights pinned in WebAssembly memory live that long). */
+  begin: beginCall,
+  end: endCall,
+  /** A few rows times a weight matrix, on the weight pinned for the call; null: use the kernel. */
+  matvec: pinnedMatvec,
   /** A gradient accumulator: a buffer of its own once something is added. */
   accumulator(): Accumulator {
-    return { value: null };
+    return { value: null, sum: null };
   },
   /**
    * acc += v in place. A known zero adds nothing; the first value is copied (never aliased)
@@ -48,26 +57,35 @@ export const runtime = {
     if (isKnownZero(v)) return;
     if (typeof v === "number") v = new Tensor(Float64Array.of(v), []);
     const t = v as Tensor;
-    if (acc.value === null) acc.value = owned ? t : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
+    if (acc.sum) residentAdd(acc.sum, t.buf);
+    else if (acc.value === null) acc.value = owned ? t : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
     else addInto(acc.value.buf, t.buf);
   },
-  /** acc += a·b (matmul flags as the primitive's): an outer product is added in one pass. */
+  /** acc += a·b (matmul flags as the primitive's): an outer product is added in place, in one pass. */
   accumulateMatmul(acc: Accumulator, a: Tensor, b: Tensor, transA: number, transB: number): void {
     const k = transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
-    if (acc.value !== null && k === 1 && a.shape.length === 2 && b.shape.length === 2) {
+    if (k === 1 && a.shape.length === 2 && b.shape.length === 2 && a.dtype === b.dtype) {
       // [m, 1]·[1, n] (either read transposed: still contiguous vectors)
-      outerInto(acc.value.buf, a.buf, b.buf);
-      return;
+      const size = a.size * b.size;
+      acc.sum ??= residentSum(size, a.dtype === "float32", acc.value?.buf ?? null);
+      if (acc.sum) {
+        acc.value = null;
+        residentOuter(acc.sum, a.buf, b.buf);
+        return;
+      }
+      if (acc.value !== null) return outerInto(acc.value.buf, a.buf, b.buf);
     }
     const p = matmulKernel(a, b, transA === 1, transB === 1);
-    if (acc.value === null) acc.value = p;
+    if (acc.sum) residentAdd(acc.sum, p.buf);
+    else if (acc.value === null) acc.value = p;
     else addInto(acc.value.buf, p.buf);
   },
   /** The accumulated sum (zeros if nothing was added); clears the accumulator. */
   readAccumulator(acc: Accumulator, shape: readonly number[], float32: number): Tensor {
-    const v = acc.value;
-    acc.value = null;
-    return v ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
+    const { value, sum } = acc;
+    acc.value = acc.sum = null;
+    if (sum) return new Tensor(residentRead(sum), shape);
+    return value ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
   },
   /** sigmoid without overflow, as the kernel computes it. */
   sigmoid(v: number): number {
