@@ -51,4 +51,22 @@ describe("buffer reuse in compiled code", () => {
     for (const x of [tensor([[1, 2], [3, 4]]), tensor([[0.1, -0.2], [0.3, 0.05]]), tensor([[1, 2], [3, 4]])])
       expect(Array.from((run(jg, x) as Tensor).data)).toEqual(Array.from((run(grad(f), x) as Tensor).data));
   });
+
+  it("intermediates live in the program's scratch memory; results are copied out of it", () => {
+    // matmul and sum results are kernel outputs: scratch memory from the second call on
+    const f = function* (x: Value) {
+      const m = yield* matmul(x, W);
+      const v = yield* reshape(m, [4]); // a view of scratch memory, returned
+      return { v, s: yield* sum(yield* mul(m, m)) };
+    };
+    const j = jit(f);
+    const xs = [tensor([[1, 2], [3, 4]]), tensor([[-1, 0.5], [0.25, 2]]), tensor([[7, 8], [9, 10]])];
+    const got = xs.map((x) => run(j, x) as { v: Tensor; s: Tensor });
+    const want = xs.map((x) => run(f, x) as { v: Tensor; s: Tensor });
+    // every earlier result is unchanged by the later calls
+    got.forEach((g, i) => {
+      expect(Array.from(g.v.data)).toEqual(Array.from(want[i]!.v.data));
+      expect(g.s.item()).toBe(want[i]!.s.item());
+    });
+  });
 });

@@ -8,6 +8,7 @@ import type { Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts";
 import { runtime } from "./runtime.ts";
+import { newScratch } from "../tensor/scratch.ts";
 
 /** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
 const SCALAR: Record<string, string> = {
@@ -149,7 +150,7 @@ export function compile(block: Block): Compiled {
         reusedIds.add(e.out.id);
         reused.push(f32 ? new Float32Array(n) : new Float64Array(n));
         lines.push(`${indent}const o${e.out.id} = B[${reused.length - 1}];`);
-      } else lines.push(`${indent}const o${e.out.id} = new ${array}(${n});`);
+      } else lines.push(`${indent}const o${e.out.id} = K.alloc(${f32 ? 1 : 0}, ${n});`);
     }
     lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
     lines.push(...body.map((l) => `${indent}  ${l}`));
@@ -259,10 +260,15 @@ export function compile(block: Block): Compiled {
 
   bindInputs(block, block.inputs.map((_, i) => `I[${i}]`), "  ");
   const results = emitBlock(block, "  ", new Set());
-  lines.push(`  return [${results.join(", ")}];`);
+  // Results must outlive the call: those in scratch memory are copied out.
+  lines.push(`  return [${results.map((r) => `K.out(S, ${r})`).join(", ")}];`);
   // Weights pinned in WebAssembly memory live until the (outermost) call returns.
-  const source = `"use strict";\nreturn function compiled(I) {\n  K.begin();\n  try {\n${lines.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n  }\n};`;
-  const fn = new Function("P", "Q", "C", "K", "B", source)(prims, params, consts, runtime, reused) as (inputs: readonly Value[]) => Value[];
+  // Intermediates live in this program's scratch memory, weights pinned in WebAssembly memory,
+  // until the (outermost) call returns.
+  const source =
+    `"use strict";\nreturn function compiled(I) {\n  const scratch = K.enter(S);\n  K.begin();\n  try {\n` +
+    `${lines.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leave(S, scratch);\n  }\n};`;
+  const fn = new Function("P", "Q", "C", "K", "B", "S", source)(prims, params, consts, runtime, reused, newScratch()) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
 }
 

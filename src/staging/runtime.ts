@@ -1,6 +1,7 @@
 // Helpers the generated code calls (passed in as `K`).
 import { ValueError } from "../errors.ts";
-import { allocate, Tensor } from "../tensor/tensor.ts";
+import { allocate, Tensor, type Buffer } from "../tensor/tensor.ts";
+import { enter, escape, leave, type Scratch } from "../tensor/scratch.ts";
 import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
@@ -39,6 +40,19 @@ export const runtime = {
   /** Wraps a buffer a fused loop filled. */
   tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
     return new Tensor(buf, shape);
+  },
+  /** Scratch memory for a call's intermediates (see tensor/scratch.ts). */
+  enter,
+  leave,
+  /** A zeroed buffer for a fused loop's results: scratch memory during a call. */
+  alloc(float32: number, n: number): Buffer {
+    return allocate(float32 ? "float32" : "float64", n);
+  },
+  /** A result of the call: copied out of the scratch memory if it lives there. */
+  out(s: Scratch, v: Value): Value {
+    if (!(v instanceof Tensor)) return v;
+    const buf = escape(s, v.buf);
+    return buf === v.buf ? v : new Tensor(buf, v.shape);
   },
   /** A compiled call starts / ends (weights pinned in WebAssembly memory live that long). */
   begin: beginCall,

@@ -1,6 +1,7 @@
 // The Tensor: an immutable n-d array over a contiguous row-major typed array.
 import { IndexError, ValueError, fmt } from "../errors.ts";
 import { sizeOf, type Shape } from "./shape.ts";
+import { scratchActive, scratchBuffer } from "./scratch.ts";
 
 export type DType = "float32" | "float64";
 export type Buffer = Float32Array | Float64Array;
@@ -18,7 +19,8 @@ export class Tensor {
   /** @internal Use `tensor(...)` and the other constructors; this trusts its arguments. */
   constructor(buf: Buffer, shape: Shape) {
     this.buf = buf;
-    this.shape = Object.freeze(shape.slice());
+    // Another tensor's shape is frozen already: share it.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
     this.size = buf.length;
     this.dtype = buf instanceof Float32Array ? "float32" : "float64";
   }
@@ -82,7 +84,7 @@ export class Tensor {
 }
 
 export const allocate = (dtype: DType, n: number): Buffer =>
-  dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
+  (scratchActive() ? scratchBuffer(dtype, n) : null) ?? (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));
 
 /** @internal Wraps a buffer without copying; the caller hands over ownership. */
 export const fromBuffer = (buf: Buffer, shape: Shape): Tensor => {
