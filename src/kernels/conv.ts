@@ -1,12 +1,24 @@
 // 2-d convolution (cross-correlation, NCHW / OIHW) by im2col + gemm, and its two adjoints.
-// Internals run in float64: col buffers and accumulators are Float64Array, so the hot loops
-// see one array type and float32 inputs get double accumulation for free. The products go to the
-// WebAssembly SIMD gemm when available and big enough, which computes float32 convolutions in
-// single precision (see `product`).
+// With WebAssembly SIMD on, each kernel runs whole in the arena (`inArena`): the operands go in
+// with one block copy each, im2col / col2im / transposes (./wasm/conv-module.ts) and the gemm
+// work there on each other's output, and the result comes out with one copy; float32
+// convolutions are computed in single precision. Otherwise the JS path below: internals in
+// float64 (col buffers and accumulators are Float64Array, so the hot loops see one array type and
+// float32 inputs get double accumulation for free), products through `product`.
 import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
-import { useWasmGemm, wasmGemm, type Precision } from "./wasm/gemm.ts";
+import { WASM_MIN_FLOPS, registerWasmModule, reserveArena, useWasmGemm, wasmEnabled, wasmGemm, wasmStats, wasmViews, type Precision } from "./wasm/gemm.ts";
+import { DGEMM, SGEMM, gemmModuleBytes, packABytes, packBBytes, scratchBytes } from "./wasm/gemm-module.ts";
+import { GEO_FIELDS, convModuleBytes } from "./wasm/conv-module.ts";
+
+type Fn = (...args: number[]) => void;
+// An own instance of the gemm module over the shared memory: its gemm takes operands already in
+// the arena (wasmGemm copies them in and C out on every call).
+let gemmK: Record<"sgemm" | "dgemm", Fn> | undefined;
+let convK: Record<"im2col32" | "col2im32" | "transpose32" | "im2col64" | "col2im64" | "transpose64", Fn> | undefined;
+registerWasmModule(() => gemmModuleBytes(), (ex) => (gemmK = ex as typeof gemmK));
+registerWasmModule(convModuleBytes, (ex) => (convK = ex as typeof convK));
 
 // `undefined` takes the default (stride 1, padding 0) so callers can pass options through as-is.
 const pair = (op: string, name: string, v: unknown, min: number): [number, number] => {
@@ -138,17 +150,133 @@ function col2im(col: Float64Array, g: Geo, dx: Float64Array, xo: number): void {
       }
 }
 
+// ---- the WebAssembly path ------------------------------------------------------------------
+
+/** The arena's regions for one call: byte offsets, 64-byte aligned, 16 bytes of slack after each
+ * for the vector overruns of im2col. Region 0 is always the geometry block. */
+const regions = (bytes: readonly number[]): { at: number[]; end: number } => {
+  const at: number[] = [];
+  let end = 0;
+  for (const b of [GEO_FIELDS * 4, ...bytes]) {
+    at.push(end);
+    end = Math.ceil((end + b + 16) / 64) * 64;
+  }
+  return { at, end };
+};
+
+interface Arena {
+  view: Float32Array | Float64Array;
+  es: 4 | 8;
+  gemm: Fn;
+  im2col: Fn;
+  col2im: Fn;
+  transpose: Fn;
+}
+
+/**
+ * The arena grown to `end` bytes with the geometry written at 0, or undefined (run JS) if
+ * WebAssembly is off, not loaded, or the product per image (m x k x n) is too small to pay.
+ */
+function enter(prec: Precision, g: Geo, m: number, k: number, n: number, end: number): Arena | undefined {
+  if (!wasmEnabled() || m * k * n < WASM_MIN_FLOPS[prec]) return undefined;
+  // (reserving loads the modules on first use, which fills in gemmK and convK)
+  if (!reserveArena(end) || gemmK === undefined || convK === undefined) return undefined;
+  const v = wasmViews()!;
+  new Int32Array(v.f32.buffer, 0, GEO_FIELDS).set([g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow]);
+  return prec === "f32"
+    ? { view: v.f32, es: 4, gemm: gemmK.sgemm, im2col: convK.im2col32, col2im: convK.col2im32, transpose: convK.transpose32 }
+    : { view: v.f64, es: 8, gemm: gemmK.dgemm, im2col: convK.im2col64, col2im: convK.col2im64, transpose: convK.transpose64 };
+}
+
+const gemmShape = (prec: Precision) => (prec === "f32" ? SGEMM : DGEMM);
+
+/** Copies src into the arena at byte offset `at` (converting if the element types differ). */
+const put = (a: Arena, at: number, src: Buffer): void => a.view.set(src, at / a.es);
+const zero = (a: Arena, at: number, len: number): void => {
+  a.view.fill(0, at / a.es, at / a.es + len);
+};
+const take = (a: Arena, at: number, len: number): Buffer => a.view.slice(at / a.es, at / a.es + len);
+
+/** conv2d in the arena: per image, im2col then out[img] += w x col (out zeroed first). */
+function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
+  const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
+  const s = gemmShape(prec);
+  const es = s.es;
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ckk), packBBytes(s, ckk, ohw), xb.length * es, wb.length * es, ckk * ohw * es, g.n * g.o * ohw * es]);
+  const [geoAt, scratch, pA, pB, x, w, col, out] = at as [number, number, number, number, number, number, number, number];
+  const a = enter(prec, g, g.o, ckk, ohw, end);
+  if (!a) return undefined;
+  put(a, x, xb);
+  put(a, w, wb);
+  zero(a, out, g.n * g.o * ohw);
+  for (let img = 0; img < g.n; img++) {
+    a.im2col(x + img * xsz * es, col, geoAt);
+    a.gemm(w, col, out + img * g.o * ohw * es, g.o, ckk, ohw, pA, pB, scratch);
+    wasmStats.calls++;
+  }
+  return take(a, out, g.n * g.o * ohw);
+}
+
+/** The input gradient in the arena: w turned once, then per image dcol = w^T ct[img], col2im. */
+function inputGradArena(cb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
+  const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
+  const s = gemmShape(prec);
+  const es = s.es;
+  const { at, end } = regions([scratchBytes(s), packABytes(s, g.o), packBBytes(s, g.o, ohw), cb.length * es, wb.length * es, ckk * g.o * es, ckk * ohw * es, g.n * xsz * es]);
+  const [geoAt, scratch, pA, pB, ct, w, wT, dcol, dx] = at as [number, number, number, number, number, number, number, number, number];
+  const a = enter(prec, g, ckk, g.o, ohw, end);
+  if (!a) return undefined;
+  put(a, ct, cb);
+  put(a, w, wb);
+  a.transpose(w, wT, g.o, ckk);
+  zero(a, dx, g.n * xsz);
+  for (let img = 0; img < g.n; img++) {
+    zero(a, dcol, ckk * ohw);
+    a.gemm(wT, ct + img * g.o * ohw * es, dcol, ckk, g.o, ohw, pA, pB, scratch);
+    wasmStats.calls++;
+    a.col2im(dcol, dx + img * xsz * es, geoAt);
+  }
+  return take(a, dx, g.n * xsz);
+}
+
+/** The weight gradient in the arena, as dw^T [ckk, O] += col[img] x ct[img]^T: turning ct[img]
+ * ([O, OH*OW]) is cheaper than turning col[img] ([C*KH*KW, OH*OW]); dw^T is turned at the end. */
+function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
+  const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
+  const s = gemmShape(prec);
+  const es = s.es;
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, g.o), xb.length * es, cb.length * es, ohw * g.o * es, ckk * ohw * es, ckk * g.o * es, ckk * g.o * es]);
+  const [geoAt, scratch, pA, pB, x, ct, ctT, col, dwT, dw] = at as [number, number, number, number, number, number, number, number, number, number];
+  const a = enter(prec, g, g.o, ohw, ckk, end);
+  if (!a) return undefined;
+  put(a, x, xb);
+  put(a, ct, cb);
+  zero(a, dwT, ckk * g.o);
+  for (let img = 0; img < g.n; img++) {
+    a.im2col(x + img * xsz * es, col, geoAt);
+    a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw);
+    a.gemm(col, ctT, dwT, ckk, ohw, g.o, pA, pB, scratch);
+    wasmStats.calls++;
+  }
+  a.transpose(dwT, dw, ckk, g.o);
+  return take(a, dw, g.o * ckk);
+}
+
+// ---- the kernels ----------------------------------------------------------------------------
+
 export function conv2dKernel(x: Tensor, w: Tensor, stride: readonly [number, number], padding: readonly [number, number]): Tensor {
   const { outShape } = checkConv2d(x, w, stride, padding);
   const g = geo(x.shape, w.shape, stride, padding);
+  const dtype = promote(x.dtype, w.dtype);
+  const prec = precisionOf(dtype);
+  const inArena = conv2dArena(x.buf, w.buf, g, prec);
+  if (inArena) return new Tensor(inArena, outShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const xb = f64(x.buf);
   const wb = f64(w.buf);
   const col = new Float64Array(ckk * ohw);
   const out = new Float64Array(g.n * g.o * ohw);
-  const dtype = promote(x.dtype, w.dtype);
-  const prec = precisionOf(dtype);
   // Per image: out[img] [O, OH*OW] = w [O, C*KH*KW] x col [C*KH*KW, OH*OW].
   for (let img = 0; img < g.n; img++) {
     im2col(xb, img * g.c * g.h * g.w, g, col);
@@ -165,14 +293,16 @@ export function conv2dInputGradKernel(
   const { outShape } = checkConv2d({ shape: xShape }, w, stride, padding);
   checkCt("conv2dInputGrad", ct, outShape);
   const g = geo(xShape, w.shape, stride, padding);
+  const dtype = promote(ct.dtype, w.dtype);
+  const prec = precisionOf(dtype);
+  const inArena = inputGradArena(ct.buf, w.buf, g, prec);
+  if (inArena) return new Tensor(inArena, xShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const cb = f64(ct.buf);
   const wb = f64(w.buf);
   const dcol = new Float64Array(ckk * ohw);
   const dx = new Float64Array(g.n * g.c * g.h * g.w);
-  const dtype = promote(ct.dtype, w.dtype);
-  const prec = precisionOf(dtype);
   for (let img = 0; img < g.n; img++) {
     dcol.fill(0);
     // w read transposed: row stride 1, column stride ckk.
@@ -190,14 +320,16 @@ export function conv2dWeightGradKernel(
   const { outShape } = checkConv2d(x, { shape: wShape }, stride, padding);
   checkCt("conv2dWeightGrad", ct, outShape);
   const g = geo(x.shape, wShape, stride, padding);
+  const dtype = promote(x.dtype, ct.dtype);
+  const prec = precisionOf(dtype);
+  const inArena = weightGradArena(x.buf, ct.buf, g, prec);
+  if (inArena) return new Tensor(inArena, wShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const xb = f64(x.buf);
   const cb = f64(ct.buf);
   const col = new Float64Array(ckk * ohw);
   const dw = new Float64Array(g.o * ckk);
-  const dtype = promote(x.dtype, ct.dtype);
-  const prec = precisionOf(dtype);
   const fast = useWasmGemm(prec, g.o, ohw, ckk);
   for (let img = 0; img < g.n; img++) {
     im2col(xb, img * g.c * g.h * g.w, g, col);
