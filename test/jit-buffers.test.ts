@@ -1,7 +1,8 @@
 // Buffers of jitted programs: values read only inside one call keep one buffer across calls;
 // nothing the caller receives is ever overwritten by a later call.
 import { describe, expect, it } from "vitest";
-import { add, exp, grad, jit, matmul, mul, reshape, run, scan, sum, tanh, tensor, type Tensor, type Value } from "../src/index.ts";
+import { add, exp, grad, jit, matmul, mul, reshape, run, scan, sin, sum, tanh, tensor, valueAndGrad, type Tensor, type Value } from "../src/index.ts";
+import { expectSame } from "./expect-same.ts";
 
 const W = tensor([[0.5, -0.2], [0.1, 0.3]]);
 
@@ -68,5 +69,25 @@ describe("buffer reuse in compiled code", () => {
       expect(Array.from(g.v.data)).toEqual(Array.from(want[i]!.v.data));
       expect(g.s.item()).toBe(want[i]!.s.item());
     });
+  });
+
+  it("a long program is split into functions V8 optimizes; values cross between them", () => {
+    // 600 unrolled steps of a scalar chain and a small tensor recurrence, forward and backward
+    const f = function* (x: Value, v: Value) {
+      let y: Value = x;
+      let h: Value = v;
+      for (let i = 0; i < 600; i++) {
+        y = yield* add(yield* sin(yield* mul(y, x)), x);
+        if (i % 50 === 0) h = yield* tanh(yield* add(yield* matmul(h, W), y));
+      }
+      return yield* add(y, yield* sum(h));
+    };
+    const jg = jit(valueAndGrad(f, { argnums: [0, 1] }));
+    const v = tensor([[0.3, -0.1]]);
+    for (const x of [0.5, 0.7]) expectSame(run(jg, x, v), run(valueAndGrad(f, { argnums: [0, 1] }), x, v));
+    const src = jg.info.sources()[0]!;
+    expect(src).toMatch(/function part0\(I, R\)/);
+    expect(src).toMatch(/function part3\(I, R\)/);
+    expect(src).toMatch(/R\[\d+\] = v\d+;/);
   });
 });

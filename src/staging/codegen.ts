@@ -86,7 +86,7 @@ export function compile(block: Block): Compiled {
       else if (src) owned.add(src.out.id);
     }
   };
-  const emitBlock = (b: Block, indent: string, live: Set<number>): string[] => {
+  const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
     const eqns = liveEquations(b, live);
     planAccumulates(eqns);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
@@ -104,6 +104,7 @@ export function compile(block: Block): Compiled {
         emitFused(eqns.slice(i, j) as PrimEqn[], indent, outputs);
         i = j;
       } else emitEqn(eqns[i++]!, indent);
+      onUnit?.();
     }
     return b.outputs.map(atom);
   };
@@ -259,17 +260,62 @@ export function compile(block: Block): Compiled {
   };
 
   bindInputs(block, block.inputs.map((_, i) => `I[${i}]`), "  ");
-  const results = emitBlock(block, "  ", new Set());
+  const units = [lines.length]; // where each top-level statement group ends
+  const results = emitBlock(block, "  ", new Set(), () => units.push(lines.length));
   // Results must outlive the call: those in scratch memory are copied out.
   lines.push(`  return [${results.map((r) => `K.out(S, ${r})`).join(", ")}];`);
-  // Weights pinned in WebAssembly memory live until the (outermost) call returns.
+  units.push(lines.length);
   // Intermediates live in this program's scratch memory, weights pinned in WebAssembly memory,
   // until the (outermost) call returns.
+  const { helpers, body } = chunked(lines, units);
   const source =
-    `"use strict";\nreturn function compiled(I) {\n  const scratch = K.enter(S);\n  K.begin();\n  try {\n` +
-    `${lines.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leave(S, scratch);\n  }\n};`;
+    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  K.begin();\n  try {\n` +
+    `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leave(S, scratch);\n  }\n};`;
   const fn = new Function("P", "Q", "C", "K", "B", "S", source)(prims, params, consts, runtime, reused, newScratch()) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
+}
+
+/**
+ * A long program (an unrolled loop: thousands of statements) split into functions of about
+ * CHUNK lines, called in order: V8 does not optimize a function beyond ~60 KB of bytecode, and
+ * unoptimized generated code ran several times slower. Values crossing from one piece to a later
+ * one go through an array of registers. `units` are the line indices where top-level statement
+ * groups end (a piece never splits one).
+ */
+const CHUNK = 400;
+function chunked(lines: readonly string[], units: readonly number[]): { helpers: string; body: string[] } {
+  if (lines.length <= 2 * CHUNK) return { helpers: "", body: [...lines] };
+  const pieces: string[][] = [];
+  let from = 0;
+  for (const end of units) {
+    if (end - from >= CHUNK || end === lines.length) {
+      pieces.push(lines.slice(from, end));
+      from = end;
+    }
+  }
+  if (from < lines.length) pieces.push(lines.slice(from));
+  const declared = pieces.map((p) => {
+    const names = new Set<string>();
+    for (const l of p) for (const m of l.matchAll(/(?:const|let) ([^=;]+)[=;]/g)) for (const n of m[1]!.split(",")) if (/^v\d+$/.test(n.trim())) names.add(n.trim());
+    return names;
+  });
+  const used = pieces.map((p) => new Set(p.join("\n").match(/\bv\d+\b/g) ?? []));
+  const imports = pieces.map((_, i) => [...used[i]!].filter((n) => !declared[i]!.has(n)));
+  let helpers = "";
+  const body: string[] = ["const R = [];"];
+  pieces.forEach((p, i) => {
+    const later = new Set(imports.slice(i + 1).flat());
+    const exports = [...declared[i]!].filter((n) => later.has(n));
+    helpers +=
+      `function part${i}(I, R) {\n` +
+      imports[i]!.map((n) => `  const ${n} = R[${n.slice(1)}];\n`).join("") +
+      p.join("\n") +
+      "\n" +
+      exports.map((n) => `  R[${n.slice(1)}] = ${n};\n`).join("") +
+      "}\n";
+    body.push(i === pieces.length - 1 ? `return part${i}(I, R);` : `part${i}(I, R);`);
+  });
+  return { helpers, body };
 }
 
 // Primitives whose result may share its operand's buffer (a view or the operand itself).
