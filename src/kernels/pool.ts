@@ -1,7 +1,11 @@
-// 2-d max / average pooling over NCHW, no padding, and the average-pool adjoint.
-// (The max-pool adjoint is a scatter through `argmax`, which the core does.)
+// 2-d max / average pooling over NCHW, no padding, and the average-pool adjoint. Max pooling's
+// gather and scatter (its value and its adjoint) run in WebAssembly when it is on
+// (./wasm/pool-module.ts), finding each pick as they use it; else through `argmax` in JS.
 import { ShapeError, ValueError, fmt } from "../errors.ts";
-import { Tensor, allocate } from "../tensor/tensor.ts";
+import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
+import { scatterAddKernel, takeKernel } from "./shape-ops.ts";
+import { registerWasmModule, reserveArena, wasmEnabled, wasmViews } from "./wasm/gemm.ts";
+import { POOL_GEO_FIELDS, poolModuleBytes } from "./wasm/pool-module.ts";
 
 const pair = (op: string, name: string, v: unknown): [number, number] => {
   const ok = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= 1;
@@ -131,4 +135,80 @@ export function avgPool2dGradKernel(
       }
   }
   return new Tensor(ct.dtype === "float64" ? dx : Float32Array.from(dx), xShape);
+}
+
+// ---- max pooling's selections (see ../primitives/select.ts) ---------------------------------
+
+type Fn = (...args: number[]) => void;
+let poolK: Record<"gather32" | "scatter32" | "gather64" | "scatter64", Fn> | undefined;
+registerWasmModule(poolModuleBytes, (ex) => (poolK = ex as typeof poolK));
+
+/** Below this many input elements the copies in and out cost more than the JS loop saves. */
+const POOL_MIN = 256;
+
+interface PoolArena {
+  view: Float32Array | Float64Array;
+  es: 4 | 8;
+  run: Fn;
+  /** Byte offsets of x, the second operand, the third (out or c) and the end. */
+  at: [number, number, number];
+}
+
+/**
+ * The arena for one selection over x, computed in `dtype` (the dtype of the values moved), or
+ * undefined (run JS). x is compared in that precision, so a float64 x with float32 values stays
+ * in JS (narrowing could create ties); widening float32 is exact.
+ */
+function poolArena(
+  x: Tensor, dtype: DType, second: number, third: number, size: readonly [number, number], stride: readonly [number, number], scatter: boolean,
+): PoolArena | undefined {
+  if (x.size < POOL_MIN || !wasmEnabled() || (x.dtype !== dtype && x.dtype !== "float32")) return undefined;
+  const es = dtype === "float32" ? 4 : 8;
+  const geo = align(POOL_GEO_FIELDS * 4);
+  const xAt = geo;
+  const secondAt = align(xAt + x.size * es);
+  const thirdAt = align(secondAt + second * es);
+  if (!reserveArena(align(thirdAt + third * es)) || poolK === undefined) return undefined;
+  const v = wasmViews()!;
+  const [, , H, W] = x.shape as [number, number, number, number];
+  const [OH, OW] = outDims(x.shape, size, stride);
+  new Int32Array(v.f32.buffer, 0, POOL_GEO_FIELDS).set([x.shape[0]! * x.shape[1]!, H, W, size[0], size[1], stride[0], stride[1], OH, OW]);
+  const view = es === 4 ? v.f32 : v.f64;
+  view.set(x.buf, xAt / es);
+  const run = es === 4 ? (scatter ? poolK.scatter32 : poolK.gather32) : scatter ? poolK.scatter64 : poolK.gather64;
+  return { view, es, run, at: [xAt, secondAt, thirdAt] };
+}
+
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** The values of v (x's shape) at x's max-pool picks, shaped like the pooled output, in v's dtype. */
+export function maxPool2dGatherKernel(x: Tensor, v: Tensor, size: readonly [number, number], stride: readonly [number, number]): Tensor {
+  const [OH, OW] = outDims(x.shape, size, stride);
+  const shape = [x.shape[0]!, x.shape[1]!, OH, OW];
+  const n = x.shape[0]! * x.shape[1]! * OH * OW;
+  const same = v.buf === x.buf && v.dtype === x.dtype;
+  const a = poolArena(x, v.dtype, same ? 0 : v.size, n, size, stride, false);
+  if (a) {
+    const [xAt, vAt, outAt] = a.at;
+    if (!same) a.view.set(v.buf, vAt / a.es);
+    a.run(xAt, same ? xAt : vAt, outAt, 0);
+    return new Tensor(a.view.slice(outAt / a.es, outAt / a.es + n), shape);
+  }
+  const { out, argmax } = maxPool2dKernel(x, size, stride);
+  if (same) return out;
+  return new Tensor(takeKernel(new Tensor(v.buf, [v.size]), argmax, [n], 0).buf, shape);
+}
+
+/** Zeros shaped like x with c (the pooled shape) added at x's max-pool picks, in c's dtype. */
+export function maxPool2dScatterKernel(x: Tensor, c: Tensor, size: readonly [number, number], stride: readonly [number, number]): Tensor {
+  const a = poolArena(x, c.dtype, x.size, c.size, size, stride, true);
+  if (a) {
+    const [xAt, dxAt, cAt] = a.at;
+    a.view.fill(0, dxAt / a.es, dxAt / a.es + x.size);
+    a.view.set(c.buf, cAt / a.es);
+    a.run(xAt, dxAt, cAt, 0);
+    return new Tensor(a.view.slice(dxAt / a.es, dxAt / a.es + x.size), x.shape);
+  }
+  const { argmax } = maxPool2dKernel(x, size, stride);
+  return new Tensor(scatterAddKernel(new Tensor(c.buf, [c.size]), argmax, [argmax.length], 0, x.size).buf, x.shape);
 }

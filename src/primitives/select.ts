@@ -9,7 +9,7 @@
 import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
-import { maxPool2dKernel } from "../kernels/pool.ts";
+import { maxPool2dGatherKernel, maxPool2dKernel, maxPool2dScatterKernel } from "../kernels/pool.ts";
 import { argReduceKernel } from "../kernels/reduce.ts";
 import { scatterAddKernel, takeKernel } from "../kernels/shape-ops.ts";
 import { reducedShape } from "../tensor/shape.ts";
@@ -22,6 +22,9 @@ export interface Selector<P> {
   picks(x: Tensor, params: P): Int32Array;
   /** The output's shape for an input of shape `xShape`. */
   outShape(xShape: readonly number[], params: P): number[];
+  /** Optional kernels doing gather / scatter whole (finding each pick as they use it). */
+  gather?(x: Tensor, v: Tensor, params: P): Tensor;
+  scatter?(x: Tensor, c: Tensor, params: P): Tensor;
 }
 
 export interface Selection<P> {
@@ -35,6 +38,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
     name: `${s.name}Gather`,
     impl: ([x, v], p) => {
       const xt = asTensor(x!);
+      if (s.gather) return s.gather(xt, asTensor(v!), p);
       const idx = s.picks(xt, p);
       const out = takeKernel(flat(asTensor(v!)), idx, [idx.length], 0);
       return new Tensor(out.buf, s.outShape(xt.shape, p));
@@ -46,6 +50,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
     name: `${s.name}Scatter`,
     impl: ([x, c], p) => {
       const xt = asTensor(x!);
+      if (s.scatter) return s.scatter(xt, asTensor(c!), p);
       const idx = s.picks(xt, p);
       const out = scatterAddKernel(flat(asTensor(c!)), idx, [idx.length], 0, xt.size);
       return new Tensor(out.buf, xt.shape);
@@ -80,6 +85,8 @@ export const maxPool = selection<MaxPoolParams>({
   name: "maxPool2d",
   picks: (x, p) => maxPool2dKernel(x, p.size, p.stride).argmax,
   outShape: (_xs, p) => p.outShape.slice(),
+  gather: (x, v, p) => maxPool2dGatherKernel(x, v, p.size, p.stride),
+  scatter: (x, c, p) => maxPool2dScatterKernel(x, c, p.size, p.stride),
 });
 
 export const select = <P>(s: Selection<P>, x: Value, p: P): Value => bind(s.gather, [x, x], p);

@@ -32,6 +32,8 @@ export const scalar = {
   gt: (es: 4 | 8, a: Expr, b: Expr): Expr => raw(es === 4 ? 0x5e : 0x64, a, b),
   /** f32.ne / f64.ne (x != x: NaN) */
   ne: (es: 4 | 8, a: Expr, b: Expr): Expr => raw(es === 4 ? 0x5c : 0x62, a, b),
+  /** f32.eq / f64.eq */
+  eq: (es: 4 | 8, a: Expr, b: Expr): Expr => raw(es === 4 ? 0x5b : 0x61, a, b),
   or: (a: Expr, b: Expr): Expr => raw(0x72, a, b),
 };
 
