@@ -3,13 +3,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { optim, run, tensor, trainLoop, type Tensor, type Value } from "../src/index.ts";
+import { jit, optim, run, tensor, trainLoop, valueAndGrad, type Tensor, type Value } from "../src/index.ts";
 import { asciiDigits, loadMnist, MNIST_MEAN, MNIST_STD, mnistBatches, shiftImages } from "../examples/lib/mnist.ts";
 import { loadCorpus, makeCorpus, sequences } from "../examples/lib/text.ts";
 import { CLASSES, majorityBaseline, makeTrees } from "../examples/lib/trees.ts";
 import { charLoss, charOptimizer, initCharModel, sampleChars, type CellKind } from "../examples/models/char-rnn.ts";
 import { cnnLoss, countParams, evaluateCnn, initCnn } from "../examples/models/mnist-cnn.ts";
-import { evaluateTrees, initTreeLstm, treeLoss, treeOptimizer } from "../examples/models/tree-lstm.ts";
+import { evaluateTrees, initTreeLstm, oneHotRows, stagedTreeLoss, treeLoss, treeOptimizer, treeTables } from "../examples/models/tree-lstm.ts";
 
 const quiet = { progress: "none" as const };
 const total = <P, B>(loss: (p: P, b: B) => Generator<any, Value, unknown>, params: P, items: readonly B[]): number =>
@@ -146,6 +146,25 @@ describe("Tree-LSTM (tree-lstm)", () => {
     const base = majorityBaseline(trees);
     expect(base.nodes).toBeGreaterThan(0.2);
     expect(base.nodes).toBeLessThan(1);
+  });
+
+  it("the staged model (fixpoint, jit) computes the eager model's loss and gradient on every tree", () => {
+    const trees = makeTrees({ count: 6, seed: 5, minLeaves: 1, maxLeaves: 7, vocab: 12 });
+    const { params, embeddings } = initTreeLstm({ vocab: 12, embedding: 16, hidden: 12, seed: 2 });
+    const staged = jit(valueAndGrad(stagedTreeLoss));
+    const onehot = oneHotRows("float32");
+    for (const tree of trees) {
+      const [l1, g1] = run(staged, params, { tables: treeTables(tree, 13), embeddings, onehot }) as [Tensor, typeof params];
+      const [l2, g2] = run(valueAndGrad(treeLoss), params, { tree, embeddings }) as [Tensor, typeof params];
+      expect(Math.abs(l1.item() - l2.item())).toBeLessThan(1e-5 * Math.abs(l2.item()));
+      const flat = (g: typeof params) => [g.cell.Wx, g.cell.bx, g.cell.Ul, g.cell.Ur, g.cell.b, g.out.W, g.out.b!] as Tensor[];
+      flat(g1).forEach((t, k) => {
+        const want = flat(g2)[k]!;
+        const scale = Math.max(1e-3, ...Array.from(want.data, Math.abs));
+        t.data.forEach((v, i) => expect(Math.abs(v - want.data[i]!)).toBeLessThan(1e-4 * scale));
+      });
+    }
+    expect(staged.info.compiles).toBe(1);
   });
 
   it("the loss over the nodes falls in a short run", () => {

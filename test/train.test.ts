@@ -119,6 +119,15 @@ describe("trainLoop", () => {
     expect(result.epochLosses[0]).toBeCloseTo(result.losses.slice(0, 4).reduce((a, b) => a + b) / 4, 12);
   });
 
+  it("jit: true compiles the step; the losses and parameters are those of the eager loop", () => {
+    const run = (jit: boolean) =>
+      trainLoop({ params: initParams(), lossFn: mse, optimizer: sgd(0.1), data: dataFor, epochs: 3, stream: capture().stream, stepsPerEpoch: 4, jit });
+    const eager = run(false);
+    const compiled = run(true);
+    compiled.losses.forEach((l, i) => expect(l).toBeCloseTo(eager.losses[i]!, 12));
+    expect(compiled.params.w.toArray()).toEqual(eager.params.w.toArray());
+  });
+
   it("writes plain log lines when the stream is not a terminal", () => {
     const out = capture(false);
     trainLoop({ params: initParams(), lossFn: mse, optimizer: sgd(0.1), data: dataFor(0), epochs: 2, stream: out.stream, logEvery: 1 });

@@ -5,10 +5,11 @@
 // post-order, the root last), one tree per step; ms per tree averaged over the 100 trees.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { add, cond, dynamicIndex, fixpoint, jit, less, nn, optim, run, softmaxCrossEntropy, tensor, valueAndGrad, type Tensor, type Value } from "../../src/index.ts";
+import { add, jit, nn, optim, run, softmaxCrossEntropy, tensor, valueAndGrad, type Tensor, type Value } from "../../src/index.ts";
+import { oneHotRows, stagedTreeLoss, treeTables } from "../../examples/models/tree-lstm.ts";
 import { time } from "../measure.ts";
 import type { Row } from "../report.ts";
-import { compileTime, lossValue, maxRelDiff, normal32, oneHot, zeros32 } from "./models.ts";
+import { compileTime, lossValue, maxRelDiff, normal32, zeros32 } from "./models.ts";
 
 const HIDDEN = 150;
 const EMBED = 300;
@@ -59,59 +60,9 @@ export function* treeLoss(p: Params, tree: Tree, rows: readonly Tensor[]) {
   return total;
 }
 
-// ---- jit: the whole tree is one staged program. The recursion over the tree is a fixpoint
-// (Lantern's FUN) over run-time index tables, so one compiled function serves all 100 trees
-// (tables padded to the largest tree); under valueAndGrad each invocation returns its
-// result and a pullback closure, as in Lantern's CPS code. ----
-
-/** A tree as run-time tables (float64, padded with -1 to `size` nodes) and its root. */
-export interface TreeTables {
-  lch: Tensor;
-  rch: Tensor;
-  word: Tensor;
-  label: Tensor;
-  root: number;
-}
-
-export const treeTables = (tree: Tree, size: number): TreeTables => {
-  const pad = (a: number[]) => tensor([...a, ...Array<number>(size - a.length).fill(-1)]);
-  return { lch: pad(tree.lch), rch: pad(tree.rch), word: pad(tree.word), label: pad(tree.label), root: tree.word.length - 1 };
-};
-
-/** The frozen embedding table [V, 300] and the one-hot label rows [5, 5], as run-time inputs. */
-export interface TreeData {
-  emb: Tensor;
-  onehot: Tensor;
-}
-
-/** [h, c, summed loss of the subtree] of node i. */
-const subtree = fixpoint(function* (p: Params, t: TreeTables, d: TreeData, i: Value): Generator<any, [Value, Value, Value], any> {
-  const nodeLoss = function* (q: Params, h: Value) {
-    const y = yield* dynamicIndex(d.onehot, yield* dynamicIndex(t.label, i));
-    return yield* softmaxCrossEntropy(yield* nn.linear.apply(q.out, h), y);
-  };
-  return yield* cond(
-    yield* less(yield* dynamicIndex(t.lch, i), 0),
-    function* (q: Params, i: Value) {
-      const x = yield* dynamicIndex(d.emb, yield* dynamicIndex(t.word, i));
-      const [h, c] = yield* nn.treeLstmCell.leaf(q.cell, x);
-      return [h, c, yield* nodeLoss(q, h)] as [Value, Value, Value];
-    },
-    function* (q: Params, i: Value) {
-      const [hl, cl, ll] = yield* subtree(q, t, d, yield* dynamicIndex(t.lch, i));
-      const [hr, cr, lr] = yield* subtree(q, t, d, yield* dynamicIndex(t.rch, i));
-      const [h, c] = yield* nn.treeLstmCell.node(q.cell, [hl, cl], [hr, cr]);
-      return [h, c, yield* add(yield* add(ll, lr), yield* nodeLoss(q, h))] as [Value, Value, Value];
-    },
-    p,
-    i,
-  );
-}, [zeros32([HIDDEN]), zeros32([HIDDEN]), zeros32([])] as [Value, Value, Value]);
-
-export function* stagedTreeLoss(p: Params, t: TreeTables, d: TreeData) {
-  const [, , loss] = yield* subtree(p, t, d, t.root);
-  return loss;
-}
+// ---- jit: the whole tree is one staged program, examples/models/tree-lstm.ts's stagedTreeLoss:
+// the recursion over the tree is a fixpoint (Lantern's FUN) over run-time index tables, so one
+// compilation serves all 100 trees (tables padded to the largest tree). ----
 
 export async function w5(): Promise<Row[]> {
   const { V, trees } = loadTrees();
@@ -123,11 +74,13 @@ export async function w5(): Promise<Row[]> {
     return [lossValue(l), g as Params];
   };
   const size = Math.max(...trees.map((t) => t.word.length));
-  const tables = new Map(trees.map((t) => [t, treeTables(t, size)]));
-  const data: TreeData = { emb: normal32(55, [V, EMBED], 1), onehot: oneHot([0, 1, 2, 3, 4], CLASSES) };
+  const nodesOf = (t: Tree) => t.word.map((word, i) => ({ word, lch: t.lch[i]!, rch: t.rch[i]!, label: t.label[i]! }));
+  const tables = new Map(trees.map((t) => [t, treeTables(nodesOf(t), size)]));
+  const embeddings = normal32(55, [V, EMBED], 1); // the rows of embeddingRows
+  const onehot = oneHotRows("float32");
   const stagedVG = jit(valueAndGrad(stagedTreeLoss));
   const jitStep = (p: Params, tree: Tree): [number, Params] => {
-    const [l, g] = run(stagedVG, p, tables.get(tree)!, data);
+    const [l, g] = run(stagedVG, p, { tables: tables.get(tree)!, embeddings, onehot });
     return [lossValue(l), g as Params];
   };
 

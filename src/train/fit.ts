@@ -14,6 +14,7 @@ import { ValueError } from "../errors.ts";
 import { run } from "../run.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { valueAndGrad } from "../transforms/grad.ts";
+import { jit } from "../staging/jit.ts";
 
 /** An optax-style optimizer: pure functions over pytrees. */
 export interface Optimizer<P = any, S = any> {
@@ -61,6 +62,11 @@ export interface TrainLoopOptions<P, B, S> {
   data: readonly B[] | ((epoch: number) => Iterable<B>);
   /** Passes over the data (default 1). */
   epochs?: number;
+  /**
+   * Compile the step: `jit(valueAndGrad(lossFn))` (default false). Worth it for models of many
+   * small operations (RNNs, Tree-LSTMs with `fixpoint`); batches of a new shape compile again.
+   */
+  jit?: boolean;
   /** Steps per epoch when `data` is a function (for the progress bar's total; counted after the first epoch otherwise). */
   stepsPerEpoch?: number;
   /** Optimizer state to continue from (default `optimizer.init(params)`). */
@@ -206,7 +212,7 @@ export function trainLoop<P, B, S>(options: TrainLoopOptions<P, B, S>): TrainRes
     throw new ValueError("trainLoop: data must be an array of batches or a function (epoch) → iterable of batches");
   const mode = progress === "auto" ? (stream.isTTY ? "bar" : "lines") : progress;
   const display = makeDisplay(mode, stream, epochs, logEvery, logSeconds);
-  const step = valueAndGrad(lossFn);
+  const step = options.jit === true ? jit(valueAndGrad(lossFn)) : valueAndGrad(lossFn);
 
   let params = options.params;
   let state = options.state ?? optimizer.init(params);
