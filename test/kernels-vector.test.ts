@@ -4,19 +4,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { adagradStep, addInto, outerInto, sgdStep } from "../src/kernels/vector.ts";
-import { setWasmEnabled, wasmEnabled, wasmSimdSupported } from "../src/kernels/wasm/gemm.ts";
+import { wasmSimdSupported, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";
 
 type Buf = Float32Array | Float64Array;
 
-const withWasm = <T>(on: boolean, f: () => T): T => {
-  const was = wasmEnabled();
-  setWasmEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmEnabled(was);
-  }
-};
+const withWasm = withWasmEnabled;
 
 const random = (n: number, seed: number, f32: boolean): Buf => {
   const b = f32 ? new Float32Array(n) : new Float64Array(n);

@@ -12,7 +12,7 @@ import { DGEMM, SGEMM, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-modu
 import { gemvModuleBytes } from "../src/kernels/wasm/gemv-module.ts";
 import {
   GEMV_MAX_ROWS, WASM_MIN_FLOPS, reserveWasmGemm, wasmMatmul, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
-  wasmUnavailableReason, type Precision,
+  wasmUnavailableReason, withWasmEnabled, type Precision,
 } from "../src/kernels/wasm/gemm.ts";
 
 // Read before any test toggles the switch.
@@ -28,16 +28,7 @@ const fill = (buf: Buffer, seed: number): Buffer => {
 const rand = (shape: number[], dtype: DType, seed: number): Tensor => new Tensor(fill(allocate(dtype, sizeOf(shape)), seed), shape);
 const abs = (t: Tensor): Tensor => new Tensor(t.buf.map(Math.abs) as Buffer, t.shape.slice());
 
-/** Runs f with the WebAssembly path switched as asked, restoring the previous setting. */
-const withWasm = <T>(on: boolean, f: () => T): T => {
-  const was = wasmEnabled();
-  setWasmEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmEnabled(was);
-  }
-};
+const withWasm = withWasmEnabled;
 
 /** Sizes that are not multiples of the SIMD width (4 / 2), the register tile (4 x 8, 4 x 4) or the blocks. */
 const odd = fc.constantFrom(1, 2, 3, 5, 7, 9, 17, 33, 65);

@@ -2,7 +2,7 @@
 // reading the result back into a JS typed array. yieldiff through the public API with the
 // WebAssembly SIMD kernel and with the pure-JS kernel forced, against a plain-JS i-k-j loop.
 import { matmul, randn, run, type Tensor } from "../../src/index.ts";
-import { setWasmEnabled, wasmEnabled, wasmUnavailableReason } from "../../src/kernels/wasm/gemm.ts";
+import { wasmUnavailableReason, withWasmEnabled } from "../../src/kernels/wasm/gemm.ts";
 import { time, type Timing } from "../measure.ts";
 import type { Row } from "../report.ts";
 
@@ -29,15 +29,7 @@ function ikj(a: Float32Array, b: Float32Array, n: number): Float32Array {
   return c;
 }
 
-const withWasm = <T>(on: boolean, f: () => T): T => {
-  const was = wasmEnabled();
-  setWasmEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmEnabled(was);
-  }
-};
+const withWasm = withWasmEnabled;
 
 /** ms per product -> GFLOP/s (the fastest run gives the max). */
 const gflops = (t: Timing): { median: number; min: number; max: number } => ({

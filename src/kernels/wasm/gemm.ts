@@ -81,6 +81,17 @@ export function setWasmEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** Runs `f` with the WebAssembly path switched on or off, then restores the previous setting. */
+export function withWasmEnabled<T>(on: boolean, f: () => T): T {
+  const was = enabled;
+  enabled = on;
+  try {
+    return f();
+  } finally {
+    enabled = was;
+  }
+}
+
 /** Whether the WebAssembly path is switched on (it may still be unavailable). */
 export function wasmEnabled(): boolean {
   return enabled;
