@@ -301,17 +301,19 @@ function chunked(lines: readonly string[], units: readonly number[]): { helpers:
   });
   const used = pieces.map((p) => new Set(p.join("\n").match(/\bv\d+\b/g) ?? []));
   const imports = pieces.map((_, i) => [...used[i]!].filter((n) => !declared[i]!.has(n)));
+  // Each crossing value gets a slot of a dense register array.
+  const slot = new Map<string, number>();
+  for (const list of imports) for (const n of list) if (!slot.has(n)) slot.set(n, slot.size);
   let helpers = "";
-  const body: string[] = ["const R = [];"];
+  const body: string[] = [`const R = new Array(${slot.size}).fill(0);`];
   pieces.forEach((p, i) => {
-    const later = new Set(imports.slice(i + 1).flat());
-    const exports = [...declared[i]!].filter((n) => later.has(n));
+    const exports = [...declared[i]!].filter((n) => slot.has(n));
     helpers +=
       `function part${i}(I, R) {\n` +
-      imports[i]!.map((n) => `  const ${n} = R[${n.slice(1)}];\n`).join("") +
+      imports[i]!.map((n) => `  const ${n} = R[${slot.get(n)}];\n`).join("") +
       p.join("\n") +
       "\n" +
-      exports.map((n) => `  R[${n.slice(1)}] = ${n};\n`).join("") +
+      exports.map((n) => `  R[${slot.get(n)}] = ${n};\n`).join("") +
       "}\n";
     body.push(i === pieces.length - 1 ? `return part${i}(I, R);` : `part${i}(I, R);`);
   });
