@@ -53,38 +53,43 @@ function loadGeo(fn: Func, g: Local): { geo: Geo; init: Expr[] } {
 
 /**
  * The loops both kernels share: for each row r = (c, ki, kj) of col, the output columns [lo, hi)
- * whose input column lies inside the image, then per output row i with input row ih inside it,
- * `inside` with rowp = the col row's start and srcp = the byte address of x[c, ih, -pw + kj]
- * (only ever read at columns lo .. hi). `outside` runs for rows that read padding only.
+ * whose input column lies inside the image and the output rows [iLo, iHi) whose input row does
+ * (bounds found once per r, not per element or row). `inside` runs per output row in [iLo, iHi)
+ * with rowp = the col row's start and srcp = the byte address of x[c, ih, -pw + kj] (only ever
+ * read at columns lo .. hi); `padRows(at, rows)` for the runs of output rows before iLo and
+ * after iHi, which read padding only (contiguous in col).
  */
 function walk(
   fn: Func, es: 4 | 8, g: Geo, colp: Local, xp: Local,
-  body: (v: { lo: Local; hi: Local; rowp: Local; srcp: Local }) => { inside: Expr[]; outside: Expr[] },
+  body: (v: { lo: Local; hi: Local; rowp: Local; srcp: Local }) => { inside: Expr[]; padRows: (at: Expr, rows: Expr) => Expr[] },
 ): Expr {
-  const [cc, ki, kj, i, ih, lo, hi, rowp, srcp, plane, ldo] = Array.from({ length: 11 }, () => fn.local("i32"));
-  const { inside, outside } = body({ lo, hi, rowp, srcp });
+  const [cc, ki, kj, i, iLo, iHi, lo, hi, rowp, srcp, plane, ldo, lds, blk] = Array.from({ length: 14 }, () => fn.local("i32"));
+  const { inside, padRows } = body({ lo, hi, rowp, srcp });
   const colOf = (j: Expr): Expr => add(i32.sub(mul(j, get(g.sw)), get(g.pw)), get(kj));
+  const rowOf = (r: Expr): Expr => add(i32.sub(mul(r, get(g.sh)), get(g.ph)), get(ki));
+  /** first v in [0, n) with ok(v) false -> from; then back from n while bad (bounds of a run). */
+  const bounds = (l: Local, h: Local, n: Local, pos: (v: Expr) => Expr, size: Local): Expr[] => [
+    set(l, c(0)),
+    block((x) => [loop((t) => [brIf(x, i32.geS(get(l), get(n))), brIf(x, i32.geS(pos(get(l)), c(0))), inc(l, c(1)), br(t)])]),
+    set(h, get(n)),
+    block((x) => [loop((t) => [brIf(x, i32.leS(get(h), get(l))), brIf(x, i32.ltS(pos(i32.sub(get(h), c(1))), get(size))), set(h, i32.sub(get(h), c(1))), br(t)])]),
+  ];
   return seq(
-    set(rowp, get(colp)),
+    set(blk, get(colp)),
     set(ldo, mul(get(g.OW), c(es))),
+    set(lds, mul(mul(get(g.W), get(g.sh)), c(es))),
     forRange(cc, c(0), get(g.C), 1, [
       set(plane, add(get(xp), mul(mul(get(cc), mul(get(g.H), get(g.W))), c(es)))),
       forRange(ki, c(0), get(g.KH), 1, [
+        ...bounds(iLo, iHi, g.OH, rowOf, g.H),
         forRange(kj, c(0), get(g.KW), 1, [
-          // lo: first j with j*sw - pw + kj >= 0; hi: one past the last with it < W.
-          set(lo, c(0)),
-          block((x) => [loop((t) => [brIf(x, i32.geS(get(lo), get(g.OW))), brIf(x, i32.geS(colOf(get(lo)), c(0))), inc(lo, c(1)), br(t)])]),
-          set(hi, get(g.OW)),
-          block((x) => [loop((t) => [brIf(x, i32.leS(get(hi), get(lo))), brIf(x, i32.ltS(colOf(i32.sub(get(hi), c(1))), get(g.W))), set(hi, i32.sub(get(hi), c(1))), br(t)])]),
-          forRange(i, c(0), get(g.OH), 1, [
-            set(ih, add(i32.sub(mul(get(i), get(g.sh)), get(g.ph)), get(ki))),
-            if_(
-              scalar.or(i32.ltS(get(ih), c(0)), i32.geS(get(ih), get(g.H))),
-              outside,
-              [set(srcp, add(get(plane), mul(add(i32.sub(mul(get(ih), get(g.W)), get(g.pw)), get(kj)), c(es)))), ...inside],
-            ),
-            inc(rowp, get(ldo)),
-          ]),
+          ...bounds(lo, hi, g.OW, colOf, g.W),
+          ...padRows(get(blk), get(iLo)),
+          set(rowp, add(get(blk), mul(get(iLo), get(ldo)))),
+          set(srcp, add(get(plane), mul(add(i32.sub(mul(rowOf(get(iLo)), get(g.W)), get(g.pw)), get(kj)), c(es)))),
+          forRange(i, get(iLo), get(iHi), 1, [...inside, inc(rowp, get(ldo)), inc(srcp, get(lds))]),
+          ...padRows(get(rowp), i32.sub(get(g.OH), get(iHi))),
+          inc(blk, mul(get(g.OH), get(ldo))),
         ]),
       ]),
     ]),
@@ -106,7 +111,7 @@ function im2colFunc(es: 4 | 8, name: string): Func {
   return fn.body(
     ...init,
     walk(fn, es, g, col, x, ({ lo, hi, rowp, srcp }) => ({
-      outside: [memory.fill(get(rowp), c(0), ldo())],
+      padRows: (at, rows) => [memory.fill(at, c(0), mul(rows, ldo()))],
       inside: [
         if_(i32.gtS(get(lo), c(0)), [memory.fill(get(rowp), c(0), mul(get(lo), c(es)))]),
         set(d, add(get(rowp), mul(get(lo), c(es)))),
@@ -141,7 +146,7 @@ function col2imFunc(es: 4 | 8, name: string): Func {
   return fn.body(
     ...init,
     walk(fn, es, g, col, dx, ({ lo, hi, rowp, srcp }) => ({
-      outside: [],
+      padRows: () => [],
       inside: [
         set(d, add(get(rowp), mul(get(lo), c(es)))),
         set(e, add(get(rowp), mul(get(hi), c(es)))),
