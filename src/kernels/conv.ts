@@ -9,7 +9,7 @@ import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
 import { WASM_MIN_FLOPS, registerWasmModule, reserveArena, useWasmGemm, wasmEnabled, wasmGemm, wasmStats, wasmViews, type Precision } from "./wasm/gemm.ts";
-import { DGEMM, SGEMM, gemmModuleBytes, packABytes, packBBytes, scratchBytes } from "./wasm/gemm-module.ts";
+import { DGEMM, SGEMM, gemmModuleBytes, nr, packABytes, packBBytes, scratchBytes } from "./wasm/gemm-module.ts";
 import { GEO_FIELDS, convModuleBytes } from "./wasm/conv-module.ts";
 
 type Fn = (...args: number[]) => void;
@@ -189,6 +189,13 @@ function enter(prec: Precision, g: Geo, m: number, k: number, n: number, end: nu
 }
 
 const gemmShape = (prec: Precision) => (prec === "f32" ? SGEMM : DGEMM);
+const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
+
+// The gemm runs an edge tile (a panel of fewer than MR rows of A, a sliver of fewer than NR
+// columns of B) through a scratch tile with a copy in and out per tile; with m and n rounded up to
+// whole tiles every tile is a full one. The padding rows of A and columns of B reach only the
+// padding rows and columns of C, never read back; they are zeroed all the same, as stale arena
+// bytes read as floats could be subnormals, which are slow to multiply.
 
 /** Copies src into the arena at byte offset `at` (converting if the element types differ). */
 const put = (a: Arena, at: number, src: Buffer): void => a.view.set(src, at / a.es);
@@ -202,19 +209,26 @@ function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | 
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
-  const { at, end } = regions([scratchBytes(s), packABytes(s, ckk), packBBytes(s, ckk, ohw), xb.length * es, wb.length * es, ckk * ohw * es, g.n * g.o * ohw * es]);
+  const mp = roundUp(g.o, s.mr);
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ckk), packBBytes(s, ckk, ohw), xb.length * es, mp * ckk * es, ckk * ohw * es, g.n * mp * ohw * es]);
   const [geoAt, scratch, pA, pB, x, w, col, out] = at as [number, number, number, number, number, number, number, number];
   const a = enter(prec, g, g.o, ckk, ohw, end);
   if (!a) return undefined;
   put(a, x, xb);
   put(a, w, wb);
-  zero(a, out, g.n * g.o * ohw);
+  zero(a, w + g.o * ckk * es, (mp - g.o) * ckk);
+  zero(a, out, g.n * mp * ohw);
   for (let img = 0; img < g.n; img++) {
     a.im2col(x + img * xsz * es, col, geoAt);
-    a.gemm(w, col, out + img * g.o * ohw * es, g.o, ckk, ohw, pA, pB, scratch);
+    a.gemm(w, col, out + img * mp * ohw * es, mp, ckk, ohw, pA, pB, scratch);
     wasmStats.calls++;
   }
-  return take(a, out, g.n * g.o * ohw);
+  if (mp === g.o) return take(a, out, g.n * g.o * ohw);
+  // Each image's first O rows.
+  const res = prec === "f32" ? new Float32Array(g.n * g.o * ohw) : new Float64Array(g.n * g.o * ohw);
+  const o0 = out / es;
+  for (let img = 0; img < g.n; img++) res.set(a.view.subarray(o0 + img * mp * ohw, o0 + (img * mp + g.o) * ohw), img * g.o * ohw);
+  return res;
 }
 
 /** The input gradient in the arena: w turned once, then per image dcol = w^T ct[img], col2im. */
@@ -222,17 +236,19 @@ function inputGradArena(cb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
-  const { at, end } = regions([scratchBytes(s), packABytes(s, g.o), packBBytes(s, g.o, ohw), cb.length * es, wb.length * es, ckk * g.o * es, ckk * ohw * es, g.n * xsz * es]);
+  const mp = roundUp(ckk, s.mr);
+  const { at, end } = regions([scratchBytes(s), packABytes(s, g.o), packBBytes(s, g.o, ohw), cb.length * es, wb.length * es, mp * g.o * es, mp * ohw * es, g.n * xsz * es]);
   const [geoAt, scratch, pA, pB, ct, w, wT, dcol, dx] = at as [number, number, number, number, number, number, number, number, number];
   const a = enter(prec, g, ckk, g.o, ohw, end);
   if (!a) return undefined;
   put(a, ct, cb);
   put(a, w, wb);
-  a.transpose(w, wT, g.o, ckk);
+  a.transpose(w, wT, g.o, ckk, ckk, g.o);
+  zero(a, wT + ckk * g.o * es, (mp - ckk) * g.o);
   zero(a, dx, g.n * xsz);
   for (let img = 0; img < g.n; img++) {
     zero(a, dcol, ckk * ohw);
-    a.gemm(wT, ct + img * g.o * ohw * es, dcol, ckk, g.o, ohw, pA, pB, scratch);
+    a.gemm(wT, ct + img * g.o * ohw * es, dcol, mp, g.o, ohw, pA, pB, scratch);
     wasmStats.calls++;
     a.col2im(dcol, dx + img * xsz * es, geoAt);
   }
@@ -245,20 +261,23 @@ function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision): Buffe
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
-  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, g.o), xb.length * es, cb.length * es, ohw * g.o * es, ckk * ohw * es, ckk * g.o * es, ckk * g.o * es]);
+  const mp = roundUp(ckk, s.mr), np = roundUp(g.o, nr(s));
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, np), xb.length * es, cb.length * es, ohw * np * es, mp * ohw * es, mp * np * es, ckk * g.o * es]);
   const [geoAt, scratch, pA, pB, x, ct, ctT, col, dwT, dw] = at as [number, number, number, number, number, number, number, number, number, number];
   const a = enter(prec, g, g.o, ohw, ckk, end);
   if (!a) return undefined;
   put(a, x, xb);
   put(a, ct, cb);
-  zero(a, dwT, ckk * g.o);
+  zero(a, dwT, mp * np);
+  zero(a, ctT, ohw * np); // the transposes write columns [0, O) only
   for (let img = 0; img < g.n; img++) {
+    zero(a, col + ckk * ohw * es, (mp - ckk) * ohw); // (im2col's last vector may overrun into it)
     a.im2col(x + img * xsz * es, col, geoAt);
-    a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw);
-    a.gemm(col, ctT, dwT, ckk, ohw, g.o, pA, pB, scratch);
+    a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw, ohw, np);
+    a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch);
     wasmStats.calls++;
   }
-  a.transpose(dwT, dw, ckk, g.o);
+  a.transpose(dwT, dw, ckk, g.o, np, ckk);
   return take(a, dw, g.o * ckk);
 }
 

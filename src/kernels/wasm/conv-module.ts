@@ -10,7 +10,8 @@
 // col2im(col, dx, g):  the adjoint, dx[...] += col[...], in the JS kernel's order (c, ki, kj, i, j),
 //                      so each element of dx sees the same additions in the same order. Exact
 //                      tails: an overrun here would add into real elements.
-// transpose(src, dst, rows, cols): dst [cols, rows] = src [rows, cols]^T.
+// transpose(src, dst, rows, cols, lds, ldd): dst[j, r] = src[r, j] (r < rows, j < cols), row
+//                      strides lds and ldd in elements (padded rows for the gemm's tiles).
 //
 // g points at the geometry as 11 i32s in memory: C, H, W, KH, KW, sh, sw, ph, pw, OH, OW.
 import { Func, assemble, block, br, brIf, f32, f32x4, f64, f64x2, forRange, get, i32, if_, loop, memory, set, v128, type Expr, type Local } from "./asm.ts";
@@ -170,17 +171,17 @@ function col2imFunc(es: 4 | 8, name: string): Func {
   );
 }
 
-/** transpose(src, dst, rows, cols): plain bit moves, four source rows side by side. */
+/** transpose(src, dst, rows, cols, lds, ldd): plain bit moves. */
 function transposeFunc(es: 4 | 8, name: string): Func {
   const load = es === 4 ? i32.load : f64.load;
   const store = es === 4 ? i32.store : f64.store;
-  const fn = new Func(name, ["i32", "i32", "i32", "i32"], []);
-  const [src, dst, rows, cols] = fn.params as [Local, Local, Local, Local];
-  const [lds, ldd, r, j, sp, dp] = Array.from({ length: 6 }, () => fn.local("i32"));
+  const fn = new Func(name, ["i32", "i32", "i32", "i32", "i32", "i32"], []);
+  const [src, dst, rows, cols, lds, ldd] = fn.params as [Local, Local, Local, Local, Local, Local];
+  const [r, j, sp, dp] = Array.from({ length: 4 }, () => fn.local("i32"));
   // dst[j, r] = src[r, j]: for each source row, its elements go down a column of dst.
   return fn.body(
-    set(lds, mul(get(cols), c(es))),
-    set(ldd, mul(get(rows), c(es))),
+    set(lds, mul(get(lds), c(es))),
+    set(ldd, mul(get(ldd), c(es))),
     forRange(r, c(0), get(rows), 1, [
       set(sp, add(get(src), mul(get(r), get(lds)))),
       set(dp, add(get(dst), mul(get(r), c(es)))),
