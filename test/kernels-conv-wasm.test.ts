@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../src/kernels/conv.ts";
 import { maxPool2dGatherKernel, maxPool2dKernel, maxPool2dScatterKernel } from "../src/kernels/pool.ts";
-import { setWasmEnabled, wasmEnabled, wasmSimdSupported, wasmStats } from "../src/kernels/wasm/gemm.ts";
+import { wasmSimdSupported, wasmStats, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";
 import { convModuleBytes } from "../src/kernels/wasm/conv-module.ts";
 import { poolModuleBytes } from "../src/kernels/wasm/pool-module.ts";
 import { Tensor, allocate, type Buffer, type DType } from "../src/tensor/tensor.ts";
@@ -27,15 +27,7 @@ const rand = (shape: number[], dtype: DType, seed: number, levels = 0): Tensor =
 };
 const abs = (t: Tensor): Tensor => new Tensor(t.buf.map(Math.abs) as Buffer, t.shape.slice());
 
-const withWasm = <T>(on: boolean, f: () => T): T => {
-  const was = wasmEnabled();
-  setWasmEnabled(on);
-  try {
-    return f();
-  } finally {
-    setWasmEnabled(was);
-  }
-};
+const withWasm = withWasmEnabled;
 
 /** max |fast - slow| / scale (scale: the same computation on absolute values). */
 const relError = (fast: Tensor, slow: Tensor, scale: Tensor): number => {

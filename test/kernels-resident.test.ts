@@ -6,18 +6,20 @@ import { describe, expect, it } from "vitest";
 import { add, jit, matmul, mul, reshape, run, scan, sum, tanh, Tensor, valueAndGrad, type Value } from "../src/index.ts";
 import { matmulKernel } from "../src/kernels/matmul.ts";
 import { beginCall, endCall, pinnedMatvec, residentAdd, residentOuter, residentRead, residentSum } from "../src/kernels/resident.ts";
-import { wasmSimdSupported } from "../src/kernels/wasm/gemm.ts";
+import { wasmSimdSupported, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";
 import { randomTensor } from "./check-grads.ts";
 import { expectSame } from "./expect-same.ts";
 
-const within = <T>(f: () => T): T => {
-  beginCall();
-  try {
-    return f();
-  } finally {
-    endCall();
-  }
-};
+/** Inside a compiled call's bounds, with the WebAssembly path on (also under YIELDIFF_NO_WASM). */
+const within = <T>(f: () => T): T =>
+  withWasmEnabled(true, () => {
+    beginCall();
+    try {
+      return f();
+    } finally {
+      endCall();
+    }
+  });
 
 const as32 = (t: Tensor): Tensor => new Tensor(Float32Array.from(t.buf), t.shape);
 
@@ -51,7 +53,7 @@ describe.runIf(wasmSimdSupported())("pinned weights", () => {
 
   it("not outside a compiled call, not for more rows or a transposed left operand", () => {
     const b = randomTensor([40, 40], 1);
-    expect(pinnedMatvec(randomTensor([1, 40], 2), b, false, false)).toBeNull();
+    expect(withWasmEnabled(true, () => pinnedMatvec(randomTensor([1, 40], 2), b, false, false))).toBeNull();
     within(() => {
       expect(pinnedMatvec(randomTensor([4, 40], 2), b, false, false)).toBeNull();
       expect(pinnedMatvec(randomTensor([40, 1], 2), b, true, false)).toBeNull();
