@@ -656,6 +656,52 @@ describe("closures over an inner transformation's values inside jit", () => {
     }
   });
 
+  it("jit(grad) of loops carrying what they differentiate: real loops whose steps return pullback closures", () => {
+    // Newton's √a with a in the carry: the trip count depends on the input, known at run time only
+    function* sqrtCarry(a: Value) {
+      const [, , x] = yield* whileLoop(
+        function* ([, a, x]: [Value, Value, Value]) {
+          return yield* greater(yield* abs(yield* sub(yield* mul(x, x), a)), yield* mul(a, 1e-12));
+        },
+        function* ([i, a, x]: [Value, Value, Value]) {
+          return [yield* add(i, 1), a, yield* mul(0.5, yield* add(x, yield* div(a, x)))] as [Value, Value, Value];
+        },
+        [0, a, a] as [Value, Value, Value],
+      );
+      return x;
+    }
+    const jg = jit(grad(sqrtCarry));
+    for (const a of [2, 10, 1e4]) {
+      const g = run(grad(sqrtCarry), a) as number;
+      expect(g).toBeCloseTo(0.5 / Math.sqrt(a), 10);
+      expectSame(run(jg, a), g);
+    }
+    expect(jg.info.compiles).toBe(1); // one program for every trip count
+    const ir = String(makeIR(grad(sqrtCarry))(2));
+    expect(ir).toContain("while collecting");
+    expect(ir).toContain("scan reverse");
+    // scan with the weight in the carry (unchanged) and a tensor recurrence: a for loop and its reverse
+    function* rnn(w: Value, xs: Value) {
+      const [[, h], ys] = yield* scan(
+        function* ([w, h]: [Value, Value], x: Value) {
+          const n = yield* tanh(yield* add(yield* mul(h, w), x));
+          return [[w, n], yield* sum(yield* mul(n, n))] as [[Value, Value], Value];
+        },
+        [w, tensor([0.1, -0.2])] as [Value, Value],
+        xs,
+      );
+      return yield* add(yield* sum(h), yield* sum(ys));
+    }
+    const g2 = grad(rnn, { argnums: [0, 1] });
+    const seq = f64([[1, 2], [3, -4], [0.5, -1], [0.25, 0.75]]);
+    const want = run(g2, 0.7, seq);
+    expectSame(want, numericGrad(rnn, [0.7, seq], { argnums: [0, 1] }), FD_REL);
+    expectSame(run(jit(g2), 0.7, seq), want);
+    const src = String(makeIR(g2)(0.7, seq));
+    expect(src).toMatch(/= scan 4 /);
+    expect(src).toMatch(/= scan reverse 4 /);
+  });
+
   it("jit(grad) of a whileLoop with a data-dependent trip count: the clear error", () => {
     expectSame(run(grad(whileLoss), w, 3), tensor(3 * 0.49));
     expect(() => run(jit(grad(whileLoss)), w, 3)).toThrow(TransformError);

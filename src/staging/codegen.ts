@@ -219,33 +219,42 @@ export function compile(block: Block): Compiled {
       lines.push(...f.map((r, i) => `${indent}  ${outs[i]} = ${r};`), `${indent}}`);
     } else if (e.kind === "while") {
       const carry = e.init.map(() => `c${fresh++}`);
+      const list = e.collect ? `l${fresh++}` : "";
       lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
+      if (list) lines.push(`${indent}const ${list} = [];`);
       lines.push(`${indent}for (;;) {`, `${indent}  {`);
       bindInputs(e.cond, carry, `${indent}    `);
       const [c] = emitBlock(e.cond, `${indent}    `, new Set());
       lines.push(`${indent}    if (!K.truthy(${c})) break;`, `${indent}  }`);
       bindInputs(e.body, carry, `${indent}  `);
       const next = emitBlock(e.body, `${indent}  `, new Set());
-      lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${next[i]}`).join(", ")};`, `${indent}}`);
-      lines.push(`${indent}${outs.map((o, i) => `${o} = ${carry[i]}`).join(", ")};`);
+      lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${next[i]}`).join(", ")};`);
+      if (list) lines.push(`${indent}  ${list}.push(${next[carry.length]});`);
+      lines.push(`${indent}}`);
+      lines.push(`${indent}${carry.map((cv, i) => `${outs[i]} = ${cv}`).join(", ")};`);
+      if (list) lines.push(`${indent}${outs[carry.length]} = ${list};`);
     } else if (e.kind === "scan") {
       const nCarry = e.init.length;
       const carry = e.init.map(() => `c${fresh++}`);
       const ys = e.outs.slice(nCarry).map(() => `y${fresh++}`);
       const xs = e.xs.map(atom);
       const t = `t${fresh++}`;
-      lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
+      const length = e.length >= 0 ? String(e.length) : `${xs[0]}.length`;
+      if (carry.length > 0) lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
       if (ys.length > 0) lines.push(`${indent}const ${ys.map((y) => `${y} = []`).join(", ")};`);
-      lines.push(`${indent}for (let ${t} = 0; ${t} < ${e.length}; ${t}++) {`);
-      bindInputs(e.body, [...carry, ...xs.map((x) => `K.row(${x}, ${t})`)], `${indent}  `);
+      lines.push(e.reverse ? `${indent}for (let ${t} = ${length} - 1; ${t} >= 0; ${t}--) {` : `${indent}for (let ${t} = 0; ${t} < ${length}; ${t}++) {`);
+      const rowOf = (x: string, k: number): string => (e.xs[k]!.kind === "var" && (e.xs[k] as { v: Var }).v.fn ? `${x}[${t}]` : `K.row(${x}, ${t})`);
+      bindInputs(e.body, [...carry, ...xs.map(rowOf)], `${indent}  `);
       const res = emitBlock(e.body, `${indent}  `, new Set());
-      lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${res[i]}`).join(", ")};`);
+      if (carry.length > 0) lines.push(`${indent}  ${carry.map((cv, i) => `${cv} = ${res[i]}`).join(", ")};`);
       ys.forEach((y, i) => lines.push(`${indent}  ${y}.push(${res[nCarry + i]});`));
       lines.push(`${indent}}`);
-      lines.push(`${indent}${carry.map((cv, i) => `${outs[i]} = ${cv}`).join(", ")};`);
+      if (carry.length > 0) lines.push(`${indent}${carry.map((cv, i) => `${outs[i]} = ${cv}`).join(", ")};`);
       ys.forEach((y, i) => {
         const v = e.outs[nCarry + i]!;
-        lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
+        if (e.reverse) lines.push(`${indent}${y}.reverse();`);
+        if (v.fn) lines.push(`${indent}${outs[nCarry + i]} = ${y};`); // a list of closures
+        else lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
       });
     } else if (e.kind === "fix") {
       // A real recursive function; it is a closure, so its body may read the enclosing values.
@@ -344,13 +353,22 @@ function reusableVars(root: Block): Set<number> {
       blocksOf(e).forEach(defineAll);
     }
   };
+  const readAll = (b: Block): void => {
+    b.outputs.forEach((a) => mark(a, false));
+    for (const e of b.eqns) {
+      operandsOf(e).forEach((a) => mark(a, false));
+      blocksOf(e).forEach(readAll);
+    }
+  };
   const visit = (b: Block): void => {
     b.outputs.forEach((a) => mark(a, false));
     for (const e of b.eqns) {
       if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !ALIASING.has(e.prim.name)));
       else operandsOf(e).forEach((a) => mark(a, false));
-      // A closure runs after its block has returned: its buffers must outlive the block.
+      // A closure runs after its block has returned: its buffers, and those it reads from the
+      // enclosing blocks (a loop's step values it captured), must outlive the block.
       if (e.kind === "fix" || e.kind === "lambda") defineAll(e.body);
+      if (e.kind === "lambda") readAll(e.body);
       blocksOf(e).forEach(visit);
     }
   };

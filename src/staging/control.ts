@@ -18,6 +18,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
 import type { Block, Var } from "./ir.ts";
 import { reverseThroughClosure, stageWithPullback, tracedAbove } from "./staged-reverse.ts";
+import { scanWithPullbacks, whileWithPullbacks } from "./loop-pullbacks.ts";
 
 /**
  * The staging handler to record a real branch or loop into: `top` when it stages and no
@@ -227,6 +228,18 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
   const initFlat = flatten(init);
   const top = stagingHere(owner(initFlat.leaves));
   if (top) return stagedWhile(top, condFn as AnyProgram, bodyFn as AnyProgram, initFlat) as C;
+  // grad inside jit: a real loop collecting a pullback closure per step.
+  const d = dynamicTrace();
+  if (d instanceof StagingTrace && owner(initFlat.leaves) instanceof ReverseTrace) {
+    try {
+      const outs = reverseThroughClosure("whileLoop", initFlat.leaves, (primals) =>
+        whileWithPullbacks(d, condFn as AnyProgram, bodyFn as AnyProgram, initFlat, primals, tracedAbove(d, initFlat.leaves)),
+      );
+      return initFlat.rebuild(outs) as C;
+    } catch (e) {
+      if (!isCaptureError(e)) throw e; // a closure over a differentiated value: as below
+    }
+  }
   let carry = init;
   for (;;) {
     const p = yield* condFn(carry);
@@ -237,8 +250,10 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
     if (now && !concrete([p])) return stagedWhile(now, condFn as AnyProgram, bodyFn as AnyProgram, carryFlat) as C;
     if (!concrete([p]))
       throw new TransformError(
-        "whileLoop: the loop condition is staged under another transformation (e.g. grad inside jit), so the " +
-          "number of steps is unknown while differentiating; use scan with a fixed length, or apply jit inside grad",
+        "whileLoop: the loop condition is staged under another transformation (e.g. grad inside jit) and the " +
+          "body reads a differentiated value through a closure, so the number of steps is unknown while " +
+          "differentiating; pass that value through the carry (the loop then stays a real loop), use scan with a " +
+          "fixed length, or apply jit inside grad",
       );
     if (!truthy("whileLoop", p)) return carry;
     const next = yield* bodyFn(carry);
@@ -309,6 +324,24 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
     top.push({ kind: "scan", length, init: initAtoms, xs: xsFlat.leaves.map((l) => top.atom(l)), body: block!, outs });
     const staged = outs.map((v) => top.value(v));
     return [initFlat.rebuild(staged.slice(0, initFlat.leaves.length)), ysOut!.rebuild(staged.slice(initFlat.leaves.length))] as [C, Y];
+  }
+  // grad inside jit: a real loop whose steps return pullback closures.
+  const d = dynamicTrace();
+  const own = owner([...initFlat.leaves, ...xsFlat.leaves]);
+  if (d instanceof StagingTrace && own instanceof ReverseTrace) {
+    let ys: Flat | undefined;
+    try {
+      const leaves = [...initFlat.leaves, ...xsFlat.leaves];
+      const outs = reverseThroughClosure("scan", leaves, (primals) => {
+        const r = scanWithPullbacks(d, fn as AnyProgram, initFlat, xsFlat, primals, tracedAbove(d, leaves), length);
+        ys = r.ys;
+        return r;
+      });
+      const n = initFlat.leaves.length;
+      return [initFlat.rebuild(outs.slice(0, n)), ys!.rebuild(outs.slice(n))] as [C, Y];
+    } catch (e) {
+      if (!isCaptureError(e)) throw e; // the body reads a differentiated value through a closure: unroll
+    }
   }
   // Eager (or a transformation above staging): run the steps.
   let carry = init;

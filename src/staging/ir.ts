@@ -41,19 +41,29 @@ export interface CondEqn {
   readonly outs: readonly Var[];
 }
 
-/** while (cond(carry)) carry = body(carry). */
+/**
+ * while (cond(carry)) carry = body(carry). With `collect`, the body has one more output (a
+ * pullback closure) that is not carried but appended to a list, the last of `outs`.
+ */
 export interface WhileEqn {
   readonly kind: "while";
   readonly init: readonly Atom[];
   readonly cond: Block;
   readonly body: Block;
   readonly outs: readonly Var[];
+  readonly collect?: boolean;
 }
 
-/** for t < length: [carry, y_t] = body(carry, x_t); outs = [...carry, ...stacked ys]. */
+/**
+ * for t < length: [carry, y_t] = body(carry, x_t); outs = [...carry, ...stacked ys]. `reverse`:
+ * t runs from length − 1 down to 0 (the ys still stacked in t order). length −1: the length of
+ * the first xs at run time (a list of closures). An x or y that is a closure (`fn`) is an
+ * element of a JS list rather than a row of a tensor.
+ */
 export interface ScanEqn {
   readonly kind: "scan";
   readonly length: number;
+  readonly reverse?: boolean;
   readonly init: readonly Atom[];
   readonly xs: readonly Atom[];
   readonly body: Block;
@@ -200,10 +210,10 @@ export function printBlock(block: Block, indent = ""): string {
         lines.push(`${indent}  ${outs} = cond ${atom(e.pred)} (${e.operands.map(atom).join(", ")})`);
         lines.push(`${indent}    then:`, printBlock(e.then, `${indent}      `), `${indent}    else:`, printBlock(e.else, `${indent}      `));
       } else if (e.kind === "while") {
-        lines.push(`${indent}  ${outs} = while (${e.init.map(atom).join(", ")})`);
+        lines.push(`${indent}  ${outs} = while${e.collect ? " collecting" : ""} (${e.init.map(atom).join(", ")})`);
         lines.push(`${indent}    cond:`, printBlock(e.cond, `${indent}      `), `${indent}    body:`, printBlock(e.body, `${indent}      `));
       } else if (e.kind === "scan") {
-        lines.push(`${indent}  ${outs} = scan ${e.length} (${e.init.map(atom).join(", ")}; ${e.xs.map(atom).join(", ")})`);
+        lines.push(`${indent}  ${outs} = scan${e.reverse ? " reverse" : ""} ${e.length < 0 ? "n" : e.length} (${e.init.map(atom).join(", ")}; ${e.xs.map(atom).join(", ")})`);
         lines.push(`${indent}    body:`, printBlock(e.body, `${indent}      `));
       } else if (e.kind === "fix") {
         lines.push(`${indent}  ${outs} = fix f${e.fn} (${e.args.map(atom).join(", ")})`);
