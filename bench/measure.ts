@@ -9,7 +9,9 @@ export interface Timing {
 
 /** Times each function (ms per call); all run in one Bench so they share conditions. */
 export async function time(fns: Record<string, () => unknown>, options: { time?: number; iterations?: number } = {}): Promise<Record<string, Timing>> {
-  const bench = new Bench({ time: options.time ?? 1500, iterations: options.iterations ?? 10, warmupTime: 300, warmupIterations: 3 });
+  // Two seconds of warm-up: V8 optimizes a function only after it has run hot for a while, and
+  // generated code (jit here, compiled graphs in the peers) arrives cold at run time.
+  const bench = new Bench({ time: options.time ?? 1500, iterations: options.iterations ?? 10, warmupTime: 2000, warmupIterations: 3 });
   for (const [name, fn] of Object.entries(fns)) bench.add(name, fn);
   await bench.run();
   const out: Record<string, Timing> = {};

@@ -345,4 +345,20 @@ describe("fixpoint", () => {
     // the next call works (no state left behind)
     expectSame(run(jit(valueAndGrad(loss)), p, t), run(valueAndGrad(loss), p, t));
   });
+
+  it("an error inside a compiled recursion (an index out of range at run time) leaves nothing behind", () => {
+    const jvg = jit(valueAndGrad(loss));
+    const p = params(21);
+    const good = randomTree(4, 3, 17);
+    const want = run(valueAndGrad(loss), p, good);
+    expectSame(run(jvg, p, good), want);
+    // a table pointing at a word the embedding does not have: the compiled code throws mid-call
+    const bad = { ...good, word: tensor(Array.from(good.word.data, (w) => (w >= 0 ? 99 : w))) };
+    expect(() => run(jvg, p, bad)).toThrow(IndexError);
+    expect(() => run(jvg, p, bad)).toThrow(/index 99 is out of range/);
+    // the same compiled program, and its scratch and pinned memory, serve the next call correctly
+    expectSame(run(jvg, p, good), want);
+    expectSame(run(jit(loss), p, good), run(loss, p, good));
+    expect(jvg.info.compiles).toBe(1);
+  });
 });
