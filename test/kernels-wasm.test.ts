@@ -322,47 +322,8 @@ describe("matmulKernel: WebAssembly equals the JS path", () => {
   });
 });
 
-describe("conv2d kernels: WebAssembly equals the JS path", () => {
-  const geometry = fc.record({
-    n: fc.integer({ min: 1, max: 2 }),
-    c: fc.integer({ min: 1, max: 4 }),
-    o: fc.integer({ min: 1, max: 9 }),
-    h: fc.integer({ min: 3, max: 13 }),
-    w: fc.integer({ min: 3, max: 13 }),
-    kh: fc.integer({ min: 1, max: 3 }),
-    kw: fc.integer({ min: 1, max: 3 }),
-    sh: fc.integer({ min: 1, max: 2 }),
-    sw: fc.integer({ min: 1, max: 2 }),
-    ph: fc.integer({ min: 0, max: 1 }),
-    pw: fc.integer({ min: 0, max: 1 }),
-    dtype: fc.constantFrom<DType>("float32", "float64"),
-    seed: fc.integer(),
-  });
-
-  it("forward, input gradient and weight gradient (property)", () => {
-    fc.assert(
-      fc.property(geometry, (g) => {
-        const s: [number, number] = [g.sh, g.sw], p: [number, number] = [g.ph, g.pw];
-        const x = rand([g.n, g.c, g.h, g.w], g.dtype, g.seed);
-        const w = rand([g.o, g.c, g.kh, g.kw], g.dtype, g.seed ^ 1);
-        const y = withWasm(false, () => conv2dKernel(x, w, s, p));
-        const ct = rand(y.shape.slice(), g.dtype, g.seed ^ 2);
-        const cases: [string, (x: Tensor, w: Tensor, ct: Tensor) => Tensor][] = [
-          ["forward", (x, w) => conv2dKernel(x, w, s, p)],
-          ["input grad", (_, w, ct) => conv2dInputGradKernel(ct, w, x.shape, s, p)],
-          ["weight grad", (x, _, ct) => conv2dWeightGradKernel(x, ct, w.shape, s, p)],
-        ];
-        for (const [, f] of cases) {
-          const fast = withWasm(true, () => f(x, w, ct));
-          const slow = withWasm(false, () => f(x, w, ct));
-          const scale = withWasm(false, () => f(abs(x), abs(w), abs(ct)));
-          expect(relError(fast, slow, scale)).toBeLessThanOrEqual(tolerance(g.dtype));
-        }
-      }),
-      { numRuns: 40 },
-    );
-  });
-
+// The conv kernels' WebAssembly paths against JS over random geometry: test/kernels-conv-wasm.test.ts.
+describe("conv2d kernels: the switch", () => {
   it("a conv big enough for every product to run in WebAssembly does so, and the switch turns it off", () => {
     const x = rand([2, 3, 12, 12], "float64", 5), w = rand([8, 3, 3, 3], "float64", 6);
     const s: [number, number] = [1, 1], p: [number, number] = [1, 1];
