@@ -567,6 +567,14 @@ export function opCases(): OpCase[] {
   });
   cases.push({ name: "slice [3,4] [1,0]..[3,3]", f: program1((x) => Y.slice(x, [1, 0], [3, 3])), args: (s) => [randomTensor([3, 4], s)] });
   cases.push({ name: "take [3,2] [2,0,2] axis 0", f: program1((x) => Y.take(x, [2, 0, 2])), args: (s) => [randomTensor([3, 2], s)] });
+  cases.push({ name: "dynamicIndex [3,2] row 1", f: program1((x) => Y.dynamicIndex(x, 1)), args: (s) => [randomTensor([3, 2], s)] });
+  cases.push({
+    name: "dynamicIndex of a vector, index a 1-element tensor",
+    f: program1(function* (x) {
+      return yield* Y.mul(yield* Y.dynamicIndex(x, tensor([2])), yield* Y.sin(x));
+    }),
+    args: (s) => [randomTensor([3], s)],
+  });
   cases.push({ name: "take [2,3] [[1,1],[0,2]] axis -1", f: program1((x) => Y.take(x, tensor([[1, 1], [0, 2]]), -1)), args: (s) => [randomTensor([2, 3], s)] });
   cases.push({
     name: "conv2d [1,2,4,5] [2,2,3,2] stride [2,1] padding 1",
