@@ -3,7 +3,7 @@
 // and float64, NaN and infinities; the optimizers through them.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { adagradStep, addInto, outerInto, sgdStep } from "../src/kernels/vector.ts";
+import { adagradStep, addInto, sgdStep } from "../src/kernels/vector.ts";
 import { wasmSimdSupported, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";
 
 type Buf = Float32Array | Float64Array;
@@ -53,19 +53,6 @@ describe("vector kernels: WebAssembly SIMD = JS", () => {
           const a = random(n, seed, f32);
           addInto(a, random(n, seed + 1, f32));
           return [a];
-        }, f32),
-      ),
-      { numRuns: 40 },
-    );
-  });
-
-  it("outerInto (rows of any length: the tails past whole vectors too)", () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 90 }), fc.nat(), fc.boolean(), (m, n, seed, f32) =>
-        both(() => {
-          const c = random(m * n, seed, f32);
-          outerInto(c, random(m, seed + 1, f32), random(n, seed + 2, f32));
-          return [c];
         }, f32),
       ),
       { numRuns: 40 },

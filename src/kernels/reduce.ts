@@ -4,7 +4,7 @@
 // reduced axes. Reducing the last axis thus folds a contiguous run into a register, and
 // reducing leading axes adds whole contiguous rows into the output — both cache-friendly.
 import { ValueError, fmt } from "../errors.ts";
-import { reducedShape, sizeOf } from "../tensor/shape.ts";
+import { reducedShape } from "../tensor/shape.ts";
 import { Tensor, type Buffer, type DType } from "../tensor/tensor.ts";
 
 type Plan = { shape: number[]; ostr: number[]; outSize: number; count: number };

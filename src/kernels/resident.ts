@@ -1,15 +1,13 @@
 // Operands that stay in WebAssembly memory for the length of one compiled call. A recursive or
 // unrolled program multiplies by the same weights at every node or step; copying a 450 KB weight
 // matrix into the kernel arena for each matrix-vector product cost more than the product. Here
-// a second memory (own instances of the gemv and vector modules) keeps each weight after its
-// first use ("pinned", keyed by its buffer: a compiled call's inputs do not change while it runs)
-// and holds the gradient accumulators, so the weight-gradient outer products add in place.
+// a second memory (own instances of the gemv module) keeps each weight after its first use
+// ("pinned", keyed by its buffer: a compiled call's inputs do not change while it runs).
 // Everything is released when the outermost compiled call returns.
 import type { Buffer } from "../tensor/tensor.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { wasmEnabled, wasmSimdSupported } from "./wasm/gemm.ts";
 import { DGEMV, SGEMV, bSlackBytes, gemvModuleBytes, gemvScratchBytes, paddedK, ySlackBytes, type GemvShape } from "./wasm/gemv-module.ts";
-import { vectorModuleBytes } from "./wasm/vector-module.ts";
 
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -39,7 +37,7 @@ interface Memory {
 
 let mem: Memory | null | undefined;
 let depth = 0;
-/** Bytes in use by pins and accumulators; temporaries go above. */
+/** Bytes in use by pins; temporaries go above. */
 let top = 0;
 const pins = new Map<Buffer, number>();
 
@@ -49,8 +47,7 @@ function load(): Memory | null {
     if (!WA || !wasmSimdSupported()) return (mem = null);
     const memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES });
     const gv = new WA.Instance(new WA.Module(gemvModuleBytes()), { env: { memory } }).exports;
-    const vec = new WA.Instance(new WA.Module(vectorModuleBytes()), { env: { memory } }).exports;
-    mem = { memory, k: { ...gv, ...vec } as Record<string, Fn>, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+    mem = { memory, k: gv as Record<string, Fn>, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
   } catch {
     mem = null; // e.g. a browser main thread refusing synchronous compilation: the arena path runs
   }
@@ -147,61 +144,4 @@ export function pinnedMatvec(a: Tensor, b: Tensor, transA: boolean, transB: bool
     w.k[es === 4 ? "srows" : "drows"]!(x, at, y, m, k, n);
   }
   return new Tensor(view.slice(y / es, y / es + m * n) as Tensor["buf"], [m, n]);
-}
-
-/** A gradient accumulator in the memory: its byte offset and length, or null. */
-export interface ResidentSum {
-  readonly at: number;
-  readonly length: number;
-  readonly es: number;
-}
-
-/** A zeroed accumulator of `length` elements, holding `initial` if given; null if unavailable. */
-export function residentSum(length: number, f32: boolean, initial: Buffer | null): ResidentSum | null {
-  const w = active();
-  if (!w || length < MIN_PIN) return null;
-  const es = f32 ? 4 : 8;
-  const at = allocate(w, align(length * es)); // padded: whole-vector adds stay inside
-  if (at < 0) return null;
-  const view = es === 4 ? w.f32 : w.f64;
-  if (initial) view.set(initial, at / es);
-  else view.fill(0, at / es, at / es + length);
-  return { at, length, es };
-}
-
-/** sum += x ⊗ y (x [m], y [n], m·n = the sum's length). */
-export function residentOuter(sum: ResidentSum, x: Buffer, y: Buffer): void {
-  const w = mem!;
-  const { es } = sum;
-  const m = x.length;
-  const n = y.length;
-  const xs = align(top);
-  const ys = align(xs + m * es);
-  reserve(w, ys + n * es);
-  const v = es === 4 ? w.f32 : w.f64;
-  v.set(x, xs / es);
-  v.set(y, ys / es);
-  const lanes = 16 / es;
-  const nv = Math.floor(n / lanes);
-  w.k[es === 4 ? "sger" : "dger"]!(sum.at, xs, ys, m, nv, n * es);
-  if (nv * lanes < n) {
-    const base = sum.at / es;
-    for (let i = 0; i < m; i++) for (let j = nv * lanes; j < n; j++) v[base + i * n + j]! += x[i]! * y[j]!;
-  }
-}
-
-/** sum += v (v of the sum's length). */
-export function residentAdd(sum: ResidentSum, v: Buffer): void {
-  const w = mem!;
-  const { es } = sum;
-  const at = align(top);
-  reserve(w, at + align(v.length * es));
-  (es === 4 ? w.f32 : w.f64).set(v, at / es);
-  w.k[es === 4 ? "sadd" : "dadd"]!(sum.at, at, Math.ceil(v.length / (16 / es)));
-}
-
-/** The accumulated values, copied out. */
-export function residentRead(sum: ResidentSum): Buffer {
-  const view = sum.es === 4 ? mem!.f32 : mem!.f64;
-  return view.slice(sum.at / sum.es, sum.at / sum.es + sum.length);
 }

@@ -7,7 +7,7 @@ import { registerWasmModule, reserveArena, wasmViews } from "./wasm/gemm.ts";
 import { vectorModuleBytes } from "./wasm/vector-module.ts";
 
 type Fn = (...args: number[]) => void;
-let k: Record<"sadd" | "sger" | "ssgd" | "sadagrad" | "dadd" | "dger" | "dsgd" | "dadagrad", Fn> | undefined;
+let k: Record<"sadd" | "ssgd" | "sadagrad" | "dadd" | "dsgd" | "dadagrad", Fn> | undefined;
 registerWasmModule(vectorModuleBytes, (ex) => (k = ex as typeof k));
 
 /** Below this many elements the copies cost more than the JS loop saves. */
@@ -49,33 +49,6 @@ export function addInto(a: Buffer, b: Buffer): void {
   } else if (a instanceof Float32Array && b instanceof Float32Array) addF32(a, b);
   else if (a instanceof Float64Array) addF64(a, b);
   else for (let i = 0; i < n; i++) a[i]! += b[i]!;
-}
-
-/** c[m, n] += x[m] ⊗ y[n] (c row-major). */
-export function outerInto(c: Buffer, x: Buffer, y: Buffer): void {
-  const m = x.length;
-  const n = y.length;
-  const mem = same(c, x) && same(c, y) ? arena(c, m * n + m + n, 1) : undefined;
-  if (mem) {
-    const es = mem.BYTES_PER_ELEMENT;
-    const lanes = 16 / es;
-    const atX = padded(m * n, es);
-    const atY = atX + padded(m, es);
-    mem.set(c, 0);
-    mem.set(x, atX / es);
-    mem.set(y, atY / es);
-    const nv = Math.floor(n / lanes);
-    (es === 4 ? k!.sger : k!.dger)(0, atX, atY, m, nv, n * es);
-    // Each row's tail past the whole vectors.
-    if (nv * lanes < n) for (let i = 0; i < m; i++) for (let j = nv * lanes; j < n; j++) mem[i * n + j]! += x[i]! * y[j]!;
-    c.set(mem.subarray(0, m * n));
-    return;
-  }
-  for (let i = 0; i < m; i++) {
-    const xi = x[i]!;
-    const o = i * n;
-    for (let j = 0; j < n; j++) c[o + j]! += xi * y[j]!;
-  }
 }
 
 /** out = p − rate·(g + wd·p) in SIMD; false (the caller loops in JS) where it does not apply. */

@@ -1,7 +1,7 @@
 // Shape primitives. Each is linear, so each rule is another shape primitive: reshape ↔
 // reshape, transpose ↔ inverse transpose, broadcastTo ↔ sumTo, slice ↔ pad, take ↔ scatterAdd,
 // concat ↔ slices.
-import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
+import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, fmt } from "../errors.ts";

@@ -144,7 +144,6 @@ export function compile(block: Block): Compiled {
       const expr = SCALAR[e.prim.name]!.replace(/\$(\d)/g, (_m, k: string) => args[Number(k)]!);
       body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
     }
-    const array = f32 ? "Float32Array" : "Float64Array";
     for (const e of kept) {
       if (reusable.has(e.out.id)) {
         // Read only by kernels within one call: one buffer, made once, serves every call.

@@ -16,7 +16,7 @@ import { sameShape } from "../tensor/shape.ts";
 import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
-import type { Block, Var } from "./ir.ts";
+import type { Block } from "./ir.ts";
 import { reverseThroughClosure, stageWithPullback, tracedAbove } from "./staged-reverse.ts";
 import { scanWithPullbacks, whileWithPullbacks } from "./loop-pullbacks.ts";
 

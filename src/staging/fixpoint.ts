@@ -18,7 +18,7 @@ import * as S from "../primitives/shape.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { asTensor, carryKinds, checkSameLeaves, owner, run } from "./control.ts";
-import type { Block, Var } from "./ir.ts";
+import type { Block } from "./ir.ts";
 import { reverseThroughClosure, stageWithPullback, tracedAbove, type WithPullback } from "./staged-reverse.ts";
 
 /** The recursive function being staged: what a recursive call inside its body needs. */

@@ -1,18 +1,18 @@
 // Helpers the generated code calls (passed in as `K`).
 import { ValueError } from "../errors.ts";
 import { allocate, Tensor, type Buffer } from "../tensor/tensor.ts";
-import { enter, escape, leave, type Scratch } from "../tensor/scratch.ts";
+import { enter, escape, leave, outside, type Scratch } from "../tensor/scratch.ts";
 import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
-import { addInto, outerInto } from "../kernels/vector.ts";
-import { beginCall, endCall, pinnedMatvec, residentAdd, residentOuter, residentRead, residentSum, type ResidentSum } from "../kernels/resident.ts";
+import { addInto } from "../kernels/vector.ts";
+import { beginCall, endCall, pinnedMatvec } from "../kernels/resident.ts";
 
 interface Accumulator {
-  /** The sum in a JS buffer, or */
+  /** The sum of what was added. */
   value: Tensor | null;
-  /** the sum in WebAssembly memory (during a compiled call). */
-  sum: ResidentSum | null;
+  /** Outer products noted, as pairs [x, y] of vectors: their sum is added at the read. */
+  outers: Tensor[];
 }
 
 export const runtime = {
@@ -61,7 +61,7 @@ export const runtime = {
   matvec: pinnedMatvec,
   /** A gradient accumulator: a buffer of its own once something is added. */
   accumulator(): Accumulator {
-    return { value: null, sum: null };
+    return { value: null, outers: [] };
   },
   /**
    * acc += v in place. A known zero adds nothing; the first value is copied (never aliased)
@@ -71,35 +71,45 @@ export const runtime = {
     if (isKnownZero(v)) return;
     if (typeof v === "number") v = new Tensor(Float64Array.of(v), []);
     const t = v as Tensor;
-    if (acc.sum) residentAdd(acc.sum, t.buf);
-    else if (acc.value === null) acc.value = owned ? t : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
+    if (acc.value === null) acc.value = owned ? t : new Tensor(t.buf.slice() as Tensor["buf"], t.shape);
     else addInto(acc.value.buf, t.buf);
   },
-  /** acc += a·b (matmul flags as the primitive's): an outer product is added in place, in one pass. */
+  /**
+   * acc += a·b (matmul flags as the primitive's). An outer product (k = 1: the weight gradient
+   * hᵀ·g of one step or node) is only noted: at the read, all of them are summed as one matrix
+   * product Xᵀ·Y over the stacked vectors, which reads and writes the weight-sized sum once
+   * instead of once per step.
+   */
   accumulateMatmul(acc: Accumulator, a: Tensor, b: Tensor, transA: number, transB: number): void {
     const k = transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
     if (k === 1 && a.shape.length === 2 && b.shape.length === 2 && a.dtype === b.dtype) {
       // [m, 1]·[1, n] (either read transposed: still contiguous vectors)
-      const size = a.size * b.size;
-      acc.sum ??= residentSum(size, a.dtype === "float32", acc.value?.buf ?? null);
-      if (acc.sum) {
-        acc.value = null;
-        residentOuter(acc.sum, a.buf, b.buf);
-        return;
-      }
-      if (acc.value !== null) return outerInto(acc.value.buf, a.buf, b.buf);
+      acc.outers.push(a, b);
+      return;
     }
     const p = matmulKernel(a, b, transA === 1, transB === 1);
-    if (acc.sum) residentAdd(acc.sum, p.buf);
-    else if (acc.value === null) acc.value = p;
+    if (acc.value === null) acc.value = p;
     else addInto(acc.value.buf, p.buf);
   },
   /** The accumulated sum (zeros if nothing was added); clears the accumulator. */
   readAccumulator(acc: Accumulator, shape: readonly number[], float32: number): Tensor {
-    const { value, sum } = acc;
-    acc.value = acc.sum = null;
-    if (sum) return new Tensor(residentRead(sum), shape);
-    return value ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
+    const { value, outers } = acc;
+    acc.value = null;
+    acc.outers = [];
+    if (outers.length === 0) return value ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
+    const first = outers[0]!;
+    const [m, n, steps] = [first.size, outers[1]!.size, outers.length / 2];
+    const xs = allocate(first.dtype, steps * m);
+    const ys = allocate(first.dtype, steps * n);
+    for (let i = 0; i < steps; i++) {
+      xs.set(outers[2 * i]!.buf, i * m);
+      ys.set(outers[2 * i + 1]!.buf, i * n);
+    }
+    // A gradient is usually a result of the call: computed outside scratch, it needs no copy out.
+    const sum = outside(() => matmulKernel(new Tensor(xs, [steps, m]), new Tensor(ys, [steps, n]), true, false));
+    if (value === null) return new Tensor(sum.buf, shape);
+    addInto(value.buf, sum.buf);
+    return value;
   },
   /** sigmoid without overflow, as the kernel computes it. */
   sigmoid(v: number): number {

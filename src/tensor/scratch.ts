@@ -57,5 +57,16 @@ export function leave(s: Scratch, previous: Scratch | null): void {
   active = previous;
 }
 
+/** Runs `f` with no scratch active: what it allocates outlives the call (e.g. a result). */
+export function outside<T>(f: () => T): T {
+  const saved = active;
+  active = null;
+  try {
+    return f();
+  } finally {
+    active = saved;
+  }
+}
+
 /** `buf` if it does not live in `s`, else a copy (results must outlive the call). */
 export const escape = (s: Scratch, buf: Buffer): Buffer => (buf.buffer === s.buf ? (buf.slice() as Buffer) : buf);

@@ -1,13 +1,11 @@
 // Elementwise vector kernels as WebAssembly (f32x4 / f64x2), generated with ./asm.ts: the
-// loops that plain JS runs at ~2 ns per element on typed arrays (gradient accumulation, the
-// weight-gradient outer product, optimizer steps). A module of its own over the shared memory.
+// loops that plain JS runs at ~2 ns per element on typed arrays (gradient accumulation,
+// optimizer steps). A module of its own over the shared memory.
 // Every kernel works on whole vectors: the caller pads each region to a multiple of 16 bytes
 // and never reads back the lanes past its length (computing on them is harmless: float
 // arithmetic does not trap).
 //
 // add(a, b, nv):            a += b
-// ger(c, x, y, m, nv, ldc):  c[i, 0 .. 4·nv) += x[i] · y for each of m rows (row stride ldc
-//                            bytes); the caller adds each row's tail past the whole vectors
 // sgd(p, g, nv, rate, wd):   p ← p − rate·(g + wd·p)
 // adagrad(p, g, a, nv, rate, eps, lo, hi):  g ← clamp(g, lo, hi); a ← a + g²;
 //                            p ← p − rate·g / sqrt(a + eps); g keeps the clamped gradient
@@ -18,14 +16,12 @@ const add = i32.add;
 const inc = (l: Local, by: number): Expr => set(l, add(get(l), c(by)));
 
 interface Lanes {
-  readonly es: 4 | 8;
   readonly scalar: ValType;
   readonly v: typeof f32x4;
   readonly splat: (x: Expr) => Expr;
-  readonly loadSplat: (addr: Expr) => Expr;
 }
-const F32: Lanes = { es: 4, scalar: "f32", v: f32x4, splat: f32x4.splat, loadSplat: v128.load32Splat };
-const F64: Lanes = { es: 8, scalar: "f64", v: f64x2, splat: f64x2.splat, loadSplat: v128.load64Splat };
+const F32: Lanes = { scalar: "f32", v: f32x4, splat: f32x4.splat };
+const F64: Lanes = { scalar: "f64", v: f64x2, splat: f64x2.splat };
 
 /** for (k = 0; k < n; k++) { body; ptrs += 16 } — the pointers advance one vector per step. */
 const vectors = (n: Local, ptrs: readonly Local[], body: Expr[]): Expr =>
@@ -37,28 +33,6 @@ function addFunc(t: Lanes, name: string): Func {
   const fn = new Func(name, ["i32", "i32", "i32"], []);
   const [a, b, n] = fn.params as [Local, Local, Local];
   return fn.body(vectors(n, [a, b], [v128.store(get(a), t.v.add(v128.load(get(a)), v128.load(get(b))))]));
-}
-
-function gerFunc(t: Lanes, name: string): Func {
-  const fn = new Func(name, ["i32", "i32", "i32", "i32", "i32", "i32"], []);
-  const [cp, x, y, m, nv, ldc] = fn.params as [Local, Local, Local, Local, Local, Local];
-  const [xi, row, yj, k] = [fn.local("v128"), fn.local("i32"), fn.local("i32"), fn.local("i32")];
-  return fn.body(
-    block((exit) => [
-      loop((top) => [
-        brIf(exit, i32.leS(get(m), c(0))),
-        set(xi, t.loadSplat(get(x))),
-        set(row, get(cp)),
-        set(yj, get(y)),
-        set(k, get(nv)),
-        vectors(k, [row, yj], [v128.store(get(row), t.v.add(v128.load(get(row)), t.v.mul(get(xi), v128.load(get(yj)))))]),
-        set(cp, add(get(cp), get(ldc))),
-        inc(x, t.es),
-        set(m, i32.sub(get(m), c(1))),
-        br(top),
-      ]),
-    ]),
-  );
 }
 
 function sgdFunc(t: Lanes, name: string): Func {
@@ -95,8 +69,8 @@ function adagradFunc(t: Lanes, name: string): Func {
 export function vectorModuleBytes(): Uint8Array {
   return assemble(
     [
-      addFunc(F32, "sadd"), gerFunc(F32, "sger"), sgdFunc(F32, "ssgd"), adagradFunc(F32, "sadagrad"),
-      addFunc(F64, "dadd"), gerFunc(F64, "dger"), sgdFunc(F64, "dsgd"), adagradFunc(F64, "dadagrad"),
+      addFunc(F32, "sadd"), sgdFunc(F32, "ssgd"), adagradFunc(F32, "sadagrad"),
+      addFunc(F64, "dadd"), sgdFunc(F64, "dsgd"), adagradFunc(F64, "dadagrad"),
     ],
     { initial: 1 },
   );
