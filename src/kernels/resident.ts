@@ -5,7 +5,7 @@
 // ("pinned", keyed by its buffer: a compiled call's inputs do not change while it runs).
 // Everything is released when the outermost compiled call returns.
 import type { Buffer } from "../tensor/tensor.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { Tensor, allocate as allocateBuffer } from "../tensor/tensor.ts";
 import { wasmEnabled, wasmSimdSupported } from "./wasm/gemm.ts";
 import { DGEMV, SGEMV, bSlackBytes, gemvModuleBytes, gemvScratchBytes, paddedK, ySlackBytes, type GemvShape } from "./wasm/gemv-module.ts";
 
@@ -143,5 +143,7 @@ export function pinnedMatvec(a: Tensor, b: Tensor, transA: boolean, transB: bool
     view.set(a.buf, x / es);
     w.k[es === 4 ? "srows" : "drows"]!(x, at, y, m, k, n);
   }
-  return new Tensor(view.slice(y / es, y / es + m * n) as Tensor["buf"], [m, n]);
+  const out = allocateBuffer(a.dtype, m * n); // the call's scratch memory
+  out.set(view.subarray(y / es, y / es + m * n));
+  return new Tensor(out, [m, n]);
 }
