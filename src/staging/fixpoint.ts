@@ -4,7 +4,10 @@
 // jvp and vmap differentiate or batch what actually happens. Under jit the body is staged
 // once, with its arguments as staged values, into a real recursive JavaScript function: the
 // recursion follows data known only at run time (a tree's child indices read with
-// dynamicIndex), so one compiled function serves every tree.
+// dynamicIndex), so one compiled function serves every tree. Under grad inside jit each
+// invocation also returns a pullback closure (staged-reverse.ts) that its caller's closure
+// calls, Lantern's CPS backpropagation; the gradients of arguments passed on unchanged (the
+// weights) go into accumulators instead of up the tree.
 //
 // Staging must know a recursive call's result before the body that computes it has been
 // staged: `result` declares it (its structure, shapes and dtypes; the values are not used),
