@@ -181,6 +181,54 @@ describe("all optimizers", () => {
   });
 });
 
+describe("inPlace", () => {
+  const makers: Record<string, (inPlace: boolean) => optim.Optimizer<any>> = {
+    sgd: (inPlace) => optim.sgd({ lr: 0.1, weightDecay: 0.01, inPlace }),
+    momentum: (inPlace) => optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, inPlace }),
+    adagrad: (inPlace) => optim.adagrad({ lr: 0.5, clipValue: 0.8, inPlace }),
+    adam: (inPlace) => optim.adam({ lr: 0.1, clipGlobalNorm: 1, inPlace }),
+    adamw: (inPlace) => optim.adamw({ lr: 0.1, weightDecay: 1e-3, inPlace }),
+  };
+  // 700 elements: long enough for the WebAssembly step kernels, plus small and number leaves.
+  const params = () => ({ W: randn([20, 35], { seed: 1, dtype: "float32" }), b: randn([3], { seed: 2 }), s: 1.5 });
+  const grads = (k: number) => ({ W: randn([20, 35], { seed: 10 + k, dtype: "float32" }), b: randn([3], { seed: 20 + k }), s: 0.25 * k - 0.3 });
+
+  it("gives exactly the pure update's numbers, writing into the same tensors", () => {
+    for (const [name, make] of Object.entries(makers)) {
+      const pure = make(false);
+      const inPlace = make(true);
+      let [p1, s1] = [params(), pure.init(params())];
+      const p2 = params();
+      let s2 = inPlace.init(p2);
+      const [W, stateLeaves] = [p2.W, flatten(s2).leaves.filter((l) => l instanceof Tensor)];
+      let q2: typeof p2 = p2;
+      for (let k = 0; k < 3; k++) {
+        [p1, s1] = pure.update(grads(k), s1, p1);
+        [q2, s2] = inPlace.update(grads(k), s2, q2);
+        expectClose(q2, p1, { rtol: 0, atol: 0 });
+        expectClose(s2, s1, { rtol: 0, atol: 0 });
+        expect(q2.W, name).toBe(W); // the same tensor, rewritten
+        expect(flatten(s2).leaves.filter((l) => l instanceof Tensor), name).toEqual(stateLeaves);
+      }
+      expectClose(W, p1.W, { rtol: 0, atol: 0 }); // the caller's reference sees the new values
+    }
+  });
+
+  it("refuses leaves that share memory, before writing anything", () => {
+    const W = randn([4], { seed: 3 });
+    const before = W.data;
+    const opt = optim.sgd({ lr: 0.1, inPlace: true });
+    expect(() => opt.update({ a: tensor([1, 1, 1, 1]), b: tensor([1, 1, 1, 1]) }, { count: 0 }, { a: W, b: W })).toThrow(/params leaf b shares memory with params leaf a; pass distinct tensors or drop inPlace/);
+    expect(W.data).toEqual(before);
+    const ada = optim.adagrad({ lr: 0.1, inPlace: true });
+    expect(() => ada.update({ w: tensor([1, 1, 1, 1]) }, { count: 0, accum: { w: W } }, { w: W })).toThrow(/state.accum leaf w shares memory with params leaf w/);
+    expect(() => optim.adam({ lr: 0.1, inPlace: "yes" as unknown as boolean })).toThrow(ValueError);
+    // and the next update works
+    const [p] = opt.update({ a: tensor([1, 1, 1, 1]) }, { count: 0 }, { a: W });
+    expect(p.a).toBe(W);
+  });
+});
+
 describe("clipping", () => {
   it("clipByValue clips every element", () => {
     const g = { a: t([-3, 0.5, 7]), b: 10, c: [t([-0.1])] };

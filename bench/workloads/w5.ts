@@ -98,7 +98,8 @@ export async function w5(): Promise<Row[]> {
    * returns its loss and records how long it took in `ms`.
    */
   const trainer = (step: typeof eagerStep, treesOf: readonly Tree[] = trees) => {
-    const opt = optim.adagrad({ lr: 0.05, eps: 1e-8, clipValue: 5 });
+    // In place, as PyTorch's optimizer.step(): each trainer owns its params.
+    const opt = optim.adagrad({ lr: 0.05, eps: 1e-8, clipValue: 5, inPlace: true });
     let params = initParams(5);
     let state = opt.init(params);
     let next = 0;

@@ -1,11 +1,11 @@
 // Adagrad as Lantern writes it: acc ← acc + g²;  p ← p − lr·g / sqrt(acc + eps).
 import {
   checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
-  type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
+  type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 import { adagradStep } from "../kernels/vector.ts";
 
-export interface AdagradOptions extends ClipOptions {
+export interface AdagradOptions extends StepOptions {
   lr: LearningRate;
   /** Inside the square root (default 1e-8). */
   eps?: number;

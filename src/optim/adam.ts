@@ -4,10 +4,10 @@
 // AdamW (adamw.ts) adds decoupled weight decay: p ← p − lr·weightDecay·p before that step.
 import {
   checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
-  type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
+  type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 
-export interface AdamOptions extends ClipOptions {
+export interface AdamOptions extends StepOptions {
   lr: LearningRate;
   beta1?: number;
   beta2?: number;

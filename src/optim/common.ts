@@ -1,8 +1,9 @@
 // What the optimizers share: option checks, learning-rate schedules, and the step engine
 // that lines up params, grads and state slots leaf by leaf and hands each optimizer's loop
-// typed arrays (fresh outputs; the inputs are never written).
+// typed arrays (fresh outputs, the inputs never written; or, with `inPlace`, the params' and
+// the state's own buffers).
 import { ShapeError, ValueError } from "../errors.ts";
-import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, type ConcreteFlat } from "../tree-math.ts";
+import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, type ConcreteFlat, type Leaf } from "../tree-math.ts";
 import type { Buffer } from "../tensor/tensor.ts";
 import { clipBuffers, scaleBuffers } from "./clip.ts";
 
@@ -18,10 +19,22 @@ export interface ClipOptions {
   clipGlobalNorm?: number;
 }
 
+/** What every optimizer takes besides its own settings. */
+export interface StepOptions extends ClipOptions {
+  /**
+   * Write the new params and state into the buffers of the ones passed in (as PyTorch's
+   * `optimizer.step()` does) instead of new tensors: no allocation per step, which matters for
+   * large models trained with small steps. `update` then returns the same tensor objects, and
+   * every reference to the old params or state sees the new values. Default false.
+   */
+  inPlace?: boolean;
+}
+
 /**
  * An optimizer: pure functions over pytrees, like optax. `init(params)` makes the state (a
  * plain pytree of numbers and tensors, so it can be checkpointed); `update(grads, state,
- * params)` returns the new params and state as new tensors, leaving its inputs untouched.
+ * params)` returns the new params and state as new tensors, leaving its inputs untouched
+ * (unless the optimizer was made with `inPlace: true`: see StepOptions).
  */
 export interface Optimizer<S = OptimizerState> {
   init<P>(params: P): S;
@@ -54,9 +67,11 @@ export const learningRateAt = (op: string, lr: LearningRate, count: number): num
   return v;
 };
 
-export const checkClip = (op: string, options: ClipOptions): ClipOptions => {
+export const checkClip = (op: string, options: StepOptions): StepOptions => {
   if (options.clipValue !== undefined) checkNumber(op, "clipValue", options.clipValue, 0);
   if (options.clipGlobalNorm !== undefined) checkNumber(op, "clipGlobalNorm", options.clipGlobalNorm, 0);
+  if (options.inPlace !== undefined && typeof options.inPlace !== "boolean")
+    throw new ValueError(`${op}: inPlace must be true or false, got ${String(options.inPlace)}`);
   return options;
 };
 
@@ -83,15 +98,38 @@ export const slotLike = <P>(op: string, params: P, value = 0): P => {
 };
 
 /**
+ * Writing in place is only sound if no two leaves of the params and the state share memory
+ * (the same tensor twice, or views of one buffer): one would be stepped twice.
+ */
+const checkDisjoint = (op: string, flats: readonly { what: string; flat: ConcreteFlat }[]): void => {
+  const seen = new Map<ArrayBufferLike, { from: number; to: number; where: string }[]>();
+  for (const { what, flat } of flats)
+    flat.leaves.forEach((leaf, i) => {
+      if (typeof leaf === "number") return;
+      const b = leaf.buf;
+      const where = `${what} leaf ${flat.paths[i] ?? i}`;
+      const spans = seen.get(b.buffer) ?? [];
+      const [from, to] = [b.byteOffset, b.byteOffset + b.byteLength];
+      const clash = spans.find((s) => from < s.to && s.from < to);
+      if (clash)
+        throw new ValueError(
+          `${op}: with inPlace, every param and state leaf needs memory of its own, but ${where} shares memory with ${clash.where}; pass distinct tensors or drop inPlace`,
+        );
+      spans.push({ from, to, where });
+      seen.set(b.buffer, spans);
+    });
+};
+
+/**
  * Lines up params, grads and slots, clips the grads (a copy), runs `step` per leaf, and
- * returns the new params and the new slots.
+ * returns the new params and the new slots (the same tensors, rewritten, with `inPlace`).
  */
 export const stepLeaves = <P>(
   op: string,
   params: P,
   grads: P,
   slots: readonly { name: string; tree: unknown }[],
-  clip: ClipOptions,
+  clip: StepOptions,
   step: LeafStep,
 ): [P, unknown[]] => {
   const fp = flattenConcrete(op, params);
@@ -103,6 +141,8 @@ export const stepLeaves = <P>(
     checkAligned(op, fp, f, ["params", `state.${name}`]);
     return f;
   });
+  const inPlace = clip.inPlace === true;
+  if (inPlace) checkDisjoint(op, [{ what: "params", flat: fp }, ...fs.map((flat, k) => ({ what: `state.${slots[k]!.name}`, flat }))]);
   let g = fg.leaves.map(bufferOf);
   if (clip.clipValue !== undefined) g = clipBuffers(g, -clip.clipValue, clip.clipValue);
   if (clip.clipGlobalNorm !== undefined) {
@@ -113,11 +153,15 @@ export const stepLeaves = <P>(
   const newS = fs.map(() => new Array<unknown>(fp.leaves.length));
   for (let i = 0; i < fp.leaves.length; i++) {
     const leaf = fp.leaves[i]!;
-    const outP = fresh(leaf);
-    const outS = fs.map(() => fresh(leaf));
-    step(bufferOf(leaf), g[i]!, fs.map((f) => bufferOf(f.leaves[i]!)), outP, outS);
-    newP[i] = wrapLike(leaf, outP);
-    outS.forEach((b, k) => (newS[k]![i] = wrapLike(leaf, b)));
+    const slotLeaves = fs.map((f) => f.leaves[i]!);
+    // (a number leaf has no buffer to write: it gets a new number either way)
+    const own = (x: Leaf): Buffer => (inPlace && typeof x !== "number" ? x.buf : fresh(leaf));
+    const outP = own(leaf);
+    const outS = slotLeaves.map(own);
+    step(bufferOf(leaf), g[i]!, slotLeaves.map(bufferOf), outP, outS);
+    const wrap = (x: Leaf, b: Buffer): Leaf => (typeof x !== "number" && x.buf === b ? x : wrapLike(leaf, b));
+    newP[i] = wrap(leaf, outP);
+    outS.forEach((b, k) => (newS[k]![i] = wrap(slotLeaves[k]!, b)));
   }
   return [fp.rebuild(newP) as P, fs.map((f, k) => f.rebuild(newS[k]!))];
 };

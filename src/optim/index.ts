@@ -7,4 +7,4 @@ export { adagrad, type AdagradOptions, type AdagradState } from "./adagrad.ts";
 export { adam, type AdamOptions, type AdamState } from "./adam.ts";
 export { adamw, type AdamwOptions } from "./adamw.ts";
 export { clipByValue, clipByGlobalNorm, globalNorm } from "./clip.ts";
-export type { Optimizer, OptimizerState, ClipOptions, LearningRate, Schedule } from "./common.ts";
+export type { Optimizer, OptimizerState, ClipOptions, StepOptions, LearningRate, Schedule } from "./common.ts";

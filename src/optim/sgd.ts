@@ -5,11 +5,11 @@
 import { ValueError } from "../errors.ts";
 import {
   checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
-  type ClipOptions, type LearningRate, type Optimizer, type OptimizerState,
+  type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 import { sgdStep } from "../kernels/vector.ts";
 
-export interface SgdOptions extends ClipOptions {
+export interface SgdOptions extends StepOptions {
   lr: LearningRate;
   momentum?: number;
   nesterov?: boolean;
