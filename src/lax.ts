@@ -12,7 +12,6 @@ import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
 import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, sizeOf } from "./tensor/shape.ts";
 import { Tensor } from "./tensor/tensor.ts";
 import { exp } from "./primitives/unary.ts";
-import { stopGradient } from "./primitives/stop-gradient.ts";
 import * as B from "./primitives/binary.ts";
 import * as C from "./primitives/conv.ts";
 import * as M from "./primitives/matmul.ts";
@@ -78,16 +77,12 @@ const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly nu
 export const max = extremum("max");
 export const min = extremum("min");
 
-/**
- * x − logsumexp(x), computed on x shifted by its (constant) maximum so that float32 keeps full
- * precision at large inputs; the shift does not change the value or any derivative.
- */
+/** x − logsumexp(x) over one axis: one primitive (its kernel shifts by the maximum, for float32). */
 const shiftedLogSoftmax = (op: string, x: Value, axis: number): Value => {
   checkOperand(op, x);
   const p: R.ReduceParams = { axes: normalizeAxes(op, axis, shapeOf(x).length), keepdims: true };
   if (typeof x === "number") return B.sub(x, x);
-  const shifted = B.sub(x, stopGradient(max(x, p.axes, true)));
-  return B.sub(shifted, R.logsumexp(shifted, p));
+  return R.logSoftmax(x, p);
 };
 
 export const logSoftmax = (x: Value, axis = -1): Value => shiftedLogSoftmax("logSoftmax", x, axis);

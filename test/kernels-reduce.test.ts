@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { ValueError } from "../src/errors.ts";
 import { Tensor, type DType } from "../src/tensor/tensor.ts";
 import { reducedShape, sizeOf, stridesOf } from "../src/tensor/shape.ts";
-import { argReduceKernel, logsumexpKernel, maxKernel, minKernel, sumKernel } from "../src/kernels/reduce.ts";
+import { argReduceKernel, logSoftmaxKernel, logsumexpKernel, maxKernel, minKernel, sumKernel } from "../src/kernels/reduce.ts";
 
 const DTYPES: DType[] = ["float32", "float64"];
 const T = (values: number[], shape: number[] = [values.length], dtype: DType = "float64"): Tensor =>
@@ -211,5 +211,41 @@ describe("logsumexpKernel", () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("logSoftmaxKernel", () => {
+  it("is (x − m) − log Σ exp(x − m) per group, in double, rounded once (fast path = general path)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.nat(),
+        fc.constantFrom(...DTYPES),
+        fc.double({ min: 0.1, max: 300, noNaN: true }),
+        (shape, seed, dtype, scale) => {
+          const n = sizeOf(shape);
+          let s = seed;
+          const values = Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * scale);
+          const x = T(values, shape, dtype);
+          const axis = seed % shape.length;
+          const got = vals(logSoftmaxKernel(x, [axis]));
+          const want = new Array<number>(n);
+          for (const g of groups(shape, [axis])) {
+            const xs = g.map((i) => x.buf[i]!);
+            const m = Math.max(...xs);
+            const l = Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0));
+            g.forEach((i) => (want[i] = x.buf[i]! - m - l));
+          }
+          const round = dtype === "float32" ? Math.fround : (v: number) => v;
+          for (let i = 0; i < n; i++) expect(got[i]).toBeCloseTo(round(want[i]!), dtype === "float32" ? 4 : 12);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("gives NaN for a row holding NaN and an error for an empty axis", () => {
+    expect(vals(logSoftmaxKernel(T([1, NaN, 2, 0, 0, 0], [2, 3]), [1])).map(Number.isNaN)).toEqual([true, true, true, false, false, false]);
+    expect(() => logSoftmaxKernel(T([], [2, 0]), [1])).toThrow(ValueError);
   });
 });

@@ -5,7 +5,8 @@
 // reducing leading axes adds whole contiguous rows into the output — both cache-friendly.
 import { ValueError, fmt } from "../errors.ts";
 import { reducedShape } from "../tensor/shape.ts";
-import { Tensor, type Buffer, type DType } from "../tensor/tensor.ts";
+import { Tensor, allocate, type Buffer, type DType } from "../tensor/tensor.ts";
+import { binaryKernel } from "./elementwise.ts";
 
 type Plan = { shape: number[]; ostr: number[]; outSize: number; count: number };
 
@@ -173,4 +174,39 @@ export function logsumexpKernel(x: Tensor, axes: readonly number[], keepdims: bo
   loops.lse(x.buf, acc, p.shape, p.ostr, m);
   for (let i = 0; i < acc.length; i++) acc[i] = m[i]! + Math.log(acc[i]!);
   return finish(acc, x.dtype, reducedShape(x.shape, axes, keepdims));
+}
+
+/**
+ * x − logsumexp(x) over axes, as (x − m) − log Σ exp(x − m) in double with m the max (0 where it
+ * is not finite), rounded once to x's dtype: one pass over rows for the last axis.
+ */
+export function logSoftmaxKernel(x: Tensor, axes: readonly number[]): Tensor {
+  const p = plan(x.shape, axes);
+  checkNonEmpty("logSoftmax", x, axes, p);
+  const last = x.shape.length - 1;
+  if (!(axes.length === 1 && axes[0] === last)) {
+    const kept = reducedShape(x.shape, axes, true);
+    const m = new Float64Array(p.outSize).fill(-Infinity);
+    loops.max(x.buf, m, p.shape, p.ostr, m);
+    for (let i = 0; i < m.length; i++) if (!Number.isFinite(m[i]!)) m[i] = 0;
+    const acc = new Float64Array(p.outSize);
+    loops.lse(x.buf, acc, p.shape, p.ostr, m);
+    for (let i = 0; i < acc.length; i++) acc[i] = Math.log(acc[i]!);
+    const shifted = binaryKernel("sub", x, new Tensor(m, kept));
+    const d = binaryKernel("sub", shifted, new Tensor(acc, kept));
+    return x.dtype === "float64" ? d : new Tensor(Float32Array.from(d.buf), x.shape);
+  }
+  const n = x.shape[last]!;
+  const X = x.buf;
+  const out = allocate(x.dtype, x.size);
+  for (let r = 0; r < x.size; r += n) {
+    let m = -Infinity;
+    for (let j = r; j < r + n; j++) m = X[j]! > m || X[j] !== X[j] ? X[j]! : m;
+    if (!Number.isFinite(m)) m = 0;
+    let s = 0;
+    for (let j = r; j < r + n; j++) s += Math.exp(X[j]! - m);
+    const l = Math.log(s);
+    for (let j = r; j < r + n; j++) out[j] = X[j]! - m - l;
+  }
+  return new Tensor(out, x.shape);
 }

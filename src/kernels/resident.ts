@@ -6,7 +6,7 @@
 // Everything is released when the outermost compiled call returns.
 import type { Buffer } from "../tensor/tensor.ts";
 import { Tensor, allocate as allocateBuffer } from "../tensor/tensor.ts";
-import { wasmEnabled, wasmSimdSupported } from "./wasm/gemm.ts";
+import { WASM_MIN_FLOPS, wasmEnabled, wasmSimdSupported } from "./wasm/gemm.ts";
 import { DGEMV, SGEMV, bSlackBytes, gemvModuleBytes, gemvScratchBytes, paddedK, ySlackBytes, type GemvShape } from "./wasm/gemv-module.ts";
 
 interface WasmMemory {
@@ -25,8 +25,6 @@ const PAGE = 65536;
 const MAX_PAGES = 32768;
 /** Pinned weights beyond this many bytes are copied per use instead (bounds the memory). */
 const PIN_LIMIT = 256 << 20;
-/** Below this many elements of the matrix the ordinary kernel is as fast. */
-const MIN_PIN = 1024;
 
 interface Memory {
   memory: WasmMemory;
@@ -115,11 +113,14 @@ const shapeFor = (es: number): GemvShape => (es === 4 ? SGEMV : DGEMV);
  * the result copied. Null where this does not apply (the caller runs the ordinary kernel).
  */
 export function pinnedMatvec(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor | null {
-  if (transA || a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== b.dtype || b.size < MIN_PIN) return null;
+  if (transA || a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== b.dtype) return null;
   const m = a.shape[0]!;
   const k = a.shape[1]!;
   const n = transB ? b.shape[0]! : b.shape[1]!;
   if (m > 3 || k !== (transB ? b.shape[1]! : b.shape[0]!)) return null;
+  // Products the ordinary kernel computes in JS (too small for the arena), or a single column
+  // (which it sends to the dots kernel), stay with it: same kernel, same rounding as eager.
+  if (m * k * n < WASM_MIN_FLOPS[a.dtype === "float32" ? "f32" : "f64"] || (n === 1 && !transB)) return null;
   const w = active();
   if (!w) return null;
   const es = a.buf.BYTES_PER_ELEMENT;

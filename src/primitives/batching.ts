@@ -81,7 +81,7 @@ defineBatchRule([...unary, ...binary, M.matmulP] as Any[], aligned);
 
 defineBatchRule([stopGradientP, castP] as Any[], (prim, [v], _b, params) => call(prim, [v!], params));
 
-defineBatchRule([R.sumP, R.logsumexpP] as Any[], (prim, [v], _b, params) => {
+defineBatchRule([R.sumP, R.logsumexpP, R.logSoftmaxP] as Any[], (prim, [v], _b, params) => {
   const p = params as unknown as R.ReduceParams;
   return call(prim as Primitive<R.ReduceParams>, [v!], { axes: shiftAxes(p.axes), keepdims: p.keepdims });
 });

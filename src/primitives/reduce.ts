@@ -3,7 +3,7 @@
 import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { logsumexpKernel, sumKernel } from "../kernels/reduce.ts";
+import { logSoftmaxKernel, logsumexpKernel, sumKernel } from "../kernels/reduce.ts";
 import { reducedShape, sameShape, type Shape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { exp } from "./unary.ts";
@@ -43,8 +43,20 @@ export const logsumexpP = definePrimitive<ReduceParams>({
 
 const softmaxFrom = (x: Value, lse: Value, p: ReduceParams): Value => exp(sub(x, kept(lse, x, p)));
 
+/**
+ * x − logsumexp(x) over axes (keepdims), one kernel instead of max, shift, logsumexp and sub;
+ * with y its result and softmax = exp(y): dy = dx − Σ softmax·dx, and x̄ = ȳ − softmax·Σ ȳ.
+ */
+export const logSoftmaxP = definePrimitive<ReduceParams>({
+  name: "logSoftmax",
+  impl: (args, p) => logSoftmaxKernel(args[0] as Tensor, p.axes),
+  jvp: (_x, [t], out, p) => (t === null ? null : sub(t!, sum(mul(t!, exp(out)), p))),
+  vjp: (ct, _x, out, p) => [sub(ct, mul(exp(out), sum(ct, p)))],
+});
+
 export const sum = (x: Value, p: ReduceParams): Value => bind(sumP, [x], p);
 export const logsumexp = (x: Value, p: ReduceParams): Value => bind(logsumexpP, [x], p);
+export const logSoftmax = (x: Value, p: ReduceParams): Value => bind(logSoftmaxP, [x], p);
 
 /** Sums `v` down to `shape` (the adjoint of broadcasting `shape` up to v's shape). */
 export const sumTo = (v: Value, shape: Shape): Value => {

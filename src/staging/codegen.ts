@@ -55,6 +55,18 @@ export function compile(block: Block): Compiled {
   const prims: Primitive<unknown>[] = [];
   const params: unknown[] = [];
   const consts: Value[] = [];
+  // Shapes of results, frozen once (a Tensor takes a frozen shape as is, else copies it).
+  const shapes: (readonly number[])[] = [];
+  const shapeIds = new Map<string, number>();
+  const shapeRef = (shape: readonly number[]): string => {
+    const key = shape.join(",");
+    let k = shapeIds.get(key);
+    if (k === undefined) {
+      k = shapes.push(Object.freeze([...shape])) - 1;
+      shapeIds.set(key, k);
+    }
+    return `Z[${k}]`;
+  };
   const name = (v: Var): string => `v${v.id}`;
   const atom = (a: Atom): string => {
     if (a.kind === "var") return name(a.v);
@@ -86,8 +98,53 @@ export function compile(block: Block): Compiled {
       else if (src) owned.add(src.out.id);
     }
   };
+  // A sum of zero-padded pieces that do not overlap (the gradient of slicing a vector into
+  // gates: pad + add per gate) is built as one buffer with each piece copied into place; the
+  // pads and partial sums, read nowhere else, are not computed.
+  const assembled = new Map<number, Piece[]>();
+  const absorbed = new Set<number>();
+  const planAssembles = (eqns: readonly Eqn[]): void => {
+    const def = new Map<number, PrimEqn>();
+    for (const e of eqns) if (e.kind === "prim") def.set(e.out.id, e);
+    const piecesOf = (a: Atom, out: Var, inner: number[]): Piece[] | null => {
+      if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
+      const e = def.get(a.v.id);
+      if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out)) return null;
+      if (e.prim.name === "pad") {
+        const src = e.inputs[0]!;
+        const offset = src.kind === "var" && !src.v.scalar ? contiguousOffset(src.v.shape, e.params as PadParams) : null;
+        if (offset === null || src.kind !== "var" || src.v.dtype !== out.dtype) return null;
+        inner.push(e.out.id);
+        return [{ src, offset, size: src.v.shape.reduce((x, y) => x * y, 1) }];
+      }
+      if (e.prim.name !== "add") return null;
+      const sub = sumPieces(e, inner);
+      if (sub) inner.push(e.out.id);
+      return sub;
+    };
+    const sumPieces = (e: PrimEqn, inner: number[]): Piece[] | null => {
+      const [x, y] = e.inputs;
+      const px = x && piecesOf(x, e.out, inner);
+      const py = px && y && piecesOf(y, e.out, inner);
+      return px && py ? [...px, ...py] : null;
+    };
+    for (let i = eqns.length - 1; i >= 0; i--) {
+      const e = eqns[i]!;
+      if (e.kind !== "prim" || e.prim.name !== "add" || e.out.scalar || absorbed.has(e.out.id)) continue;
+      const inner: number[] = [];
+      const pieces = sumPieces(e, inner);
+      if (!pieces || !disjoint(pieces)) continue;
+      assembled.set(e.out.id, pieces);
+      inner.forEach((id) => absorbed.add(id));
+    }
+  };
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
-    const eqns = liveEquations(b, live);
+    const eqns = liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
+    planAssembles(eqns);
+    for (let k = eqns.length - 1; k >= 0; k--) {
+      const e = eqns[k]!;
+      if (e.kind === "prim" && absorbed.has(e.out.id)) eqns.splice(k, 1);
+    }
     planAccumulates(eqns);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
     for (let i = 0; i < eqns.length; ) {
@@ -111,9 +168,10 @@ export function compile(block: Block): Compiled {
   /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
   const fusible = (e: Eqn): boolean =>
     e.kind === "prim" &&
-    SCALAR[e.prim.name] !== undefined &&
+    !assembled.has(e.out.id) &&
     !e.out.scalar &&
-    e.inputs.every((a) => isScalar(a) || sameKind(a.kind === "var" ? a.v : (a.value as Tensor), e.out));
+    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(a.kind === "var" ? a.v : (a.value as Tensor), e.out))) ||
+      sliceOffset(e) !== null);
   const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
     a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
   const emitFused = (group: PrimEqn[], indent: string, blockOutputs: Set<number>): void => {
@@ -140,6 +198,13 @@ export function compile(block: Block): Compiled {
     };
     const body: string[] = [];
     for (const e of group) {
+      const offset = sliceOffset(e);
+      if (offset !== null) {
+        // a contiguous run of a tensor computed before the loop: read in place
+        const src = read(e.inputs[0]!).slice(0, -"[i]".length);
+        body.push(`const t${e.out.id} = ${src}[i + ${offset}];`);
+        continue;
+      }
       const args = e.inputs.map(read);
       const expr = SCALAR[e.prim.name]!.replace(/\$(\d)/g, (_m, k: string) => args[Number(k)]!);
       body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
@@ -155,7 +220,7 @@ export function compile(block: Block): Compiled {
     lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
     lines.push(...body.map((l) => `${indent}  ${l}`));
     lines.push(...kept.map((e) => `${indent}  o${e.out.id}[i] = t${e.out.id};`), `${indent}}`);
-    for (const e of kept) lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${JSON.stringify(shape)});`);
+    for (const e of kept) lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${shapeRef(shape)});`);
   };
   const bindInputs = (b: Block, values: readonly string[], indent: string): void => {
     b.inputs.forEach((v, i) => lines.push(`${indent}const ${name(v)} = ${values[i]};`));
@@ -166,6 +231,18 @@ export function compile(block: Block): Compiled {
       if (e.out.scalar && expr !== undefined && e.inputs.every(isScalar)) {
         const args = e.inputs.map(atom);
         lines.push(`${indent}const ${name(e.out)} = ${expr.replace(/\$(\d)/g, (_m, i: string) => args[Number(i)]!)};`);
+      } else if (e.prim.name === "reshape" && !isScalar(e.inputs[0]!) && !e.out.scalar) {
+        // a new shape over the same (immutable) buffer
+        lines.push(`${indent}const ${name(e.out)} = K.tensor(${atom(e.inputs[0]!)}.buf, ${shapeRef(e.out.shape)});`);
+      } else if (e.prim.name === "dynamicIndex" && !isScalar(e.inputs[0]!)) {
+        const [x, i] = e.inputs.map(atom);
+        lines.push(`${indent}const ${name(e.out)} = K.index(${x}, ${i}, ${e.out.scalar ? "null" : shapeRef(e.out.shape)});`);
+      } else if (assembled.has(e.out.id)) {
+        // disjoint zero-padded pieces summed: each piece copied into place
+        const f32 = e.out.dtype === "float32" ? 1 : 0;
+        lines.push(`${indent}const o${e.out.id} = K.alloc(${f32}, ${e.out.shape.reduce((a, b) => a * b, 1)});`);
+        for (const piece of assembled.get(e.out.id)!) lines.push(`${indent}o${e.out.id}.set(${atom(piece.src)}.buf, ${piece.offset});`);
+        lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${shapeRef(e.out.shape)});`);
       } else {
         prims.push(e.prim);
         params.push(e.params);
@@ -195,7 +272,7 @@ export function compile(block: Block): Compiled {
     }
     if (e.kind === "readAccumulator") {
       const v = e.out;
-      return void lines.push(`${indent}const ${name(v)} = K.readAccumulator(${atom(e.acc)}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
+      return void lines.push(`${indent}const ${name(v)} = K.readAccumulator(${atom(e.acc)}, ${shapeRef(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
     }
     if (e.kind === "lambda") {
       const params = e.body.inputs.map(() => `a${fresh++}`);
@@ -279,7 +356,7 @@ export function compile(block: Block): Compiled {
   const source =
     `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  K.begin();\n  try {\n` +
     `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leave(S, scratch);\n  }\n};`;
-  const fn = new Function("P", "Q", "C", "K", "B", "S", source)(prims, params, consts, runtime, reused, newScratch()) as (inputs: readonly Value[]) => Value[];
+  const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", source)(prims, params, consts, runtime, reused, newScratch(), shapes) as (inputs: readonly Value[]) => Value[];
   return Object.assign(fn, { source });
 }
 
@@ -422,3 +499,59 @@ function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
   return kept.reverse();
 }
 
+
+interface PadParams {
+  starts: readonly number[];
+  shape: readonly number[];
+}
+
+/** A piece of an assembled sum: `src` copied at element `offset`. */
+interface Piece {
+  src: Atom;
+  offset: number;
+  size: number;
+}
+
+/**
+ * Where a zero pad of x lands in its (row-major) result if x is one contiguous run there: the
+ * axes before the padded one have size 1 and those after it are not padded. Else null.
+ */
+function contiguousOffset(x: readonly number[], p: PadParams): number | null {
+  const out = p.shape;
+  if (out.length !== x.length) return null;
+  let axis = -1;
+  for (let k = 0; k < out.length; k++) if (out[k] !== x[k] || p.starts[k] !== 0) axis = axis < 0 ? k : axis;
+  if (axis < 0) return 0;
+  for (let k = 0; k < axis; k++) if (out[k] !== 1) return null;
+  for (let k = axis + 1; k < out.length; k++) if (out[k] !== x[k] || p.starts[k] !== 0) return null;
+  return p.starts[axis]! * out.slice(axis + 1).reduce((a, b) => a * b, 1);
+}
+
+const disjoint = (pieces: readonly Piece[]): boolean => {
+  const sorted = [...pieces].sort((a, b) => a.offset - b.offset);
+  return sorted.every((p, i) => i === 0 || sorted[i - 1]!.offset + sorted[i - 1]!.size <= p.offset);
+};
+
+/**
+ * The element offset of a slice that is one contiguous run of its operand (one element of every
+ * axis before the sliced one, every element of those after it), or null.
+ */
+function sliceOffset(e: Eqn): number | null {
+  if (e.kind !== "prim" || e.prim.name !== "slice") return null;
+  const x = e.inputs[0]!;
+  if (x.kind !== "var" || x.v.scalar || x.v.dtype !== e.out.dtype) return null;
+  const { starts, ends } = e.params as { starts: readonly number[]; ends: readonly number[] };
+  const shape = x.v.shape;
+  let axis = -1;
+  for (let k = 0; k < shape.length; k++) if (starts[k] !== 0 || ends[k] !== shape[k]) axis = axis < 0 ? k : axis;
+  if (axis < 0) return null; // the whole operand
+  for (let k = 0; k < axis; k++) if (ends[k]! - starts[k]! !== 1) return null;
+  for (let k = axis + 1; k < shape.length; k++) if (starts[k] !== 0 || ends[k] !== shape[k]) return null;
+  let offset = 0;
+  let stride = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    offset += starts[k]! * stride;
+    stride *= shape[k]!;
+  }
+  return offset;
+}

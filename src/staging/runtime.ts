@@ -7,6 +7,7 @@ import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
 import { addInto } from "../kernels/vector.ts";
 import { beginCall, endCall, pinnedMatvec } from "../kernels/resident.ts";
+import { dynamicIndexP } from "../primitives/dynamic-index.ts";
 
 interface Accumulator {
   /** The sum of what was added. */
@@ -36,6 +37,19 @@ export const runtime = {
       else buf.set((r as Tensor).buf, i * n);
     });
     return new Tensor(buf, shape);
+  },
+  /**
+   * x[i] along axis 0 (dynamicIndex): a number for a float64 vector (`shape` null), else a copy of
+   * the row. Anything unusual (a bad index) goes to the primitive for its error.
+   */
+  index(x: Tensor, i: Value, shape: readonly number[] | null): Value {
+    const rows = x.shape[0]!;
+    if (typeof i !== "number" || !(i >= 0 && i < rows) || i !== Math.floor(i)) return dynamicIndexP.impl([x, i], undefined);
+    if (shape === null) return x.buf[i]!;
+    const n = x.size / rows;
+    const out = allocate(x.dtype, n);
+    out.set(x.buf.subarray(i * n, (i + 1) * n));
+    return new Tensor(out, shape);
   },
   /** Wraps a buffer a fused loop filled. */
   tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
