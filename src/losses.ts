@@ -33,7 +33,8 @@ const checkReduction = (op: string, options: LossOptions | undefined): Reduction
 };
 
 function* reduce(losses: Value, reduction: Reduction): Gen<Value> {
-  if (reduction === "none") return losses;
+  // one example (a 0-d loss): its sum and its mean are itself
+  if (reduction === "none" || shapeOf(losses).length === 0) return losses;
   return reduction === "sum" ? yield* sum(losses) : yield* mean(losses);
 }
 

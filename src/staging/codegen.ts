@@ -170,8 +170,14 @@ export function compile(block: Block): Compiled {
     e.kind === "prim" &&
     !assembled.has(e.out.id) &&
     !e.out.scalar &&
-    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(a.kind === "var" ? a.v : (a.value as Tensor), e.out))) ||
+    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out))) ||
       sliceOffset(e) !== null);
+  const kindOf = (a: Atom): { shape: readonly number[]; dtype: string } => (a.kind === "var" ? a.v : (a.value as Tensor));
+  /** A one-element tensor operand broadcast over the loop: read as element 0. */
+  const isSplat = (a: Atom, out: Var): boolean => {
+    const k = kindOf(a);
+    return !isScalar(a) && k.dtype === out.dtype && k.shape.every((d) => d === 1) && k.shape.length <= out.shape.length;
+  };
   const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
     a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
   const emitFused = (group: PrimEqn[], indent: string, blockOutputs: Set<number>): void => {
@@ -194,7 +200,7 @@ export function compile(block: Block): Compiled {
         buffers.set(src, b);
         lines.push(`${indent}const ${b} = ${src}.buf;`);
       }
-      return `${b}[i]`;
+      return isSplat(a, group[0]!.out) && !sameKind(kindOf(a), group[0]!.out) ? `${b}[0]` : `${b}[i]`;
     };
     const body: string[] = [];
     for (const e of group) {
@@ -206,6 +212,15 @@ export function compile(block: Block): Compiled {
         continue;
       }
       const args = e.inputs.map(read);
+      if (e.prim.name === "sigmoid") {
+        // inline (a call to K.sigmoid in a long loop body is not always inlined by V8)
+        body.push(`const e${e.out.id} = Math.exp(-Math.abs(${args[0]}));`);
+        const x = args[0]!;
+        const ex = `e${e.out.id}`;
+        const expr = `(${x} >= 0 ? 1 / (1 + ${ex}) : ${ex} / (1 + ${ex}))`;
+        body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
+        continue;
+      }
       const expr = SCALAR[e.prim.name]!.replace(/\$(\d)/g, (_m, k: string) => args[Number(k)]!);
       body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
     }

@@ -1,0 +1,67 @@
+// Code generation that avoids kernel calls: gate slices read inside fused loops, the sum of
+// disjoint zero-pads (their gradient) built in place, one-element operands broadcast in a loop,
+// reshape and dynamicIndex inline. Each must give eager's numbers, forward and backward.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  add, dynamicIndex, grad, jit, logSoftmax, makeIR, mul, reshape, run, sigmoid, slice, sub, sum, tanh, tensor, valueAndGrad, type Tensor, type Value,
+} from "../src/index.ts";
+import { expectSame } from "./expect-same.ts";
+
+/** An LSTM-like gate split: z [4n] sliced into four gates, combined elementwise. */
+function* gates(z: Value, c: Value, n: number) {
+  const [i, f, o, u] = [0, 1, 2, 3].map((k) => ({ from: k * n, to: (k + 1) * n }));
+  const gi = yield* sigmoid(yield* slice(z, [i!.from], [i!.to]));
+  const gf = yield* sigmoid(yield* slice(z, [f!.from], [f!.to]));
+  const go = yield* sigmoid(yield* slice(z, [o!.from], [o!.to]));
+  const gu = yield* tanh(yield* slice(z, [u!.from], [u!.to]));
+  const c2 = yield* add(yield* mul(gi, gu), yield* mul(gf, c));
+  return yield* mul(go, yield* tanh(c2));
+}
+
+const vector = (n: number) => fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: n, maxLength: n }).map((v) => tensor(v));
+
+describe("fusion without kernel calls", () => {
+  it("slices of a gate vector and the pads of their gradient: jit(grad) = grad, and the code reads in place", () => {
+    const n = 5;
+    const f = function* (z: Value, c: Value) {
+      return yield* sum(yield* gates(z, c, n));
+    };
+    const jg = jit(grad(f, { argnums: [0, 1] }));
+    fc.assert(
+      fc.property(vector(4 * n), vector(n), (z, c) => {
+        expectSame(run(jg, z, c), run(grad(f, { argnums: [0, 1] }), z, c));
+      }),
+      { numRuns: 30 },
+    );
+    const src = makeIR(grad(f, { argnums: [0, 1] }))(tensor(new Array(4 * n).fill(0.1)), tensor(new Array(n).fill(0.2))).source;
+    expect(src).toMatch(/\[i \+ 15\]/); // the u gate read at its offset in the fused loop
+    expect(src).toMatch(/o\d+\.set\(v\d+\.buf, 15\)/); // its gradient written into place
+  });
+
+  it("a one-element operand (a max, a sum) is read as element 0 of a fused loop", () => {
+    const f = function* (x: Value) {
+      const s = yield* sum(x, 0, true); // [1]
+      return yield* sum(yield* mul(yield* sub(x, s), yield* add(x, s)));
+    };
+    const vg = valueAndGrad(f);
+    fc.assert(fc.property(vector(7), (x) => expectSame(run(jit(vg), x), run(vg, x))), { numRuns: 20 });
+    expect(makeIR(f)(tensor([1, 2, 3])).source).toMatch(/b\d+\[0\]/);
+  });
+
+  it("logSoftmax with its gradient, reshape and dynamicIndex rows inside jit = eager", () => {
+    const f = function* (table: Value, i: Value, w: Value) {
+      const row = yield* dynamicIndex(table, i); // [4]
+      const y = yield* logSoftmax(yield* mul(yield* reshape(row, [2, 2]), w));
+      return yield* sum(yield* mul(y, y));
+    };
+    const table = tensor([[1, 2, 3, 4], [-1, 0.5, 2, -3], [0, 0, 0, 0]]);
+    const w = tensor([[0.5, -1], [2, 0.25]]);
+    const vg = valueAndGrad(f, { argnums: 2 });
+    for (const i of [0, 1, 2]) expectSame(run(jit(vg), table, i, w), run(vg, table, i, w));
+    expect(() => run(jit(vg), table, 3, w)).toThrow(/dynamicIndex: index 3 is out of range for axis 0 of shape \[3, 4\]/);
+    expectSame(run(jit(vg), table, 1, w), run(vg, table, 1, w)); // and the next call works
+    const [, g] = run(vg, table, 0, w) as [number, Tensor];
+    expect(g.shape).toEqual([2, 2]);
+  });
+});
