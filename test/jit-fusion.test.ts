@@ -39,14 +39,17 @@ describe("fusion without kernel calls", () => {
     expect(src).toMatch(/o\d+\.set\(v\d+\.buf, 15\)/); // its gradient written into place
   });
 
-  it("a one-element operand (a max, a sum) is read as element 0 of a fused loop", () => {
+  it("a one-element operand (a sum) is read as element 0 of a fused loop; small totals and their broadcasts inline", () => {
     const f = function* (x: Value) {
       const s = yield* sum(x, 0, true); // [1]
       return yield* sum(yield* mul(yield* sub(x, s), yield* add(x, s)));
     };
     const vg = valueAndGrad(f);
     fc.assert(fc.property(vector(7), (x) => expectSame(run(jit(vg), x), run(vg, x))), { numRuns: 20 });
-    expect(makeIR(f)(tensor([1, 2, 3])).source).toMatch(/b\d+\[0\]/);
+    const src = makeIR(vg)(tensor([1, 2, 3])).source;
+    expect(src).toMatch(/b\d+\[0\]/); // the [1] sum read as element 0
+    expect(src).toMatch(/s\d+ \+= b\[i\]/); // the small total summed inline
+    expect(src).not.toMatch(/P\[/); // and no kernel call is left at all
   });
 
   it("logSoftmax with its gradient, reshape and dynamicIndex rows inside jit = eager", () => {

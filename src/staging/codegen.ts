@@ -45,6 +45,9 @@ const SCALAR: Record<string, string> = {
   cast: "$0",
 };
 
+/** Up to this many elements, even one elementwise operation becomes an inline loop. */
+const SINGLE_LOOP_MAX = 4096;
+
 export interface Compiled {
   (inputs: readonly Value[]): Value[];
   /** The generated source, for reading and for tests. */
@@ -157,7 +160,9 @@ export function compile(block: Block): Compiled {
       let j = i;
       const first = eqns[i]!;
       while (j < eqns.length && fusible(eqns[j]!) && sameKind((eqns[j] as PrimEqn).out, (first as PrimEqn).out)) j++;
-      if (j - i >= 2) {
+      // (a single operation too, on a small tensor: a loop of a few elements costs less than
+      // the general kernel's shape checks and broadcasting set-up)
+      if (j - i >= 2 || (j - i === 1 && (first as PrimEqn).out.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX)) {
         emitFused(eqns.slice(i, j) as PrimEqn[], indent, outputs);
         i = j;
       } else emitEqn(eqns[i++]!, indent);
@@ -171,12 +176,20 @@ export function compile(block: Block): Compiled {
     !assembled.has(e.out.id) &&
     !e.out.scalar &&
     ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out))) ||
-      sliceOffset(e) !== null);
+      sliceOffset(e) !== null ||
+      (e.prim.name === "broadcastTo" && isSplat(e.inputs[0]!, e.out)));
   const kindOf = (a: Atom): { shape: readonly number[]; dtype: string } => (a.kind === "var" ? a.v : (a.value as Tensor));
   /** A one-element tensor operand broadcast over the loop: read as element 0. */
   const isSplat = (a: Atom, out: Var): boolean => {
     const k = kindOf(a);
     return !isScalar(a) && k.dtype === out.dtype && k.shape.every((d) => d === 1) && k.shape.length <= out.shape.length;
+  };
+  /** sum over every axis of a small tensor of the result's dtype. */
+  const isSmallTotal = (e: PrimEqn): boolean => {
+    if (e.prim.name !== "sum" || isScalar(e.inputs[0]!)) return false;
+    const x = kindOf(e.inputs[0]!);
+    const { axes } = e.params as { axes: readonly number[] };
+    return x.dtype === e.out.dtype && axes.length === x.shape.length && x.shape.length > 0 && x.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX;
   };
   const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
     a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
@@ -212,6 +225,10 @@ export function compile(block: Block): Compiled {
         continue;
       }
       const args = e.inputs.map(read);
+      if (e.prim.name === "broadcastTo") {
+        body.push(`const t${e.out.id} = ${args[0]};`); // one element, read as element 0
+        continue;
+      }
       if (e.prim.name === "sigmoid") {
         // inline (a call to K.sigmoid in a long loop body is not always inlined by V8)
         body.push(`const e${e.out.id} = Math.exp(-Math.abs(${args[0]}));`);
@@ -252,6 +269,19 @@ export function compile(block: Block): Compiled {
       } else if (e.prim.name === "dynamicIndex" && !isScalar(e.inputs[0]!)) {
         const [x, i] = e.inputs.map(atom);
         lines.push(`${indent}const ${name(e.out)} = K.index(${x}, ${i}, ${e.out.scalar ? "null" : shapeRef(e.out.shape)});`);
+      } else if (isSmallTotal(e)) {
+        // the sum of all elements of a small tensor, in order, in double (as the kernel sums)
+        const x = e.inputs[0]!;
+        const n = kindOf(x).shape.reduce((a, b) => a * b, 1);
+        const f32 = e.out.dtype === "float32";
+        const id = e.out.id;
+        lines.push(`${indent}let s${id} = 0;`, `${indent}{`, `${indent}  const b = ${atom(x)}.buf;`);
+        lines.push(`${indent}  for (let i = 0; i < ${n}; i++) s${id} += b[i];`, `${indent}}`);
+        if (e.out.scalar) lines.push(`${indent}const ${name(e.out)} = ${f32 ? `Math.fround(s${id})` : `s${id}`};`);
+        else {
+          lines.push(`${indent}const o${id} = K.alloc(${f32 ? 1 : 0}, 1);`, `${indent}o${id}[0] = s${id};`);
+          lines.push(`${indent}const ${name(e.out)} = K.tensor(o${id}, ${shapeRef(e.out.shape)});`);
+        }
       } else if (assembled.has(e.out.id)) {
         // disjoint zero-padded pieces summed: each piece copied into place
         const f32 = e.out.dtype === "float32" ? 1 : 0;
