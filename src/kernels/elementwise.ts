@@ -1,9 +1,12 @@
 // Elementwise kernels: unary math, broadcasting binary ops, where, cast.
 // Each op's loops are compiled once at module load from the fixed strings below (never from
 // user input): every op gets its own tight loop with the math inlined, no per-element calls.
+// Large operands of the exact operations (+ − × ÷, max/min, comparisons, relu, sqrt, ...) go to
+// the WebAssembly SIMD kernels of ./vector.ts instead, with the same results bit for bit.
 import { broadcastShapes, sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { broadcastStrides, collapse } from "./shape-ops.ts";
+import { binarySimd, simdElementwise, unarySimd, whereSimd } from "./vector.ts";
 
 export type Operand = Tensor | number;
 export type UnaryName =
@@ -106,7 +109,7 @@ const dtypeOf = (a: Operand, b: Operand): DType =>
 
 export function unaryKernel(name: UnaryName, x: Tensor): Tensor {
   const out = allocate(x.dtype, x.size);
-  unaryLoops[name](x.buf, out, x.size);
+  if (!unarySimd(name, x.buf, out)) unaryLoops[name](x.buf, out, x.size);
   return new Tensor(out, x.shape);
 }
 
@@ -115,12 +118,12 @@ export function binaryKernel(name: BinaryName, a: Operand, b: Operand): Tensor {
   // Tensor-with-number (x * 2, 1 - x): the commonest case, without boxing the number.
   if (typeof b === "number" && typeof a !== "number") {
     const out = allocate(a.dtype, a.size);
-    loops.scalarB(a.buf, b, out, a.size);
+    if (!binarySimd(name, a.buf, b, false, "runs", out, 1, a.size)) loops.scalarB(a.buf, b, out, a.size);
     return new Tensor(out, a.shape);
   }
   if (typeof a === "number" && typeof b !== "number") {
     const out = allocate(b.dtype, b.size);
-    loops.scalarA(a, b.buf, out, b.size);
+    if (!binarySimd(name, b.buf, a, true, "runs", out, 1, b.size)) loops.scalarA(a, b.buf, out, b.size);
     return new Tensor(out, b.shape);
   }
   const x = arg(a);
@@ -130,14 +133,36 @@ export function binaryKernel(name: BinaryName, a: Operand, b: Operand): Tensor {
   const out = allocate(dtypeOf(a, b), n);
   if (n === 0) return new Tensor(out, shape);
   // An operand whose size equals the output's is laid out exactly like the output.
-  if (x.size === n && y.size === n) loops.same(x.buf, y.buf, out, n);
-  else if (x.size === 1 && y.size === n) loops.scalarA(x.buf[0]!, y.buf, out, n);
-  else if (y.size === 1 && x.size === n) loops.scalarB(x.buf, y.buf[0]!, out, n);
-  else {
+  if (x.size === n && y.size === n) {
+    if (!binarySimd(name, x.buf, y.buf, false, "same", out, 1, n)) loops.same(x.buf, y.buf, out, n);
+  } else if (x.size === 1 && y.size === n) {
+    if (!binarySimd(name, y.buf, x.buf, true, "runs", out, 1, n)) loops.scalarA(x.buf[0]!, y.buf, out, n);
+  } else if (y.size === 1 && x.size === n) {
+    if (!binarySimd(name, x.buf, y.buf, false, "runs", out, 1, n)) loops.scalarB(x.buf, y.buf[0]!, out, n);
+  } else {
     const c = collapse(shape, [broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape)]);
-    loops.bcast(x.buf, y.buf, out, c.shape, c.strides[0]!, c.strides[1]!);
+    if (!broadcastSimd(name, x, y, out, c.shape, c.strides)) loops.bcast(x.buf, y.buf, out, c.shape, c.strides[0]!, c.strides[1]!);
   }
   return new Tensor(out, shape);
+}
+
+/**
+ * The broadcasts SIMD takes: one operand laid out as the output, the other, after collapsing,
+ * either constant along the inner runs and cycling through its values run by run (strides
+ * [..0, 1, 0]: a bias [C, 1, 1] over [N, C, H, W], [m, 1] over [m, n]) or the same for every run
+ * (strides [0.., 1]: [n] over [m, n]).
+ */
+function broadcastSimd(name: BinaryName, x: Arg, y: Arg, out: Buffer, shape: number[], strides: number[][]): boolean {
+  const n = out.length;
+  if (n < simdElementwise.min || (x.size === n) === (y.size === n)) return false;
+  const partFirst = y.size === n;
+  const [full, part] = partFirst ? [y, x] : [x, y];
+  const s = strides[partFirst ? 0 : 1]!;
+  const last = s.length - 1;
+  const len = shape[last]!;
+  const zeros = (to: number): boolean => s.slice(0, to).every((v) => v === 0);
+  const kind = s[last] === 0 && last >= 1 && s[last - 1] === 1 && zeros(last - 1) ? "runs" : s[last] === 1 && zeros(last) ? "tile" : undefined;
+  return kind !== undefined && binarySimd(name, full.buf, part.buf, partFirst, kind, out, n / len, len);
 }
 
 const whereBcast = compile<(C: Buffer, A: Buffer, B: Buffer, O: Buffer, shape: number[], st0: number[], st1: number[], st2: number[]) => void>(
@@ -161,6 +186,9 @@ export function whereKernel(cond: Operand, a: Operand, b: Operand): Tensor {
   const n = sizeOf(shape);
   const out = allocate(dtypeOf(a, b), n);
   if (n === 0) return new Tensor(out, shape);
+  const operand = (o: Operand, t: Arg): Buffer | number | undefined => (typeof o === "number" ? o : t.size === n ? t.buf : undefined);
+  const [sa, sb] = [operand(a, x), operand(b, y)];
+  if (c.size === n && sa !== undefined && sb !== undefined && whereSimd(c.buf, sa, sb, out)) return new Tensor(out, shape);
   if (c.size === n && x.size === n && y.size === n) {
     const C = c.buf, A = x.buf, B = y.buf;
     for (let i = 0; i < n; i++) out[i] = C[i] !== 0 ? A[i]! : B[i]!;
