@@ -82,6 +82,9 @@ export function compile(block: Block): Compiled {
 
   const lines: string[] = [];
   let fresh = 0;
+  // The program's results are computed outside the scratch memory: no copy out on return.
+  const resultIds = new Set(block.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
+  const result = (expr: string, v: Var): string => (resultIds.has(v.id) ? `K.outside(() => ${expr})` : expr);
   const uses = countUses(block);
   const reusable = reusableVars(block);
   const reused: (Float32Array | Float64Array)[] = [];
@@ -247,7 +250,7 @@ export function compile(block: Block): Compiled {
         reusedIds.add(e.out.id);
         reused.push(f32 ? new Float32Array(n) : new Float64Array(n));
         lines.push(`${indent}const o${e.out.id} = B[${reused.length - 1}];`);
-      } else lines.push(`${indent}const o${e.out.id} = K.alloc(${f32 ? 1 : 0}, ${n});`);
+      } else lines.push(`${indent}const o${e.out.id} = K.${resultIds.has(e.out.id) ? "allocResult" : "alloc"}(${f32 ? 1 : 0}, ${n});`);
     }
     lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
     lines.push(...body.map((l) => `${indent}  ${l}`));
@@ -299,8 +302,8 @@ export function compile(block: Block): Compiled {
           // for a reused buffer: its contents change within the call, in a loop.)
           const p = e.params as { transA: boolean; transB: boolean };
           const [x, w] = e.inputs.map(atom);
-          lines.push(`${indent}const ${name(e.out)} = K.matvec(${x}, ${w}, ${p.transA}, ${p.transB}) ?? ${call};`);
-        } else lines.push(`${indent}const ${name(e.out)} = ${call};`);
+          lines.push(`${indent}const ${name(e.out)} = ${result(`K.matvec(${x}, ${w}, ${p.transA}, ${p.transB}) ?? ${call}`, e.out)};`);
+        } else lines.push(`${indent}const ${name(e.out)} = ${result(call, e.out)};`);
       }
       return;
     }

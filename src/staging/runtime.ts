@@ -58,6 +58,12 @@ export const runtime = {
   /** Scratch memory for a call's intermediates (see tensor/scratch.ts). */
   enter,
   leave,
+  /** A fresh buffer for a fused loop's result that the call returns (not in scratch memory). */
+  allocResult(float32: number, n: number): Buffer {
+    return float32 ? new Float32Array(n) : new Float64Array(n);
+  },
+  /** Runs a kernel whose result the call returns with no scratch memory active. */
+  outside,
   /** A zeroed buffer for a fused loop's results: scratch memory during a call. */
   alloc(float32: number, n: number): Buffer {
     return allocate(float32 ? "float32" : "float64", n);
