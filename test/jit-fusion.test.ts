@@ -4,7 +4,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  add, dynamicIndex, grad, jit, logSoftmax, makeIR, mul, reshape, run, sigmoid, slice, sub, sum, tanh, tensor, valueAndGrad, type Tensor, type Value,
+  add, dynamicIndex, grad, jit, logSoftmax, makeIR, matmul, mul, randn, reshape, run, sigmoid, slice, sub, sum, tanh, tensor, valueAndGrad,
+  type Tensor, type Value,
 } from "../src/index.ts";
 import { expectSame } from "./expect-same.ts";
 
@@ -66,5 +67,25 @@ describe("fusion without kernel calls", () => {
     expectSame(run(jit(vg), table, 1, w), run(vg, table, 1, w)); // and the next call works
     const [, g] = run(vg, table, 0, w) as [number, Tensor];
     expect(g.shape).toEqual([2, 2]);
+  });
+
+  it("an unrolled RNN: the weight gradient's sum of per-step outer products is one product, bias sums inline", () => {
+    // h ← tanh(h·W + x_t·U + b) over 6 steps, h [1, 4], x_t [1, 3]; loss Σ h
+    for (const dtype of ["float64", "float32"] as const) {
+      const f = function* (p: { W: Value; U: Value; b: Value }, xs: readonly Value[]) {
+        let h: Value = tensor([[0.1, -0.2, 0.3, 0]], { dtype });
+        for (const x of xs) h = yield* tanh(yield* add(yield* add(yield* matmul(h, p.W), yield* matmul(x, p.U)), p.b));
+        return yield* sum(h);
+      };
+      const p = { W: randn([4, 4], { seed: 1, dtype }), U: randn([3, 4], { seed: 2, dtype }), b: randn([4], { seed: 3, dtype }) };
+      const xs = Array.from({ length: 6 }, (_, t) => randn([1, 3], { seed: 10 + t, dtype }));
+      const vg = valueAndGrad(f);
+      expectSame(run(jit(vg), p, xs), run(vg, p, xs), dtype === "float64" ? 1e-12 : 1e-5);
+      const src = makeIR(vg)(p, xs).source;
+      // dW and dU: the 6 steps' pairs each (the first step's h is a constant)
+      expect(src.match(/K\.outerSum\(\[((v\d+|C\[\d+\]), ){11}(v\d+|C\[\d+\])\]/g)).toHaveLength(2);
+      // every operation inline, summed or a pinned matrix-vector product (its kernel the fallback)
+      expect(src.split("\n").filter((l) => l.includes("P[") && !l.includes("K.matvec("))).toEqual([]);
+    }
   });
 });

@@ -144,8 +144,46 @@ export function compile(block: Block): Compiled {
       inner.forEach((id) => absorbed.add(id));
     }
   };
+  // A sum of outer products (a weight's gradient in an unrolled RNN: hᵀ·g per step, added up)
+  // is one matrix product of the stacked vectors, Xᵀ·Y: the weight-sized sum is written once
+  // instead of once per step, and T products and T − 1 additions become one kernel call.
+  const outerSums = new Map<number, Atom[]>();
+  const planOuterSums = (eqns: readonly Eqn[]): void => {
+    const def = new Map<number, PrimEqn>();
+    for (const e of eqns) if (e.kind === "prim") def.set(e.out.id, e);
+    const leaves = (a: Atom, out: Var, inner: number[]): Atom[] | null => {
+      if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
+      const e = def.get(a.v.id);
+      if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out) || absorbed.has(e.out.id)) return null;
+      if (e.prim.name === "matmul") {
+        if (!isOuterProduct(e)) return null;
+        inner.push(e.out.id);
+        return [e.inputs[0]!, e.inputs[1]!];
+      }
+      if (e.prim.name !== "add") return null;
+      const sub = sumLeaves(e, inner);
+      if (sub) inner.push(e.out.id);
+      return sub;
+    };
+    const sumLeaves = (e: PrimEqn, inner: number[]): Atom[] | null => {
+      const [x, y] = e.inputs;
+      const lx = x && leaves(x, e.out, inner);
+      const ly = lx && y && leaves(y, e.out, inner);
+      return lx && ly ? [...lx, ...ly] : null;
+    };
+    for (let i = eqns.length - 1; i >= 0; i--) {
+      const e = eqns[i]!;
+      if (e.kind !== "prim" || e.prim.name !== "add" || e.out.scalar || e.out.shape.length !== 2 || absorbed.has(e.out.id)) continue;
+      const inner: number[] = [];
+      const pairs = sumLeaves(e, inner);
+      if (!pairs) continue;
+      outerSums.set(e.out.id, pairs);
+      inner.forEach((id) => absorbed.add(id));
+    }
+  };
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
     const eqns = liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
+    planOuterSums(eqns);
     planAssembles(eqns);
     for (let k = eqns.length - 1; k >= 0; k--) {
       const e = eqns[k]!;
@@ -177,11 +215,20 @@ export function compile(block: Block): Compiled {
   const fusible = (e: Eqn): boolean =>
     e.kind === "prim" &&
     !assembled.has(e.out.id) &&
+    !outerSums.has(e.out.id) &&
     !e.out.scalar &&
-    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out))) ||
+    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
       sliceOffset(e) !== null ||
+      unitSum(e) ||
       (e.prim.name === "broadcastTo" && isSplat(e.inputs[0]!, e.out)));
   const kindOf = (a: Atom): { shape: readonly number[]; dtype: string } => (a.kind === "var" ? a.v : (a.value as Tensor));
+  /** An operand laid out like the result but for leading axes of extent 1 ([n] in [1, n]). */
+  const sameLayout = (a: Atom, out: Var): boolean => {
+    const k = kindOf(a);
+    if (isScalar(a) || k.dtype !== out.dtype) return false;
+    const [x, y] = [withoutLeadingOnes(k.shape), withoutLeadingOnes(out.shape)];
+    return x.length === y.length && x.every((d, i) => d === y[i]) && k.shape.length <= out.shape.length;
+  };
   /** A one-element tensor operand broadcast over the loop: read as element 0. */
   const isSplat = (a: Atom, out: Var): boolean => {
     const k = kindOf(a);
@@ -192,7 +239,15 @@ export function compile(block: Block): Compiled {
     if (e.prim.name !== "sum" || isScalar(e.inputs[0]!)) return false;
     const x = kindOf(e.inputs[0]!);
     const { axes } = e.params as { axes: readonly number[] };
-    return x.dtype === e.out.dtype && axes.length === x.shape.length && x.shape.length > 0 && x.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX;
+    const total = x.shape.every((d, k) => axes.includes(k) || d === 1); // one element out
+    return x.dtype === e.out.dtype && total && axes.length > 0 && !unitSum(e) && x.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX;
+  };
+  /** sum over axes of extent 1 only: element for element, 0 + x (as the kernel adds it to 0). */
+  const unitSum = (e: PrimEqn): boolean => {
+    if (e.prim.name !== "sum" || isScalar(e.inputs[0]!) || e.out.scalar) return false;
+    const x = kindOf(e.inputs[0]!);
+    const { axes } = e.params as { axes: readonly number[] };
+    return x.dtype === e.out.dtype && axes.length > 0 && axes.every((k) => x.shape[k] === 1);
   };
   const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
     a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k]);
@@ -206,7 +261,8 @@ export function compile(block: Block): Compiled {
     // Results read after the loop are written to buffers; the rest live in loop locals.
     const kept = group.filter((e) => blockOutputs.has(e.out.id) || (uses.get(e.out.id) ?? 0) > (inside.get(e.out.id) ?? 0));
     const buffers = new Map<string, string>();
-    const read = (a: Atom): string => {
+    /** The loop's read of an operand; `flat`: element i whatever its shape (same size). */
+    const read = (a: Atom, flat = false): string => {
       if (isScalar(a)) return atom(a);
       if (a.kind === "var" && defined.has(a.v.id)) return `t${a.v.id}`;
       const src = atom(a);
@@ -216,7 +272,7 @@ export function compile(block: Block): Compiled {
         buffers.set(src, b);
         lines.push(`${indent}const ${b} = ${src}.buf;`);
       }
-      return isSplat(a, group[0]!.out) && !sameKind(kindOf(a), group[0]!.out) ? `${b}[0]` : `${b}[i]`;
+      return !flat && isSplat(a, group[0]!.out) && !sameKind(kindOf(a), group[0]!.out) ? `${b}[0]` : `${b}[i]`;
     };
     const body: string[] = [];
     for (const e of group) {
@@ -227,7 +283,13 @@ export function compile(block: Block): Compiled {
         body.push(`const t${e.out.id} = ${src}[i + ${offset}];`);
         continue;
       }
-      const args = e.inputs.map(read);
+      if (e.prim.name === "sum") {
+        // (a unit sum: same elements in the same order, another shape)
+        const v = read(e.inputs[0]!, true);
+        body.push(`const t${e.out.id} = ${f32 ? `Math.fround(0 + ${v})` : `0 + ${v}`};`);
+        continue;
+      }
+      const args = e.inputs.map((a) => read(a));
       if (e.prim.name === "broadcastTo") {
         body.push(`const t${e.out.id} = ${args[0]};`); // one element, read as element 0
         continue;
@@ -285,6 +347,9 @@ export function compile(block: Block): Compiled {
           lines.push(`${indent}const o${id} = K.alloc(${f32 ? 1 : 0}, 1);`, `${indent}o${id}[0] = s${id};`);
           lines.push(`${indent}const ${name(e.out)} = K.tensor(o${id}, ${shapeRef(e.out.shape)});`);
         }
+      } else if (outerSums.has(e.out.id)) {
+        const pairs = outerSums.get(e.out.id)!.map(atom).join(", ");
+        lines.push(`${indent}const ${name(e.out)} = K.outerSum([${pairs}], ${shapeRef(e.out.shape)}, ${resultIds.has(e.out.id) ? 1 : 0});`);
       } else if (assembled.has(e.out.id)) {
         // disjoint zero-padded pieces summed: each piece copied into place
         const f32 = e.out.dtype === "float32" ? 1 : 0;
@@ -603,3 +668,19 @@ function sliceOffset(e: Eqn): number | null {
   }
   return offset;
 }
+
+/** A matrix product with inner dimension 1 of two 2-d tensors (either read transposed): x ⊗ y. */
+function isOuterProduct(e: PrimEqn): boolean {
+  const tensorOf = (x: Atom | undefined): { shape: readonly number[]; dtype: string } | null =>
+    x === undefined ? null : x.kind === "var" ? (x.v.scalar ? null : x.v) : x.value instanceof Tensor ? x.value : null;
+  const [a, b] = [tensorOf(e.inputs[0]), tensorOf(e.inputs[1])];
+  if (!a || !b || a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== e.out.dtype || b.dtype !== e.out.dtype) return false;
+  const { transA } = e.params as { transA: boolean };
+  return (transA ? a.shape[0] : a.shape[1]) === 1;
+}
+
+const withoutLeadingOnes = (s: readonly number[]): readonly number[] => {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  return s.slice(i);
+};

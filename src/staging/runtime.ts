@@ -117,19 +117,28 @@ export const runtime = {
     acc.value = null;
     acc.outers = [];
     if (outers.length === 0) return value ?? new Tensor(allocate(float32 ? "float32" : "float64", shape.reduce((a, b) => a * b, 1)), shape);
-    const first = outers[0]!;
-    const [m, n, steps] = [first.size, outers[1]!.size, outers.length / 2];
+    // A gradient is usually a result of the call: computed outside scratch, it needs no copy out.
+    const sum = runtime.outerSum(outers, shape, 1);
+    if (value === null) return sum;
+    addInto(value.buf, sum.buf);
+    return value;
+  },
+  /**
+   * Σ xᵢ ⊗ yᵢ over the pairs [x₀, y₀, x₁, y₁, ...] (vectors, as tensors of any shape), of the
+   * given [m, n] shape: one matrix product Xᵀ·Y of the stacked vectors (outside the scratch
+   * memory if `fresh`: a result of the call).
+   */
+  outerSum(pairs: readonly Tensor[], shape: readonly number[], fresh = 0): Tensor {
+    const first = pairs[0]!;
+    const [m, n, steps] = [first.size, pairs[1]!.size, pairs.length / 2];
     const xs = allocate(first.dtype, steps * m);
     const ys = allocate(first.dtype, steps * n);
     for (let i = 0; i < steps; i++) {
-      xs.set(outers[2 * i]!.buf, i * m);
-      ys.set(outers[2 * i + 1]!.buf, i * n);
+      xs.set(pairs[2 * i]!.buf, i * m);
+      ys.set(pairs[2 * i + 1]!.buf, i * n);
     }
-    // A gradient is usually a result of the call: computed outside scratch, it needs no copy out.
-    const sum = outside(() => matmulKernel(new Tensor(xs, [steps, m]), new Tensor(ys, [steps, n]), true, false));
-    if (value === null) return new Tensor(sum.buf, shape);
-    addInto(value.buf, sum.buf);
-    return value;
+    const product = () => matmulKernel(new Tensor(xs, [steps, m]), new Tensor(ys, [steps, n]), true, false);
+    return new Tensor((fresh ? outside(product) : product()).buf, shape);
   },
   /** sigmoid without overflow, as the kernel computes it. */
   sigmoid(v: number): number {
