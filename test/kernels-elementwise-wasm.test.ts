@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { binaryKernel, unaryKernel, whereKernel, type BinaryName, type Operand, type UnaryName } from "../src/kernels/elementwise.ts";
+import { sumKernel } from "../src/kernels/reduce.ts";
 import { simdElementwise } from "../src/kernels/vector.ts";
 import { wasmSimdSupported, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";
 import { sizeOf } from "../src/tensor/shape.ts";
@@ -98,6 +99,19 @@ describe.runIf(wasmSimdSupported())("elementwise kernels: WebAssembly SIMD = JS,
     );
   });
 
+  it("sums over leading or middle axes, each sum in the same order (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.array(dim, { minLength: 1, maxLength: 4 }), dtypeArb).chain(([s, d]) =>
+          fc.tuple(tensorOf(s, d), fc.subarray([...s.keys()]), fc.boolean())),
+        ([x, axes, keepdims]) => {
+          both(() => sumKernel(x, axes, keepdims));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it("takes the SIMD path where it applies, and only there", () => {
     const t = (shape: number[], dtype: DType = "float32", seed = 1): Tensor => {
       const n = sizeOf(shape);
@@ -123,6 +137,9 @@ describe.runIf(wasmSimdSupported())("elementwise kernels: WebAssembly SIMD = JS,
       expect(calls(() => binaryKernel("pow", x, 2))).toBe(0);
       expect(calls(() => unaryKernel("exp", x))).toBe(0);
     }
+    expect(calls(() => sumKernel(t([7, 5]), [0], false))).toBe(1);
+    expect(calls(() => sumKernel(t([2, 7, 3], "float64"), [1], true))).toBe(1);
+    expect(calls(() => sumKernel(t([7, 5]), [1], false))).toBe(0);
     const c = t([6, 5]);
     expect(calls(() => whereKernel(c, t([6, 5], "float32", 2), 0.1))).toBe(1);
     expect(calls(() => whereKernel(c, 0, t([6, 5], "float32", 2)))).toBe(1);

@@ -7,6 +7,7 @@ import { ValueError, fmt } from "../errors.ts";
 import { reducedShape } from "../tensor/shape.ts";
 import { Tensor, allocate, type Buffer, type DType } from "../tensor/tensor.ts";
 import { binaryKernel } from "./elementwise.ts";
+import { sumRowsSimd } from "./vector.ts";
 
 type Plan = { shape: number[]; ostr: number[]; outSize: number; count: number };
 
@@ -116,6 +117,17 @@ const argLoops = {
   min: compileArg("v < r || (v !== v && r === r)"),
 };
 
+/**
+ * Sums over leading axes ([R, L] → [L]) or a middle one ([K, R, L] → [K, L]) add whole rows into
+ * the output: in SIMD across the row, each output's sum in the same order as the loop.
+ */
+function sumRows(X: Buffer, acc: Float64Array, p: Plan): boolean {
+  const [s, o] = [p.shape, p.ostr];
+  if (s.length === 2 && o[0] === 0 && o[1] === 1) return sumRowsSimd(X, acc, s[0]!, s[1]!, s[0]!);
+  if (s.length === 3 && o[0] === s[2] && o[1] === 0 && o[2] === 1) return sumRowsSimd(X, acc, s[0]! * s[1]!, s[2]!, s[1]!);
+  return false;
+}
+
 const copy = (x: Tensor): Tensor => new Tensor(x.buf.slice(), x.shape);
 
 const finish = (acc: Float64Array, dtype: DType, shape: number[]): Tensor =>
@@ -136,7 +148,7 @@ function reduce(op: "sum" | "max" | "min", init: number, x: Tensor, axes: readon
   if (op !== "sum") checkNonEmpty(op, x, axes, p);
   const acc = new Float64Array(p.outSize); // float64 accumulation at both dtypes
   if (init !== 0) acc.fill(init);
-  loops[op](x.buf, acc, p.shape, p.ostr, acc);
+  if (!(op === "sum" && sumRows(x.buf, acc, p))) loops[op](x.buf, acc, p.shape, p.ostr, acc);
   return finish(acc, x.dtype, reducedShape(x.shape, axes, keepdims));
 }
 

@@ -185,3 +185,25 @@ export function whereSimd(cond: Buffer, a: Buffer | number, b: Buffer | number, 
   out.set(mem.subarray((3 * at) / es, (3 * at) / es + n));
   return true;
 }
+
+/**
+ * acc[o + j] += x[r, j] over `rows` rows of `len` (o moving on by len after every `per` rows:
+ * a sum over the leading axes of [rows, len], or the middle one of [rows / per, per, len]) in
+ * SIMD, with float64 sums as the JS loop's, bit for bit; false (the caller loops) where it does
+ * not apply. `acc` (float64) holds the running sums and is updated.
+ */
+export function sumRowsSimd(x: Buffer, acc: Float64Array, rows: number, len: number, per: number): boolean {
+  const n = x.length;
+  if (n < simdElementwise.min || len < 2) return false;
+  const es = x.BYTES_PER_ELEMENT;
+  const at = padded(n, es);
+  const w = elementwise("sumrows", x, at + acc.length * 8 + 64);
+  if (!w) return false;
+  w.mem.set(x, 0);
+  const mem = wasmViews()!.f64;
+  mem.set(acc, at / 8);
+  w.f(at, 0, rows, len, per);
+  simdElementwise.calls++;
+  acc.set(mem.subarray(at / 8, at / 8 + acc.length));
+  return true;
+}

@@ -1,8 +1,9 @@
-// Elementwise unary and binary operations as WebAssembly SIMD (f32x4 / f64x2), generated with
-// ./asm.ts over the gemm's memory (registered by ../vector.ts). Only operations whose SIMD
-// instruction gives exactly what the JS loop gives: + − × ÷ and sqrt are correctly rounded in
-// both (for float32, JS rounds a double result once, which is the single-precision result), and
-// min/max/compare/select are exact. No exp/log/tanh: WebAssembly has none.
+// Elementwise operations (unary, binary, where) and row sums as WebAssembly SIMD (f32x4 /
+// f64x2), generated with ./asm.ts over the gemm's memory (registered by ../vector.ts). Only
+// operations whose SIMD instruction gives exactly what the JS loop gives: + − × ÷ and sqrt are
+// correctly rounded in both (for float32, JS rounds a double result once, which is the
+// single-precision result), and min/max/compare/select are exact. No exp/log/tanh: WebAssembly
+// has none.
 //
 // Pointers are in bytes. The binary kernels walk `rows` runs of `rb` bytes, `nv` vectors each;
 // the last vector of a run may spill into the next run's first lanes, which that run then
@@ -16,7 +17,11 @@
 // T_op(o, x, nv)                          o = op x (unary)
 // T_where(o, c, a, b, nv, sa, sb)         o = c ≠ 0 (NaN included) ? a : b; a and b advance sa, sb
 //                                        bytes a vector (0: a vector of one value, repeated)
-import { Func, assemble, block, br, brIf, f32x4, f64x2, get, i32, loop, set, v128, type Expr, type Local, type ValType } from "./asm.ts";
+// T_sumrows(acc, x, rows, len, per)       acc[j] += x[r, j] (float64) for each of `rows` rows of len
+//                                        in order; acc moves on by len after every `per` rows.
+//                                        Each acc[j] adds its values in the JS loop's order, so
+//                                        the sums are the same; two acc[j] per f64x2.
+import { Func, assemble, block, br, brIf, f32, f32x4, f64, f64x2, get, i32, if_, loop, set, v128, type Expr, type Local } from "./asm.ts";
 
 const c = i32.const;
 const inc = (l: Local, by: Expr): Expr => set(l, i32.add(get(l), by));
@@ -33,7 +38,6 @@ const or = v2(0x50);
 
 interface Lanes {
   readonly t: "f32" | "f64";
-  readonly scalar: ValType;
   readonly bytes: number;
   readonly v: typeof f32x4;
   readonly splatLoad: (addr: Expr) => Expr;
@@ -47,13 +51,13 @@ interface Lanes {
 }
 const konst = (bytes: number[]): Expr => (f) => f.emit(0xfd, 0x0c, ...bytes);
 const F32: Lanes = {
-  t: "f32", scalar: "f32", bytes: 4, v: f32x4, splatLoad: (a) => v128.load32Splat(a),
+  t: "f32", bytes: 4, v: f32x4, splatLoad: (a) => v128.load32Splat(a),
   eq: v2(0x41), ne: v2(0x42), lt: v2(0x43), gt: v2(0x44), le: v2(0x45), ge: v2(0x46),
   pmax: v2(0xeb), abs: (a) => op(0xe0, a), neg: (a) => op(0xe1, a),
   k: (x) => konst([...new Uint8Array(new Float32Array([x, x, x, x]).buffer)]),
 };
 const F64: Lanes = {
-  t: "f64", scalar: "f64", bytes: 8, v: f64x2, splatLoad: (a) => v128.load64Splat(a),
+  t: "f64", bytes: 8, v: f64x2, splatLoad: (a) => v128.load64Splat(a),
   eq: v2(0x47), ne: v2(0x48), lt: v2(0x49), gt: v2(0x4a), le: v2(0x4b), ge: v2(0x4c),
   pmax: v2(0xf7), abs: (a) => op(0xec, a), neg: (a) => op(0xed, a),
   k: (x) => konst([...new Uint8Array(new Float64Array([x, x]).buffer)]),
@@ -160,12 +164,59 @@ function where(t: Lanes): Func {
   return fn.body(vectors(k, get(nv), [o, cond], [v128.store(get(o), pick), inc(a, get(sa)), inc(b, get(sb))]));
 }
 
+// Scalar instructions asm.ts leaves out.
+const f64add = (a: Expr, b: Expr): Expr => (f) => {
+  a(f);
+  b(f);
+  f.emit(0xa0);
+};
+const promote = (a: Expr): Expr => (f) => {
+  a(f);
+  f.emit(0xbb); // f64.promote_f32
+};
+
+function sumRows(t: Lanes): Func {
+  const fn = new Func(`${t.t}_sumrows`, ["i32", "i32", "i32", "i32", "i32"], []);
+  const [acc, x, rows, len, per] = fn.params as [Local, Local, Local, Local, Local];
+  const [q, pa, px, k] = [fn.local("i32"), fn.local("i32"), fn.local("i32"), fn.local("i32")];
+  // two values of x as float64 lanes, and one
+  const pair = t.t === "f32" ? op(0x5f, v128.load64Splat(get(px))) : v128.load(get(px)); // f64x2.promote_low_f32x4
+  const one = t.t === "f32" ? promote(f32.load(get(px))) : f64.load(get(px));
+  return fn.body(
+    set(q, get(per)),
+    block((exit) => [
+      loop((top) => [
+        brIf(exit, i32.leS(get(rows), c(0))),
+        set(pa, get(acc)),
+        set(px, get(x)),
+        set(k, i32.divU(get(len), c(2))),
+        block((done) => [
+          loop((next) => [
+            brIf(done, i32.leS(get(k), c(0))),
+            v128.store(get(pa), f64x2.add(v128.load(get(pa)), pair)),
+            inc(pa, c(16)),
+            inc(px, c(2 * t.bytes)),
+            set(k, i32.sub(get(k), c(1))),
+            br(next),
+          ]),
+        ]),
+        if_(i32.and(get(len), c(1)), [f64.store(get(pa), f64add(f64.load(get(pa)), one))]),
+        inc(x, i32.mul(get(len), c(t.bytes))),
+        set(q, i32.sub(get(q), c(1))),
+        if_(i32.eqz(get(q)), [set(q, get(per)), inc(acc, i32.mul(get(len), c(8)))]),
+        set(rows, i32.sub(get(rows), c(1))),
+        br(top),
+      ]),
+    ]),
+  );
+}
+
 export function elementwiseModuleBytes(): Uint8Array {
   const funcs: Func[] = [];
   for (const t of [F32, F64]) {
     for (const name of WASM_BINARY) funcs.push(vecVec(t, name, false), vecVec(t, name, true), vecScalar(t, name, false), vecScalar(t, name, true));
     for (const name of WASM_UNARY) funcs.push(unary(t, name));
-    funcs.push(where(t));
+    funcs.push(where(t), sumRows(t));
   }
   return assemble(funcs, { initial: 1 });
 }
