@@ -104,87 +104,62 @@ export function compile(block: Block): Compiled {
       else if (src) owned.add(src.out.id);
     }
   };
-  // A sum of zero-padded pieces that do not overlap (the gradient of slicing a vector into
-  // gates: pad + add per gate) is built as one buffer with each piece copied into place; the
-  // pads and partial sums, read nowhere else, are not computed.
-  const assembled = new Map<number, Piece[]>();
   const absorbed = new Set<number>();
-  const planAssembles = (eqns: readonly Eqn[]): void => {
+  /**
+   * Finds sums (trees of adds, each partial sum read only by the next) whose terms are all
+   * `leafOf` something (null: not a term of this kind) and which `accept` takes; records each
+   * root's leaves in `into` and marks the terms and partial sums as absorbed: not computed.
+   */
+  const planSums = <L>(eqns: readonly Eqn[], into: Map<number, L[]>, leafOf: (e: PrimEqn) => L | null, accept: (root: PrimEqn, leaves: L[]) => boolean): void => {
     const def = new Map<number, PrimEqn>();
     for (const e of eqns) if (e.kind === "prim") def.set(e.out.id, e);
-    const piecesOf = (a: Atom, out: Var, inner: number[]): Piece[] | null => {
+    const terms = (a: Atom, out: Var, inner: number[]): L[] | null => {
       if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
       const e = def.get(a.v.id);
-      if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out)) return null;
-      if (e.prim.name === "pad") {
-        const src = e.inputs[0]!;
-        const offset = src.kind === "var" && !src.v.scalar ? contiguousOffset(src.v.shape, e.params as PadParams) : null;
-        if (offset === null || src.kind !== "var" || src.v.dtype !== out.dtype) return null;
+      if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out) || absorbed.has(e.out.id)) return null;
+      const leaf = e.prim.name === "add" ? null : leafOf(e);
+      if (leaf !== null) {
         inner.push(e.out.id);
-        return [{ src, offset, size: src.v.shape.reduce((x, y) => x * y, 1) }];
+        return [leaf];
       }
-      if (e.prim.name !== "add") return null;
-      const sub = sumPieces(e, inner);
+      const sub = e.prim.name === "add" ? sumTerms(e, inner) : null;
       if (sub) inner.push(e.out.id);
       return sub;
     };
-    const sumPieces = (e: PrimEqn, inner: number[]): Piece[] | null => {
+    const sumTerms = (e: PrimEqn, inner: number[]): L[] | null => {
       const [x, y] = e.inputs;
-      const px = x && piecesOf(x, e.out, inner);
-      const py = px && y && piecesOf(y, e.out, inner);
-      return px && py ? [...px, ...py] : null;
+      const tx = x && terms(x, e.out, inner);
+      const ty = tx && y && terms(y, e.out, inner);
+      return tx && ty ? [...tx, ...ty] : null;
     };
     for (let i = eqns.length - 1; i >= 0; i--) {
       const e = eqns[i]!;
       if (e.kind !== "prim" || e.prim.name !== "add" || e.out.scalar || absorbed.has(e.out.id)) continue;
       const inner: number[] = [];
-      const pieces = sumPieces(e, inner);
-      if (!pieces || !disjoint(pieces)) continue;
-      assembled.set(e.out.id, pieces);
+      const leaves = sumTerms(e, inner);
+      if (!leaves || !accept(e, leaves)) continue;
+      into.set(e.out.id, leaves);
       inner.forEach((id) => absorbed.add(id));
     }
+  };
+  // A sum of zero-padded pieces that do not overlap (the gradient of slicing a vector into
+  // gates: pad + add per gate) is built as one buffer with each piece copied into place.
+  const assembled = new Map<number, Piece[]>();
+  const pieceOf = (e: PrimEqn): Piece | null => {
+    const src = e.inputs[0]!;
+    if (e.prim.name !== "pad" || src.kind !== "var" || src.v.scalar || src.v.dtype !== e.out.dtype) return null;
+    const offset = contiguousOffset(src.v.shape, e.params as PadParams);
+    return offset === null ? null : { src, offset, size: src.v.shape.reduce((x, y) => x * y, 1) };
   };
   // A sum of outer products (a weight's gradient in an unrolled RNN: hᵀ·g per step, added up)
   // is one matrix product of the stacked vectors, Xᵀ·Y: the weight-sized sum is written once
   // instead of once per step, and T products and T − 1 additions become one kernel call.
-  const outerSums = new Map<number, Atom[]>();
-  const planOuterSums = (eqns: readonly Eqn[]): void => {
-    const def = new Map<number, PrimEqn>();
-    for (const e of eqns) if (e.kind === "prim") def.set(e.out.id, e);
-    const leaves = (a: Atom, out: Var, inner: number[]): Atom[] | null => {
-      if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
-      const e = def.get(a.v.id);
-      if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out) || absorbed.has(e.out.id)) return null;
-      if (e.prim.name === "matmul") {
-        if (!isOuterProduct(e)) return null;
-        inner.push(e.out.id);
-        return [e.inputs[0]!, e.inputs[1]!];
-      }
-      if (e.prim.name !== "add") return null;
-      const sub = sumLeaves(e, inner);
-      if (sub) inner.push(e.out.id);
-      return sub;
-    };
-    const sumLeaves = (e: PrimEqn, inner: number[]): Atom[] | null => {
-      const [x, y] = e.inputs;
-      const lx = x && leaves(x, e.out, inner);
-      const ly = lx && y && leaves(y, e.out, inner);
-      return lx && ly ? [...lx, ...ly] : null;
-    };
-    for (let i = eqns.length - 1; i >= 0; i--) {
-      const e = eqns[i]!;
-      if (e.kind !== "prim" || e.prim.name !== "add" || e.out.scalar || e.out.shape.length !== 2 || absorbed.has(e.out.id)) continue;
-      const inner: number[] = [];
-      const pairs = sumLeaves(e, inner);
-      if (!pairs) continue;
-      outerSums.set(e.out.id, pairs);
-      inner.forEach((id) => absorbed.add(id));
-    }
-  };
+  const outerSums = new Map<number, [Atom, Atom][]>();
+  const outerOf = (e: PrimEqn): [Atom, Atom] | null => (e.prim.name === "matmul" && isOuterProduct(e) ? [e.inputs[0]!, e.inputs[1]!] : null);
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
     const eqns = liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
-    planOuterSums(eqns);
-    planAssembles(eqns);
+    planSums(eqns, outerSums, outerOf, (root) => root.out.shape.length === 2);
+    planSums(eqns, assembled, pieceOf, (_root, pieces) => disjoint(pieces));
     for (let k = eqns.length - 1; k >= 0; k--) {
       const e = eqns[k]!;
       if (e.kind === "prim" && absorbed.has(e.out.id)) eqns.splice(k, 1);
@@ -348,7 +323,7 @@ export function compile(block: Block): Compiled {
           lines.push(`${indent}const ${name(e.out)} = K.tensor(o${id}, ${shapeRef(e.out.shape)});`);
         }
       } else if (outerSums.has(e.out.id)) {
-        const pairs = outerSums.get(e.out.id)!.map(atom).join(", ");
+        const pairs = outerSums.get(e.out.id)!.flat().map(atom).join(", ");
         lines.push(`${indent}const ${name(e.out)} = K.outerSum([${pairs}], ${shapeRef(e.out.shape)}, ${resultIds.has(e.out.id) ? 1 : 0});`);
       } else if (assembled.has(e.out.id)) {
         // disjoint zero-padded pieces summed: each piece copied into place
