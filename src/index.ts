@@ -35,3 +35,4 @@ export * as optim from "./optim/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
 export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";
 export { setWasmEnabled } from "./kernels/wasm/gemm.ts";
+export { setMatmulThreads, matmulThreads, matmulThreadsUnavailableReason } from "./kernels/wasm/threads.ts";

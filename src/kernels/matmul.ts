@@ -3,6 +3,7 @@ import { ShapeError, fmt } from "../errors.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
 import { useWasmGemm, wasmMatmul } from "./wasm/gemm.ts";
+import { threadedMatmul } from "./wasm/threads.ts";
 import { transposeKernel } from "./shape-ops.ts";
 
 const swapPerm = (rank: number): number[] => {
@@ -135,6 +136,11 @@ export function gemm(
  */
 const f64 = (buf: Buffer): Float64Array => (buf instanceof Float64Array ? buf : Float64Array.from(buf));
 
+/** The WebAssembly product, split across two threads when setMatmulThreads(2) asked for it and it is large. */
+const wasmProduct: typeof wasmMatmul = (p, a, ao, ars, acs, b, bo, brs, bcs, c, co, m, k, n) => {
+  if (!threadedMatmul(p, a, ao, ars, acs, b, bo, brs, bcs, c, co, m, k, n)) wasmMatmul(p, a, ao, ars, acs, b, bo, brs, bcs, c, co, m, k, n);
+};
+
 export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   const outShape = checkMatmul(a, b, transA, transB);
   const r = outShape.length;
@@ -159,7 +165,7 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
   const bbuf = fast ? b.buf : f64(b.buf);
   const nbd = batch.length;
   if (nbd === 0) {
-    if (fast) wasmMatmul(prec, abuf, 0, ars, acs, bbuf, 0, brs, bcs, c, 0, m, k, n);
+    if (fast) wasmProduct(prec, abuf, 0, ars, acs, bbuf, 0, brs, bcs, c, 0, m, k, n);
     else gemm(abuf as Float64Array, 0, ars, acs, bbuf as Float64Array, 0, c as Float64Array, 0, m, k, n);
     return new Tensor(dtype === "float64" || fast ? c : Float32Array.from(c), outShape);
   }
@@ -182,7 +188,7 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
   let ao = 0;
   let bo = 0;
   for (let t = 0; t < nb; t++) {
-    if (fast) wasmMatmul(prec, abuf, ao, ars, acs, bbuf, bo, brs, bcs, c, t * m * n, m, k, n);
+    if (fast) wasmProduct(prec, abuf, ao, ars, acs, bbuf, bo, brs, bcs, c, t * m * n, m, k, n);
     else gemm(abuf as Float64Array, ao, ars, acs, bbuf as Float64Array, bo, c as Float64Array, t * m * n, m, k, n);
     // Odometer increment over the batch index, updating both offsets incrementally.
     for (let ax = nbd - 1; ax >= 0; ax--) {

@@ -130,8 +130,9 @@ export class Func {
 /**
  * A module that imports one memory ("env", "memory") and defines the given functions, exporting
  * those marked exported under their names. Functions call each other by index = position.
+ * A `shared` memory (threads share it) must declare a maximum.
  */
-export function assemble(funcs: readonly Func[], memoryPages: { initial: number; maximum?: number }): Uint8Array {
+export function assemble(funcs: readonly Func[], memoryPages: { initial: number; maximum?: number; shared?: boolean }): Uint8Array {
   const sigs: string[] = [];
   const sigBytes: number[][] = [];
   const typeIndex = funcs.map((f) => {
@@ -145,10 +146,11 @@ export function assemble(funcs: readonly Func[], memoryPages: { initial: number;
     }
     return i;
   });
+  if (memoryPages.shared && memoryPages.maximum === undefined) throw new Error("asm: a shared memory needs a maximum");
   const limits =
     memoryPages.maximum === undefined
       ? [0x00, ...uleb(memoryPages.initial)]
-      : [0x01, ...uleb(memoryPages.initial), ...uleb(memoryPages.maximum)];
+      : [memoryPages.shared ? 0x03 : 0x01, ...uleb(memoryPages.initial), ...uleb(memoryPages.maximum)];
   const imports = vec([[...name("env"), ...name("memory"), 0x02, ...limits]]);
   const exports = vec(funcs.flatMap((f, i) => (f.exported ? [[...name(f.name), 0x00, ...uleb(i)]] : [])));
   return new Uint8Array([

@@ -72,9 +72,11 @@ const inc = (l: Local, by: Expr): Expr => set(l, add(get(l), by));
  * The four functions of one precision, at indices base .. base+3:
  * kernel(pa, pb, pc, ldc, kc), packA(src, lda, mc, kc, dst), packB(src, ldb, kc, n, dst),
  * gemm(a, b, c, m, k, n, packA, packB, scratch) — pointers and leading dimensions in bytes,
- * except gemm's m, k, n (elements).
+ * except gemm's m, k, n (elements). With `strided`, gemm takes the row strides of A, B and C as
+ * three more parameters (lda, ldb, ldc) instead of assuming k, n and n: a block of columns of B
+ * and C (one thread's half of a product) is then a valid operand.
  */
-function gemmFunctions(p: GemmShape, prefix: string, base: number): Func[] {
+export function gemmFunctions(p: GemmShape, prefix: string, base: number, strided = false): Func[] {
   const { es, mr: MR, nv: NV, unroll: U, kc: KC, mc: MC } = p;
   const L = lanes(p);
   const NR = NV * L;
@@ -218,11 +220,12 @@ function gemmFunctions(p: GemmShape, prefix: string, base: number): Func[] {
   }
 
   // ---- gemm: the blocked driver.
-  const gemm = new Func(`${prefix}gemm`, ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"], []);
+  const gemm = new Func(`${prefix}gemm`, new Array<"i32">(strided ? 12 : 9).fill("i32"), []);
   {
     const [A, B, C, m, k, n, pA, pB, scratch] = gemm.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
-    const lda = gemm.local("i32");
-    const ldc = gemm.local("i32");
+    const lda = strided ? gemm.params[9]! : gemm.local("i32");
+    const ldc = strided ? gemm.params[11]! : gemm.local("i32");
+    const ldb = strided ? gemm.params[10]! : ldc;
     const pcol = gemm.local("i32");
     const kc = gemm.local("i32");
     const ic = gemm.local("i32");
@@ -244,12 +247,11 @@ function gemmFunctions(p: GemmShape, prefix: string, base: number): Func[] {
           : memory.copy(add(get(cp), mul(get(r), get(ldc))), add(get(scratch), mul(get(r), c(NR * es))), mul(get(nrr), c(es))),
       ]);
     gemm.body(
-      set(lda, mul(get(k), c(es))),
-      set(ldc, mul(get(n), c(es))),
+      ...(strided ? [] : [set(lda, mul(get(k), c(es))), set(ldc, mul(get(n), c(es)))]),
       forRange(pcol, c(0), get(k), KC, [
         set(kLeft, i32.sub(get(k), get(pcol))),
         set(kc, min(get(kLeft), c(KC))),
-        call(base + 2, add(get(B), mul(get(pcol), get(ldc))), get(ldc), get(kc), get(n), get(pB)),
+        call(base + 2, add(get(B), mul(get(pcol), get(ldb))), get(ldb), get(kc), get(n), get(pB)),
         forRange(ic, c(0), get(m), MC, [
           set(mLeft, i32.sub(get(m), get(ic))),
           set(mc, min(get(mLeft), c(MC))),

@@ -262,7 +262,7 @@ export function reserveWasmGemm(p: Precision, m: number, k: number, n: number): 
 }
 
 /** Whether src[so + i * rs + j * cs] (i < rows, j < cols) is one row-major block. */
-const contiguous = (rs: number, cs: number, rows: number, cols: number): boolean =>
+export const contiguous = (rs: number, cs: number, rows: number, cols: number): boolean =>
   (cs === 1 && (rs === cols || rows === 1)) || (rs === 1 && cols === 1);
 
 /**
@@ -270,7 +270,7 @@ const contiguous = (rs: number, cs: number, rows: number, cols: number): boolean
  * cost ~2 ns per element however they are tiled (JS typed-array access, not the cache), so whole
  * transposed operands go through copyOperand instead; these are left with a few rows of x.
  */
-function copyIn(dst: Buffer, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number): void {
+export function copyIn(dst: Buffer, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number): void {
   if (contiguous(rs, cs, rows, cols)) dst.set(src.subarray(so, so + rows * cols), at);
   else if (cs === 1) {
     for (let i = 0; i < rows; i++) dst.set(src.subarray(so + i * rs, so + i * rs + cols), at + i * cols);

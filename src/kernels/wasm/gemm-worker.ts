@@ -1,0 +1,172 @@
+// The second thread of the 2-thread matrix product (see ./threads.ts): a worker_threads Worker
+// that instantiates the shared gemm module (./gemm-shared-module.ts) over the same shared memory
+// as the calling thread and then sleeps in Atomics.wait until a job is posted. Posting and
+// collecting a job are synchronous for the caller: arguments go into a control Int32Array over a
+// SharedArrayBuffer, Atomics.store + Atomics.notify wake the worker, and the caller polls or
+// Atomics.waits (with a timeout) for the worker's done word. No message passing, so the caller's
+// event loop never has to run; the worker is unref'd, so it never keeps the process alive.
+//
+// A sleeping thread takes 20-60 µs to wake on this machine, so a job is posted in two steps: its
+// arguments (pointers, known before any data moves) wake the worker while the caller is still
+// copying the operands in, and a "go" word tells it they are in place. The worker polls for it
+// for a short while, then sleeps on it.
+import { createRequire } from "node:module";
+
+// Control words.
+const STATE = 0; // 0 starting, 1 ready, -1 the module failed to instantiate
+const JOB = 1; // the latest job posted (1, 2, ...); -1 asks the worker to return
+const DONE = 2; // the latest job finished
+const FAILED = 3; // 1 if that job threw
+const GO = 4; // the latest job whose operands are in place; -1 asks the worker to return
+const FN = 5; // 0 sgemm, 1 dgemm
+const ARGS = 6; // the gemm's arguments
+/** How long the worker polls for the go word before it sleeps on it. */
+const POLL_MS = 0.25;
+/** Arguments of the shared module's gemm: a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc. */
+export const GEMM_ARGS = 12;
+
+// The worker's whole program: a fixed string (nothing from the caller is spliced in; the module
+// bytes, the memory and the control buffer arrive as workerData).
+const SOURCE = `"use strict";
+const { workerData } = require("node:worker_threads");
+const ctl = new Int32Array(workerData.control);
+let fns;
+try {
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(workerData.bytes), { env: { memory: workerData.memory } }).exports;
+  fns = [ex.sgemm, ex.dgemm];
+  Atomics.store(ctl, ${STATE}, 1);
+} catch {
+  Atomics.store(ctl, ${STATE}, -1);
+}
+Atomics.notify(ctl, ${STATE});
+let seen = 0;
+while (fns) {
+  Atomics.wait(ctl, ${JOB}, seen);
+  const job = Atomics.load(ctl, ${JOB});
+  if (job < 0) break;
+  if (job === seen) continue;
+  seen = job;
+  const until = performance.now() + ${POLL_MS};
+  while (Atomics.load(ctl, ${GO}) !== job && performance.now() < until);
+  for (let go; (go = Atomics.load(ctl, ${GO})) !== job && go >= 0; ) Atomics.wait(ctl, ${GO}, go);
+  if (Atomics.load(ctl, ${GO}) < 0) break;
+  let failed = 0;
+  try {
+    const a = ${ARGS};
+    fns[ctl[${FN}]](ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11]);
+  } catch {
+    failed = 1;
+  }
+  Atomics.store(ctl, ${FAILED}, failed);
+  Atomics.store(ctl, ${DONE}, job);
+  Atomics.notify(ctl, ${DONE});
+}
+`;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: "error" | "exit", listener: (x: unknown) => void): void;
+}
+type WorkerCtor = new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => NodeWorker;
+
+/** Loads worker_threads' Worker, or throws why it cannot. */
+function workerClass(): WorkerCtor {
+  const require = createRequire(import.meta.url);
+  const Worker = (require("node:worker_threads") as { Worker?: WorkerCtor }).Worker;
+  if (typeof Worker !== "function") throw new Error("worker_threads has no Worker");
+  return Worker;
+}
+
+/** A job's outcome: done, threw, or not finished yet. */
+export type JobState = "ok" | "failed" | "running";
+
+/** One started worker and its control words. Construct only through startGemmWorker. */
+export class GemmWorker {
+  private job = 0;
+  /** Why the worker is gone (it exited or threw outside a job), seen between calls. */
+  gone: string | undefined;
+
+  constructor(
+    private readonly worker: NodeWorker,
+    private readonly ctl: Int32Array,
+  ) {
+    worker.on("error", (e) => (this.gone ??= `the worker threw: ${String(e)}`));
+    worker.on("exit", (code) => (this.gone ??= `the worker exited (code ${String(code)})`));
+  }
+
+  /** Waits up to `ms` for the worker to load the module. */
+  ready(ms: number): "ready" | "failed" | "timed-out" {
+    if (Atomics.load(this.ctl, STATE) === 0) Atomics.wait(this.ctl, STATE, 0, ms);
+    const state = Atomics.load(this.ctl, STATE);
+    return state === 1 ? "ready" : state === 0 ? "timed-out" : "failed";
+  }
+
+  /**
+   * Wakes the worker with fn(args) (0 sgemm, 1 dgemm); it runs once go() says the operands are in
+   * place. Post again only when the job is no longer running.
+   */
+  post(fn: 0 | 1, args: readonly number[]): void {
+    const ctl = this.ctl;
+    ctl[FN] = fn;
+    for (let i = 0; i < GEMM_ARGS; i++) ctl[ARGS + i] = args[i]!;
+    Atomics.store(ctl, JOB, ++this.job);
+    Atomics.notify(ctl, JOB, 1);
+  }
+
+  /** The posted job's operands are in place. */
+  go(): void {
+    Atomics.store(this.ctl, GO, this.job);
+    Atomics.notify(this.ctl, GO, 1);
+  }
+
+  /** The posted job's state, now. */
+  state(): JobState {
+    if (Atomics.load(this.ctl, DONE) !== this.job) return "running";
+    return Atomics.load(this.ctl, FAILED) === 0 ? "ok" : "failed";
+  }
+
+  /** Waits up to `ms` for the posted job, polling for the first `spinMs` before sleeping. */
+  wait(spinMs: number, ms: number): JobState {
+    const ctl = this.ctl;
+    const now = performance.now();
+    const until = now + ms;
+    const spinUntil = now + spinMs;
+    while (Atomics.load(ctl, DONE) !== this.job && performance.now() < spinUntil);
+    for (;;) {
+      const done = Atomics.load(ctl, DONE);
+      const left = until - performance.now();
+      if (done === this.job || left <= 0) return this.state();
+      Atomics.wait(ctl, DONE, done, left);
+    }
+  }
+
+  /** Asks the worker to return and terminates it (also if it is stuck in a job). */
+  stop(): void {
+    Atomics.store(this.ctl, JOB, -1);
+    Atomics.store(this.ctl, GO, -1);
+    Atomics.notify(this.ctl, JOB);
+    Atomics.notify(this.ctl, GO);
+    this.gone ??= "stopped";
+    this.terminate().catch(() => undefined);
+  }
+
+  /** Ends the thread as if it died: its 'exit' event arrives when the caller's event loop runs. */
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+/**
+ * Starts a worker that instantiates `bytes` over `memory` (a shared WebAssembly.Memory); throws if
+ * worker_threads or SharedArrayBuffer are missing. The worker loads asynchronously: see ready().
+ */
+export function startGemmWorker(bytes: Uint8Array, memory: object): GemmWorker {
+  const Worker = workerClass();
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + GEMM_ARGS)));
+  // No inherited command-line options: a loader such as --import tsx would run in the worker
+  // too, and its start-up can wait on the calling thread, which is blocked waiting for the worker.
+  const worker = new Worker(SOURCE, { eval: true, workerData: { bytes, memory, control: ctl.buffer }, execArgv: [] });
+  worker.unref();
+  return new GemmWorker(worker, ctl);
+}
