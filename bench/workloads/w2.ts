@@ -1,6 +1,11 @@
 // W2 mlp-step: MLP 784-256-10, relu, float32, batch 64, mean softmax cross-entropy; one SGD
-// step (lr 0.01) = forward + backward + update, on the shared data of mlp.bin.
-import { add, jit, matmul, optim, relu, run, softmaxCrossEntropy, valueAndGrad, type Tensor, type Value } from "../../src/index.ts";
+// step (lr 0.01) = forward + backward + update, on the shared data of mlp.bin. The jit step is
+// timed again with setMatmulThreads(2): its two 12.8-million multiply-add products (x W1 and the
+// gradient of W1) then run split across two cores.
+import {
+  add, jit, matmul, matmulThreadsUnavailableReason, optim, relu, run, setMatmulThreads, softmaxCrossEntropy, valueAndGrad,
+  type Tensor, type Value,
+} from "../../src/index.ts";
 import { loadMlp } from "../data.ts";
 import { time } from "../measure.ts";
 import type { Row } from "../report.ts";
@@ -37,10 +42,26 @@ export async function w2(): Promise<Row[]> {
   const jitLosses = checkTraining("W2 jit", trainer(jitted), 5);
   if (jitLosses.some((l, i) => Math.abs(l - eagerLosses[i]!) > 1e-5 * Math.abs(eagerLosses[i]!)))
     throw new Error(`W2: jit losses ${jitLosses} vs eager ${eagerLosses}`);
+  // The split products are bit for bit the one-thread products: the same losses exactly.
+  setMatmulThreads(2);
+  const threadLosses = checkTraining("W2 jit, 2 threads", trainer(jitted), 5);
+  const threadsReason = matmulThreadsUnavailableReason();
+  setMatmulThreads(1);
+  if (threadLosses.some((l, i) => l !== jitLosses[i]))
+    throw new Error(`W2: jit losses with 2 threads ${threadLosses} vs one thread ${jitLosses}`);
   const t = await time({ eager: trainer(eager), jit: trainer(jitted) }, { time: 1500 });
+  // A Bench of its own, with the switch at 2 throughout (switching stops and starts the worker).
+  setMatmulThreads(2);
+  const t2 = await time({ jit2: trainer(jitted) }, { time: 1500 }).finally(() => setMatmulThreads(1));
   const check = `initial loss ${initial.toFixed(6)} = reference ${d.lossReference.toFixed(6)}; ${fmtLosses(eagerLosses)}`;
   return [
     { workload: "W2", system: "yieldiff eager", unit: "ms/step", ...t.eager!, note: check },
     { workload: "W2", system: "yieldiff jit", unit: "ms/step", ...t.jit!, note: `jit(valueAndGrad(loss)); compiles in ${compile.toFixed(0)} ms` },
+    {
+      workload: "W2", system: "yieldiff jit, 2 threads", unit: "ms/step", ...t2.jit2!,
+      note: threadsReason
+        ? `two threads unavailable (${threadsReason}): this ran on one`
+        : "setMatmulThreads(2): uses 2 cores, where the other rows, the peers and PyTorch's reference use 1; same losses bit for bit",
+    },
   ];
 }
