@@ -4,7 +4,7 @@
 // gradient of W1) then run split across two cores.
 import {
   add, jit, matmul, matmulThreadsUnavailableReason, optim, relu, run, setMatmulThreads, softmaxCrossEntropy, valueAndGrad,
-  type Tensor, type Value,
+  type Value,
 } from "../../src/index.ts";
 import { loadMlp } from "../data.ts";
 import { time } from "../measure.ts";

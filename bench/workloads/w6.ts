@@ -2,7 +2,7 @@
 // maxpool 2, relu, flatten 320, fc 50, relu, fc 10, log-softmax + NLL (mean); batch 100 of
 // 28x28 inputs N(0, 1) with random labels; SGD lr 0.05; float32; init uniform ±1/√fan_in
 // (weights and biases, as PyTorch's Conv2d/Linear); no dropout.
-import { jit, logSoftmax, maxPool2d, nllLoss, nn, optim, relu, reshape, run, valueAndGrad, type Tensor, type Value } from "../../src/index.ts";
+import { jit, logSoftmax, maxPool2d, nllLoss, nn, optim, relu, reshape, run, valueAndGrad, type Value } from "../../src/index.ts";
 import { time } from "../measure.ts";
 import type { Row } from "../report.ts";
 import { checkTraining, compileTime, fmtLosses, lossValue, oneHot, randomInts, uniform32 } from "./models.ts";

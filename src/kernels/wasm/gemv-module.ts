@@ -196,7 +196,7 @@ function dotsFunc(s: GemvShape, name: string): Func {
  * fraction of that). Four source rows stream side by side into 4-element runs of dst. Plain bit
  * moves (i32 / f64 loads and stores keep every NaN payload).
  */
-function transposeFunc(es: 4 | 8, name: string): Func {
+export function transposeFunc(es: 4 | 8, name: string): Func {
   const load = es === 4 ? i32.load : f64.load;
   const store = es === 4 ? i32.store : f64.store;
   const fn = new Func(name, ["i32", "i32", "i32", "i32"], []);
