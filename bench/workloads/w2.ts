@@ -3,7 +3,7 @@
 // timed again with setMatmulThreads(2): its two 12.8-million multiply-add products (x W1 and the
 // gradient of W1) then run split across two cores.
 import {
-  add, jit, matmul, matmulThreadsUnavailableReason, optim, relu, run, setMatmulThreads, softmaxCrossEntropy, valueAndGrad,
+  add, jit, matmul, matmulThreadsUnavailableReason, optim, relu, run, setMatmulThreads, softmaxCrossEntropy, treeMap, valueAndGrad,
   type Value,
 } from "../../src/index.ts";
 import { loadMlp } from "../data.ts";
@@ -24,12 +24,13 @@ export async function w2(): Promise<Row[]> {
   const initial = lossValue(run(loss, d.params, d.x, d.onehot));
   if (Math.abs(initial - d.lossReference) > 1e-5 * Math.abs(d.lossReference))
     throw new Error(`W2: initial loss ${initial} vs reference ${d.lossReference}`);
-  const opt = optim.sgd({ lr: 0.01 });
+  // In place, as PyTorch's optimizer.step(): each trainer steps a copy of the params of its own.
+  const opt = optim.sgd({ lr: 0.01, inPlace: true });
   const eager = valueAndGrad(loss);
   const jitted = jit(valueAndGrad(loss));
   /** A training loop: each call does one step from the current params and returns the loss. */
   const trainer = (vg: typeof eager) => {
-    let params = d.params as Params;
+    let params = treeMap((x) => x, d.params) as Params;
     let state = opt.init(params);
     return (): number => {
       const [l, g] = run(vg, params, d.x, d.onehot);
