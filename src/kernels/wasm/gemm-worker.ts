@@ -9,7 +9,8 @@
 // A sleeping thread takes 20-60 µs to wake on this machine, so a job is posted in two steps: its
 // arguments (pointers, known before any data moves) wake the worker while the caller is still
 // copying the operands in, and a "go" word tells it they are in place. The worker polls for it
-// for a short while, then sleeps on it.
+// for a short while, then sleeps on it; after a job it polls for the next one for a few
+// milliseconds before it sleeps again.
 import { createRequire } from "node:module";
 
 // Control words.
@@ -22,6 +23,14 @@ const FN = 5; // 0 sgemm, 1 dgemm
 const ARGS = 6; // the gemm's arguments
 /** How long the worker polls for the go word before it sleeps on it. */
 const POLL_MS = 0.25;
+/**
+ * How long the worker polls for the next job after finishing one before it sleeps. A training
+ * step posts its large products a fraction of a millisecond apart; a worker that slept between
+ * them was sometimes woken late on this virtual machine (its idle vCPU descheduled), and the
+ * calling thread then took its half over. Polling keeps the second core busy only while
+ * products keep coming, as BLAS thread pools spin before they sleep.
+ */
+const IDLE_POLL_MS = 3;
 /** Arguments of the shared module's gemm: a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc. */
 export const GEMM_ARGS = 12;
 
@@ -60,6 +69,8 @@ while (fns) {
   Atomics.store(ctl, ${FAILED}, failed);
   Atomics.store(ctl, ${DONE}, job);
   Atomics.notify(ctl, ${DONE});
+  const idle = performance.now() + ${IDLE_POLL_MS};
+  while (Atomics.load(ctl, ${JOB}) === seen && performance.now() < idle);
 }
 `;
 
