@@ -7,12 +7,9 @@
 import type { Buffer } from "../tensor/tensor.ts";
 import { Tensor, allocate as allocateBuffer } from "../tensor/tensor.ts";
 import { WASM_MIN_FLOPS, wasmEnabled, wasmSimdSupported } from "./wasm/gemm.ts";
+import { growMemory, viewsOf, type MemoryViews, type WasmMemory } from "./wasm/memory-views.ts";
 import { DGEMV, SGEMV, bSlackBytes, gemvModuleBytes, gemvScratchBytes, paddedK, ySlackBytes, type GemvShape } from "./wasm/gemv-module.ts";
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 interface WasmApi {
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
@@ -21,16 +18,12 @@ interface WasmApi {
 type Fn = (...args: number[]) => void;
 
 const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-const PAGE = 65536;
 const MAX_PAGES = 32768;
 /** Pinned weights beyond this many bytes are copied per use instead (bounds the memory). */
 const PIN_LIMIT = 256 << 20;
 
-interface Memory {
-  memory: WasmMemory;
+interface Memory extends MemoryViews {
   k: Record<string, Fn>;
-  f32: Float32Array;
-  f64: Float64Array;
 }
 
 let mem: Memory | null | undefined;
@@ -45,7 +38,7 @@ function load(): Memory | null {
     if (!WA || !wasmSimdSupported()) return (mem = null);
     const memory = new WA.Memory({ initial: 1, maximum: MAX_PAGES });
     const gv = new WA.Instance(new WA.Module(gemvModuleBytes()), { env: { memory } }).exports;
-    mem = { memory, k: gv as Record<string, Fn>, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+    mem = { ...viewsOf(memory), k: gv as Record<string, Fn> };
   } catch {
     mem = null; // e.g. a browser main thread refusing synchronous compilation: the arena path runs
   }
@@ -55,19 +48,7 @@ function load(): Memory | null {
 const align = (x: number): number => Math.ceil(x / 64) * 64;
 
 /** Grows the memory to `bytes`; false if it cannot. */
-function reserve(m: Memory, bytes: number): boolean {
-  const have = m.memory.buffer.byteLength;
-  if (bytes <= have) return true;
-  if (bytes > MAX_PAGES * PAGE) return false;
-  try {
-    m.memory.grow(Math.ceil((bytes - have) / PAGE));
-  } catch {
-    return false;
-  }
-  m.f32 = new Float32Array(m.memory.buffer);
-  m.f64 = new Float64Array(m.memory.buffer);
-  return true;
-}
+const reserve = (m: Memory, bytes: number): boolean => growMemory(m, bytes, MAX_PAGES);
 
 /** A compiled call starts: nested calls share the outer call's pins. */
 export function beginCall(): void {

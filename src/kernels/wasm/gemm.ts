@@ -7,15 +7,12 @@
 // in with one block copy and is turned by the module, not by a JS element loop. The pure-JS
 // kernels stay the fallback: with YIELDIFF_NO_WASM=1 in the environment, after
 // setWasmEnabled(false), without SIMD, or for problems too small to pay for the copies.
+import { growMemory, viewsOf, type WasmMemory } from "./memory-views.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
 import { DGEMM, SGEMM, gemmModuleBytes, packABytes, packBBytes, scratchBytes, simdProbeBytes, type GemmShape } from "./gemm-module.ts";
 import { DGEMV, SGEMV, bSlackBytes, gemvModuleBytes, gemvScratchBytes, paddedK, ySlackBytes, type GemvShape } from "./gemv-module.ts";
 
 // The few WebAssembly JS-API members used here (the project's TypeScript libs do not declare them).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Memory: new (d: { initial: number; maximum?: number }) => WasmMemory;
@@ -30,7 +27,6 @@ type OuterFn = (x: number, b: number, y: number, m: number, n: number) => void;
 type TransposeFn = (src: number, dst: number, rows: number, cols: number) => void;
 
 const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-const PAGE = 65536;
 /** The arena never grows past 2 GiB (i32 addresses stay positive); larger problems run in JS. */
 const MAX_PAGES = 32768;
 /**
@@ -135,19 +131,7 @@ export function reserveArena(bytes: number): boolean {
   return w !== undefined && grow(w, bytes);
 }
 
-const grow = (w: Loaded, bytes: number): boolean => {
-  if (bytes <= w.bytes) return true;
-  if (bytes > MAX_PAGES * PAGE) return false;
-  try {
-    w.memory.grow(Math.ceil((bytes - w.bytes) / PAGE));
-  } catch {
-    return false;
-  }
-  w.f32 = new Float32Array(w.memory.buffer);
-  w.f64 = new Float64Array(w.memory.buffer);
-  w.bytes = w.memory.buffer.byteLength;
-  return true;
-};
+const grow = (w: Loaded, bytes: number): boolean => growMemory(w, bytes, MAX_PAGES);
 
 /** Instantiates the gemm and gemv modules (and the registered ones) over one shared memory. */
 function instantiate(gemmModule: object, gemvModule: object, extraModules: readonly object[]): void {
@@ -156,7 +140,6 @@ function instantiate(gemmModule: object, gemvModule: object, extraModules: reado
   const gv = new WA!.Instance(gemvModule, { env: { memory } }).exports;
   extraModules.forEach((m, i) => extras[i]!.onLoad(new WA!.Instance(m, { env: { memory } }).exports));
   loaded = {
-    memory,
     sgemm: ex.sgemm as GemmFn,
     dgemm: ex.dgemm as GemmFn,
     srows: gv.srows as RowsFn,
@@ -167,9 +150,7 @@ function instantiate(gemmModule: object, gemvModule: object, extraModules: reado
     douter: gv.douter as OuterFn,
     t32: gv.t32 as TransposeFn,
     t64: gv.t64 as TransposeFn,
-    f32: new Float32Array(memory.buffer),
-    f64: new Float64Array(memory.buffer),
-    bytes: memory.buffer.byteLength,
+    ...viewsOf(memory),
   };
 }
 

@@ -18,12 +18,10 @@ import type { Buffer } from "../../tensor/tensor.ts";
 import { GEMV_MAX_ROWS, contiguous, copyIn, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
 import { DGEMM, SGEMM, nr, packABytes, packBBytes, scratchBytes, type GemmShape } from "./gemm-module.ts";
 import { SHARED_MAX_PAGES, sharedGemmModuleBytes } from "./gemm-shared-module.ts";
+import { growMemory, viewsOf, type WasmMemory } from "./memory-views.ts";
 import { startGemmWorker, type GemmWorker } from "./gemm-worker.ts";
 
-interface SharedMemory {
-  readonly buffer: ArrayBufferLike;
-  grow(pages: number): number;
-}
+type SharedMemory = WasmMemory;
 interface WasmApi {
   Memory: new (d: { initial: number; maximum: number; shared: true }) => SharedMemory;
   Module: new (bytes: Uint8Array) => object;
@@ -33,7 +31,6 @@ type GemmFn = (...args: number[]) => void;
 type TransposeFn = (src: number, dst: number, rows: number, cols: number) => void;
 
 const WA = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-const PAGE = 65536;
 
 /**
  * Products with fewer multiply-adds (m * k * n) stay on one thread. Waking the worker and
@@ -166,7 +163,6 @@ function start(): Pool | undefined {
     const ex = new WA.Instance(new WA.Module(moduleBytes), { env: { memory } }).exports;
     return {
       worker: startGemmWorker(moduleBytes, memory),
-      memory,
       started: false,
       since: 0,
       skip: 0,
@@ -175,9 +171,7 @@ function start(): Pool | undefined {
       dgemm: ex.dgemm as GemmFn,
       t32: ex.t32 as TransposeFn,
       t64: ex.t64 as TransposeFn,
-      f32: new Float32Array(memory.buffer),
-      f64: new Float64Array(memory.buffer),
-      bytes: memory.buffer.byteLength,
+      ...viewsOf(memory),
     };
   } catch (e) {
     return fail(`cannot start a worker: ${e instanceof Error ? e.message : String(e)}`);
@@ -200,19 +194,7 @@ function ready(): Pool | undefined {
 }
 
 /** Grows the shared memory to at least `bytes` (only the calling thread grows it, between jobs). */
-function grow(p: Pool, bytes: number): boolean {
-  if (bytes <= p.bytes) return true;
-  if (bytes > SHARED_MAX_PAGES * PAGE) return false;
-  try {
-    p.memory.grow(Math.ceil((bytes - p.bytes) / PAGE));
-  } catch {
-    return false;
-  }
-  p.f32 = new Float32Array(p.memory.buffer);
-  p.f64 = new Float64Array(p.memory.buffer);
-  p.bytes = p.memory.buffer.byteLength;
-  return true;
-}
+const grow = (p: Pool, bytes: number): boolean => growMemory(p, bytes, SHARED_MAX_PAGES);
 
 const align = (x: number): number => Math.ceil(x / 64) * 64;
 
