@@ -1,0 +1,97 @@
+// Analyses of a staged program that code generation needs: reads per variable, dead code,
+// buffers that can be reused from call to call.
+import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn } from "./ir.ts";
+
+// Primitives whose result may share its operand's buffer (a view or the operand itself).
+export const ALIASING = new Set(["reshape", "stopGradient"]);
+
+/**
+ * Variables whose buffer can be reused from call to call: never a result of any block (so they
+ * cannot escape the call, as an output, a loop carry or a stacked y), never an operand of a
+ * branch or loop, and read only by kernels that make fresh results.
+ */
+export function reusableVars(root: Block): Set<number> {
+  const ok = new Set<number>();
+  const bad = new Set<number>();
+  const mark = (a: Atom, fine: boolean): void => {
+    if (a.kind !== "var") return;
+    if (fine) ok.add(a.v.id);
+    else bad.add(a.v.id);
+  };
+  // Inside a recursive function every invocation needs buffers of its own: a nested call
+  // would overwrite a shared one while its caller still reads it.
+  const defineAll = (b: Block): void => {
+    for (const e of b.eqns) {
+      definedBy(e).forEach((v) => bad.add(v.id));
+      blocksOf(e).forEach(defineAll);
+    }
+  };
+  const readAll = (b: Block): void => {
+    b.outputs.forEach((a) => mark(a, false));
+    for (const e of b.eqns) {
+      operandsOf(e).forEach((a) => mark(a, false));
+      blocksOf(e).forEach(readAll);
+    }
+  };
+  const visit = (b: Block): void => {
+    b.outputs.forEach((a) => mark(a, false));
+    for (const e of b.eqns) {
+      if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !ALIASING.has(e.prim.name)));
+      else operandsOf(e).forEach((a) => mark(a, false));
+      // A closure runs after its block has returned: its buffers, and those it reads from the
+      // enclosing blocks (a loop's step values it captured), must outlive the block.
+      if (e.kind === "fix" || e.kind === "lambda") defineAll(e.body);
+      if (e.kind === "lambda") readAll(e.body);
+      blocksOf(e).forEach(visit);
+    }
+  };
+  visit(root);
+  for (const id of bad) ok.delete(id);
+  return ok;
+}
+
+/** How many times each variable is read, anywhere in the program (nested blocks included). */
+export function countUses(root: Block): Map<number, number> {
+  const uses = new Map<number, number>();
+  const use = (a: Atom): void => {
+    if (a.kind === "var") uses.set(a.v.id, (uses.get(a.v.id) ?? 0) + 1);
+  };
+  const visit = (b: Block): void => {
+    b.outputs.forEach(use);
+    for (const e of b.eqns) {
+      operandsOf(e).forEach(use);
+      blocksOf(e).forEach(visit);
+    }
+  };
+  visit(root);
+  return uses;
+}
+
+/** The equations some output depends on, in order (dead code eliminated). */
+export function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
+  const needed = new Set<number>();
+  const need = (a: Atom): void => {
+    if (a.kind === "var") needed.add(a.v.id);
+  };
+  const needBlock = (x: Block): void => {
+    // Everything a nested block reads from outside itself is needed too.
+    x.outputs.forEach(need);
+    for (const e of x.eqns) usesOf(e).forEach(need);
+  };
+  const usesOf = (e: Eqn): readonly Atom[] => {
+    blocksOf(e).forEach(needBlock);
+    return operandsOf(e);
+  };
+  b.outputs.forEach(need);
+  const kept: Eqn[] = [];
+  for (let i = b.eqns.length - 1; i >= 0; i--) {
+    const e = b.eqns[i]!;
+    const defines = definedBy(e);
+    // Accumulating is an effect, and applying a closure may accumulate: both always run.
+    const effect = e.kind === "accumulate" || e.kind === "apply";
+    if (!effect && !defines.some((v) => needed.has(v.id))) continue;
+    usesOf(e).forEach(need);
+    kept.push(e);
+  }
+  return kept.reverse();
+}
