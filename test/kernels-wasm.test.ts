@@ -140,6 +140,61 @@ describe("raw kernels equal a sequential loop in the same precision, bit for bit
   });
 });
 
+describe("the module's gemm with overwrite = 1 replaces C, whatever C held", () => {
+  type Gemm = (a: number, b: number, c: number, m: number, k: number, n: number, pA: number, pB: number, s: number, overwrite?: number) => void;
+  const W = globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
+      Instance: new (m: object, i: object) => { exports: Record<string, Gemm> };
+      Module: new (b: Uint8Array) => object;
+    };
+  };
+  const memory = new W.WebAssembly.Memory({ initial: 256 }); // 16 MiB
+  const ex = new W.WebAssembly.Instance(new W.WebAssembly.Module(gemmModuleBytes()), { env: { memory } }).exports;
+  // a, b, c, packed A, packed B, scratch: 2 MiB apart
+  const [A, B, C, PA, PB, S] = [0, 1, 2, 3, 4, 5].map((i) => i << 21) as [number, number, number, number, number, number];
+
+  const run = (p: Precision, m: number, k: number, n: number, seed: number, overwrite: boolean): void => {
+    const V = p === "f32" ? Float32Array : Float64Array;
+    const es = V.BYTES_PER_ELEMENT;
+    const a = fill(new V(memory.buffer, A, m * k), seed);
+    const b = fill(new V(memory.buffer, B, k * n), seed + 1);
+    const c = new V(memory.buffer, C, m * n);
+    // What C holds: NaN (would poison any sum it entered) or values to add to.
+    if (overwrite) c.fill(NaN);
+    else fill(c, seed + 2);
+    // Packing buffers and the scratch tile hold stale NaNs too: nothing may read them unwritten.
+    new V(memory.buffer, PA, (1 << 21) / es).fill(NaN);
+    new V(memory.buffer, S, 64).fill(NaN);
+    const want = overwrite ? new Float64Array(m * n) : Float64Array.from(c);
+    sequential(p, a, 0, k, 1, b, 0, n, 1, want, m, k, n);
+    (p === "f32" ? ex.sgemm! : ex.dgemm!)(A, B, C, m, k, n, PA, PB, S, overwrite ? 1 : 0);
+    same(c, want);
+  };
+
+  it("edges, several k-blocks (the later ones add), odd sizes (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Precision>("f32", "f64"), dim, fc.oneof(dim, fc.integer({ min: 250, max: 600 })), dim, fc.boolean(),
+        fc.integer({ min: 0, max: 1 << 20 }),
+        (p, m, k, n, overwrite, seed) => run(p, m, k, n, seed, overwrite),
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("an argument left out adds, as before", () => {
+    const c = new Float32Array(memory.buffer, C, 4 * 8);
+    fill(new Float32Array(memory.buffer, A, 4 * 3), 1);
+    fill(new Float32Array(memory.buffer, B, 3 * 8), 2);
+    c.fill(1);
+    ex.sgemm!(A, B, C, 4, 3, 8, PA, PB, S);
+    const want = new Float64Array(32).fill(1);
+    sequential("f32", new Float32Array(memory.buffer, A, 12), 0, 3, 1, new Float32Array(memory.buffer, B, 24), 0, 8, 1, want, 4, 3, 8);
+    same(c, want);
+  });
+});
+
 /**
  * Whether wasmMatmul runs this product through the dots kernel (SIMD lanes split the k sum, so
  * the order differs from the sequential loop); rows, outer and the blocked gemm sum in k order.

@@ -189,6 +189,9 @@ function enter(prec: Precision, g: Geo, m: number, k: number, n: number, end: nu
 }
 
 const gemmShape = (prec: Precision) => (prec === "f32" ? SGEMM : DGEMM);
+/** The gemm's last argument: replace C, or add to it. */
+const OVERWRITE = 1;
+const ACCUMULATE = 0;
 const roundUp = (x: number, to: number): number => Math.ceil(x / to) * to;
 
 // The gemm runs an edge tile (a panel of fewer than MR rows of A, a sliver of fewer than NR
@@ -204,7 +207,7 @@ const zero = (a: Arena, at: number, len: number): void => {
 };
 const take = (a: Arena, at: number, len: number): Buffer => a.view.slice(at / a.es, at / a.es + len);
 
-/** conv2d in the arena: per image, im2col then out[img] += w x col (out zeroed first). */
+/** conv2d in the arena: per image, im2col then out[img] = w x col. */
 function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
@@ -217,10 +220,9 @@ function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | 
   put(a, x, xb);
   put(a, w, wb);
   zero(a, w + g.o * ckk * es, (mp - g.o) * ckk);
-  zero(a, out, g.n * mp * ohw);
   for (let img = 0; img < g.n; img++) {
     a.im2col(x + img * xsz * es, col, geoAt);
-    a.gemm(w, col, out + img * mp * ohw * es, mp, ckk, ohw, pA, pB, scratch);
+    a.gemm(w, col, out + img * mp * ohw * es, mp, ckk, ohw, pA, pB, scratch, OVERWRITE);
     wasmStats.calls++;
   }
   if (mp === g.o) return take(a, out, g.n * g.o * ohw);
@@ -247,8 +249,7 @@ function inputGradArena(cb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer
   zero(a, wT + ckk * g.o * es, (mp - ckk) * g.o);
   zero(a, dx, g.n * xsz);
   for (let img = 0; img < g.n; img++) {
-    zero(a, dcol, ckk * ohw);
-    a.gemm(wT, ct + img * g.o * ohw * es, dcol, mp, g.o, ohw, pA, pB, scratch);
+    a.gemm(wT, ct + img * g.o * ohw * es, dcol, mp, g.o, ohw, pA, pB, scratch, OVERWRITE);
     wasmStats.calls++;
     a.col2im(dcol, dx + img * xsz * es, geoAt);
   }
@@ -268,13 +269,13 @@ function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision): Buffe
   if (!a) return undefined;
   put(a, x, xb);
   put(a, ct, cb);
-  zero(a, dwT, mp * np);
+  if (g.n === 0) zero(a, dwT, mp * np); // (otherwise the first image's product overwrites it)
   zero(a, ctT, ohw * np); // the transposes write columns [0, O) only
   for (let img = 0; img < g.n; img++) {
     zero(a, col + ckk * ohw * es, (mp - ckk) * ohw); // (im2col's last vector may overrun into it)
     a.im2col(x + img * xsz * es, col, geoAt);
     a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw, ohw, np);
-    a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch);
+    a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch, img === 0 ? OVERWRITE : ACCUMULATE);
     wasmStats.calls++;
   }
   a.transpose(dwT, dw, ckk, g.o, np, ckk);

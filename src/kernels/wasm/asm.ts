@@ -241,6 +241,7 @@ export const i32 = {
   divU: (a: Expr, b: Expr): Expr => apply([0x6e], a, b),
   shl: (a: Expr, b: Expr): Expr => apply([0x74], a, b),
   and: (a: Expr, b: Expr): Expr => apply([0x71], a, b),
+  or: (a: Expr, b: Expr): Expr => apply([0x72], a, b),
   eqz: (a: Expr): Expr => apply([0x45], a),
   eq: (a: Expr, b: Expr): Expr => apply([0x46], a, b),
   ne: (a: Expr, b: Expr): Expr => apply([0x47], a, b),

@@ -70,11 +70,14 @@ const inc = (l: Local, by: Expr): Expr => set(l, add(get(l), by));
 
 /**
  * The four functions of one precision, at indices base .. base+3:
- * kernel(pa, pb, pc, ldc, kc), packA(src, lda, mc, kc, dst), packB(src, ldb, kc, n, dst),
- * gemm(a, b, c, m, k, n, packA, packB, scratch) — pointers and leading dimensions in bytes,
- * except gemm's m, k, n (elements). With `strided`, gemm takes the row strides of A, B and C as
- * three more parameters (lda, ldb, ldc) instead of assuming k, n and n: a block of columns of B
- * and C (one thread's half of a product) is then a valid operand.
+ * kernel(pa, pb, pc, ldc, kc, load), packA(src, lda, mc, kc, dst), packB(src, ldb, kc, n, dst),
+ * gemm(a, b, c, m, k, n, packA, packB, scratch, overwrite) — pointers and leading dimensions in
+ * bytes, except gemm's m, k, n (elements). gemm adds the product to C, or with overwrite = 1
+ * replaces C (its first k-block starts from zero instead of loading C, so C need not be zeroed
+ * first; a caller that leaves the argument out gets 0, adding). With `strided`, gemm takes the
+ * row strides of A, B and C as three more parameters (lda, ldb, ldc, after scratch) instead of
+ * assuming k, n and n: a block of columns of B and C (one thread's half of a product) is then a
+ * valid operand.
  */
 export function gemmFunctions(p: GemmShape, prefix: string, base: number, strided = false): Func[] {
   const { es, mr: MR, nv: NV, unroll: U, kc: KC, mc: MC } = p;
@@ -87,10 +90,11 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
   const vadd = es === 4 ? f32x4.add : f64x2.add;
   const vmul = es === 4 ? f32x4.mul : f64x2.mul;
 
-  // ---- micro-kernel: C tile (MR x NR at pc, row stride ldc) += packed A panel x packed B sliver.
-  const kernel = new Func(`${prefix}kernel`, ["i32", "i32", "i32", "i32", "i32"], []);
+  // ---- micro-kernel: C tile (MR x NR at pc, row stride ldc) += packed A panel x packed B sliver,
+  // or (load = 0) C tile = the product, whatever C held.
+  const kernel = new Func(`${prefix}kernel`, ["i32", "i32", "i32", "i32", "i32", "i32"], []);
   {
-    const [pa, pb, pc, ldc, kc] = kernel.params as [Local, Local, Local, Local, Local];
+    const [pa, pb, pc, ldc, kc, load] = kernel.params as [Local, Local, Local, Local, Local, Local];
     const rows = Array.from({ length: MR }, () => kernel.local("i32"));
     const acc = Array.from({ length: MR }, () => Array.from({ length: NV }, () => kernel.local("v128")));
     const bv = Array.from({ length: NV }, () => kernel.local("v128"));
@@ -108,7 +112,12 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
     kernel.body(
       set(rows[0]!, get(pc)),
       ...rows.slice(1).map((row, r) => set(row, add(get(rows[r]!), get(ldc)))),
-      ...acc.flatMap((row, r) => row.map((x, v) => set(x, v128.load(get(rows[r]!), v * 16)))),
+      if_(
+        get(load),
+        acc.flatMap((row, r) => row.map((x, v) => set(x, v128.load(get(rows[r]!), v * 16)))),
+        // (one zero constant, copied: a v128.const is 18 bytes, and the module must stay small)
+        acc.flat().map((x, i) => set(x, i === 0 ? v128.zero() : get(acc[0]![0]!))),
+      ),
       set(kk, get(kc)),
       block((exit) => [
         loop((top) => [
@@ -220,12 +229,15 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
   }
 
   // ---- gemm: the blocked driver.
-  const gemm = new Func(`${prefix}gemm`, new Array<"i32">(strided ? 12 : 9).fill("i32"), []);
+  const gemm = new Func(`${prefix}gemm`, new Array<"i32">(strided ? 13 : 10).fill("i32"), []);
   {
     const [A, B, C, m, k, n, pA, pB, scratch] = gemm.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
     const lda = strided ? gemm.params[9]! : gemm.local("i32");
     const ldc = strided ? gemm.params[11]! : gemm.local("i32");
     const ldb = strided ? gemm.params[10]! : ldc;
+    const overwrite = gemm.params[strided ? 12 : 9]!;
+    /** Whether the kernels load C: not in the first k-block of an overwriting product. */
+    const loadC = gemm.local("i32");
     const pcol = gemm.local("i32");
     const kc = gemm.local("i32");
     const ic = gemm.local("i32");
@@ -249,6 +261,7 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
     gemm.body(
       ...(strided ? [] : [set(lda, mul(get(k), c(es))), set(ldc, mul(get(n), c(es)))]),
       forRange(pcol, c(0), get(k), KC, [
+        set(loadC, i32.or(i32.eqz(get(overwrite)), i32.ne(get(pcol), c(0)))),
         set(kLeft, i32.sub(get(k), get(pcol))),
         set(kc, min(get(kLeft), c(KC))),
         call(base + 2, add(get(B), mul(get(pcol), get(ldb))), get(ldb), get(kc), get(n), get(pB)),
@@ -265,10 +278,10 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
               set(cp, add(get(C), add(mul(add(get(ic), get(ir)), get(ldc)), mul(get(jr), c(es))))),
               if_(
                 i32.and(i32.eq(get(mrr), c(MR)), i32.eq(get(nrr), c(NR))),
-                [call(base, get(pas), get(pbs), get(cp), get(ldc), get(kc))],
+                [call(base, get(pas), get(pbs), get(cp), get(ldc), get(kc), get(loadC))],
                 [
-                  edgeRows(true),
-                  call(base, get(pas), get(pbs), get(scratch), c(NR * es), get(kc)),
+                  if_(get(loadC), [edgeRows(true)]),
+                  call(base, get(pas), get(pbs), get(scratch), c(NR * es), get(kc), get(loadC)),
                   edgeRows(false),
                 ],
               ),

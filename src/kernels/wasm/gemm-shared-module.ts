@@ -10,7 +10,7 @@ import { assemble } from "./asm.ts";
 export const SHARED_MAX_PAGES = 32768;
 
 /**
- * Exports sgemm / dgemm (a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc), all in bytes
+ * Exports sgemm / dgemm (a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc, overwrite), all in bytes
  * but m, k, n, and t32 / t64; imports env.memory shared, up to SHARED_MAX_PAGES.
  */
 export function sharedGemmModuleBytes(): Uint8Array {

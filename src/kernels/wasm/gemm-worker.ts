@@ -31,8 +31,8 @@ const POLL_MS = 0.25;
  * products keep coming, as BLAS thread pools spin before they sleep.
  */
 const IDLE_POLL_MS = 3;
-/** Arguments of the shared module's gemm: a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc. */
-export const GEMM_ARGS = 12;
+/** Arguments of the shared module's gemm: a, b, c, m, k, n, packA, packB, scratch, lda, ldb, ldc, overwrite. */
+export const GEMM_ARGS = 13;
 
 // The worker's whole program: a fixed string (nothing from the caller is spliced in; the module
 // bytes, the memory and the control buffer arrive as workerData).
@@ -62,7 +62,7 @@ while (fns) {
   let failed = 0;
   try {
     const a = ${ARGS};
-    fns[ctl[${FN}]](ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11]);
+    fns[ctl[${FN}]](ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], ctl[a + 9], ctl[a + 10], ctl[a + 11], ctl[a + 12]);
   } catch {
     failed = 1;
   }

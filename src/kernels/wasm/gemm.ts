@@ -20,7 +20,7 @@ interface WasmApi {
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
   compile(bytes: Uint8Array): Promise<object>;
 }
-type GemmFn = (a: number, b: number, c: number, m: number, k: number, n: number, pA: number, pB: number, scratch: number) => void;
+type GemmFn = (a: number, b: number, c: number, m: number, k: number, n: number, pA: number, pB: number, scratch: number, overwrite: number) => void;
 type RowsFn = (x: number, b: number, y: number, m: number, k: number, n: number) => void;
 type DotsFn = (x: number, b: number, y: number, m: number, k: number, n: number, scratch: number) => void;
 type OuterFn = (x: number, b: number, y: number, m: number, n: number) => void;
@@ -306,8 +306,7 @@ function gemmInArena(
   copyOperand(w, p, L.b, b, bo, brs, bcs, k, n, L.t);
   const cAt = L.c / es;
   if (accumulate) view.set(c.subarray(co, co + m * n), cAt);
-  else view.fill(0, cAt, cAt + m * n);
-  (p === "f32" ? w.sgemm : w.dgemm)(L.a, L.b, L.c, m, k, n, L.pA, L.pB, L.scratch);
+  (p === "f32" ? w.sgemm : w.dgemm)(L.a, L.b, L.c, m, k, n, L.pA, L.pB, L.scratch, accumulate ? 0 : 1);
   c.set(view.subarray(cAt, cAt + m * n), co);
 }
 

@@ -270,7 +270,7 @@ export function threadedMatmul(
   const part = (from: number, to: number, into: number, ours: boolean): number[] => [
     ...(byRows ? [L.a + from * lda, L.b, into + from * ldc, to - from, k, n] : [L.a, L.b + from * es, into + from * es, m, k, to - from]),
     ...(ours ? [L.pA0, L.pB0, L.s0] : [L.pA1, L.pB1, L.s1]),
-    lda, ldb, ldc,
+    lda, ldb, ldc, 1, // overwrite: C is not zeroed first
   ];
   // Rows or columns [0, cut) here, the rest on the worker, which wakes while its operands are
   // copied in. By rows, our rows of A go in after that, unless A is stored transposed (then it
@@ -283,7 +283,6 @@ export function threadedMatmul(
     place(p, prec, L.b, b, bo, brs, bcs, k, n, L.t);
     if (wholeA) place(p, prec, L.a, a, ao, ars, acs, m, k, L.t);
     else place(p, prec, L.a + cut * lda, a, ao + cut * ars, ars, acs, m - cut, k, L.t);
-    view.fill(0, cAt, cAt + m * n);
     p.worker.go();
     t0 = performance.now();
     if (!wholeA) place(p, prec, L.a, a, ao, ars, acs, cut, k, L.t);
@@ -300,7 +299,6 @@ export function threadedMatmul(
   if (state === "running") {
     // Late: compute its half here too, into the second C, piece by piece, unless it catches up.
     const c2At = L.c2 / es;
-    view.fill(0, c2At, c2At + m * n);
     const step = Math.ceil((size - cut) / PIECES / tile) * tile;
     try {
       for (let i = cut; i < size && state === "running"; i += step) {
