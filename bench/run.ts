@@ -2,12 +2,30 @@
 // Each workload runs in a process of its own (a fresh heap, and no other system's libraries
 // loaded), then one table is printed and recorded in docs/benchmarks.md with the date and the
 // machine. Workload modules are imported on demand (esbuild splits them into chunks).
+// W2-FMA and W7-FMA time W2 and W7 again with WebAssembly's relaxed SIMD, which Node 22 and later
+// enable by default (the float32 gemm then uses fused multiply-add); on an older Node their
+// process gets --experimental-wasm-relaxed-simd.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { record, table, machine, type Row } from "./report.ts";
+import { gemmFma, relaxedProbeBytes } from "../src/kernels/wasm/gemm-module.ts";
+
+/** A workload's rows again under relaxed SIMD, as workload `id`; fails if the gemm is not fused. */
+const withFma = async (id: string, rows: Promise<Row[]>, keep: (r: Row) => boolean = () => true): Promise<Row[]> => {
+  if (!gemmFma()) throw new Error(`${id}: this engine has no relaxed SIMD (or YIELDIFF_NO_FMA is set)`);
+  return (await rows).filter(keep).map((r) => ({ ...r, workload: id }));
+};
+const FMA_FLAG = "--experimental-wasm-relaxed-simd";
+const relaxedByDefault = ((): boolean => {
+  try {
+    return (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(relaxedProbeBytes());
+  } catch {
+    return false;
+  }
+})();
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: async () => (await import("./workloads/w1.ts")).w1(),
@@ -20,6 +38,8 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   W8: async () => (await import("./workloads/w8.ts")).w8(),
   S10M: async () => (await import("./workloads/stack.ts")).stack10m(),
   CKPT: async () => (await import("./workloads/checkpoint-memory.ts")).checkpointMemory(),
+  "W2-FMA": async () => withFma("W2-FMA", (await import("./workloads/w2.ts")).w2()),
+  "W7-FMA": async () => withFma("W7-FMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
   "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),
   "W2-PEERS": async () => (await import("./workloads/peers.ts")).w2Peers(),
   "W3-PEERS": async () => (await import("./workloads/peers.ts")).w3Peers(),
@@ -53,7 +73,8 @@ for (const id of Object.keys(workloads)) {
   if (wanted.length > 0 && !wanted.includes(id)) continue;
   console.log(`running ${id} ...`);
   const out = join(dir, `${id}.json`);
-  const child = spawnSync(process.execPath, [...process.execArgv, self, "--child", id, out], { stdio: "inherit" });
+  const flags = id.endsWith("-FMA") && !relaxedByDefault && !process.execArgv.includes(FMA_FLAG) ? [FMA_FLAG] : [];
+  const child = spawnSync(process.execPath, [...process.execArgv, ...flags, self, "--child", id, out], { stdio: "inherit" });
   if (child.status !== 0) {
     console.error(`${id} failed (exit ${child.status ?? child.signal}); its rows are not recorded`);
     failed = true;

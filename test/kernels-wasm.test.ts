@@ -8,7 +8,7 @@ import { conv2dKernel, conv2dInputGradKernel, conv2dWeightGradKernel } from "../
 import { Tensor, allocate, type Buffer, type DType } from "../src/tensor/tensor.ts";
 import { Random } from "../src/tensor/random.ts";
 import { sleb, uleb } from "../src/kernels/wasm/asm.ts";
-import { DGEMM, SGEMM, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-module.ts";
+import { DGEMM, SGEMM, gemmFma, gemmModuleBytes, nr } from "../src/kernels/wasm/gemm-module.ts";
 import { gemvModuleBytes } from "../src/kernels/wasm/gemv-module.ts";
 import {
   GEMV_MAX_ROWS, WASM_MIN_FLOPS, reserveWasmGemm, wasmMatmul, setWasmEnabled, useWasmGemm, wasmArenaBytes, wasmEnabled, wasmGemm, wasmSimdSupported, wasmStats,
@@ -131,6 +131,11 @@ describe("raw kernels equal a sequential loop in the same precision, bit for bit
           b[b.length - 1] = NaN;
           b[b.length - n] = -Infinity;
         });
+  });
+
+  it("the float32 kernel adds without fusing here (the test project sets YIELDIFF_NO_FMA; test/relaxed-simd checks the fused one)", () => {
+    expect(process.env.YIELDIFF_NO_FMA).toBe("1");
+    expect(gemmFma()).toBe(false);
   });
 
   it("the register tiles are what the edge cases above exercise", () => {

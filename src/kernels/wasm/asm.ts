@@ -294,6 +294,11 @@ export const f32x4 = {
   min: (a: Expr, b: Expr): Expr => apply(simd(0xe8), a, b),
   max: (a: Expr, b: Expr): Expr => apply(simd(0xe9), a, b),
 };
+/**
+ * Relaxed SIMD's f32x4 a * b + c: one rounding where the engine fuses it (V8 on a CPU with FMA),
+ * two otherwise; the same choice every time on one machine.
+ */
+export const f32x4RelaxedMadd = (a: Expr, b: Expr, c: Expr): Expr => apply(simd(0x105), a, b, c);
 export const f64x2 = {
   splat: (x: Expr): Expr => apply(simd(0x14), x),
   sqrt: (a: Expr): Expr => apply(simd(0xef), a),

@@ -2,7 +2,7 @@
 // generated kernels as ./gemm-module.ts, with gemm drivers that take the row strides of A, B and
 // C (so one thread can compute a block of columns of C) and the transposes that turn an operand
 // stored transposed into place. It imports a *shared* memory, which must declare a maximum.
-import { SGEMM, DGEMM, gemmFunctions } from "./gemm-module.ts";
+import { DGEMM, gemmFunctions, sgemmShape } from "./gemm-module.ts";
 import { transposeFunc } from "./gemv-module.ts";
 import { assemble } from "./asm.ts";
 
@@ -15,7 +15,7 @@ export const SHARED_MAX_PAGES = 32768;
  */
 export function sharedGemmModuleBytes(): Uint8Array {
   return assemble(
-    [...gemmFunctions(SGEMM, "s", 0, true), ...gemmFunctions(DGEMM, "d", 4, true), transposeFunc(4, "t32"), transposeFunc(8, "t64")],
+    [...gemmFunctions(sgemmShape(), "s", 0, true), ...gemmFunctions(DGEMM, "d", 4, true), transposeFunc(4, "t32"), transposeFunc(8, "t64")],
     { initial: 1, maximum: SHARED_MAX_PAGES, shared: true },
   );
 }
