@@ -23,6 +23,7 @@ import {
   Func, assemble, block, br, brIf, call, f32, f32x4, f32x4RelaxedMadd, f64, f64x2, forRange, get, i32, if_, loop, memory, min, set,
   v128, type Expr, type Local,
 } from "./asm.ts";
+import { envFlag } from "./env.ts";
 
 export interface GemmShape {
   /** Element size in bytes: 4 (f32) or 8 (f64). */
@@ -66,8 +67,7 @@ let fma: boolean | undefined;
  */
 export function gemmFma(): boolean {
   if (fma === undefined) {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.YIELDIFF_NO_FMA;
-    const off = env !== undefined && env !== "" && env !== "0" && env !== "false";
+    const off = envFlag("YIELDIFF_NO_FMA");
     const WA = (globalThis as { WebAssembly?: { validate(b: Uint8Array): boolean } }).WebAssembly;
     try {
       fma = !off && WA !== undefined && WA.validate(relaxedProbeBytes());

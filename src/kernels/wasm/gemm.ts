@@ -7,6 +7,7 @@
 // in with one block copy and is turned by the module, not by a JS element loop. The pure-JS
 // kernels stay the fallback: with YIELDIFF_NO_WASM=1 in the environment, after
 // setWasmEnabled(false), without SIMD, or for problems too small to pay for the copies.
+import { envFlag } from "./env.ts";
 import { growMemory, viewsOf, type WasmMemory } from "./memory-views.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
 import { DGEMM, SGEMM, gemmModuleBytes, packABytes, packBBytes, scratchBytes, simdProbeBytes, type GemmShape } from "./gemm-module.ts";
@@ -57,13 +58,7 @@ interface Loaded {
   bytes: number;
 }
 
-const envDisabled = (): boolean => {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = env?.YIELDIFF_NO_WASM;
-  return v !== undefined && v !== "" && v !== "0" && v !== "false";
-};
-
-let enabled = !envDisabled();
+let enabled = !envFlag("YIELDIFF_NO_WASM");
 let simd: boolean | undefined;
 let loaded: Loaded | undefined;
 let loading = false;

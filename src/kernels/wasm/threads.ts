@@ -18,6 +18,7 @@ import type { Buffer } from "../../tensor/tensor.ts";
 import { GEMV_MAX_ROWS, contiguous, copyIn, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
 import { DGEMM, SGEMM, nr, packABytes, packBBytes, scratchBytes, type GemmShape } from "./gemm-module.ts";
 import { SHARED_MAX_PAGES, sharedGemmModuleBytes } from "./gemm-shared-module.ts";
+import { envValue } from "./env.ts";
 import { growMemory, viewsOf, type WasmMemory } from "./memory-views.ts";
 import { startGemmWorker, type GemmWorker } from "./gemm-worker.ts";
 
@@ -90,7 +91,7 @@ let failure: string | undefined;
 
 // YIELDIFF_THREADS, read once at load.
 {
-  const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.YIELDIFF_THREADS;
+  const v = envValue("YIELDIFF_THREADS");
   if (v === "1" || v === "2") threads = Number(v);
   else if (v !== undefined && v !== "") note = `YIELDIFF_THREADS=${JSON.stringify(v)} is not 1 or 2, so matmuls run on one thread`;
 }
