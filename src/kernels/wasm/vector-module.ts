@@ -8,7 +8,7 @@
 // add(a, b, nv):            a += b
 // sgd(p, g, nv, rate, wd):   p ← p − rate·(g + wd·p)
 // adagrad(p, g, a, nv, rate, eps, lo, hi):  g ← clamp(g, lo, hi); a ← a + g²;
-//                            p ← p − rate·g / sqrt(a + eps); g keeps the clamped gradient
+//                            p ← p − rate·g / sqrt(a + eps)  (g itself is left as it was)
 import { Func, assemble, block, br, brIf, f32x4, f64x2, get, i32, loop, set, v128, type Expr, type Local, type ValType } from "./asm.ts";
 
 const c = i32.const;
@@ -58,7 +58,6 @@ function adagradFunc(t: Lanes, name: string): Func {
     set(h, t.splat(get(hi))),
     vectors(n, [p, g, a], [
       set(gk, t.v.min(t.v.max(v128.load(get(g)), get(l)), get(h))),
-      v128.store(get(g), get(gk)),
       set(ak, t.v.add(v128.load(get(a)), t.v.mul(get(gk), get(gk)))),
       v128.store(get(a), get(ak)),
       v128.store(get(p), t.v.sub(v128.load(get(p)), t.v.div(t.v.mul(get(r), get(gk)), t.v.sqrt(t.v.add(get(ak), get(e)))))),
