@@ -4,10 +4,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  add, dynamicIndex, grad, jit, logSoftmax, makeIR, matmul, mul, randn, reshape, run, sigmoid, slice, sub, sum, tanh, tensor, valueAndGrad,
+  add, dynamicIndex, grad, jit, logSoftmax, makeIR, matmul, mul, randn, relu, reshape, run, sigmoid, slice, sub, sum, tanh, tensor, valueAndGrad,
   type Tensor, type Value,
 } from "../src/index.ts";
 import { expectSame } from "./expect-same.ts";
+import { simdElementwise } from "../src/kernels/vector.ts";
+import { wasmUnavailableReason } from "../src/kernels/wasm/gemm.ts";
 
 /** An LSTM-like gate split: z [4n] sliced into four gates, combined elementwise. */
 function* gates(z: Value, c: Value, n: number) {
@@ -87,5 +89,30 @@ describe("fusion without kernel calls", () => {
       // every operation inline, summed or a pinned matrix-vector product (its kernel the fallback)
       expect(src.split("\n").filter((l) => l.includes("P[") && !l.includes("K.matvec("))).toEqual([]);
     }
+  });
+  it("a large run of operations that run in SIMD (relu's gradient, a bias): kernel calls, not a JS loop, with eager's bits", () => {
+    // 64 x 100 = 6,400 elements, above the size from which a run calls the SIMD kernels
+    const f = function* (w: Value, x: Value, b: Value) {
+      const h = yield* relu(yield* add(yield* matmul(x, w), b));
+      return yield* sum(yield* mul(h, h));
+    };
+    const x = randn([64, 30], { seed: 1 });
+    const w = randn([30, 100], { seed: 2 });
+    const b = randn([100], { seed: 3 });
+    for (const dtype of ["float32", "float64"] as const) {
+      const cast = (t: Tensor): Tensor => (dtype === "float64" ? t : tensor(Array.from(t.buf), { dtype, shape: t.shape }));
+      const [xc, wc, bc] = [cast(x), cast(w), cast(b)];
+      const vg = valueAndGrad(f, { argnums: [0, 2] });
+      const calls = simdElementwise.calls;
+      const got = run(jit(vg), wc, xc, bc);
+      if (wasmUnavailableReason() === undefined) expect(simdElementwise.calls).toBeGreaterThan(calls);
+      expectSame(got, run(vg, wc, xc, bc), 0); // bit for bit: the same kernels
+    }
+    const src = makeIR(valueAndGrad(f))(w, x, b).source;
+    if (wasmUnavailableReason() === undefined) {
+      // relu's gradient (x > 0) * ct: two kernel calls, no loop over the 6,400 elements
+      expect(src).not.toMatch(/i < 6400/);
+      expect(src).toMatch(/P\[\d+\]\.impl\(\[v\d+, \(0\)\]/);
+    } else expect(src).toMatch(/i < 6400/); // without WebAssembly, one fused loop is faster
   });
 });

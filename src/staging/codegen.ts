@@ -12,6 +12,7 @@ import { ALIASING, countUses, liveEquations, reusableVars } from "./analysis.ts"
 import { chunked } from "./chunked.ts";
 import { contiguousOffset, disjoint, isOuterProduct, sliceOffset, withoutLeadingOnes, type PadParams, type Piece } from "./layout.ts";
 import { newScratch } from "../tensor/scratch.ts";
+import { wasmUnavailableReason } from "../kernels/wasm/gemm.ts";
 
 /** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
 const SCALAR: Record<string, string> = {
@@ -51,6 +52,17 @@ const SCALAR: Record<string, string> = {
 /** Up to this many elements, even one elementwise operation becomes an inline loop. */
 const SINGLE_LOOP_MAX = 4096;
 
+/**
+ * Elementwise operations that run in WebAssembly SIMD (../kernels/vector.ts) when every tensor
+ * operand is laid out as the result. A JS loop costs ~2 ns per element however many operations
+ * it fuses; each of these, copies in and out included, a few tenths: so a large run made only of
+ * them calls their kernels one by one instead of becoming a loop.
+ */
+const SIMD_OPS = new Set([
+  "add", "sub", "mul", "div", "maximum", "minimum", "greater", "less", "equal", "greaterEqual", "lessEqual",
+  "neg", "abs", "relu", "square", "sqrt", "sign", "where",
+]);
+
 export interface Compiled {
   (inputs: readonly Value[]): Value[];
   /** The generated source, for reading and for tests. */
@@ -58,6 +70,9 @@ export interface Compiled {
 }
 
 export function compile(block: Block): Compiled {
+  // (decided when the program compiles; if WebAssembly is switched off later, the kernels run
+  // their JS loops, one operation at a time)
+  const simd = wasmUnavailableReason() === undefined;
   const prims: Primitive<unknown>[] = [];
   const params: unknown[] = [];
   const consts: Value[] = [];
@@ -181,7 +196,9 @@ export function compile(block: Block): Compiled {
       while (j < eqns.length && fusible(eqns[j]!) && sameKind((eqns[j] as PrimEqn).out, (first as PrimEqn).out)) j++;
       // (a single operation too, on a small tensor: a loop of a few elements costs less than
       // the general kernel's shape checks and broadcasting set-up)
-      if (j - i >= 2 || (j - i === 1 && (first as PrimEqn).out.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX)) {
+      if (j - i >= 2 && simdRun(eqns.slice(i, j) as PrimEqn[])) {
+        while (i < j) emitEqn(eqns[i++]!, indent);
+      } else if (j - i >= 2 || (j - i === 1 && (first as PrimEqn).out.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX)) {
         emitFused(eqns.slice(i, j) as PrimEqn[], indent, outputs);
         i = j;
       } else emitEqn(eqns[i++]!, indent);
@@ -189,6 +206,11 @@ export function compile(block: Block): Compiled {
     }
     return b.outputs.map(atom);
   };
+  /** A run of large elementwise operations whose kernels all run in SIMD (see SIMD_OPS). */
+  const simdRun = (group: readonly PrimEqn[]): boolean =>
+    simd &&
+    group[0]!.out.shape.reduce((a, b) => a * b, 1) > SINGLE_LOOP_MAX &&
+    group.every((e) => SIMD_OPS.has(e.prim.name) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out)));
   /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
   const fusible = (e: Eqn): boolean =>
     e.kind === "prim" &&
