@@ -14,10 +14,12 @@
 // The f32 kernel has no fused multiply-add either, unless the engine has relaxed SIMD (Node 22
 // and later, current browsers): then each step is one f32x4.relaxed_madd, fused on CPUs with
 // FMA — about 20% faster here (measured with Node 20's --experimental-wasm-relaxed-simd), and
-// each a*b + c rounded once instead of twice. Edges: packed panels are zero-padded to MR rows / NR columns
-// (padding only ever meets padding), and an edge tile of C is copied to a scratch tile, run
-// through the same micro-kernel, and copied back, so odd m and n take the same code path; an odd
-// k-block length is handled by a non-unrolled tail loop (padding k with zeros would turn
+// each a*b + c rounded once instead of twice.
+//
+// Edges: packed panels are zero-padded to MR rows / NR columns (padding only ever meets
+// padding), and an edge tile of C is copied to a scratch tile, run through the same
+// micro-kernel, and copied back, so odd m and n take the same code path; an odd k-block length
+// is handled by a non-unrolled tail loop (padding k with zeros would turn
 // 0 * inf into NaN).
 import {
   Func, assemble, block, br, brIf, call, f32, f32x4, f32x4RelaxedMadd, f64, f64x2, forRange, get, i32, if_, loop, memory, min, set,
