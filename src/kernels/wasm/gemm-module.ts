@@ -101,14 +101,15 @@ const inc = (l: Local, by: Expr): Expr => set(l, add(get(l), by));
 
 /**
  * The four functions of one precision, at indices base .. base+3:
- * kernel(pa, pb, pc, ldc, kc, load), packA(src, lda, mc, kc, dst), packB(src, ldb, kc, n, dst),
- * gemm(a, b, c, m, k, n, packA, packB, scratch, overwrite) — pointers and leading dimensions in
- * bytes, except gemm's m, k, n (elements). gemm adds the product to C, or with overwrite = 1
- * replaces C (its first k-block starts from zero instead of loading C, so C need not be zeroed
- * first; a caller that leaves the argument out gets 0, adding). With `strided`, gemm takes the
- * row strides of A, B and C as three more parameters (lda, ldb, ldc, after scratch) instead of
- * assuming k, n and n: a block of columns of B and C (one thread's half of a product) is then a
- * valid operand.
+ * kernel(pa, pb, pc, ldc, kc, load), packA(src, rs, cs, mc, kc, dst), packB(src, ldb, kc, n, dst),
+ * gemm(a, b, c, m, k, n, packA, packB, scratch, overwrite, transA) — pointers and leading
+ * dimensions in bytes, except gemm's m, k, n (elements). gemm adds the product to C, or with
+ * overwrite = 1 replaces C (its first k-block starts from zero instead of loading C, so C need
+ * not be zeroed first). With transA = 1, A is stored transposed, as [k, m] row-major (a weight
+ * gradient's xᵀ), and packed from there. Arguments left out are 0: adding, A row-major. With
+ * `strided`, gemm takes the row strides of the stored A, of B and of C as three more parameters
+ * (lda, ldb, ldc, after scratch, before overwrite and transA) instead of assuming k (or m), n
+ * and n: a block of columns of B and C (one thread's half of a product) is then a valid operand.
  */
 export function gemmFunctions(p: GemmShape, prefix: string, base: number, strided = false): Func[] {
   const { es, mr: MR, nv: NV, unroll: U, kc: KC, mc: MC } = p;
@@ -179,45 +180,49 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
     );
   }
 
-  // ---- packA: rows [0, mc) x columns [0, kc) of A (at src, row stride lda) into MR-row panels,
-  // panel-major, each panel kc x MR with a k-step's MR values adjacent; short panels zero-padded.
-  const packA = new Func(`${prefix}packA`, ["i32", "i32", "i32", "i32", "i32"], []);
+  // ---- packA: rows [0, mc) x columns [0, kc) of A into MR-row panels, panel-major, each panel
+  // kc x MR with a k-step's MR values adjacent; short panels zero-padded. A[i, q] is at
+  // src + i * rs + q * cs: (row stride, element size) for A row-major, (element size, row
+  // stride) for A stored transposed, which is then packed as it is, without turning it first.
+  const packA = new Func(`${prefix}packA`, ["i32", "i32", "i32", "i32", "i32", "i32"], []);
   {
-    const [src, lda, mc, kc, dst] = packA.params as [Local, Local, Local, Local, Local];
+    const [src, rs, cs, mc, kc, dst] = packA.params as [Local, Local, Local, Local, Local, Local];
     const ir = packA.local("i32");
     const rowsLeft = packA.local("i32");
     const q = packA.local("i32");
-    const pp = packA.local("i32");
+    const qo = packA.local("i32");
     const r = packA.local("i32");
     const d = packA.local("i32");
     const s = packA.local("i32");
-    const kcBytes = packA.local("i32");
     const rp = Array.from({ length: MR }, () => packA.local("i32"));
     packA.body(
-      set(kcBytes, mul(get(kc), c(es))),
       forRange(ir, c(0), get(mc), MR, [
         set(rowsLeft, i32.sub(get(mc), get(ir))),
-        set(s, add(get(src), mul(get(ir), get(lda)))),
+        set(s, add(get(src), mul(get(ir), get(rs)))),
         if_(
           i32.geS(get(rowsLeft), c(MR)),
           [
             set(rp[0]!, get(s)),
-            ...rp.slice(1).map((x, i) => set(x, add(get(rp[i]!), get(lda)))),
+            ...rp.slice(1).map((x, i) => set(x, add(get(rp[i]!), get(rs)))),
             set(d, get(dst)),
-            forRange(q, c(0), get(kcBytes), es, [
-              ...rp.map((x, i) => store(get(d), load(add(get(x), get(q))), i * es)),
+            set(qo, c(0)),
+            forRange(q, c(0), get(kc), 1, [
+              ...rp.map((x, i) => store(get(d), load(add(get(x), get(qo))), i * es)),
               inc(d, c(MR * es)),
+              inc(qo, get(cs)),
             ]),
           ],
           [
             memory.fill(get(dst), c(0), mul(get(kc), c(MR * es))),
             forRange(r, c(0), get(rowsLeft), 1, [
               set(d, add(get(dst), mul(get(r), c(es)))),
-              forRange(pp, c(0), get(kcBytes), es, [
-                store(get(d), load(add(get(s), get(pp)))),
+              set(qo, get(s)),
+              forRange(q, c(0), get(kc), 1, [
+                store(get(d), load(get(qo))),
                 inc(d, c(MR * es)),
+                inc(qo, get(cs)),
               ]),
-              inc(s, get(lda)),
+              inc(s, get(rs)),
             ]),
           ],
         ),
@@ -263,13 +268,17 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
   }
 
   // ---- gemm: the blocked driver.
-  const gemm = new Func(`${prefix}gemm`, new Array<"i32">(strided ? 13 : 10).fill("i32"), []);
+  const gemm = new Func(`${prefix}gemm`, new Array<"i32">(strided ? 14 : 11).fill("i32"), []);
   {
     const [A, B, C, m, k, n, pA, pB, scratch] = gemm.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
     const lda = strided ? gemm.params[9]! : gemm.local("i32");
     const ldc = strided ? gemm.params[11]! : gemm.local("i32");
     const ldb = strided ? gemm.params[10]! : ldc;
     const overwrite = gemm.params[strided ? 12 : 9]!;
+    const transA = gemm.params[strided ? 13 : 10]!;
+    // A[i, q] at A + i * ars + q * acs (see packA)
+    const ars = gemm.local("i32");
+    const acs = gemm.local("i32");
     /** Whether the kernels load C: not in the first k-block of an overwriting product. */
     const loadC = gemm.local("i32");
     const pcol = gemm.local("i32");
@@ -293,7 +302,10 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
           : memory.copy(add(get(cp), mul(get(r), get(ldc))), add(get(scratch), mul(get(r), c(NR * es))), mul(get(nrr), c(es))),
       ]);
     gemm.body(
-      ...(strided ? [] : [set(lda, mul(get(k), c(es))), set(ldc, mul(get(n), c(es)))]),
+      // (lda: the stored A's row stride: k elements, or m where A is stored transposed)
+      ...(strided ? [] : [set(lda, mul(i32.select(get(m), get(k), get(transA)), c(es))), set(ldc, mul(get(n), c(es)))]),
+      set(ars, i32.select(c(es), get(lda), get(transA))),
+      set(acs, i32.select(get(lda), c(es), get(transA))),
       forRange(pcol, c(0), get(k), KC, [
         set(loadC, i32.or(i32.eqz(get(overwrite)), i32.ne(get(pcol), c(0)))),
         set(kLeft, i32.sub(get(k), get(pcol))),
@@ -302,7 +314,7 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
         forRange(ic, c(0), get(m), MC, [
           set(mLeft, i32.sub(get(m), get(ic))),
           set(mc, min(get(mLeft), c(MC))),
-          call(base + 1, add(get(A), add(mul(get(ic), get(lda)), mul(get(pcol), c(es)))), get(lda), get(mc), get(kc), get(pA)),
+          call(base + 1, add(get(A), add(mul(get(ic), get(ars)), mul(get(pcol), get(acs)))), get(ars), get(acs), get(mc), get(kc), get(pA)),
           set(pbs, get(pB)),
           forRange(jr, c(0), get(n), NR, [
             set(nrr, min(i32.sub(get(n), get(jr)), c(NR))),

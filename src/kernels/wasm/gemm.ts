@@ -4,7 +4,8 @@
 // call, copies operands in, runs a kernel, copies C out. wasmGemm accumulates into C (conv uses
 // that); wasmMatmul overwrites it, so no C goes in, and sends row-vector shapes (few rows of A,
 // k = 1, or n = 1) to the gemv kernels, which need no packing. An operand stored transposed goes
-// in with one block copy and is turned by the module, not by a JS element loop. The pure-JS
+// in with one block copy, not a JS element loop: A (xᵀ in a weight's gradient xᵀ·∂y) is packed
+// by the gemm from there, B is turned into place by the module first. The pure-JS
 // kernels stay the fallback: with YIELDIFF_NO_WASM=1 in the environment, after
 // setWasmEnabled(false), without SIMD, or for problems too small to pay for the copies.
 import { envFlag } from "./env.ts";
@@ -21,7 +22,9 @@ interface WasmApi {
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
   compile(bytes: Uint8Array): Promise<object>;
 }
-type GemmFn = (a: number, b: number, c: number, m: number, k: number, n: number, pA: number, pB: number, scratch: number, overwrite: number) => void;
+type GemmFn = (
+  a: number, b: number, c: number, m: number, k: number, n: number, pA: number, pB: number, scratch: number, overwrite: number, transA: number,
+) => void;
 type RowsFn = (x: number, b: number, y: number, m: number, k: number, n: number) => void;
 type DotsFn = (x: number, b: number, y: number, m: number, k: number, n: number, scratch: number) => void;
 type OuterFn = (x: number, b: number, y: number, m: number, n: number) => void;
@@ -272,12 +275,16 @@ function checkArena(w: Loaded, end: number): void {
   if (end > w.bytes) throw new Error("wasmGemm: the arena is too small; call useWasmGemm first");
 }
 
-/** copyIn to byte offset `at`, except that an operand stored transposed ([cols, rows] row-major)
- * goes in with one block copy to `tmp` and is turned into place by the module. */
+/** Whether src[so + i * rs + j * cs] (i < rows, j < cols) is a block stored transposed, [cols, rows]
+ * row-major: it goes in with one block copy, not a JS element loop. */
+export const turned = (rs: number, cs: number, rows: number, cols: number): boolean => rs === 1 && cs === rows && !contiguous(rs, cs, rows, cols);
+
+/** copyIn to byte offset `at`, except that an operand stored transposed goes in with one block copy
+ * to `tmp` and is turned into place by the module. */
 function copyOperand(w: Loaded, p: Precision, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number, tmp: number): void {
   const view = p === "f32" ? w.f32 : w.f64;
   const es = p === "f32" ? 4 : 8;
-  if (rs === 1 && cs === rows && !contiguous(rs, cs, rows, cols)) {
+  if (turned(rs, cs, rows, cols)) {
     view.set(src.subarray(so, so + rows * cols), tmp / es);
     (p === "f32" ? w.t32 : w.t64)(tmp, at, rows, cols);
   } else copyIn(view, at / es, src, so, rs, cs, rows, cols);
@@ -297,11 +304,14 @@ function gemmInArena(
   checkArena(w, L.end);
   const view = p === "f32" ? w.f32 : w.f64;
   const es = s.es;
-  copyOperand(w, p, L.a, a, ao, ars, acs, m, k, L.t);
+  // A stored transposed ([k, m]) goes in as it is: the module packs it from there.
+  const transA = turned(ars, acs, m, k);
+  if (transA) view.set(a.subarray(ao, ao + m * k), L.a / es);
+  else copyOperand(w, p, L.a, a, ao, ars, acs, m, k, L.t);
   copyOperand(w, p, L.b, b, bo, brs, bcs, k, n, L.t);
   const cAt = L.c / es;
   if (accumulate) view.set(c.subarray(co, co + m * n), cAt);
-  (p === "f32" ? w.sgemm : w.dgemm)(L.a, L.b, L.c, m, k, n, L.pA, L.pB, L.scratch, accumulate ? 0 : 1);
+  (p === "f32" ? w.sgemm : w.dgemm)(L.a, L.b, L.c, m, k, n, L.pA, L.pB, L.scratch, accumulate ? 0 : 1, transA ? 1 : 0);
   c.set(view.subarray(cAt, cAt + m * n), co);
 }
 

@@ -15,7 +15,7 @@
 // setMatmulThreads is called again. With the switch at 1 no worker is ever created.
 import { ValueError } from "../../errors.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
-import { GEMV_MAX_ROWS, contiguous, copyIn, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
+import { GEMV_MAX_ROWS, copyIn, turned, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
 import { DGEMM, SGEMM, nr, packABytes, packBBytes, scratchBytes, type GemmShape } from "./gemm-module.ts";
 import { SHARED_MAX_PAGES, sharedGemmModuleBytes } from "./gemm-shared-module.ts";
 import { envValue } from "./env.ts";
@@ -216,9 +216,6 @@ function layout(s: GemmShape, m: number, k: number, n: number) {
   return { s0, pA0, pB0, s1, pA1, pB1, a, b, c, c2, t, end: t + Math.max(m * k, k * n) * s.es };
 }
 
-/** Whether an operand is stored transposed ([cols, rows] row-major): it goes in with one block copy
- * and a transpose in the module instead of a JS element loop. */
-const turned = (rs: number, cs: number, rows: number, cols: number): boolean => rs === 1 && cs === rows && !contiguous(rs, cs, rows, cols);
 
 /** Copies an operand to byte offset `at` as a row-major [rows, cols] block (tmp: see turned). */
 function place(p: Pool, prec: Precision, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number, tmp: number): void {
