@@ -137,7 +137,8 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
     const kk = kernel.local("i32");
     const step = (u: number): Expr[] => {
       const out: Expr[] = [];
-      for (let v = 0; v < NV; v++) out.push(set(bv[v]!, v128.load(get(pb), (u * NR + v * L) * es)));
+      for (let v = 0; v < NV; v++) out.push(set(bv[v]!, v128.load(get(pb), v * L * es)));
+      out.push(inc(pb, c(NR * es)));
       for (let r = 0; r < MR; r++) {
         out.push(set(a, splat(get(pa), (u * MR + r) * es)));
         for (let v = 0; v < NV; v++) out.push(set(acc[r]![v]!, madd(acc[r]![v]!, a, bv[v]!)));
@@ -161,7 +162,6 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
           // compiler cannot merge the tests as repeats of one condition.
           ...Array.from({ length: U }, (_, u) => (u > 0 && p.barrier ? [brIf(exit, i32.ltS(get(kk), c(-u))), ...step(u)] : step(u))).flat(),
           inc(pa, c(U * MR * es)),
-          inc(pb, c(U * NR * es)),
           set(kk, i32.sub(get(kk), c(U))),
           br(top),
         ]),
@@ -171,7 +171,6 @@ export function gemmFunctions(p: GemmShape, prefix: string, base: number, stride
           brIf(exit, i32.leS(get(kk), c(0))),
           ...step(0),
           inc(pa, c(MR * es)),
-          inc(pb, c(NR * es)),
           set(kk, i32.sub(get(kk), c(1))),
           br(top),
         ]),
