@@ -13,7 +13,7 @@ export { jvp } from "./transforms/forward.ts";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
 export { customVjp, checkpoint } from "./transforms/custom.ts";
 export { vmap, type InAxes, type Stacked } from "./transforms/vmap.ts";
-export { jit, makeIR, type Jitted, type JitInfo } from "./staging/jit.ts";
+export { jit, makeIR, type Jitted, type JitInfo, type JitOptions } from "./staging/jit.ts";
 export { cond, whileLoop, scan } from "./staging/control.ts";
 export { fixpoint, type Recursive } from "./staging/fixpoint.ts";
 export type { PyTree } from "./pytree.ts";

@@ -1,7 +1,7 @@
 // Buffers of jitted programs: values read only inside one call keep one buffer across calls;
 // nothing the caller receives is ever overwritten by a later call.
 import { describe, expect, it } from "vitest";
-import { add, exp, grad, jit, matmul, mul, reshape, run, scan, sin, sum, tanh, tensor, valueAndGrad, type Tensor, type Value } from "../src/index.ts";
+import { add, dynamicIndex, exp, grad, jit, matmul, mul, reshape, run, scan, sin, sum, tanh, tensor, valueAndGrad, type Tensor, type Value } from "../src/index.ts";
 import { expectSame } from "./expect-same.ts";
 
 const W = tensor([[0.5, -0.2], [0.1, 0.3]]);
@@ -89,5 +89,70 @@ describe("buffer reuse in compiled code", () => {
     expect(src).toMatch(/function part0\(I, R\)/);
     expect(src).toMatch(/function part3\(I, R\)/);
     expect(src).toMatch(/R\[\d+\] = v\d+;/);
+  });
+});
+
+describe("jit(f, { reuseOutputs: true }): results in buffers the program keeps", () => {
+  // A training step's shape: a matmul gradient (a kernel result), a fused loop's result, a sum
+  // held in the scratch memory and copied out, an input passed through, a number.
+  const step = function* (w: Value, x: Value) {
+    const h = yield* tanh(yield* matmul(x, w));
+    const y = yield* mul(yield* add(h, 1), 3); // fused, returned
+    return { loss: yield* sum(y), y, x, two: 2 };
+  };
+  const vg = valueAndGrad(function* (w: Value, x: Value) {
+    return (yield* step(w, x)).loss;
+  });
+  const w = tensor([[0.5, -0.2, 0.1], [0.1, 0.3, -0.4]]);
+  const x1 = tensor([[1, 2], [3, 4], [5, 6]]);
+  const x2 = tensor([[-1, 0.5], [0.25, 2], [0, 1]]);
+  type Out = { loss: Tensor; y: Tensor; x: Tensor; two: number };
+
+  it("gives the same numbers as fresh results, call after call", () => {
+    const fresh = jit(step);
+    const kept = jit(step, { reuseOutputs: true });
+    for (const x of [x1, x2, x1, x2]) expectSame(run(kept, w, x), run(fresh, w, x), 0);
+    const g = jit(vg, { reuseOutputs: true });
+    for (const x of [x1, x2, x1]) expectSame(run(g, w, x), run(valueAndGrad(function* (w: Value, x: Value) {
+      return (yield* step(w, x)).loss;
+    }), w, x));
+  });
+
+  it("overwrites the previous call's results (after the first calls size the buffers); inputs pass through", () => {
+    const kept = jit(step, { reuseOutputs: true });
+    run(kept, w, x1); // (sizes the results' buffer: the first call's results are fresh)
+    const a = run(kept, w, x1) as Out;
+    const aY = Array.from(a.y.data);
+    const b = run(kept, w, x2) as Out;
+    expect(b.y.buf.buffer).toBe(a.y.buf.buffer); // one buffer, reused
+    expect(Array.from(a.y.data)).toEqual(Array.from(b.y.data)); // a's view now shows b's values
+    expect(Array.from(a.y.data)).not.toEqual(aY);
+    expect(b.x).toBe(x2); // an input is returned as it is, never copied into the kept buffers
+    expect(b.two).toBe(2);
+    // without the option every call's results are its own
+    const fresh = jit(step);
+    const c = run(fresh, w, x1) as Out;
+    const cY = Array.from(c.y.data);
+    run(fresh, w, x2);
+    expect(Array.from(c.y.data)).toEqual(cY);
+  });
+
+  it("an error inside a call leaves the next call working", () => {
+    const table = tensor([[1, 2], [3, 4]]);
+    const f = jit(function* (t: Value, i: Value) {
+      return yield* mul(yield* dynamicIndex(t, i), 2); // an index out of range fails at run time
+    }, { reuseOutputs: true });
+    expect(Array.from((run(f, table, 1) as Tensor).data)).toEqual([6, 8]);
+    expect(() => run(f, table, 5)).toThrow(/dynamicIndex/);
+    const p = run(f, table, 0) as Tensor;
+    expect(Array.from(p.data)).toEqual([2, 4]);
+    const q = run(f, table, 1) as Tensor;
+    expect(Array.from(q.data)).toEqual([6, 8]);
+    expect(q.buf.buffer).toBe(p.buf.buffer); // and the kept buffers are in use again
+  });
+
+  it("rejects options that are not { reuseOutputs: boolean }", () => {
+    expect(() => jit(step, { reuseOutputs: "yes" as unknown as boolean })).toThrow(/jit: reuseOutputs must be true or false/);
+    expect(() => jit(step, null as unknown as object)).toThrow(/jit: options must be an object/);
   });
 });

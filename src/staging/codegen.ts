@@ -69,7 +69,12 @@ export interface Compiled {
   readonly source: string;
 }
 
-export function compile(block: Block): Compiled {
+export interface CompileOptions {
+  /** The results live in buffers the program keeps and overwrites on its next call (see jit). */
+  reuseOutputs?: boolean;
+}
+
+export function compile(block: Block, options: CompileOptions = {}): Compiled {
   // (decided when the program compiles; if WebAssembly is switched off later, the kernels run
   // their JS loops, one operation at a time)
   const simd = wasmUnavailableReason() === undefined;
@@ -467,8 +472,11 @@ export function compile(block: Block): Compiled {
   // until the (outermost) call returns.
   const { helpers, body } = chunked(lines, units);
   const source =
-    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  K.begin();\n  try {\n` +
-    `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leave(S, scratch);\n  }\n};`;
-  const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", source)(prims, params, consts, runtime, reused, newScratch(), shapes) as (inputs: readonly Value[]) => Value[];
+    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  const kept = K.enterResults(RS);\n  K.begin();\n  try {\n` +
+    `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leaveResults(RS, kept);\n    K.leave(S, scratch);\n  }\n};`;
+  const kept = options.reuseOutputs ? newScratch() : null;
+  const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", "RS", source)(prims, params, consts, runtime, reused, newScratch(), shapes, kept) as (
+    inputs: readonly Value[],
+  ) => Value[];
   return Object.assign(fn, { source });
 }

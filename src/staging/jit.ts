@@ -7,7 +7,8 @@ import { Traced, dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { flatten, isLeaf } from "../pytree.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
-import { compile, type Compiled } from "./codegen.ts";
+import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
+import { ValueError } from "../errors.ts";
 import { printBlock, type Block } from "./ir.ts";
 
 interface Entry {
@@ -29,9 +30,24 @@ export interface JitInfo {
 
 export type Jitted<A extends unknown[], R> = ((...args: A) => Gen<R>) & { readonly info: JitInfo };
 
+export interface JitOptions {
+  /**
+   * Each call writes its tensor results into the buffers of the previous call's results instead
+   * of new ones, as PyTorch keeps a parameter's `.grad`: no allocation per call, which matters
+   * when a training step returns large gradients. A result is then valid only until the next
+   * call of the same jitted function (per signature): consume it first (an optimizer step does),
+   * or copy it. Default false.
+   */
+  reuseOutputs?: boolean;
+}
+
 /** Stages `f` into a typed program and compiles it; recompiles for each new signature. */
-export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>): Jitted<A, R> {
+export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: JitOptions = {}): Jitted<A, R> {
   checkProgram("jit", f);
+  if (options === null || typeof options !== "object")
+    throw new ValueError(`jit: options must be an object such as { reuseOutputs: true }, got ${String(options)}`);
+  const reuse = options.reuseOutputs ?? false;
+  if (typeof reuse !== "boolean") throw new ValueError(`jit: reuseOutputs must be true or false, got ${String(reuse)}`);
   const cache = new Map<string, Entry>();
   const info: JitInfo = { compiles: 0, hits: 0, inlined: 0, sources: () => [...cache.values()].map((e) => e.compiled.source) };
   const jitted = function* jitProgram(...args: A): Gen<R> {
@@ -46,7 +62,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>): Jitted<A
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {
-      entry = stage(f as AnyProgram, args);
+      entry = stage(f as AnyProgram, args, { reuseOutputs: reuse });
       cache.set(key, entry);
       info.compiles++;
     }
@@ -55,7 +71,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>): Jitted<A
   return Object.assign(jitted, { info });
 }
 
-function stage(f: AnyProgram, args: readonly unknown[]): Entry {
+function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions = {}): Entry {
   const flat = flatten(args);
   return withTrace(
     new StagingTrace(),
@@ -64,7 +80,7 @@ function stage(f: AnyProgram, args: readonly unknown[]): Entry {
       const out = drive(start("jit", f, flat.rebuild(inputs.map((v) => trace.value(v))) as unknown[]));
       const outFlat = flatten(out);
       const block: Block = { inputs, eqns: trace.topEquations(), outputs: outFlat.leaves.map((v) => trace.atom(v)) };
-      return { compiled: compile(block), block, rebuild: outFlat.rebuild };
+      return { compiled: compile(block, options), block, rebuild: outFlat.rebuild };
     },
     true,
   );

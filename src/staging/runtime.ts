@@ -1,7 +1,7 @@
 // Helpers the generated code calls (passed in as `K`).
 import { ValueError } from "../errors.ts";
 import { allocate, Tensor, type Buffer } from "../tensor/tensor.ts";
-import { enter, escape, leave, outside, type Scratch } from "../tensor/scratch.ts";
+import { enter, enterResults, escape, leave, leaveResults, outside, type Scratch } from "../tensor/scratch.ts";
 import type { Value } from "../../effects/value.ts";
 import { isKnownZero } from "./known-zeros.ts";
 import { matmulKernel } from "../kernels/matmul.ts";
@@ -55,14 +55,16 @@ export const runtime = {
   tensor(buf: Float32Array | Float64Array, shape: readonly number[]): Tensor {
     return new Tensor(buf, shape);
   },
-  /** Scratch memory for a call's intermediates (see tensor/scratch.ts). */
+  /** Scratch memory for a call's intermediates, and for its results with `reuseOutputs` (see tensor/scratch.ts). */
   enter,
   leave,
-  /** A fresh buffer for a fused loop's result that the call returns (not in scratch memory). */
+  enterResults,
+  leaveResults,
+  /** A buffer for a fused loop's result that the call returns (not in the intermediates' scratch). */
   allocResult(float32: number, n: number): Buffer {
-    return float32 ? new Float32Array(n) : new Float64Array(n);
+    return outside(() => allocate(float32 ? "float32" : "float64", n));
   },
-  /** Runs a kernel whose result the call returns with no scratch memory active. */
+  /** Runs a kernel whose result the call returns, outside the intermediates' scratch. */
   outside,
   /** A zeroed buffer for a fused loop's results: scratch memory during a call. */
   alloc(float32: number, n: number): Buffer {

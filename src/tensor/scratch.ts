@@ -16,6 +16,12 @@ export interface Scratch {
 }
 
 let active: Scratch | null = null;
+/**
+ * Where a call's results go (see outside): a second scratch of the program when it was jitted
+ * with `reuseOutputs` (its results are then overwritten by its next call), else nowhere (fresh
+ * buffers).
+ */
+let results: Scratch | null = null;
 
 export const newScratch = (): Scratch => ({ buf: new ArrayBuffer(0), used: 0, need: 0, busy: false });
 
@@ -33,34 +39,56 @@ export function scratchBuffer(dtype: DType, n: number): Buffer | null {
 /** Whether a scratch is active (checked on every allocation: keep it cheap). */
 export const scratchActive = (): boolean => active !== null;
 
-/** Starts a call on `s` (zeroing what the last call used); returns what to pass to `leave`. */
-export function enter(s: Scratch): Scratch | null {
-  const previous = active;
-  if (s.busy) {
-    active = null;
-    return previous;
-  }
+/** Takes `s` for a call (zeroing what the last call used, growing it to what that call wanted);
+ * false if a call already has it (a nested call of the same program). */
+function claim(s: Scratch): boolean {
+  if (s.busy) return false;
   if (s.need > s.buf.byteLength) s.buf = new ArrayBuffer(Math.ceil((s.need * 1.25) / 8) * 8);
   else if (s.used > 0) new Uint8Array(s.buf, 0, Math.min(s.used, s.buf.byteLength)).fill(0);
   s.used = 0;
   s.busy = true;
-  active = s;
+  return true;
+}
+
+/** Gives `s` back after a call: the next one makes it as large as this one wanted. */
+function release(s: Scratch): void {
+  s.need = Math.max(s.need, s.used);
+  s.busy = false;
+}
+
+/** Starts a call on `s` (zeroing what the last call used); returns what to pass to `leave`. */
+export function enter(s: Scratch): Scratch | null {
+  const previous = active;
+  active = claim(s) ? s : null;
   return previous;
 }
 
 /** Ends the call started by `enter`. */
 export function leave(s: Scratch, previous: Scratch | null): void {
-  if (active === s) {
-    s.need = Math.max(s.need, s.used);
-    s.busy = false;
-  }
+  if (active === s) release(s);
   active = previous;
 }
 
-/** Runs `f` with no scratch active: what it allocates outlives the call (e.g. a result). */
+/**
+ * Starts a call's results on `r` (null: fresh buffers), zeroing what its last call returned;
+ * returns what to pass to `leaveResults`.
+ */
+export function enterResults(r: Scratch | null): Scratch | null {
+  const previous = results;
+  results = r !== null && claim(r) ? r : null;
+  return previous;
+}
+
+/** Ends the results started by `enterResults`. */
+export function leaveResults(r: Scratch | null, previous: Scratch | null): void {
+  if (r !== null && results === r) release(r);
+  results = previous;
+}
+
+/** Runs `f` with the call's results scratch active (or none): what it allocates outlives the call. */
 export function outside<T>(f: () => T): T {
   const saved = active;
-  active = null;
+  active = results;
   try {
     return f();
   } finally {
@@ -68,5 +96,15 @@ export function outside<T>(f: () => T): T {
   }
 }
 
-/** `buf` if it does not live in `s`, else a copy (results must outlive the call). */
-export const escape = (s: Scratch, buf: Buffer): Buffer => (buf.buffer === s.buf ? (buf.slice() as Buffer) : buf);
+/** `buf` if it does not live in `s`, else a copy (results must outlive the call), in the results scratch if there is one. */
+export function escape(s: Scratch, buf: Buffer): Buffer {
+  if (buf.buffer !== s.buf) return buf;
+  if (results === null) return buf.slice() as Buffer;
+  const saved = active;
+  active = results;
+  const out = scratchBuffer(buf instanceof Float32Array ? "float32" : "float64", buf.length);
+  active = saved;
+  if (out === null) return buf.slice() as Buffer;
+  out.set(buf);
+  return out;
+}
