@@ -156,3 +156,23 @@ describe("jit(f, { reuseOutputs: true }): results in buffers the program keeps",
     expect(() => jit(step, null as unknown as object)).toThrow(/jit: options must be an object/);
   });
 });
+
+describe("reuseOutputs when a call is fed its own results", () => {
+  it("a step that returns new params, fed them again, computes as without the option", () => {
+    // a JAX-style training step: params in, new params out
+    const step = function* (w: Value, x: Value) {
+      const g = yield* mul(yield* tanh(yield* matmul(x, w)), 0.1);
+      return yield* add(w, yield* sum(g, 0, true)); // w [2, 3] + a [1, 3] row
+    };
+    const x = tensor([[1, 2], [3, 4], [5, 6]]);
+    const kept = jit(step, { reuseOutputs: true });
+    const fresh = jit(step);
+    let a: Value = tensor([[0.5, -0.2, 0.1], [0.1, 0.3, -0.4]]);
+    let b: Value = a;
+    for (let i = 0; i < 5; i++) {
+      a = run(kept, a, x) as Tensor;
+      b = run(fresh, b, x) as Tensor;
+      expectSame(a, b, 0);
+    }
+  });
+});

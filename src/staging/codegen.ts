@@ -472,7 +472,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   // until the (outermost) call returns.
   const { helpers, body } = chunked(lines, units);
   const source =
-    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  const kept = K.enterResults(RS);\n  K.begin();\n  try {\n` +
+    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  const kept = K.enterResults(RS, I);\n  K.begin();\n  try {\n` +
     `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leaveResults(RS, kept);\n    K.leave(S, scratch);\n  }\n};`;
   const kept = options.reuseOutputs ? newScratch() : null;
   const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", "RS", source)(prims, params, consts, runtime, reused, newScratch(), shapes, kept) as (

@@ -71,13 +71,18 @@ export function leave(s: Scratch, previous: Scratch | null): void {
 
 /**
  * Starts a call's results on `r` (null: fresh buffers), zeroing what its last call returned;
- * returns what to pass to `leaveResults`.
+ * returns what to pass to `leaveResults`. If an input of the call is one of those results (a
+ * training step fed the parameters it returned), this call's results are fresh buffers instead:
+ * zeroing would erase the input before the call reads it.
  */
-export function enterResults(r: Scratch | null): Scratch | null {
+export function enterResults(r: Scratch | null, inputs: readonly unknown[]): Scratch | null {
   const previous = results;
-  results = r !== null && claim(r) ? r : null;
+  results = r !== null && !inputs.some((x) => isView(x, r.buf)) && claim(r) ? r : null;
   return previous;
 }
+
+const isView = (x: unknown, buf: ArrayBuffer): boolean =>
+  typeof x === "object" && x !== null && (x as { buf?: { buffer?: unknown } }).buf?.buffer === buf;
 
 /** Ends the results started by `enterResults`. */
 export function leaveResults(r: Scratch | null, previous: Scratch | null): void {
