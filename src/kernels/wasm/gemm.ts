@@ -279,9 +279,17 @@ function checkArena(w: Loaded, end: number): void {
  * row-major: it goes in with one block copy, not a JS element loop. */
 export const turned = (rs: number, cs: number, rows: number, cols: number): boolean => rs === 1 && cs === rows && !contiguous(rs, cs, rows, cols);
 
-/** copyIn to byte offset `at`, except that an operand stored transposed goes in with one block copy
- * to `tmp` and is turned into place by the module. */
-function copyOperand(w: Loaded, p: Precision, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number, tmp: number): void {
+/** A memory's views and its module's transposes: the arena's here, the two threads' in ./threads.ts. */
+export interface OperandMemory {
+  f32: Float32Array;
+  f64: Float64Array;
+  t32: TransposeFn;
+  t64: TransposeFn;
+}
+
+/** copyIn to byte offset `at` as a row-major [rows, cols] block, except that an operand stored
+ * transposed goes in with one block copy to `tmp` and is turned into place by the module. */
+export function copyOperand(w: OperandMemory, p: Precision, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number, tmp: number): void {
   const view = p === "f32" ? w.f32 : w.f64;
   const es = p === "f32" ? 4 : 8;
   if (turned(rs, cs, rows, cols)) {

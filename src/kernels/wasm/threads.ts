@@ -15,7 +15,7 @@
 // setMatmulThreads is called again. With the switch at 1 no worker is ever created.
 import { ValueError } from "../../errors.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
-import { GEMV_MAX_ROWS, copyIn, turned, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
+import { GEMV_MAX_ROWS, copyOperand, turned, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
 import { DGEMM, SGEMM, nr, packABytes, packBBytes, scratchBytes, type GemmShape } from "./gemm-module.ts";
 import { SHARED_MAX_PAGES, sharedGemmModuleBytes } from "./gemm-shared-module.ts";
 import { envValue } from "./env.ts";
@@ -216,17 +216,6 @@ function layout(s: GemmShape, m: number, k: number, n: number) {
   return { s0, pA0, pB0, s1, pA1, pB1, a, b, c, c2, t, end: t + Math.max(m * k, k * n) * s.es };
 }
 
-
-/** Copies an operand to byte offset `at` as a row-major [rows, cols] block (tmp: see turned). */
-function place(p: Pool, prec: Precision, at: number, src: Buffer, so: number, rs: number, cs: number, rows: number, cols: number, tmp: number): void {
-  const view = prec === "f32" ? p.f32 : p.f64;
-  const es = prec === "f32" ? 4 : 8;
-  if (turned(rs, cs, rows, cols)) {
-    view.set(src.subarray(so, so + rows * cols), tmp / es);
-    (prec === "f32" ? p.t32 : p.t64)(tmp, at, rows, cols);
-  } else copyIn(view, at / es, src, so, rs, cs, rows, cols);
-}
-
 /** Where to cut `size` rows or columns in two: near the middle, on a whole register tile. */
 const cutAt = (size: number, tile: number): number => Math.min(Math.max(Math.round(size / 2 / tile), 1) * tile, size - 1);
 
@@ -278,12 +267,12 @@ export function threadedMatmul(
   const cAt = L.c / es;
   let t0 = 0;
   try {
-    place(p, prec, L.b, b, bo, brs, bcs, k, n, L.t);
-    if (wholeA) place(p, prec, L.a, a, ao, ars, acs, m, k, L.t);
-    else place(p, prec, L.a + cut * lda, a, ao + cut * ars, ars, acs, m - cut, k, L.t);
+    copyOperand(p, prec, L.b, b, bo, brs, bcs, k, n, L.t);
+    if (wholeA) copyOperand(p, prec, L.a, a, ao, ars, acs, m, k, L.t);
+    else copyOperand(p, prec, L.a + cut * lda, a, ao + cut * ars, ars, acs, m - cut, k, L.t);
     p.worker.go();
     t0 = performance.now();
-    if (!wholeA) place(p, prec, L.a, a, ao, ars, acs, cut, k, L.t);
+    if (!wholeA) copyOperand(p, prec, L.a, a, ao, ars, acs, cut, k, L.t);
     gemm(...part(0, cut, L.c, true));
   } catch {
     fail("the product failed on the calling thread");
