@@ -8,8 +8,19 @@ import { describe, expect, it } from "vitest";
 import * as api from "../src/index.ts";
 import { Effect, Tensor, tensor, run } from "../src/index.ts";
 
-/** Not implemented yet; remove a name from here when it is exported. */
-const KNOWN_MISSING: string[] = [];
+/** Not implemented yet (the second round's additions, issue #18); remove a name from here when it is exported. */
+const KNOWN_MISSING: string[] = [
+  "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "log2", "log10", "exp2",
+  "cbrt", "erf", "erfc", "erfinv", "floor", "ceil", "round", "trunc", "gelu", "silu", "atan2",
+  "mod", "logaddexp", "hypot", "prod", "variance", "std", "argmax", "argmin", "cumsum", "cumprod",
+  "sort", "argsort", "topK", "stack", "split", "flip", "tile", "repeat", "squeeze", "expandDims",
+  "pad", "tril", "triu", "diag", "trace", "oneHot", "tensordot", "einsum", "segmentSum",
+  "dynamicSlice", "dynamicUpdateSlice", "convTranspose2d", "customJvp", "switchCase", "vjpWithAux",
+  "linalg.cholesky", "linalg.triangularSolve", "linalg.solve", "linalg.inv", "linalg.det",
+  "linalg.slogdet", "linalg.qr", "linalg.eigh", "linalg.svd", "random.key", "random.split",
+  "random.foldIn", "random.uniform", "random.normal", "random.bernoulli", "random.categorical",
+  "random.permutation", "random.keyData",
+];
 
 /** A copy of ../shared/tools/api-names.txt, used when that file is absent. */
 const EMBEDDED_NAMES = `
