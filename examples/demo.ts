@@ -2,7 +2,8 @@
 // package `mnist`), test it on 2,000 others, show some test digits with the predicted labels,
 // save the parameters and write the loss curve as an SVG file.
 import { join } from "node:path";
-import { loadCheckpoint, optim, saveCheckpoint, trainLoop, writeLossCurveSvg, type Tensor } from "../src/index.ts";
+import { optim, trainLoop, type Tensor } from "../src/index.ts";
+import { loadCheckpoint, saveCheckpoint, writeLossCurveSvg } from "../src/node/index.ts";
 import { isMain } from "./lib/main.ts";
 import { asciiDigits, loadMnist, mnistBatches } from "./lib/mnist.ts";
 import { cnnLoss, countParams, evaluateCnn, initCnn, type CnnParams } from "./models/mnist-cnn.ts";

@@ -3,7 +3,8 @@
 // batch 50), with the training digits shifted by up to a pixel at random each epoch, reaches
 // about 98% test accuracy in 10 epochs (≥ 97% from epoch 5 on).   npm run example -- mnist-cnn
 import { join } from "node:path";
-import { optim, saveCheckpoint, trainLoop, writeLossCurveSvg } from "../src/index.ts";
+import { optim, trainLoop } from "../src/index.ts";
+import { saveCheckpoint, writeLossCurveSvg } from "../src/node/index.ts";
 import { isMain } from "./lib/main.ts";
 import { loadMnist, mnistBatches } from "./lib/mnist.ts";
 import { cnnLoss, countParams, evaluateCnn, initCnn } from "./models/mnist-cnn.ts";

@@ -1,5 +1,6 @@
-// Checkpoints: parameter pytrees (numbers and tensors inside plain objects and arrays) saved
-// to one binary file and loaded back.
+// Checkpoints: parameter pytrees (numbers and tensors inside plain objects and arrays) as the
+// bytes of one binary file, and back. Reading and writing files is yieldiff/node's
+// (../node/checkpoint-files.ts), so that this module runs wherever JavaScript runs.
 //
 // File layout (all integers little-endian):
 //
@@ -17,8 +18,6 @@
 // file size before it allocates anything, parses the header with JSON.parse only (nothing is
 // evaluated), builds objects without prototypes being reachable (`__proto__`, `constructor`
 // stay ordinary keys), and never writes to the `like` tree it compares against.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { Traced, primal } from "../effects/value.ts";
 import { YieldiffError, fmt } from "./errors.ts";
 import { Tensor, fromBuffer, type Buffer, type DType } from "./tensor/tensor.ts";
@@ -192,51 +191,11 @@ const writeValues = (out: Uint8Array, view: DataView, at: number, buf: Buffer, d
   }
 };
 
-/**
- * Writes `params` to `path` atomically: the bytes go to a temporary file in the same folder,
- * which is flushed to disk and then renamed over `path`. A crash leaves the old file or the
- * new one, never half of one.
- */
-export function saveCheckpoint(path: string, params: unknown): void {
-  const bytes = encodeCheckpoint(params);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "wx", 0o644);
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // the temporary file was never created or is already renamed
-    }
-    throw new CheckpointError("io", `saveCheckpoint: could not write the checkpoint: ${(e as Error).message}`, path);
-  }
-  // Make the rename itself durable (best effort: not every platform can fsync a folder).
-  try {
-    const dfd = openSync(dir, "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // ignore
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
 /** Where the bytes come from: a file (read on demand) or memory. */
-interface Source {
+export interface CheckpointSource {
   readonly size: number;
   /** Exactly `length` bytes at `offset`; the caller has checked the range against `size`. */
   read(offset: number, length: number): Uint8Array;
@@ -250,49 +209,18 @@ export interface LoadOptions {
   like?: unknown;
 }
 
-/** Reads a checkpoint written by `saveCheckpoint`; a fresh pytree (plain objects, arrays, tensors, numbers). */
-export function loadCheckpoint<T = unknown>(path: string, options: LoadOptions = {}): T {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new CheckpointError("io", `loadCheckpoint: could not open the checkpoint: ${(e as Error).message}`, path);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const source: Source = {
-      size,
-      read(offset, length) {
-        const out = new Uint8Array(length);
-        let got = 0;
-        while (got < length) {
-          const n = readSync(fd, out, got, length - got, offset + got);
-          if (n === 0) throw new CheckpointError("truncated", `loadCheckpoint: the file ended while reading bytes ${offset}..${offset + length}`);
-          got += n;
-        }
-        return out;
-      },
-    };
-    return decode(source, options) as T;
-  } catch (e) {
-    if (e instanceof CheckpointError) throw new CheckpointError(e.reason, e.message, path);
-    throw new CheckpointError("io", `loadCheckpoint: could not read the checkpoint: ${(e as Error).message}`, path);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Decodes checkpoint bytes (what `encodeCheckpoint` made), with the same checks as `loadCheckpoint`. */
 export function decodeCheckpoint<T = unknown>(bytes: Uint8Array, options: LoadOptions = {}): T {
-  const source: Source = { size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
-  return decode(source, options) as T;
+  const source: CheckpointSource = { size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+  return decodeSource(source, options) as T;
 }
 
 const fail = (reason: CheckpointErrorReason, message: string): never => {
   throw new CheckpointError(reason, `loadCheckpoint: ${message}`);
 };
 
-function decode(src: Source, options: LoadOptions): unknown {
+/** Decodes a checkpoint read through `src` (only the ranges it needs, each checked first). */
+export function decodeSource(src: CheckpointSource, options: LoadOptions): unknown {
   // 1. The fixed prefix.
   const start = src.read(0, Math.min(src.size, PREFIX));
   for (let i = 0; i < Math.min(8, start.length); i++)

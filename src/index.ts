@@ -28,7 +28,7 @@ export {
   TransformError,
   type AnyYieldiffError,
 } from "./errors.ts";
-export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
+export { encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
 export * from "./train/index.ts";
 export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";

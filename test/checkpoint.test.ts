@@ -8,10 +8,9 @@ import {
   crc32,
   decodeCheckpoint,
   encodeCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
   type CheckpointErrorReason,
 } from "../src/checkpoint.ts";
+import { loadCheckpoint, saveCheckpoint } from "../src/node/index.ts";
 import { Tensor, optim, randn, tensor, zeros } from "../src/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "yieldiff-ckpt-"));

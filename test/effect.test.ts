@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Cause, Deferred, Effect, Exit, Fiber, Ref, Result, Schedule, Schema, Stream } from "effect";
 import { afterAll, describe, expect, it } from "vitest";
-import { CHECKPOINT_VERSION, crc32, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from "../src/checkpoint.ts";
+import { CHECKPOINT_VERSION, crc32, encodeCheckpoint } from "../src/checkpoint.ts";
+import { loadCheckpoint, saveCheckpoint } from "../src/node/index.ts";
+import { NodeCheckpointFiles } from "../src/effect/node/index.ts";
 import {
   Tensor,
   add,
@@ -83,8 +85,9 @@ const options = (over: Partial<FitOptions<Params, Batch, optim.AdamState>> = {})
 const leaves = (x: unknown): number[] =>
   x instanceof Tensor ? Array.from(x.data) : typeof x === "number" ? [x] : Array.isArray(x) ? x.flatMap(leaves) : typeof x === "object" && x !== null ? Object.values(x).flatMap(leaves) : [];
 
-const runP = <A, E>(e: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(e);
-const runExit = <A, E>(e: Effect.Effect<A, E>): Promise<Exit.Exit<A, E>> => Effect.runPromiseExit(e);
+// Checkpoint files on the local file system (yieldiff/effect/node) for every program run here.
+const runP = <A, E>(e: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(Effect.provide(e, NodeCheckpointFiles));
+const runExit = <A, E>(e: Effect.Effect<A, E>): Promise<Exit.Exit<A, E>> => Effect.runPromiseExit(Effect.provide(e, NodeCheckpointFiles));
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success");
   const found = Cause.findErrorOption(exit.cause);
@@ -412,7 +415,8 @@ describe("runMain", () => {
       script,
       `import { Effect, Stream } from ${url(createRequire(import.meta.url).resolve("effect"))};
 import { add, batches, matmul, mean, optim, randn, square, sub, takeRows, tensor } from ${url(join(root, "src", "index.ts"))};
-import { makeTrainer, runMain } from ${url(join(root, "src", "effect", "index.ts"))};
+import { makeTrainer } from ${url(join(root, "src", "effect", "index.ts"))};
+import { runMain } from ${url(join(root, "src", "effect", "node", "index.ts"))};
 const X = randn([32, 3], { seed: 1 });
 const Y = tensor(Array.from({ length: 32 }, (_, i) => X.data[3 * i]!));
 function* loss(p: any, b: any) {

@@ -5,7 +5,8 @@ import { PassThrough } from "node:stream";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { Tensor, ValueError, IndexError, add, matmul, mean, square, sub, tensor, randn, type Value } from "../src/index.ts";
-import { batchCount, batches, lossCurveSvg, permutation, takeRows, trainLoop, writeLossCurveSvg, type Optimizer } from "../src/train/index.ts";
+import { batchCount, batches, lossCurveSvg, permutation, takeRows, trainLoop, type Optimizer } from "../src/train/index.ts";
+import { writeLossCurveSvg } from "../src/node/index.ts";
 
 describe("batches", () => {
   it("covers every index exactly once, in batches of the given size", () => {

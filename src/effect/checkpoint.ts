@@ -5,12 +5,9 @@
 // `reason` and message say what is wrong. The payload (the data section and the pytree) is
 // decoded by the core's `decodeCheckpoint`, which checks the data checksum and the `like` tree.
 //
-// Files are read and written with `node:fs/promises` wrapped in Effects: effect's `FileSystem`
-// service needs a platform layer (`@effect/platform-node`), which yieldiff does not depend on.
-// Saving is atomic: the bytes go to a temporary file in the same folder, which is flushed to
-// disk and renamed over the target; a crash or an error leaves the old file or the new one.
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+// Files are read and written through the CheckpointFiles service (./files.ts): yieldiff/effect/node
+// provides one over `node:fs/promises` (effect's own `FileSystem` needs a platform package, which
+// yieldiff does not depend on). Saving is atomic: a crash or an error leaves the old file or the new one.
 import { Effect, Result, Schema } from "effect";
 import {
   CHECKPOINT_MAGIC,
@@ -23,6 +20,7 @@ import {
 } from "../checkpoint.ts";
 import { Tensor, fromBuffer } from "../tensor/tensor.ts";
 import { attempt } from "./errors.ts";
+import { CheckpointFiles } from "./files.ts";
 
 export { CheckpointError, CHECKPOINT_VERSION, type CheckpointErrorReason };
 
@@ -220,22 +218,17 @@ export const decode = <T = unknown>(bytes: Uint8Array, options: LoadOptions = {}
     Effect.mapError(withPath(path)),
   );
 
-const ioError = (what: string, path: string) => (e: unknown) =>
-  new CheckpointError("io", `${what}: ${e instanceof Error ? e.message : String(e)}`, path);
-
 /** The bytes of the file at `path` (a CheckpointError "io" when it cannot be read). */
 export const readBytes = (path: string): Effect.Effect<Uint8Array, CheckpointError> =>
-  Effect.tryPromise({ try: () => readFile(path), catch: ioError("loadCheckpoint: could not read the checkpoint", path) }).pipe(
-    Effect.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
-  );
+  Effect.flatMap(Effect.service(CheckpointFiles), (files) => files.read(path));
 
 /** Reads, validates and decodes the checkpoint at `path`; fails with a typed CheckpointError. */
 export const load = <T = unknown>(path: string, options: LoadOptions = {}): Effect.Effect<T, CheckpointError> =>
   readBytes(path).pipe(Effect.flatMap((bytes) => decode<T>(bytes, options, path)));
 
 /** True when a file exists at `path`. */
-export const exists = (path: string): Effect.Effect<boolean> =>
-  Effect.promise(() => stat(path).then(() => true, () => false));
+export const exists = (path: string): Effect.Effect<boolean, CheckpointError> =>
+  Effect.flatMap(Effect.service(CheckpointFiles), (files) => files.exists(path));
 
 // ---------------------------------------------------------------------------------------------
 // Encoding and atomic saving
@@ -244,47 +237,13 @@ export const exists = (path: string): Effect.Effect<boolean> =>
 export const encode = (value: unknown): Effect.Effect<Uint8Array, CheckpointError> =>
   attempt(() => encodeCheckpoint(value), (e): e is CheckpointError => e instanceof CheckpointError);
 
-let tmpCounter = 0;
-
 /**
- * Writes `bytes` to `path` atomically: a temporary file next to it, written, flushed to disk
- * (fsync) and renamed over `path`. The write runs to its end once started (it is not
- * interrupted halfway); on any error the temporary file is removed and `path` is untouched.
+ * Writes `bytes` to `path` atomically (with the provided CheckpointFiles; NodeCheckpointFiles
+ * writes a temporary file next to it, flushes it to disk and renames it over `path`, and is
+ * not interrupted halfway); on any error `path` is untouched.
  */
-export const writeAtomic = (path: string, bytes: Uint8Array): Effect.Effect<void, CheckpointError> => {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.${(tmpCounter++).toString(36)}.tmp`);
-  const fail = ioError("saveCheckpoint: could not write the checkpoint", path);
-  const write = Effect.acquireUseRelease(
-    Effect.tryPromise({ try: () => open(tmp, "wx", 0o644), catch: fail }),
-    (fh) =>
-      Effect.tryPromise({
-        try: async () => {
-          await fh.writeFile(bytes);
-          await fh.sync();
-        },
-        catch: fail,
-      }),
-    (fh) => Effect.promise(() => fh.close().catch(() => undefined)),
-  ).pipe(
-    Effect.andThen(Effect.tryPromise({ try: () => rename(tmp, path), catch: fail })),
-    Effect.tapError(() => Effect.promise(() => rm(tmp, { force: true }).catch(() => undefined))),
-  );
-  // Make the rename durable (best effort: not every platform can fsync a folder).
-  const syncDir = Effect.promise(async () => {
-    try {
-      const d = await open(dir, "r");
-      try {
-        await d.sync();
-      } finally {
-        await d.close();
-      }
-    } catch {
-      // ignore
-    }
-  });
-  return Effect.uninterruptible(Effect.andThen(write, syncDir));
-};
+export const writeAtomic = (path: string, bytes: Uint8Array): Effect.Effect<void, CheckpointError> =>
+  Effect.flatMap(Effect.service(CheckpointFiles), (files) => files.write(path, bytes));
 
 /** Saves `value` to `path` atomically (see `writeAtomic`); the file loads with `load` or the core `loadCheckpoint`. */
 export const save = (path: string, value: unknown): Effect.Effect<void, CheckpointError> =>

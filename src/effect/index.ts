@@ -4,7 +4,9 @@
 //   fit / makeTrainer             training as an interruptible Effect, metrics as a Stream,
 //                                 evaluation and checkpoints on a Schedule
 //   Checkpoint                    checkpoints whose header is a Schema; atomic saves; CheckpointError
-//   runMain                       a Node main that turns Ctrl-C into interruption
+//   runMain                       a main program; Ctrl-C (where there are signals) interrupts it
+//   CheckpointFiles               where checkpoints are stored: provide yieldiff/effect/node's
+//                                 NodeCheckpointFiles (or a store of your own)
 //
 // This is the only part of yieldiff that imports `effect`; the core does not depend on it.
 export { runEffect, attempt, isOperationError, isYieldiffFailure, type YieldiffFailure, type AnyYieldiffError } from "./errors.ts";
@@ -27,6 +29,7 @@ export {
 export * as Checkpoint from "./checkpoint.ts";
 export { CheckpointError, type CheckpointErrorReason, type TrainingCheckpoint } from "./checkpoint.ts";
 export { runMain } from "./runtime.ts";
+export { CheckpointFiles, noCheckpointFiles, type CheckpointFilesShape } from "./files.ts";
 export {
   YieldiffError,
   ShapeError,

@@ -8,6 +8,16 @@
 // `tsx`), and the second must not kill the process while it saves. (SIGKILL still stops it.)
 import { Runtime } from "effect";
 
+interface SignalProcess {
+  on(signal: string, listener: () => void): unknown;
+  removeListener(signal: string, listener: () => void): unknown;
+  exit(code: number): void;
+}
+/** The host's process (Node, Deno, Bun); none in a browser, where there are no signals to catch. */
+const host = (globalThis as { process?: Partial<SignalProcess> }).process;
+const signals: SignalProcess | undefined =
+  typeof host?.on === "function" && typeof host.removeListener === "function" && typeof host.exit === "function" ? (host as SignalProcess) : undefined;
+
 /**
  * Runs `effect` as the main program. Exit code: 0 on success, 130 when interrupted by a signal,
  * 1 (or the error's `Runtime.errorExitCode`) on failure, which is logged.
@@ -20,14 +30,14 @@ export const runMain = Runtime.makeRunMain(({ fiber, teardown }) => {
     receivedSignal = true;
     fiber.interruptUnsafe();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  signals?.on("SIGINT", onSignal);
+  signals?.on("SIGTERM", onSignal);
   fiber.addObserver((exit) => {
     clearInterval(keepAlive);
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    signals?.removeListener("SIGINT", onSignal);
+    signals?.removeListener("SIGTERM", onSignal);
     teardown(exit, (code) => {
-      if (receivedSignal || code !== 0) process.exit(code);
+      if (receivedSignal || code !== 0) signals?.exit(code);
     });
   });
 });

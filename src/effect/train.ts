@@ -17,6 +17,7 @@ import type { Optimizer } from "../train/fit.ts";
 import { valueAndGrad } from "../transforms/grad.ts";
 import * as Checkpoint from "./checkpoint.ts";
 import { attempt, type YieldiffFailure } from "./errors.ts";
+import { requireCheckpointFiles } from "./files.ts";
 
 export type { Optimizer };
 
@@ -74,7 +75,7 @@ export interface EvaluateOptions<P, S, E, R> {
 }
 
 export interface CheckpointOptions {
-  /** The file (a yieldiff checkpoint holding params, optimizer state, progress and losses). */
+  /** The file (a yieldiff checkpoint holding params, optimizer state, progress and losses), in the provided CheckpointFiles (yieldiff/effect/node's NodeCheckpointFiles). */
   readonly path: string;
   /** Save every so many steps or by a schedule (default: only on interruption and at the end). */
   readonly every?: Cadence;
@@ -251,6 +252,8 @@ export const makeTrainer = <P, B, S, E = never, R = never>(
   Effect.gen(function* () {
     yield* attempt(() => checkOptions(options));
     const { loss, optimizer, data, epochs = 1, maxSteps, examplesIn = defaultExamples, onStep, onEpoch, evaluate, checkpoint } = options;
+    // Checkpoints need storage: fail now, not when the first save is due.
+    if (checkpoint) yield* requireCheckpointFiles(checkpoint.path);
     const dataFor = (epoch: number): Stream.Stream<B, E | YieldiffFailure, R> =>
       Stream.unwrap(
         attempt(() => {

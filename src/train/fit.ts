@@ -3,11 +3,11 @@
 //   for each epoch, for each batch:  [loss, grads] = valueAndGrad(lossFn)(params, batch)
 //                                    [params, state] = optimizer.update(grads, state, params)
 //
-// It records the loss of every step, shows a progress bar (cli-progress) when the output is a
-// terminal and plain periodic log lines otherwise (CI logs, pipes, files), and calls back after
+// It records the loss of every step, shows a progress bar (cli-progress, where it is installed
+// and the runtime can load it) when the output is a terminal and plain periodic log lines
+// otherwise (CI logs, pipes, files, a browser's console), and calls back after
 // every step and epoch. Nothing here is hidden state: parameters and optimizer state go in and
 // come out as pytrees.
-import { createRequire } from "node:module";
 import type { Effect } from "../../effects/effect.ts";
 import { primal, type Value } from "../../effects/value.ts";
 import { ValueError } from "../errors.ts";
@@ -15,6 +15,7 @@ import { run } from "../run.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { valueAndGrad } from "../transforms/grad.ts";
 import { jit } from "../staging/jit.ts";
+import { optionalPackage } from "../runtime-modules.ts";
 
 /** An optax-style optimizer: pure functions over pytrees. */
 export interface Optimizer<P = any, S = any> {
@@ -22,7 +23,7 @@ export interface Optimizer<P = any, S = any> {
   update(grads: P, state: S, params: P): readonly [P, S];
 }
 
-/** Where progress goes: `process.stdout` by default; a TTY gets a bar, anything else log lines. */
+/** Where progress goes: `process.stdout` by default (the console where there is none); a TTY gets a bar, anything else log lines. */
 export interface ProgressStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
@@ -81,7 +82,7 @@ export interface TrainLoopOptions<P, B, S> {
   logEvery?: number;
   /** In "lines" mode without `logEvery`, the seconds between step lines (default 10). */
   logSeconds?: number;
-  /** Where progress is written (default process.stdout). */
+  /** Where progress is written (default process.stdout, or the console where there is no process). */
   stream?: ProgressStream;
 }
 
@@ -119,12 +120,26 @@ interface Display {
 
 type BarLike = { start(total: number, value: number, payload?: object): void; update(value: number, payload?: object): void; stop(): void; setTotal(n: number): void };
 
-const require = createRequire(import.meta.url);
+/** process.stdout where there is one; otherwise each line goes to the console. */
+const defaultStream = (): ProgressStream => {
+  const out = (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout;
+  if (out && typeof out.write === "function") return out;
+  let pending = "";
+  return {
+    write(chunk: string) {
+      const lines = (pending + chunk).split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) console.log(l);
+      return true;
+    },
+  };
+};
 
 /** cli-progress, loaded only when a bar is shown (so importing yieldiff never needs it). */
 const loadBar = (stream: ProgressStream, epochs: number): BarLike | undefined => {
   try {
-    const cliProgress = require("cli-progress") as { SingleBar: new (o: object) => BarLike };
+    const cliProgress = optionalPackage<{ SingleBar: new (o: object) => BarLike }>("cli-progress");
+    if (typeof cliProgress?.SingleBar !== "function") return undefined;
     const width = String(epochs).length;
     return new cliProgress.SingleBar({
       format: `epoch {epoch}/${epochs} {bar} {value}/{total} | loss {loss} | {rate} steps/s | eta {eta_formatted}`,
@@ -200,7 +215,7 @@ const makeDisplay = (
 
 /** Trains `params` by mini-batch gradient descent with `optimizer`; returns the new params, state and loss history. */
 export function trainLoop<P, B, S>(options: TrainLoopOptions<P, B, S>): TrainResult<P, S> {
-  const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, logSeconds = 10, stream = process.stdout } = options;
+  const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, logSeconds = 10, stream = defaultStream() } = options;
   if (typeof lossFn !== "function") throw new ValueError("trainLoop: lossFn must be a generator function (params, batch) → scalar loss");
   if (!optimizer || typeof optimizer.init !== "function" || typeof optimizer.update !== "function")
     throw new ValueError("trainLoop: optimizer must have init(params) and update(grads, state, params), like the ones in optim");

@@ -11,4 +11,4 @@ export {
   type EpochResult,
   type ProgressStream,
 } from "./fit.ts";
-export { lossCurveSvg, writeLossCurveSvg, type LossCurveOptions } from "./svg.ts";
+export { lossCurveSvg, type LossCurveOptions } from "./svg.ts";

@@ -1,7 +1,5 @@
 // A loss curve as a standalone SVG file: axes with ticks and labels, the raw per-step losses
 // as a faint polyline and their moving average as a bold one. No dependencies.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { ValueError } from "../errors.ts";
 
 export interface LossCurveOptions {
@@ -141,14 +139,4 @@ export function lossCurveSvg(losses: readonly number[], options: LossCurveOption
   }
   parts.push(`</svg>`, "");
   return parts.join("\n");
-}
-
-/** Writes the loss curve of `losses` to `path` (folders created as needed); returns the path. */
-export function writeLossCurveSvg(path: string, losses: readonly number[], options: LossCurveOptions = {}): string {
-  const svg = lossCurveSvg(losses, options);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, svg);
-  renameSync(tmp, path);
-  return path;
 }
