@@ -4,7 +4,7 @@
 // Rules are operations, so every handler below sees (and can differentiate) them.
 import { TransformError } from "../src/errors.ts";
 import type { Primitive } from "./primitive.ts";
-import { Trace } from "./trace.ts";
+import { Trace, bind } from "./trace.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
 
 export class BatchBox extends Traced {
@@ -47,15 +47,56 @@ export const defineBatchRule = (prims: readonly Primitive<never>[], rule: BatchR
 };
 
 let fallback: BatchRule | null = null;
-/** The rule for primitives without one: once per example, then stack. */
-export const setBatchFallback = (rule: BatchRule): void => {
+let exampleOf: ((stacked: Value, b: number) => Value) | null = null;
+let stackExamples: ((examples: readonly Value[]) => Value) | null = null;
+/**
+ * The rule for primitives without one (once per example, then stack), and the operations that
+ * take one example out of a stacked value and stack examples again.
+ */
+export const setBatchFallback = (
+  rule: BatchRule,
+  example: (stacked: Value, b: number) => Value,
+  stack: (examples: readonly Value[]) => Value,
+): void => {
   fallback = rule;
+  exampleOf = example;
+  stackExamples = stack;
 };
 
 export class BatchTrace extends Trace {
   readonly name = "vmap";
+  /** While ≥ 0, the program runs for this one example: see `perExample`. */
+  private example = -1;
   constructor(readonly size: number) {
     super();
+  }
+
+  override get substituting(): boolean {
+    return this.example >= 0;
+  }
+
+  override substitute(v: Traced): Value {
+    return this.example >= 0 && this.owns(v) ? exampleOf!(v.value, this.example) : v;
+  }
+
+  /**
+   * Runs `prim` once per example and stacks the results, this level standing in each example
+   * for its boxes — also for boxes the primitive's program reads through a closure (a customVjp
+   * inside vmap that closes over the mapped value), which a batching rule could not see.
+   */
+  perExample<P>(prim: Primitive<P>, args: readonly Value[], params: P): BatchBox {
+    if (this.size === 0)
+      throw new TransformError(`vmap: ${prim.name} reads a mapped value through a closure, which needs at least one example; the batch is empty`);
+    const results: Value[] = [];
+    for (let b = 0; b < this.size; b++) {
+      this.example = b;
+      try {
+        results.push(bind(prim, args, params));
+      } finally {
+        this.example = -1;
+      }
+    }
+    return new BatchBox(this, stackExamples!(results));
   }
 
   owns(v: unknown): v is BatchBox {
@@ -63,6 +104,7 @@ export class BatchTrace extends Trace {
   }
 
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    if (this.example >= 0) return bind(prim, args.map((a) => (this.owns(a) ? exampleOf!(a.value, this.example) : a)), params);
     const values = new Array<Value>(args.length);
     const batched = new Array<boolean>(args.length);
     for (let i = 0; i < args.length; i++) {

@@ -2,7 +2,7 @@
 // the primal work at the level below and applies the primitive's JVP rule — itself made of
 // operations, so the levels below differentiate the tangent computation too.
 import type { MaybeValue, Primitive } from "./primitive.ts";
-import { Trace, bind } from "./trace.ts";
+import { Trace, bind, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
 export class DualBox extends PrimalBox {
@@ -40,7 +40,7 @@ export class ForwardTrace extends Trace {
     }
     let out: Value;
     let t: MaybeValue;
-    if (prim.forward) ({ out, tangent: t } = prim.forward(primals, tangents, params));
+    if (prim.forward) ({ out, tangent: t } = prim.sealed ? sealed(this.level, () => prim.forward!(primals, tangents, params)) : prim.forward(primals, tangents, params));
     else {
       out = bind(prim, primals, params);
       t = prim.jvp(primals, tangents, out, params);

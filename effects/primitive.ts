@@ -37,6 +37,11 @@ export interface Primitive<P = undefined> {
    */
   forward?(primals: readonly Value[], tangents: readonly MaybeValue[], params: P): { out: Value; tangent: MaybeValue };
   /**
+   * A program applied as one primitive (customVjp, checkpoint): it must read only its operands,
+   * so the levels that run its rules seal themselves meanwhile (see `sealed` in trace.ts).
+   */
+  readonly sealed?: boolean;
+  /**
    * Optional: the primitive expanded into the operations it is made of (a program applied as
    * one primitive). Handlers without a rule of their own for it (staging, batching) use this.
    */

@@ -10,7 +10,7 @@ import { add } from "../src/primitives/binary.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
 import { addInto } from "../src/kernels/vector.ts";
 import type { MaybeValue, Primitive } from "./primitive.ts";
-import { Trace, bind, evaluatesNumbers } from "./trace.ts";
+import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
 /** A primal value and the record of the step that made it (null for an input). */
@@ -67,7 +67,7 @@ export class ReverseTrace extends Trace {
     }
     let out: Value;
     let residuals: unknown;
-    if (prim.reverse) ({ out, residuals } = prim.reverse(primals, params));
+    if (prim.reverse) ({ out, residuals } = prim.sealed ? sealed(this.level, () => prim.reverse!(primals, params)) : prim.reverse(primals, params));
     // Plain numbers would reach evaluation anyway: skip the second dispatch.
     else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
     const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, n <= MAX_MASKED ? mask : -1, residuals);
@@ -94,7 +94,10 @@ export class ReverseTrace extends Trace {
       adj[box.id] = null; // its steps are done; let the garbage collector have it
       const args = box.args!;
       const wanted = box.mask >= 0 ? WANTED[box.mask]! : args.map((a) => this.owns(a));
-      const cts = box.prim!.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
+      const prim = box.prim!;
+      const cts = prim.sealed
+        ? sealed(this.level, () => prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals))
+        : prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];
         if (c != null && wanted[i]) accumulate(adj, owned, (args[i] as ReverseBox).id, c);

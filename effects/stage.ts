@@ -12,6 +12,8 @@ import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
 const CAPTURED = Symbol("captured");
 /** Whether `e` says a staged block read a value of a transformation above it through a closure. */
 export const isCaptureError = (e: unknown): boolean => typeof e === "object" && e !== null && CAPTURED in e;
+/** Whether the value `e` says was captured belongs to a transformation still running (one enclosing the jit). */
+export const capturedFromEnclosing = (e: unknown): boolean => isCaptureError(e) && (e as { [CAPTURED]: Trace })[CAPTURED].active;
 
 /** A value of the staged program: it has a shape and a dtype but no number yet. */
 export class StagedValue extends Traced {
@@ -100,7 +102,7 @@ export class StagingTrace extends Trace {
             "argument (captured by a closure); pass it to the jitted program as an argument (to cond, scan " +
             "and fixpoint, as an operand or argument)",
         ),
-        { [CAPTURED]: true },
+        { [CAPTURED]: v.trace },
       );
     return constAtom(v);
   }

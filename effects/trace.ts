@@ -4,7 +4,7 @@
 // work by calling `bind` again, which reaches the levels below: so the level below can
 // differentiate that work too. Recursion here is bounded by the nesting depth of
 // transformations, never by the number of effects.
-import { EscapeError } from "../src/errors.ts";
+import { EscapeError, TransformError } from "../src/errors.ts";
 import type { Primitive } from "./primitive.ts";
 import { Traced, type Value } from "./value.ts";
 
@@ -17,13 +17,25 @@ export abstract class Trace {
   abstract readonly name: string;
   /** Gives an operation its meaning at this level. */
   abstract process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value;
+  /**
+   * True while this level substitutes concrete parts for its boxes and passes operations down
+   * (vmap running a program once per example): reading its boxes is then no closure capture.
+   */
+  get substituting(): boolean {
+    return false;
+  }
+  /** While substituting: the part that stands for this level's box `v` (else `v`). */
+  substitute(v: Traced): Value {
+    return v;
+  }
 }
 
 /** Level 0: evaluation. Runs the kernel. */
 class EvalTrace extends Trace {
   readonly name = "run";
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
-    return prim.impl(args, params);
+    // A program on constants run inside transformations must not read their values either.
+    return prim.sealed ? sealed(1, () => prim.impl(args, params)) : prim.impl(args, params);
   }
 }
 
@@ -55,6 +67,7 @@ export function bind<P>(prim: Primitive<P>, args: readonly Value[], params: P): 
       if (t.level > top.level) top = t;
     }
   }
+  if (seals.length !== 0) checkSeals(top);
   return top.process(prim, args, params);
 }
 
@@ -85,3 +98,57 @@ export function withTrace<T extends Trace, R>(trace: T, body: (trace: T) => R, a
 
 /** The number of handlers on the stack (1 = plain evaluation). */
 export const depth = (): number => stack.length;
+
+// Sealed levels. A program applied as one primitive (customVjp, checkpoint) must read only its
+// operands: the level that applies its rule runs it one level down, so a value of that level
+// (or of a level above it) read through a closure would be wrapped again at the wrong level
+// and its derivative lost. While such a program runs, an operation that reaches a sealed level
+// is reported instead of performed.
+
+/** A program applied as one primitive read a value of a sealed level through a closure. */
+export class ClosureCapture extends TransformError {
+  constructor(
+    readonly op: string,
+    /** The level whose value was read. */
+    readonly trace: Trace,
+  ) {
+    super(
+      `${op}: a program applied as one primitive (customVjp, checkpoint) read a value of an enclosing ` +
+        `${trace.name} through a closure; pass that value to it as an argument`,
+    );
+  }
+}
+
+interface Seal {
+  readonly lo: number;
+  readonly hi: number;
+  /** The first capture seen, kept even if the program catches the error thrown into it. */
+  caught: ClosureCapture | null;
+}
+const seals: Seal[] = [];
+
+const checkSeals = (top: Trace): void => {
+  if (top.substituting) return;
+  const level = top.level;
+  let capture: ClosureCapture | null = null;
+  for (const seal of seals)
+    if (level >= seal.lo && level < seal.hi) seal.caught ??= capture ??= new ClosureCapture("closure", top);
+  if (capture) throw capture;
+};
+
+/**
+ * Runs `body` (a rule of a program applied as one primitive by the level `level`) with the
+ * levels from `level` to the innermost sealed: an operation that reaches one of them throws a
+ * ClosureCapture, which the caller turns into a program run as itself or a clear error.
+ */
+export function sealed<R>(level: number, body: () => R): R {
+  const seal: Seal = { lo: level, hi: stack.length, caught: null };
+  seals.push(seal);
+  try {
+    const r = body();
+    if (seal.caught) throw seal.caught;
+    return r;
+  } finally {
+    seals.splice(seals.lastIndexOf(seal), 1);
+  }
+}

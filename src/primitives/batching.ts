@@ -61,19 +61,21 @@ const perExample: BatchRule = (prim, values, batched, params, size) => {
     return S.slice(S.reshape(r, [1, ...s]), [0, ...s.map(() => 0)], [0, ...s]);
   }
   const results: Value[] = [];
-  for (let b = 0; b < size; b++) {
-    const args = values.map((v, i) => {
-      if (!batched[i]) return v;
-      const s = shapeOf(v);
-      const one = S.slice(v, s.map((_, a) => (a === 0 ? b : 0)), s.map((d, a) => (a === 0 ? b + 1 : d)));
-      return S.reshape(one, s.slice(1));
-    });
-    const r = call(prim, args, params);
-    results.push(S.reshape(r, [1, ...shapeOf(r)]));
-  }
-  return S.concat(results, 0);
+  for (let b = 0; b < size; b++) results.push(call(prim, values.map((v, i) => (batched[i] ? exampleOf(v, b) : v)), params));
+  return stackExamples(results);
 };
-setBatchFallback(perExample);
+
+/** Example b of a value stacked along axis 0. */
+const exampleOf = (v: Value, b: number): Value => {
+  const s = shapeOf(v);
+  const one = S.slice(v, s.map((_, a) => (a === 0 ? b : 0)), s.map((d, a) => (a === 0 ? b + 1 : d)));
+  return S.reshape(one, s.slice(1));
+};
+
+/** Examples stacked along a new axis 0. */
+const stackExamples = (examples: readonly Value[]): Value => S.concat(examples.map((r) => S.reshape(r, [1, ...shapeOf(r)])), 0);
+
+setBatchFallback(perExample, exampleOf, stackExamples);
 
 const unary = [U.negP, U.expP, U.logP, U.log1pP, U.expm1P, U.sinP, U.cosP, U.tanP, U.tanhP, U.sigmoidP, U.reluP, U.sqrtP, U.squareP, U.absP, U.signP];
 const binary = [B.addP, B.subP, B.mulP, B.divP, B.powP, B.maximumP, B.minimumP, B.greaterP, B.lessP, B.equalP, B.greaterEqualP, B.lessEqualP, B.whereP];

@@ -2,11 +2,12 @@
 // gives (customVjp) or that recomputes its forward pass during the backward pass (checkpoint).
 // Forward mode differentiates the program itself.
 import { drive } from "../../effects/driver.ts";
-import { definePrimitive, type MaybeValue } from "../../effects/primitive.ts";
-import { bind } from "../../effects/trace.ts";
-import type { Value } from "../../effects/value.ts";
+import { BatchTrace } from "../../effects/batch.ts";
+import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
+import { ClosureCapture, bind } from "../../effects/trace.ts";
+import { Traced, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
-import { flatten, isLeaf, type Flat } from "../pytree.ts";
+import { flatten, isLeaf, mapLeaves, type Flat } from "../pytree.ts";
 import { checkProgram, start, zerosLike, type Gen, type AnyProgram } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
 import { vjpDirect } from "./vjp.ts";
@@ -31,15 +32,23 @@ const output = (name: string, out: unknown): Value => {
 /** The program itself on these operands (evaluation, or expanded into its operations). */
 const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(p.name, drive(start<unknown>(p.name, p.f, argsOf(leaves, p))));
 
-/** Forward mode differentiates the program itself: one run gives value and tangent. */
+/** Whether a level below the one applying the rule tracks an operand (it must apply the rule too). */
+const tracedBelow = (primals: readonly Value[]): boolean => primals.some((x) => x instanceof Traced);
+
+/**
+ * Forward mode differentiates the program itself: one run gives value and tangent. When a level
+ * below tracks an operand, the output comes from the primitive applied at that level, so that
+ * its own rule (a custom VJP at an outer grad) holds there.
+ */
 const forwardThrough = (primals: readonly Value[], tangents: readonly MaybeValue[], p: CustomParams): { out: Value; tangent: Value } => {
   const zeroed = primals.map((x, i) => tangents[i] ?? zerosLike(x));
   const [out, t] = jvpDirect(p.name, p.f, argsOf(primals, p), argsOf(zeroed, p));
-  return { out: output(p.name, out), tangent: t as Value };
+  return { out: tracedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, out), tangent: t as Value };
 };
 
-const customCallP = definePrimitive<CustomParams>({
+const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
   name: "customCall",
+  sealed: true,
   impl: runProgram,
   jvp: (primals, tangents, _out, p) => forwardThrough(primals, tangents, p).tangent,
   forward: (primals, tangents, p) => forwardThrough(primals, tangents, p),
@@ -47,10 +56,26 @@ const customCallP = definePrimitive<CustomParams>({
     const res = drive(start<unknown>(p.name, p.fwd, argsOf(primals, p)));
     if (!Array.isArray(res) || res.length !== 2)
       throw new TransformError(`${p.name}: fwd must return [output, residuals], got ${typeof res}`);
-    return { out: output(p.name, res[0]), residuals: res[1] };
+    // fwd's output is differentiated by the levels below through fwd's operations; where a
+    // level below tracks an operand, apply the primitive there instead, so the rule holds at
+    // every level (JAX's custom_vjp invariance: grad of valueAndGrad(f)'s value is grad f).
+    const out = tracedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, res[0]);
+    // Residuals are kept for the backward pass, after a vmap running this once per example has
+    // moved on: keep the example's part of any mapped value they hold.
+    return { out, residuals: mapLeaves(res[1], (leaf) => (leaf instanceof Traced && leaf.trace.substituting ? leaf.trace.substitute(leaf) : leaf)) };
   },
   vjp: (ct, primals, _out, p, _wanted, residuals) => {
-    const cts = drive(start<unknown>(p.name, p.bwd as Fn, [residuals, ct]));
+    let cts: unknown;
+    try {
+      cts = drive(start<unknown>(p.name, p.bwd as Fn, [residuals, ct]));
+    } catch (e) {
+      if (e instanceof ClosureCapture)
+        throw new TransformError(
+          `${p.name}: bwd reads a value of the enclosing ${e.trace.name} through a closure; ` +
+            "give bwd what it needs through the residuals that fwd returns",
+        );
+      throw e;
+    }
     const args = argsOf(primals, p);
     if (!Array.isArray(cts) || cts.length !== args.length)
       throw new TransformError(`${p.name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
@@ -66,10 +91,42 @@ const customCallP = definePrimitive<CustomParams>({
   },
 });
 
-const call = (p: Omit<CustomParams, "structure">, args: unknown[]): Value => {
+/**
+ * Applies the program as one primitive. `onCapture` decides what happens when the program
+ * reads a value of a transformation through a closure (see `sealed` in effects/trace.ts).
+ */
+function* call(p: Omit<CustomParams, "structure">, args: unknown[], onCapture: (e: ClosureCapture, params: CustomParams, leaves: readonly Value[]) => Gen<Value>): Gen<Value> {
   const structure = flatten(args);
-  return bind(customCallP, structure.leaves, { ...p, structure });
-};
+  const params: CustomParams = { ...p, structure };
+  try {
+    return bind(customCallP, structure.leaves, params);
+  } catch (e) {
+    if (!(e instanceof ClosureCapture)) throw e;
+    return yield* onCapture(e, params, structure.leaves);
+  }
+}
+
+/**
+ * A customVjp whose function reads a mapped value of an enclosing vmap through a closure runs
+ * once per example (the rule is kept at every level); one that reads a value of a
+ * differentiating transformation has no rule for it, as in JAX: a clear error.
+ */
+function* closedOverByCustomVjp(e: ClosureCapture, params: CustomParams, leaves: readonly Value[]): Gen<Value> {
+  if (e.trace instanceof BatchTrace && e.trace.active) return e.trace.perExample(customCallP, leaves, params);
+  throw new TransformError(
+    `${params.name}: the function reads a value of the enclosing ${e.trace.name} through a closure, but a custom ` +
+      "rule only says how to differentiate with respect to the explicit arguments; pass that value as an " +
+      "argument (and give its cotangent in bwd)",
+  );
+}
+
+/**
+ * A checkpointed function that reads a differentiated value through a closure runs as itself
+ * (nothing is recomputed for it): the same derivatives, without the memory saving.
+ */
+function* asItself(_e: ClosureCapture, params: CustomParams, leaves: readonly Value[]): Gen<Value> {
+  return output(params.name, yield* params.f(...argsOf(leaves, params)));
+}
 
 /**
  * A program with a user-defined reverse rule: `fwd(...args)` gives `[output, residuals]`,
@@ -83,7 +140,7 @@ export function customVjp<A extends unknown[], R>(
   for (const [n, g] of [["f", f], ["fwd", fwd], ["bwd", bwd]] as const) checkProgram(`customVjp (${n})`, g);
   const p = { name: `customVjp(${f.name || "f"})`, f: f as Fn, fwd: fwd as Fn, bwd };
   return function* customVjpProgram(...args: A) {
-    return call(p, args) as R;
+    return (yield* call(p, args, closedOverByCustomVjp)) as R;
   };
 }
 
@@ -103,6 +160,6 @@ export function checkpoint<A extends unknown[], R>(f: (...args: A) => Gen<R>): (
   };
   const p = { name, f: f as Fn, fwd: fwd as Fn, bwd: bwd as never };
   return function* checkpointProgram(...args: A) {
-    return call(p, args) as R;
+    return (yield* call(p, args, asItself)) as R;
   };
 }
