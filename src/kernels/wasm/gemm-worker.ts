@@ -1,17 +1,19 @@
-// The second thread of the 2-thread matrix product (see ./threads.ts): a worker_threads Worker
-// that instantiates the shared gemm module (./gemm-shared-module.ts) over the same shared memory
-// as the calling thread and then sleeps in Atomics.wait until a job is posted. Posting and
+// The second thread of the 2-thread matrix product (see ./threads.ts): a worker (./spawn-thread.ts:
+// worker_threads in Node, Deno and Bun, a Web Worker in a browser) that instantiates the shared
+// gemm module (./gemm-shared-module.ts) over the same shared memory as the calling thread and
+// then sleeps in Atomics.wait until a job is posted. Posting and
 // collecting a job are synchronous for the caller: arguments go into a control Int32Array over a
 // SharedArrayBuffer, Atomics.store + Atomics.notify wake the worker, and the caller polls or
-// Atomics.waits (with a timeout) for the worker's done word. No message passing, so the caller's
-// event loop never has to run; the worker is unref'd, so it never keeps the process alive.
+// Atomics.waits (with a timeout) for the worker's done word — only polls where it may not block
+// (a browser's main thread). No message passing, so the caller's event loop never has to run;
+// the worker is unref'd where it can be, so it never keeps the process alive.
 //
 // A sleeping thread takes 20-60 µs to wake on this machine, so a job is posted in two steps: its
 // arguments (pointers, known before any data moves) wake the worker while the caller is still
 // copying the operands in, and a "go" word tells it they are in place. The worker polls for it
 // for a short while, then sleeps on it; after a job it polls for the next one for a few
 // milliseconds before it sleeps again.
-import { createRequire } from "node:module";
+import { spawnThread, type Thread } from "./spawn-thread.ts";
 
 // Control words.
 const STATE = 0; // 0 starting, 1 ready, -1 the module failed to instantiate
@@ -35,9 +37,8 @@ const IDLE_POLL_MS = 3;
 export const GEMM_ARGS = 13;
 
 // The worker's whole program: a fixed string (nothing from the caller is spliced in; the module
-// bytes, the memory and the control buffer arrive as workerData).
-const SOURCE = `"use strict";
-const { workerData } = require("node:worker_threads");
+// bytes, the memory and the control buffer arrive as its start data, see ./spawn-thread.ts).
+const PROGRAM = `function work(workerData) {
 const ctl = new Int32Array(workerData.control);
 let fns;
 try {
@@ -72,22 +73,7 @@ while (fns) {
   const idle = performance.now() + ${IDLE_POLL_MS};
   while (Atomics.load(ctl, ${JOB}) === seen && performance.now() < idle);
 }
-`;
-
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(event: "error" | "exit", listener: (x: unknown) => void): void;
-}
-type WorkerCtor = new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => NodeWorker;
-
-/** Loads worker_threads' Worker, or throws why it cannot. */
-function workerClass(): WorkerCtor {
-  const require = createRequire(import.meta.url);
-  const Worker = (require("node:worker_threads") as { Worker?: WorkerCtor }).Worker;
-  if (typeof Worker !== "function") throw new Error("worker_threads has no Worker");
-  return Worker;
-}
+}`;
 
 /** A job's outcome: done, threw, or not finished yet. */
 export type JobState = "ok" | "failed" | "running";
@@ -99,16 +85,17 @@ export class GemmWorker {
   gone: string | undefined;
 
   constructor(
-    private readonly worker: NodeWorker,
+    private readonly worker: Thread,
     private readonly ctl: Int32Array,
+    /** Whether this thread may sleep in Atomics.wait (not on a browser's main thread): if not, it polls. */
+    readonly canBlock: boolean,
   ) {
-    worker.on("error", (e) => (this.gone ??= `the worker threw: ${String(e)}`));
-    worker.on("exit", (code) => (this.gone ??= `the worker exited (code ${String(code)})`));
+    worker.onGone((why) => (this.gone ??= why));
   }
 
-  /** Waits up to `ms` for the worker to load the module. */
+  /** Waits up to `ms` for the worker to load the module (0: looks without waiting). */
   ready(ms: number): "ready" | "failed" | "timed-out" {
-    if (Atomics.load(this.ctl, STATE) === 0) Atomics.wait(this.ctl, STATE, 0, ms);
+    if (Atomics.load(this.ctl, STATE) === 0 && ms > 0 && this.canBlock) Atomics.wait(this.ctl, STATE, 0, ms);
     const state = Atomics.load(this.ctl, STATE);
     return state === 1 ? "ready" : state === 0 ? "timed-out" : "failed";
   }
@@ -143,11 +130,11 @@ export class GemmWorker {
     const now = performance.now();
     const until = now + ms;
     const spinUntil = now + spinMs;
-    while (Atomics.load(ctl, DONE) !== this.job && performance.now() < spinUntil);
+    while (Atomics.load(ctl, DONE) !== this.job && performance.now() < (this.canBlock ? spinUntil : until));
     for (;;) {
       const done = Atomics.load(ctl, DONE);
       const left = until - performance.now();
-      if (done === this.job || left <= 0) return this.state();
+      if (done === this.job || left <= 0 || !this.canBlock) return this.state();
       Atomics.wait(ctl, DONE, done, left);
     }
   }
@@ -162,22 +149,18 @@ export class GemmWorker {
     this.terminate().catch(() => undefined);
   }
 
-  /** Ends the thread as if it died: its 'exit' event arrives when the caller's event loop runs. */
-  terminate(): Promise<number> {
+  /** Ends the thread as if it died: its end is seen (gone) when the caller's event loop runs. */
+  terminate(): Promise<void> {
     return this.worker.terminate();
   }
 }
 
 /**
  * Starts a worker that instantiates `bytes` over `memory` (a shared WebAssembly.Memory); throws if
- * worker_threads or SharedArrayBuffer are missing. The worker loads asynchronously: see ready().
+ * there are no worker threads or no SharedArrayBuffer. The worker loads asynchronously: see ready().
  */
-export function startGemmWorker(bytes: Uint8Array, memory: object): GemmWorker {
-  const Worker = workerClass();
+export function startGemmWorker(bytes: Uint8Array, memory: object, canBlock: boolean): GemmWorker {
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + GEMM_ARGS)));
-  // No inherited command-line options: a loader such as --import tsx would run in the worker
-  // too, and its start-up can wait on the calling thread, which is blocked waiting for the worker.
-  const worker = new Worker(SOURCE, { eval: true, workerData: { bytes, memory, control: ctl.buffer }, execArgv: [] });
-  worker.unref();
-  return new GemmWorker(worker, ctl);
+  const worker = spawnThread(PROGRAM, "work", { bytes, memory, control: ctl.buffer });
+  return new GemmWorker(worker, ctl, canBlock);
 }

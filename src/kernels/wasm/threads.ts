@@ -10,9 +10,14 @@
 // on one thread, so the calling thread does not wait for it long: it computes the worker's half
 // itself, piece by piece, into a second copy of C, and keeps whichever is finished first (the
 // same bits either way). Products then run on one thread until that worker is free again.
-// Whatever goes wrong (no worker_threads, no shared memory, a worker that dies, throws or stays
+// Whatever goes wrong (no worker threads, no shared memory, a worker that dies, throws or stays
 // busy) leaves the products to the single-thread path, with the reason kept, until
 // setMatmulThreads is called again. With the switch at 1 no worker is ever created.
+//
+// The worker is a worker_threads Worker in Node, Deno and Bun, a Web Worker in a browser page that
+// is cross-origin isolated (SharedArrayBuffer exists only there). A browser's main thread may not
+// sleep in Atomics.wait: there the products run on one thread until the worker has loaded, and
+// the calling thread polls for the worker's half instead of sleeping.
 import { ValueError } from "../../errors.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
 import { GEMV_MAX_ROWS, copyOperand, turned, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
@@ -70,6 +75,8 @@ interface Pool {
   worker: GemmWorker;
   memory: SharedMemory;
   started: boolean;
+  /** When the worker was started (performance.now()). */
+  startedAt: number;
   /** When the calling thread took over a half the worker is still computing (0: none). */
   since: number;
   /** Products left to run on one thread after a take-over, and the length of the last such run. */
@@ -130,7 +137,7 @@ export function matmulThreadsUnavailableReason(): string | undefined {
   if (threads === 1) return note ?? "off: setMatmulThreads(2) or YIELDIFF_THREADS=2 turns it on";
   if (!wasmEnabled()) return "the WebAssembly path is off (YIELDIFF_NO_WASM or setWasmEnabled(false))";
   if (!wasmSimdSupported()) return "WebAssembly SIMD is not supported by this engine";
-  return ready() ? undefined : failure;
+  return ready() ? undefined : (failure ?? "the worker is still loading (this thread may not wait for it, so products run on one thread until it has)");
 }
 
 /** The running worker, if any (tests stop it behind the product's back to see the fallback). */
@@ -157,14 +164,13 @@ function start(): Pool | undefined {
   try {
     if (!WA) throw new Error("WebAssembly is not available");
     if (typeof SharedArrayBuffer !== "function") throw new Error("SharedArrayBuffer is not available (a browser page needs cross-origin isolation)");
-    // Throws where the calling thread may not block (a browser's main thread).
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
     moduleBytes ??= sharedGemmModuleBytes();
     const memory = new WA.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
     const ex = new WA.Instance(new WA.Module(moduleBytes), { env: { memory } }).exports;
     return {
-      worker: startGemmWorker(moduleBytes, memory),
+      worker: startGemmWorker(moduleBytes, memory, canBlock()),
       started: false,
+      startedAt: performance.now(),
       since: 0,
       skip: 0,
       backoff: 0,
@@ -179,16 +185,30 @@ function start(): Pool | undefined {
   }
 }
 
-/** The pool, started and its worker loaded, or undefined (the reason is in `failure`). */
+/** Whether this thread may sleep in Atomics.wait (a browser's main thread may not: it throws). */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The pool, started and its worker loaded, or undefined (the reason is in `failure`, unless a
+ * thread that may not block is still waiting for the worker to load).
+ */
 function ready(): Pool | undefined {
   if (failure !== undefined) return undefined;
   const p = (pool ??= start());
   if (!p) return undefined;
   if (p.worker.gone !== undefined) return fail(p.worker.gone);
   if (!p.started) {
-    const state = p.worker.ready(threadSettings.startMs);
-    if (state !== "ready")
-      return fail(state === "failed" ? "the worker could not instantiate the gemm module" : `the worker did not start within ${threadSettings.startMs} ms`);
+    const left = threadSettings.startMs - (performance.now() - p.startedAt);
+    const state = p.worker.ready(Math.max(0, left));
+    if (state === "failed") return fail("the worker could not instantiate the gemm module");
+    if (state !== "ready") return p.worker.canBlock || left <= 0 ? fail(`the worker did not start within ${threadSettings.startMs} ms`) : undefined;
     p.started = true;
   }
   return p;
