@@ -10,11 +10,17 @@ import {
   grad,
   jit,
   jvp,
+  logSoftmax,
   mul,
+  pow,
   run,
   sin,
+  softmax,
   sum,
   tensor,
+  zeros,
+  Tensor,
+  TransformError,
   valueAndGrad,
   vjp,
   vmap,
@@ -302,5 +308,91 @@ describe("jit under another transformation, closing over that transformation's v
       expectClose(run(grad(grad(staged)), x), run(grad(grad(plain)), x), { rtol: 1e-12 });
       expectClose(run(jit(grad(staged)), x), run(grad(plain), x), { rtol: 1e-12 });
     }
+  });
+});
+
+describe("pow with an integer exponent at 0: every derivative finite", () => {
+  const power = (n: number) =>
+    function* (x: Value) {
+      return yield* pow(x, n);
+    };
+  const nthGrad = (f: (x: Value) => Gen<Value>, k: number) => {
+    let g = f;
+    for (let i = 0; i < k; i++) g = grad(g) as typeof f;
+    return g;
+  };
+  /** d^k/dx^k x^n at 0: n! when k = n, else 0. */
+  const atZero = (n: number, k: number) => (k === n ? [1, 1, 2, 6, 24][n]! : 0);
+
+  it("autograd test_power_arg0: grad(x^0)(0) = grad∘grad(x^0)(0) = 0", () => {
+    expect(run(grad(power(0)), 0)).toBe(0);
+    expect(run(grad(grad(power(0))), 0)).toBe(0);
+  });
+  it("jax testPowIntPowerAtZero: every derivative of x^n at 0, reverse, forward and under jit", () => {
+    for (let n = 0; n <= 3; n++)
+      for (let k = 1; k <= 4; k++) {
+        const want = atZero(n, k);
+        expect(run(nthGrad(power(n), k), 0), `d^${k}/dx^${k} x^${n}`).toBe(want);
+        expect(run(jit(nthGrad(power(n), k)), 0), `jit d^${k}/dx^${k} x^${n}`).toBe(want);
+        // forward over the (k−1)-th reverse derivative
+        const [, t] = run(function* () {
+          return yield* jvp(nthGrad(power(n), k - 1), [0], [1]);
+        });
+        expect(t, `jvp of d^${k - 1}/dx^${k - 1} x^${n}`).toBe(want);
+      }
+  });
+  it("a tensor of integer exponents, and a differentiated exponent keeps its derivative", () => {
+    const f = function* (x: Value) {
+      return yield* sum(yield* pow(x, tensor([0, 1, 2, 3])));
+    };
+    expect((run(grad(f), tensor([0, 0, 0, 0])) as Tensor).toArray()).toEqual([0, 1, 0, 0]);
+    const second = function* (x: Value) {
+      return yield* sum(yield* grad(f)(x));
+    };
+    expect((run(grad(second), tensor([0, 0, 0, 0])) as Tensor).toArray()).toEqual([0, 0, 2, 0]);
+    const third = function* (x: Value) {
+      return yield* sum(yield* grad(second)(x));
+    };
+    expect((run(grad(third), tensor([0, 0, 0, 0])) as Tensor).toArray()).toEqual([0, 0, 0, 6]);
+    // d/db a^b = a^b log a, unchanged
+    expectClose(run(grad(function* (b: Value) {
+      return yield* pow(2, b);
+    }), 3), 8 * Math.log(2), { rtol: 1e-12 });
+    checkGrads(function* (a: Value, b: Value) {
+      return yield* pow(a, b);
+    }, [1.3, 2.2], { order: 2, name: "pow" });
+  });
+});
+
+describe("softmax / logSoftmax over an empty axis give an empty result (JAX)", () => {
+  for (const [shape, axis] of [[[0], -1], [[2, 0], 1], [[0, 3], 0]] as const)
+    it(`shape [${shape.join(", ")}], axis ${axis}: values, gradient and jit`, () => {
+      for (const op of [softmax, logSoftmax]) {
+        const f = function* (x: Value) {
+          return yield* op(x, axis);
+        };
+        const x = zeros(shape);
+        expect((run(f, x) as Tensor).shape).toEqual(shape);
+        expect((run(jit(f), x) as Tensor).shape).toEqual(shape);
+        const g = run(grad(function* (x: Value) {
+          return yield* sum(yield* f(x));
+        }), x) as Tensor;
+        expect(g.shape).toEqual(shape);
+      }
+    });
+});
+
+describe("jax test_grad_negative_argnums: negative argnums count from the end", () => {
+  const f = function* (x: Value, y: Value) {
+    return yield* mul(yield* sin(x), y);
+  };
+  it("argnums -1 is the last argument, -2 the first", () => {
+    expect(run(grad(f, { argnums: -1 }), 0.5, 2)).toBe(Math.sin(0.5));
+    expect(run(grad(f, { argnums: -2 }), 0.5, 2)).toBe(2 * Math.cos(0.5));
+    expect(run(valueAndGrad(f, { argnums: [-1, 0] }), 0.5, 2)).toEqual([2 * Math.sin(0.5), [Math.sin(0.5), 2 * Math.cos(0.5)]]);
+  });
+  it("out of range either way is a clear error", () => {
+    expect(() => run(grad(f, { argnums: -3 }), 0.5, 2)).toThrow(/argnums -3 names argument -3.*\[-2, 1\]/);
+    expect(() => run(grad(f, { argnums: 2 }), 0.5, 2)).toThrow(TransformError);
   });
 });

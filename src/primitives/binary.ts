@@ -6,7 +6,7 @@ import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { binaryKernel, binaryScalar, whereKernel, type BinaryName } from "../kernels/elementwise.ts";
 import { sameShape } from "../tensor/shape.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import { log, neg } from "./unary.ts";
 import { sumTo } from "./reduce.ts";
 import { broadcastTo } from "./shape.ts";
@@ -82,7 +82,17 @@ export const divP = definePrimitive({
 
 // d/da a^b = b·a^(b-1); d/db a^b = a^b·log a, taken as 0 where a <= 0 (log undefined; the
 // power is then only defined for integer b, where the derivative in b does not exist).
-const dPowA = (a: Value, b: Value): Value => mul(b, pow(a, sub(b, 1)));
+// A constant exponent 0 gives the derivative 0 itself, not 0·a^(-1), which is NaN at a = 0:
+// so x^n has every derivative finite at 0 (the (n+1)-th reaches exponent 0 and stops there).
+// Only a constant: for a differentiated b the formula must stay the one in b too.
+const dPowA = (a: Value, b: Value): Value => {
+  if (typeof b === "number") return b === 0 ? 0 : mul(b, pow(a, b - 1));
+  if (b instanceof Tensor) {
+    const zero = equal(b, 0);
+    return mul(b, pow(a, sub(where(zero, 1, b), 1)));
+  }
+  return mul(b, pow(a, sub(b, 1)));
+};
 const dPowB = (a: Value, out: Value): Value => {
   const positive = greater(a, 0);
   return where(positive, mul(out, log(where(positive, a, 1))), 0);

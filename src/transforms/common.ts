@@ -29,13 +29,17 @@ export const checkProgram = (name: string, f: unknown): void => {
   if (typeof f !== "function") throw new EffectError(`${name}: expected a generator function, got ${typeof f}`);
 };
 
-/** Normalizes argnums against the call's arguments. */
+/** Normalizes argnums against the call's arguments; a negative one counts from the end (as JAX). */
 export const checkArgnums = (name: string, argnums: number | readonly number[], nargs: number): number[] => {
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
-  for (const i of list)
-    if (!Number.isInteger(i) || i < 0 || i >= nargs)
-      throw new TransformError(`${name}: argnums ${JSON.stringify(argnums)} names argument ${i}, but the program was called with ${nargs} argument(s)`);
-  return list;
+  return list.map((i) => {
+    if (!Number.isInteger(i) || i < -nargs || i >= nargs)
+      throw new TransformError(
+        `${name}: argnums ${JSON.stringify(argnums)} names argument ${i}, but the program was called with ${nargs} argument(s); ` +
+          `give an index in [${-nargs}, ${nargs - 1}] (negative ones count from the end)`,
+      );
+    return i < 0 ? i + nargs : i;
+  });
 };
 
 /** Flattens a differentiated argument; it must hold at least one float leaf. */
