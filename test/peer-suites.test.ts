@@ -10,6 +10,7 @@ import {
   grad,
   jit,
   jvp,
+  less,
   logSoftmax,
   mul,
   pow,
@@ -24,6 +25,7 @@ import {
   valueAndGrad,
   vjp,
   vmap,
+  whileLoop,
   type Value,
 } from "../src/index.ts";
 import type { Gen } from "../src/transforms/common.ts";
@@ -394,5 +396,31 @@ describe("jax test_grad_negative_argnums: negative argnums count from the end", 
   it("out of range either way is a clear error", () => {
     expect(() => run(grad(f, { argnums: -3 }), 0.5, 2)).toThrow(/argnums -3 names argument -3.*\[-2, 1\]/);
     expect(() => run(grad(f, { argnums: 2 }), 0.5, 2)).toThrow(TransformError);
+  });
+});
+
+describe("whileLoop under vmap (a deliberate difference from JAX) is a clear error", () => {
+  it("names vmap and the alternatives", () => {
+    const loop = vmap(function* (x: Value) {
+      return yield* whileLoop(
+        function* (c: Value) {
+          return yield* less(c, 100);
+        },
+        function* (c: Value) {
+          return yield* mul(c, 3);
+        },
+        x,
+      );
+    });
+    expect(() => run(loop, tensor([5, 50]))).toThrow(/under vmap the loop condition is batched.*use scan/);
+    // under grad too (the condition is a box of the grad over the batch)
+    expect(() =>
+      run(
+        grad(function* (y: Value) {
+          return yield* sum(yield* loop(yield* mul(y, tensor([5, 50]))));
+        }),
+        1,
+      ),
+    ).toThrow(/under vmap the loop condition is batched/);
   });
 });

@@ -7,6 +7,7 @@
 import { drive } from "../../effects/driver.ts";
 import { ReverseTrace } from "../../effects/reverse.ts";
 import { StagingTrace, isCaptureError } from "../../effects/stage.ts";
+import { BatchBox } from "../../effects/batch.ts";
 import { depth, dynamicTrace } from "../../effects/trace.ts";
 import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
@@ -221,6 +222,15 @@ export function* cond<A extends unknown[], R>(
   return a.rebuild(a.leaves.map((x, i) => lax.where(pred, x, b.leaves[i]!))) as R;
 }
 
+/** Whether a vmap's batch stands behind `v` (at its level or one below). */
+const batched = (v: Value): boolean => {
+  for (let x = v; x instanceof Traced; x = x.inner) {
+    if (x instanceof BatchBox) return true;
+    if (!x.hasInner) return false;
+  }
+  return false;
+};
+
 /** `while (condFn(carry)) carry = bodyFn(carry)`; returns the final carry. */
 export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: C) => Gen<C>, init: C): Gen<C> {
   checkProgram("whileLoop (cond)", condFn);
@@ -248,6 +258,12 @@ export function* whileLoop<C>(condFn: (carry: C) => Gen<Value>, bodyFn: (carry: 
     const carryFlat = flatten(carry);
     const now = stagingHere(owner([p, ...carryFlat.leaves]));
     if (now && !concrete([p])) return stagedWhile(now, condFn as AnyProgram, bodyFn as AnyProgram, carryFlat) as C;
+    if (!concrete([p]) && batched(p))
+      throw new TransformError(
+        "whileLoop: under vmap the loop condition is batched (each example may need a different number of " +
+          "steps), and whileLoop is not batched (unlike JAX's while_loop); use scan with a fixed length and " +
+          "where to freeze finished examples, or run the loop per example outside vmap",
+      );
     if (!concrete([p]))
       throw new TransformError(
         "whileLoop: the loop condition is staged under another transformation (e.g. grad inside jit) and the " +
