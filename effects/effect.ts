@@ -2,9 +2,14 @@
 // `yield* op` yields the object to the driver once (shift: the rest of the generator is the
 // continuation) and returns whatever the driver resumes the generator with (k(y)).
 // No generator is allocated per operation.
+//
+// Each `yield*` performs the operation exactly once, even when one object is `yield*`-ed by
+// several sub-programs at the same time: the object serves one `yield*` at a time, and a
+// `yield*` that finds it already in flight gets a small iterator of its own (the rare case).
 
 export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown> {
-  private started = false;
+  /** True while a `yield*` that got this object as its iterator waits for the result. */
+  private inFlight = false;
 
   /** Performs the operation through the handler stack (`bind`). */
   abstract perform(): R;
@@ -12,11 +17,11 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
   abstract get name(): string;
 
   next(resumed?: unknown): IteratorResult<Effect, R> {
-    if (!this.started) {
-      this.started = true;
+    if (!this.inFlight) {
+      this.inFlight = true;
       return { done: false, value: this };
     }
-    this.started = false; // a second `yield*` of the same object re-runs the operation
+    this.inFlight = false;
     return { done: true, value: resumed as R };
   }
 
@@ -25,12 +30,39 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
    * rethrowing makes it surface in the program at the `yield*`, where try/catch sees it.
    */
   throw(error?: unknown): IteratorResult<Effect, R> {
-    this.started = false;
+    this.inFlight = false;
     throw error;
   }
 
+  /** A program abandoned while waiting here (`gen.return()`) frees the object for reuse. */
+  return(value?: unknown): IteratorResult<Effect, R> {
+    this.inFlight = false;
+    return { done: true, value: value as R };
+  }
+
   [Symbol.iterator](): Iterator<Effect, R, unknown> {
-    this.started = false;
-    return this;
+    return this.inFlight ? new Performance(this) : this;
+  }
+}
+
+/** One more `yield*` of an effect that another `yield*` is still waiting on. */
+class Performance<R> implements Iterator<Effect, R, unknown> {
+  private yielded = false;
+  constructor(private readonly effect: Effect<R>) {}
+
+  next(resumed?: unknown): IteratorResult<Effect, R> {
+    if (!this.yielded) {
+      this.yielded = true;
+      return { done: false, value: this.effect };
+    }
+    return { done: true, value: resumed as R };
+  }
+
+  throw(error?: unknown): IteratorResult<Effect, R> {
+    throw error;
+  }
+
+  return(value?: unknown): IteratorResult<Effect, R> {
+    return { done: true, value: value as R };
   }
 }
