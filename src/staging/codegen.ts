@@ -53,6 +53,15 @@ const SCALAR: Record<string, string> = {
 const SINGLE_LOOP_MAX = 4096;
 
 /**
+ * A count or an offset written into the generated source. Only numbers the compiler computed
+ * from validated shapes reach the source; this keeps it so (a non-integer here is a bug).
+ */
+const count = (n: number): string => {
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new Error(`jit: internal error: ${typeof n} ${String(n)} is not a count to write into generated code`);
+  return String(n);
+};
+
+/**
  * Elementwise operations that run in WebAssembly SIMD (../kernels/vector.ts) when every tensor
  * operand is laid out as the result. A JS loop costs ~2 ns per element however many operations
  * it fuses; each of these, copies in and out included, a few tenths: so a large run made only of
@@ -285,7 +294,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
       if (offset !== null) {
         // a contiguous run of a tensor computed before the loop: read in place
         const src = read(e.inputs[0]!).slice(0, -"[i]".length);
-        body.push(`const t${e.out.id} = ${src}[i + ${offset}];`);
+        body.push(`const t${e.out.id} = ${src}[i + ${count(offset)}];`);
         continue;
       }
       if (e.prim.name === "sum") {
@@ -317,9 +326,9 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         reusedIds.add(e.out.id);
         reused.push(f32 ? new Float32Array(n) : new Float64Array(n));
         lines.push(`${indent}const o${e.out.id} = B[${reused.length - 1}];`);
-      } else lines.push(`${indent}const o${e.out.id} = K.${resultIds.has(e.out.id) ? "allocResult" : "alloc"}(${f32 ? 1 : 0}, ${n});`);
+      } else lines.push(`${indent}const o${e.out.id} = K.${resultIds.has(e.out.id) ? "allocResult" : "alloc"}(${f32 ? 1 : 0}, ${count(n)});`);
     }
-    lines.push(`${indent}for (let i = 0; i < ${n}; i++) {`);
+    lines.push(`${indent}for (let i = 0; i < ${count(n)}; i++) {`);
     lines.push(...body.map((l) => `${indent}  ${l}`));
     lines.push(...kept.map((e) => `${indent}  o${e.out.id}[i] = t${e.out.id};`), `${indent}}`);
     for (const e of kept) lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${shapeRef(shape)});`);
@@ -346,7 +355,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         const f32 = e.out.dtype === "float32";
         const id = e.out.id;
         lines.push(`${indent}let s${id} = 0;`, `${indent}{`, `${indent}  const b = ${atom(x)}.buf;`);
-        lines.push(`${indent}  for (let i = 0; i < ${n}; i++) s${id} += b[i];`, `${indent}}`);
+        lines.push(`${indent}  for (let i = 0; i < ${count(n)}; i++) s${id} += b[i];`, `${indent}}`);
         if (e.out.scalar) lines.push(`${indent}const ${name(e.out)} = ${f32 ? `Math.fround(s${id})` : `s${id}`};`);
         else {
           lines.push(`${indent}const o${id} = K.alloc(${f32 ? 1 : 0}, 1);`, `${indent}o${id}[0] = s${id};`);
@@ -358,8 +367,8 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
       } else if (assembled.has(e.out.id)) {
         // disjoint zero-padded pieces summed: each piece copied into place
         const f32 = e.out.dtype === "float32" ? 1 : 0;
-        lines.push(`${indent}const o${e.out.id} = K.alloc(${f32}, ${e.out.shape.reduce((a, b) => a * b, 1)});`);
-        for (const piece of assembled.get(e.out.id)!) lines.push(`${indent}o${e.out.id}.set(${atom(piece.src)}.buf, ${piece.offset});`);
+        lines.push(`${indent}const o${e.out.id} = K.alloc(${f32 ? 1 : 0}, ${count(e.out.shape.reduce((a, b) => a * b, 1))});`);
+        for (const piece of assembled.get(e.out.id)!) lines.push(`${indent}o${e.out.id}.set(${atom(piece.src)}.buf, ${count(piece.offset)});`);
         lines.push(`${indent}const ${name(e.out)} = K.tensor(o${e.out.id}, ${shapeRef(e.out.shape)});`);
       } else {
         prims.push(e.prim);
@@ -433,7 +442,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
       const ys = e.outs.slice(nCarry).map(() => `y${fresh++}`);
       const xs = e.xs.map(atom);
       const t = `t${fresh++}`;
-      const length = e.length >= 0 ? String(e.length) : `${xs[0]}.length`;
+      const length = e.length >= 0 ? count(e.length) : `${xs[0]}.length`;
       if (carry.length > 0) lines.push(`${indent}let ${e.init.map((a, i) => `${carry[i]} = ${atom(a)}`).join(", ")};`);
       if (ys.length > 0) lines.push(`${indent}const ${ys.map((y) => `${y} = []`).join(", ")};`);
       lines.push(e.reverse ? `${indent}for (let ${t} = ${length} - 1; ${t} >= 0; ${t}--) {` : `${indent}for (let ${t} = 0; ${t} < ${length}; ${t}++) {`);
@@ -448,7 +457,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         const v = e.outs[nCarry + i]!;
         if (e.reverse) lines.push(`${indent}${y}.reverse();`);
         if (v.fn) lines.push(`${indent}${outs[nCarry + i]} = ${y};`); // a list of closures
-        else lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${JSON.stringify(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
+        else lines.push(`${indent}${outs[nCarry + i]} = K.stack(${y}, ${shapeRef(v.shape)}, ${v.dtype === "float32" ? 1 : 0});`);
       });
     } else if (e.kind === "fix") {
       // A real recursive function; it is a closure, so its body may read the enclosing values.

@@ -10,7 +10,7 @@ import { StagingTrace, isCaptureError } from "../../effects/stage.ts";
 import { BatchBox } from "../../effects/batch.ts";
 import { depth, dynamicTrace } from "../../effects/trace.ts";
 import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../effects/value.ts";
-import { ShapeError, TransformError, fmt } from "../errors.ts";
+import { ShapeError, TransformError, ValueError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
@@ -222,6 +222,13 @@ export function* cond<A extends unknown[], R>(
   return a.rebuild(a.leaves.map((x, i) => lax.where(pred, x, b.leaves[i]!))) as R;
 }
 
+/** A number of steps: a non-negative safe integer (and a number, not a string or an object). */
+const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+/** A user's value in a message, without running its code (no toString or toJSON of objects). */
+const describeValue = (v: unknown): string =>
+  typeof v === "number" ? String(v) : typeof v === "string" ? JSON.stringify(v) : v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+
 /** Whether a vmap's batch stands behind `v` (at its level or one below). */
 const batched = (v: Value): boolean => {
   for (let x = v; x instanceof Traced; x = x.inner) {
@@ -309,6 +316,9 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
   const xsFlat = flatten(xs);
   const lengths = xsFlat.leaves.map((x) => shapeOf(x)[0]);
   if (xsFlat.leaves.some((x) => shapeOf(x).length === 0)) throw new ShapeError("scan: every leaf of xs needs a leading axis to scan over");
+  if (options === null || typeof options !== "object") throw new ValueError(`scan: options must be an object such as { length: 10 }, got ${describeValue(options)}`);
+  if (options.length !== undefined && !isCount(options.length))
+    throw new ValueError(`scan: length must be a non-negative integer (a number of steps), got ${describeValue(options.length)}`);
   const length = options.length ?? lengths[0];
   if (length === undefined) throw new ShapeError("scan: xs has no arrays; pass { length } to scan a fixed number of steps");
   if (lengths.some((n) => n !== length)) throw new ShapeError(`scan: the leaves of xs have leading axes ${lengths.join(", ")}; they must all be ${length}`);
