@@ -34,5 +34,5 @@ export * as nn from "./nn/index.ts";
 export * as optim from "./optim/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
 export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";
-export { setWasmEnabled } from "./kernels/wasm/gemm.ts";
+export { setWasmEnabled, wasmUnavailableReason } from "./kernels/wasm/gemm.ts";
 export { setMatmulThreads, matmulThreads, matmulThreadsUnavailableReason } from "./kernels/wasm/threads.ts";

@@ -1,0 +1,22 @@
+// A fresh project with the packed yieldiff installed, as a new user makes one: `npm pack` (its
+// prepack builds dist/), then `npm install ./yieldiff-x.y.z.tgz effect` in an empty folder.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/** Packs the repository at `root` and installs the tarball (with effect, as its peer) into a new folder; returns that folder and the tarball. */
+export function makeConsumer(root) {
+  const work = mkdtempSync(join(tmpdir(), "yieldiff-package-"));
+  const out = execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const packed = JSON.parse(out.slice(out.indexOf("[")))[0];
+  const tarball = join(work, packed.filename);
+  const project = join(work, "consumer");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2));
+  const effect = JSON.parse(readFileSync(join(root, "node_modules", "effect", "package.json"), "utf8")).version;
+  execFileSync(npm, ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `effect@${effect}`], { cwd: project, stdio: ["ignore", "ignore", "inherit"] });
+  return { work, project, tarball, packed };
+}
