@@ -21,7 +21,8 @@ describe("spawnThread", () => {
 
 describe("GemmWorker on a thread that may not block", () => {
   it("never sleeps in Atomics.wait on the calling thread, and its products are those of the module", () => {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
+    const WA = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer } } }).WebAssembly;
+    const memory = new WA.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true });
     const worker = startGemmWorker(sharedGemmModuleBytes(), memory, false);
     const wait = vi.spyOn(Atomics, "wait");
     let state = worker.ready(5_000);

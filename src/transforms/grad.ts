@@ -14,9 +14,24 @@ export interface GradOptions {
 
 /** The gradient type of an argument type: numbers give numbers, tensors tensors, trees trees. */
 export type GradOf<T> = T;
-type Picked<A extends unknown[], N> = N extends readonly number[] ? unknown[] : A extends [infer First, ...unknown[]] ? GradOf<First> : unknown;
+/** The gradient of argument `I` of arguments `A` (negative or unknown indices: any argument's). */
+type ArgGrad<A extends readonly unknown[], I> = `${I & number}` extends `-${string}` ? GradOf<A[number]> : I extends keyof A ? GradOf<A[I]> : GradOf<A[number]>;
+/**
+ * What `grad` gives for arguments `A` and `argnums` `N`: the gradient of argument N (default 0),
+ * or for an array of argnums the tuple of their gradients.
+ */
+export type GradsOf<A extends readonly unknown[], N> = N extends readonly number[]
+  ? { -readonly [K in keyof N]: ArgGrad<A, N[K]> }
+  : N extends number
+    ? ArgGrad<A, N>
+    : ArgGrad<A, 0>;
+type Picked<A extends unknown[], N> = GradsOf<A, N>;
 
-export function valueAndGrad<A extends unknown[], R, O extends GradOptions = {}>(
+/**
+ * The value of a scalar program and its gradient: a program returning `[value, gradient]`, the
+ * gradient with respect to argument(s) `argnums` shaped like it (see `grad`).
+ */
+export function valueAndGrad<A extends unknown[], R, const O extends GradOptions = {}>(
   f: (...args: A) => Gen<R>,
   options?: O,
 ): (...args: A) => Gen<[R, Picked<A, O["argnums"]>]> {
@@ -27,7 +42,12 @@ export function valueAndGrad<A extends unknown[], R, O extends GradOptions = {}>
   };
 }
 
-export function grad<A extends unknown[], R, O extends GradOptions = {}>(
+/**
+ * The gradient of a scalar-valued program with respect to argument `argnums` (default 0), or a
+ * tuple of gradients for an array of argnums. Each gradient has its argument's structure and
+ * type: a number for a number, a tensor for a tensor, the same tree for a pytree.
+ */
+export function grad<A extends unknown[], R, const O extends GradOptions = {}>(
   f: (...args: A) => Gen<R>,
   options?: O,
 ): (...args: A) => Gen<Picked<A, O["argnums"]>> {

@@ -6,6 +6,7 @@ import * as lax from "../lax.ts";
 import { isLeaf } from "../pytree.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
+import type { Out } from "../ops.ts";
 import { checkProgram, type Gen } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
 import { reverseGrad } from "./grad.ts";
@@ -31,8 +32,11 @@ const stackLast = (results: Value[], outShape: readonly number[], inShape: reado
   return lax.reshape(lax.concat(columns, outShape.length), [...outShape, ...inShape]);
 };
 
-/** Jacobian by forward mode: one JVP per input element. */
-export function jacfwd<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+/**
+ * Jacobian by forward mode: one JVP per input element. For a function from shape `A` to shape
+ * `B`, a tensor of shape `[...B, ...A]` (a number from a number to a number).
+ */
+export function jacfwd<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...args: A) => Gen<Out<A[0], R>> {
   checkProgram("jacfwd", f);
   return function* jacfwdProgram(...args: A) {
     const x = leafArg("jacfwd", args[0]);
@@ -45,12 +49,12 @@ export function jacfwd<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (.
       outShape = shapeOf(leafArg("jacfwd", y));
       columns.push(t as Value);
     }
-    return stackLast(columns, outShape, shapeOf(x));
+    return stackLast(columns, outShape, shapeOf(x)) as Out<A[0], R>;
   };
 }
 
-/** Jacobian by reverse mode: one pullback per output element. */
-export function jacrev<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+/** Jacobian by reverse mode: one pullback per output element. Shaped as `jacfwd`'s. */
+export function jacrev<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...args: A) => Gen<Out<A[0], R>> {
   checkProgram("jacrev", f);
   return function* jacrevProgram(...args: A) {
     const x = leafArg("jacrev", args[0]);
@@ -58,21 +62,24 @@ export function jacrev<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (.
     const [y, pullback] = vjpDirect("jacrev", ((x: Value) => f(...([x, ...rest] as A))) as never, [x]);
     const outShape = shapeOf(leafArg("jacrev", y));
     const inShape = shapeOf(x);
-    if (outShape.length === 0) return (yield* pullback(unit(y as Value, 0)))[0] as Value;
+    if (outShape.length === 0) return (yield* pullback(unit(y as Value, 0)))[0] as Out<A[0], R>;
     const rows: Value[] = [];
     for (let k = 0; k < sizeOf(outShape); k++) {
       const [g] = yield* pullback(unit(y as Value, k));
       rows.push(lax.reshape(g as Value, [1, ...inShape]));
     }
-    return lax.reshape(lax.concat(rows, 0), [...outShape, ...inShape]);
+    return lax.reshape(lax.concat(rows, 0), [...outShape, ...inShape]) as Out<A[0], R>;
   };
 }
 
-/** Hessian of a scalar program: forward over reverse. */
-export function hessian<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Value> {
+/**
+ * Hessian of a scalar program: forward over reverse. For an argument of shape `A`, a tensor of
+ * shape `[...A, ...A]` (a number for a number).
+ */
+export function hessian<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => Gen<Out<A[0]>> {
   checkProgram("hessian", f);
   const gradient = function* (...args: A) {
-    return reverseGrad("hessian", f, args, 0)[1];
+    return reverseGrad("hessian", f, args, 0)[1] as A[0];
   };
-  return jacfwd(gradient);
+  return jacfwd(gradient) as (...args: A) => Gen<Out<A[0]>>;
 }

@@ -18,9 +18,16 @@ export type InAxes = number | null | readonly (number | null)[];
 /** The type of a stacked result: every number or tensor leaf becomes a tensor with a batch axis. */
 export type Stacked<R> = R extends number | Tensor ? Tensor : R extends Value ? Tensor | Traced : { [K in keyof R]: Stacked<R[K]> };
 
-export function vmap<A extends unknown[], R>(f: (...args: A) => Gen<R>, inAxes: InAxes = 0): (...args: A) => Gen<Stacked<R>> {
+/** An argument as vmap takes it: where the program takes a number, a tensor of them along the batch axis. */
+export type Batched<T> = unknown extends T ? T : T extends number ? number | Tensor : T extends Value ? T : { [K in keyof T]: Batched<T[K]> };
+
+/**
+ * Maps a program over a batch axis of its arguments (`inAxes`: per argument the axis, or null
+ * for an argument shared by every example; default 0) and stacks the results along axis 0.
+ */
+export function vmap<A extends unknown[], R>(f: (...args: A) => Gen<R>, inAxes: InAxes = 0): (...args: { [K in keyof A]: Batched<A[K]> }) => Gen<Stacked<R>> {
   checkProgram("vmap", f);
-  return function* vmapProgram(...args: A) {
+  return function* vmapProgram(...args: { [K in keyof A]: Batched<A[K]> }) {
     return vmapDirect(f as AnyProgram, args, inAxes) as Stacked<R>;
   };
 }
