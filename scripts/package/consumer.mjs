@@ -7,7 +7,7 @@ import { join } from "node:path";
 
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-/** Packs the repository at `root` and installs the tarball (with effect, as its peer) into a new folder; returns that folder and the tarball. */
+/** Packs the repository at `root` and installs the tarball into a new folder; returns that folder and the tarball. */
 export function makeConsumer(root) {
   const work = mkdtempSync(join(tmpdir(), "yieldiff-package-"));
   const out = execFileSync(npm, ["pack", "--json", "--pack-destination", work], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
@@ -16,7 +16,9 @@ export function makeConsumer(root) {
   const project = join(work, "consumer");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2));
-  const effect = JSON.parse(readFileSync(join(root, "node_modules", "effect", "package.json"), "utf8")).version;
-  execFileSync(npm, ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `effect@${effect}`], { cwd: project, stdio: ["ignore", "ignore", "inherit"] });
+  // effect (the peer of yieldiff/effect) and @types/node (for one TypeScript profile), at the versions this repository tests.
+  const version = (name) => JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
+  const deps = ["effect", "@types/node"].map((name) => `${name}@${version(name)}`);
+  execFileSync(npm, ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, ...deps], { cwd: project, stdio: ["ignore", "ignore", "inherit"] });
   return { work, project, tarball, packed };
 }
