@@ -174,6 +174,24 @@ export const operandsOf = (e: Eqn): readonly Atom[] =>
 export const varAtom = (v: Var): Atom => ({ kind: "var", v });
 export const constAtom = (value: Value): Atom => ({ kind: "const", value });
 
+/**
+ * A primitive's parameters as text, without running user code or following cycles: plain data
+ * as JSON would print it; functions, typed arrays and class instances by kind; depth-limited.
+ */
+function printParam(v: unknown, depth: number): string {
+  if (v === null || typeof v === "boolean" || typeof v === "number") return String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "function") return "fn";
+  if (typeof v !== "object") return typeof v;
+  if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
+  if (depth >= 3) return "…";
+  if (Array.isArray(v)) return `[${v.map((x) => printParam(x, depth + 1)).join(",")}]`;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return `<${typeof proto?.constructor === "function" ? proto.constructor.name : "object"}>`;
+  const entries = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
+  return `{${entries.map((k) => `${JSON.stringify(k)}:${printParam((v as Record<string, unknown>)[k], depth + 1)}`).join(",")}}`;
+}
+
 /** A readable listing of a block, one equation per line. */
 export function printBlock(block: Block, indent = ""): string {
   const name = (v: Var): string => `v${v.id}`;
@@ -185,8 +203,8 @@ export function printBlock(block: Block, indent = ""): string {
   };
   const params = (p: unknown): string => {
     if (p === undefined) return "";
-    const text = JSON.stringify(p, (_k, v) => (v instanceof Int32Array ? `Int32Array(${v.length})` : typeof v === "function" ? "fn" : v));
-    return text === undefined ? "" : ` ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
+    const text = printParam(p, 0);
+    return ` ${text.length > 80 ? `${text.slice(0, 77)}...` : text}`;
   };
   const lines: string[] = [`${indent}in (${block.inputs.map((v) => `${name(v)}: ${type(v)}`).join(", ")})`];
   for (const e of block.eqns) {

@@ -2,7 +2,9 @@
 // gives (customVjp) or that recomputes its forward pass during the backward pass (checkpoint).
 // Forward mode differentiates the program itself.
 import { drive } from "../../effects/driver.ts";
-import { BatchTrace } from "../../effects/batch.ts";
+import { BatchBox, BatchTrace, defineBatchRule } from "../../effects/batch.ts";
+import { DualBox } from "../../effects/forward.ts";
+import { ReverseBox } from "../../effects/reverse.ts";
 import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { ClosureCapture, bind } from "../../effects/trace.ts";
 import { Traced, type Value } from "../../effects/value.ts";
@@ -10,6 +12,8 @@ import { TransformError } from "../errors.ts";
 import { flatten, isLeaf, mapLeaves, type Flat } from "../pytree.ts";
 import { checkProgram, start, zerosLike, type Gen, type AnyProgram } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
+import { vmapDirect } from "./vmap.ts";
+import { sum } from "../primitives/reduce.ts";
 import { vjpDirect } from "./vjp.ts";
 
 type Fn = AnyProgram;
@@ -32,8 +36,17 @@ const output = (name: string, out: unknown): Value => {
 /** The program itself on these operands (evaluation, or expanded into its operations). */
 const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(p.name, drive(start<unknown>(p.name, p.f, argsOf(leaves, p))));
 
-/** Whether a level below the one applying the rule tracks an operand (it must apply the rule too). */
-const tracedBelow = (primals: readonly Value[]): boolean => primals.some((x) => x instanceof Traced);
+/**
+ * Whether a level below the one applying the rule differentiates an operand: it must then be
+ * handed the primitive itself, to apply the rule too. (Staging and batching below need not:
+ * they compute what fwd's operations compute.)
+ */
+const differentiatedBelow = (primals: readonly Value[]): boolean => primals.some(differentiated);
+const differentiated = (v: Value): boolean => {
+  for (let x: unknown = v; x instanceof Traced; x = x instanceof BatchBox ? x.value : x.hasInner ? x.inner : undefined)
+    if (x instanceof ReverseBox || x instanceof DualBox) return true;
+  return false;
+};
 
 /**
  * Forward mode differentiates the program itself: one run gives value and tangent. When a level
@@ -43,13 +56,15 @@ const tracedBelow = (primals: readonly Value[]): boolean => primals.some((x) => 
 const forwardThrough = (primals: readonly Value[], tangents: readonly MaybeValue[], p: CustomParams): { out: Value; tangent: Value } => {
   const zeroed = primals.map((x, i) => tangents[i] ?? zerosLike(x));
   const [out, t] = jvpDirect(p.name, p.f, argsOf(primals, p), argsOf(zeroed, p));
-  return { out: tracedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, out), tangent: t as Value };
+  return { out: differentiatedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, out), tangent: t as Value };
 };
 
 const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
   name: "customCall",
   sealed: true,
   impl: runProgram,
+  // Staged, the program is its operations: its generator runs only while tracing.
+  inline: runProgram,
   jvp: (primals, tangents, _out, p) => forwardThrough(primals, tangents, p).tangent,
   forward: (primals, tangents, p) => forwardThrough(primals, tangents, p),
   reverse: (primals, p) => {
@@ -59,7 +74,7 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
     // fwd's output is differentiated by the levels below through fwd's operations; where a
     // level below tracks an operand, apply the primitive there instead, so the rule holds at
     // every level (JAX's custom_vjp invariance: grad of valueAndGrad(f)'s value is grad f).
-    const out = tracedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, res[0]);
+    const out = differentiatedBelow(primals) ? bind(customCallP, primals, p) : output(p.name, res[0]);
     // Residuals are kept for the backward pass, after a vmap running this once per example has
     // moved on: keep the example's part of any mapped value they hold.
     return { out, residuals: mapLeaves(res[1], (leaf) => (leaf instanceof Traced && leaf.trace.substituting ? leaf.trace.substitute(leaf) : leaf)) };
@@ -76,20 +91,51 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
         );
       throw e;
     }
-    const args = argsOf(primals, p);
-    if (!Array.isArray(cts) || cts.length !== args.length)
-      throw new TransformError(`${p.name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
-    // One cotangent per argument, shaped like it; null (or undefined) means zero.
-    return args.flatMap((arg, i): MaybeValue[] => {
-      const argLeaves = flatten(arg).leaves.length;
-      if (cts[i] === null || cts[i] === undefined) return Array<MaybeValue>(argLeaves).fill(null);
-      const leaves = flatten(cts[i]).leaves;
-      if (leaves.length !== argLeaves)
-        throw new TransformError(`${p.name}: bwd's cotangent for argument ${i} has ${leaves.length} values, the argument has ${argLeaves}; give one shaped like the argument (or null for zero)`);
-      return leaves;
-    });
+    return perLeafCotangents(p, primals.length, cts);
   },
 });
+
+/** bwd's result (one cotangent per argument, shaped like it; null means zero) as one per operand leaf. */
+function perLeafCotangents(p: CustomParams, leafCount: number, cts: unknown): MaybeValue[] {
+  const args = argsOf(Array<Value>(leafCount).fill(0), p);
+  if (!Array.isArray(cts) || cts.length !== args.length)
+    throw new TransformError(`${p.name}: bwd must return an array with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
+  return args.flatMap((arg, i): MaybeValue[] => {
+    const argLeaves = flatten(arg).leaves.length;
+    if (cts[i] === null || cts[i] === undefined) return Array<MaybeValue>(argLeaves).fill(null);
+    const leaves = flatten(cts[i]).leaves;
+    if (leaves.length !== argLeaves)
+      throw new TransformError(`${p.name}: bwd's cotangent for argument ${i} has ${leaves.length} values, the argument has ${argLeaves}; give one shaped like the argument (or null for zero)`);
+    return leaves;
+  });
+}
+
+/**
+ * Batching: the same primitive applied to the vmapped programs (JAX's batching of custom_vjp):
+ * f and fwd mapped over the batched operands, bwd over residuals and cotangent, so that every
+ * level below still applies the rule. A shared operand's cotangent sums over the batch.
+ */
+const batchedCall = (values: readonly Value[], batched: readonly boolean[], p: CustomParams): Value => {
+  const axes = batched.map((b) => (b ? 0 : null));
+  const structure = flatten([...values]);
+  const mapped = (g: Fn) =>
+    function* (...leaves: Value[]) {
+      return vmapDirect((...ls: Value[]) => g(...argsOf(ls, p)), leaves, axes);
+    };
+  const bwd = function* (residuals: unknown, ct: Value) {
+    const cts = vmapDirect(
+      function* (r: unknown, c: Value) {
+        return perLeafCotangents(p, values.length, drive(start<unknown>(p.name, p.bwd as Fn, [r, c])));
+      },
+      [residuals, ct],
+      [0, 0],
+    ) as MaybeValue[];
+    return cts.map((c, i) => (c === null || batched[i] ? c : sum(c, { axes: [0], keepdims: false })));
+  };
+  const params: CustomParams = { name: p.name, f: mapped(p.f), fwd: mapped(p.fwd), bwd: bwd as never, structure };
+  return bind(customCallP, values, params);
+};
+defineBatchRule([customCallP as Primitive<never>], (_prim, values, batched, params) => batchedCall(values, batched, params as unknown as CustomParams));
 
 /**
  * Applies the program as one primitive. `onCapture` decides what happens when the program
