@@ -25,6 +25,7 @@ import { Tensor, fromBuffer, type Buffer, type DType } from "./tensor/tensor.ts"
 /** What went wrong with a checkpoint, as a stable code (the message says it in words). */
 export type CheckpointErrorReason =
   | "io" // the file could not be read or written
+  | "not-a-file" // the path is a directory, a FIFO, a device or a socket: only regular files are read
   | "truncated" // the file is shorter than its own header says
   | "bad-magic" // not a yieldiff checkpoint
   | "unsupported-version" // written by a newer (or unknown) format version

@@ -160,15 +160,25 @@ const jsonDepth = (root: unknown, limit: number): number => {
  * Reads and validates the prefix and the header of checkpoint bytes: the magic, the format
  * version, the header's checksum, the header against the `Header` schema, and every length
  * against the real size of the bytes. The data section is not read.
+ *
+ * `bytes` may also be only the start of a file of `fileSize` bytes (the prefix, and the header
+ * when the prefix is valid and the header fits in the file): the lengths are then checked
+ * against `fileSize`, so that a file's data need not be read to learn that it is too short or
+ * too long.
  */
-export const decodeHeader = (bytes: Uint8Array, path?: string): Effect.Effect<{ prefix: Prefix; header: Header }, CheckpointError> =>
+export const decodeHeader = (
+  bytes: Uint8Array,
+  path?: string,
+  fileSize: number = bytes.length,
+): Effect.Effect<{ prefix: Prefix; header: Header }, CheckpointError> =>
   Effect.suspend(() => {
     const fail = (reason: CheckpointErrorReason, message: string) => failWith(reason, message, path);
-    const size = bytes.length;
-    for (let i = 0; i < Math.min(8, size); i++)
+    const size = fileSize;
+    for (let i = 0; i < Math.min(8, size, bytes.length); i++)
       if (bytes[i] !== CHECKPOINT_MAGIC.charCodeAt(i))
         return fail("bad-magic", 'the file does not start with the checkpoint magic bytes "YDFCKPT\\n"; it is not a yieldiff checkpoint');
     if (size < PREFIX_BYTES) return fail("truncated", `the file has ${size} bytes, fewer than the ${PREFIX_BYTES}-byte prefix of a checkpoint`);
+    if (bytes.length < PREFIX_BYTES) return fail("truncated", `only ${bytes.length} bytes of the ${PREFIX_BYTES}-byte prefix were given`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, PREFIX_BYTES);
     const prefix: Prefix = {
       version: view.getUint32(8, true),
@@ -181,6 +191,8 @@ export const decodeHeader = (bytes: Uint8Array, path?: string): Effect.Effect<{ 
       return fail("unsupported-version", `format version ${prefix.version} is not supported (this yieldiff reads version ${CHECKPOINT_VERSION})`);
     if (prefix.headerLength > size - PREFIX_BYTES)
       return fail("truncated", `the header claims ${prefix.headerLength} bytes but only ${size - PREFIX_BYTES} follow the prefix`);
+    if (bytes.length < PREFIX_BYTES + prefix.headerLength)
+      return fail("truncated", `only ${bytes.length - PREFIX_BYTES} of the header's ${prefix.headerLength} bytes were given`);
     const headerBytes = bytes.subarray(PREFIX_BYTES, PREFIX_BYTES + prefix.headerLength);
     if (crc32(headerBytes) !== prefix.headerCrc) return fail("corrupted", "the header's CRC-32 does not match: the file is corrupted");
     let raw: unknown;
@@ -218,7 +230,11 @@ export const decode = <T = unknown>(bytes: Uint8Array, options: LoadOptions = {}
     Effect.mapError(withPath(path)),
   );
 
-/** The bytes of the file at `path` (a CheckpointError "io" when it cannot be read). */
+/**
+ * The bytes of the checkpoint at `path`, from the provided CheckpointFiles (a CheckpointError
+ * when they cannot be read; NodeCheckpointFiles reads a regular file only, and only as far as
+ * its header declares).
+ */
 export const readBytes = (path: string): Effect.Effect<Uint8Array, CheckpointError> =>
   Effect.flatMap(Effect.service(CheckpointFiles), (files) => files.read(path));
 
