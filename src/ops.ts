@@ -27,77 +27,124 @@ const binary =
 const composite = <R>(name: string, run: () => Value): Effect<R> => new CompositeOp<R>(name, run as () => R);
 
 // Elementwise binary (NumPy broadcasting)
+/** Elementwise a + b, with NumPy broadcasting. */
 export const add = binary(B.addP);
+/** Elementwise a − b, with NumPy broadcasting. */
 export const sub = binary(B.subP);
+/** Elementwise a · b, with NumPy broadcasting. */
 export const mul = binary(B.mulP);
+/** Elementwise a / b, with NumPy broadcasting. */
 export const div = binary(B.divP);
+/** Elementwise a to the power b, with NumPy broadcasting. */
 export const pow = binary(B.powP);
+/** Elementwise larger of a and b, with NumPy broadcasting. */
 export const maximum = binary(B.maximumP);
+/** Elementwise smaller of a and b, with NumPy broadcasting. */
 export const minimum = binary(B.minimumP);
 // Comparisons: 0/1 values, zero derivative
+/** Elementwise a > b as 1 or 0; not differentiable (zero derivative). */
 export const greater = binary(B.greaterP);
+/** Elementwise a < b as 1 or 0; not differentiable (zero derivative). */
 export const less = binary(B.lessP);
+/** Elementwise a = b as 1 or 0; not differentiable (zero derivative). */
 export const equal = binary(B.equalP);
+/** Elementwise a ≥ b as 1 or 0; not differentiable (zero derivative). */
 export const greaterEqual = binary(B.greaterEqualP);
+/** Elementwise a ≤ b as 1 or 0; not differentiable (zero derivative). */
 export const lessEqual = binary(B.lessEqualP);
 // Elementwise unary
+/** Elementwise −x. */
 export const neg = unary(U.negP);
+/** Elementwise eˣ. */
 export const exp = unary(U.expP);
+/** Elementwise natural logarithm. */
 export const log = unary(U.logP);
+/** Elementwise log(1 + x), accurate for small x. */
 export const log1p = unary(U.log1pP);
+/** Elementwise eˣ − 1, accurate for small x. */
 export const expm1 = unary(U.expm1P);
+/** Elementwise sine. */
 export const sin = unary(U.sinP);
+/** Elementwise cosine. */
 export const cos = unary(U.cosP);
+/** Elementwise tangent. */
 export const tan = unary(U.tanP);
+/** Elementwise hyperbolic tangent. */
 export const tanh = unary(U.tanhP);
+/** Elementwise logistic sigmoid 1 / (1 + e⁻ˣ). */
 export const sigmoid = unary(U.sigmoidP);
+/** Elementwise max(x, 0). */
 export const relu = unary(U.reluP);
+/** Elementwise square root. */
 export const sqrt = unary(U.sqrtP);
+/** Elementwise x². */
 export const square = unary(U.squareP);
+/** Elementwise absolute value. */
 export const abs = unary(U.absP);
+/** Elementwise sign (−1, 0 or 1); zero derivative. */
 export const sign = unary(U.signP);
 
+/** Elementwise selection: `a` where `cond` is nonzero, `b` elsewhere (broadcast together); differentiable in a and b. */
 export const where = <C extends Value, A extends Value, B extends Value>(cond: C, a: A, b: B): Effect<Out<C | A, B>> =>
   composite("where", () => lax.where(cond, a, b));
 
 // Reductions
+/** Sum over `axis` (a number or numbers, negative counting from the end; default all), keeping reduced axes of size 1 with `keepdims`. */
 export const sum = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> =>
   composite("sum", () => lax.sum(x, axis, keepdims));
+/** Mean over `axis` (default all), as `sum`. */
 export const mean = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> =>
   composite("mean", () => lax.mean(x, axis, keepdims));
+/** Maximum over `axis` (default all), as `sum`. */
 export const max = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> =>
   composite("max", () => lax.max(x, axis, keepdims));
+/** Minimum over `axis` (default all), as `sum`. */
 export const min = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> =>
   composite("min", () => lax.min(x, axis, keepdims));
+/** log Σ eˣ over `axis` (default all), computed stably. */
 export const logsumexp = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> =>
   composite("logsumexp", () => lax.logsumexp(x, axis, keepdims));
 // Normalization
+/** Softmax along `axis` (default the last), computed stably. */
 export const softmax = <X extends Value>(x: X, axis = -1): Effect<Out<X>> => composite("softmax", () => lax.softmax(x, axis));
+/** Log-softmax along `axis` (default the last), computed stably. */
 export const logSoftmax = <X extends Value>(x: X, axis = -1): Effect<Out<X>> =>
   composite("logSoftmax", () => lax.logSoftmax(x, axis));
 // Linear algebra
+/** Matrix product as NumPy's: 1-d operands as vectors, leading batch axes broadcast. */
 export const matmul = <A extends Value, B extends Value>(a: A, b: B): Effect<ArrayOut<A, B>> =>
   composite("matmul", () => lax.matmul(a, b));
+/** Dot product of two vectors (matrix products as `matmul` for higher ranks). */
 export const dot = <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> => composite("dot", () => lax.dot(a, b));
 // Shape
+/** The same elements in a new shape (one axis may be −1). */
 export const reshape = <X extends Value>(x: X, shape: readonly number[]): Effect<ArrayOut<X>> =>
   composite("reshape", () => lax.reshape(x, shape));
+/** Axes permuted by `perm` (default: reversed). */
 export const transpose = <X extends Value>(x: X, perm?: readonly number[]): Effect<ArrayOut<X>> =>
   composite("transpose", () => lax.transpose(x, perm));
+/** Broadcast to `shape` by NumPy's rules; its derivative sums over the broadcast axes. */
 export const broadcastTo = <X extends Value>(x: X, shape: readonly number[]): Effect<ArrayOut<X>> =>
   composite("broadcastTo", () => lax.broadcastTo(x, shape));
+/** Concatenation along `axis` (default 0). */
 export const concat = <X extends Value>(xs: readonly X[], axis = 0): Effect<ArrayOut<X>> =>
   composite("concat", () => lax.concat(xs, axis));
+/** The half-open range [starts[i], ends[i]) of every axis i. */
 export const slice = <X extends Value>(x: X, starts: readonly number[], ends: readonly number[]): Effect<ArrayOut<X>> =>
   composite("slice", () => lax.slice(x, starts, ends));
+/** Elements at `indices` along `axis` (default 0); indices are a number array, an Int32Array or an integer tensor. */
 export const take = <X extends Value>(x: X, indices: readonly number[] | Tensor | Int32Array, axis = 0): Effect<ArrayOut<X>> =>
   composite("take", () => lax.take(x, indices, axis));
+/** Row `i` of `x` along its first axis, where `i` may be a traced value (staged as data by `jit`). */
 export const dynamicIndex = <X extends Value>(x: X, i: Value): Effect<Value> => composite("dynamicIndex", () => lax.dynamicIndex(x, i));
 // Neural network
+/** 2-d convolution (cross-correlation) of x `[N, C, H, W]` with w `[O, C, KH, KW]`, with `stride` and `padding`. */
 export const conv2d = <X extends Value, W extends Value>(x: X, w: W, options: lax.Conv2dOptions = {}): Effect<ArrayOut<X, W>> =>
   composite("conv2d", () => lax.conv2d(x, w, options));
+/** 2-d max pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`). */
 export const maxPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Effect<ArrayOut<X>> =>
   composite("maxPool2d", () => lax.maxPool2d(x, options));
+/** 2-d average pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`). */
 export const avgPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Effect<ArrayOut<X>> =>
   composite("avgPool2d", () => lax.avgPool2d(x, options));
 /** Its value; its derivative is zero at every order. */
