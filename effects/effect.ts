@@ -7,6 +7,7 @@
 // several sub-programs at the same time: the object serves one `yield*` at a time, and a
 // `yield*` that finds it already in flight gets a small iterator of its own (the rare case).
 
+/** An operation a program performs with `yield*`: its own iterator, so no generator is made per operation. */
 export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown> {
   /** True while a `yield*` that got this object as its iterator waits for the result. */
   private inFlight = false;
@@ -16,6 +17,7 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
   /** Names the operation in error messages. */
   abstract get name(): string;
 
+  /** First yields the operation to the driver, then returns what the driver resumed with. */
   next(resumed?: unknown): IteratorResult<Effect, R> {
     if (!this.inFlight) {
       this.inFlight = true;
@@ -40,6 +42,7 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
     return { done: true, value: value as R };
   }
 
+  /** What `yield*` iterates: the operation itself (or a fresh iterator when it is already in flight). */
   [Symbol.iterator](): Iterator<Effect, R, unknown> {
     return this.inFlight ? new Performance(this) : this;
   }

@@ -41,6 +41,7 @@ export abstract class Traced {
         `use operations (yield* mul(a, b)) or read the concrete value with primal(v)`,
     );
   }
+  /** `Traced(level, dtype, [shape])`, for printing. */
   toString(): string {
     return `Traced(${this.trace.name}, ${this.dtype}, [${this.shape.join(", ")}])`;
   }

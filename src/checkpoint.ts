@@ -48,6 +48,7 @@ export class CheckpointError extends YieldiffError {
 }
 
 export const CHECKPOINT_MAGIC = "YDFCKPT\n";
+/** The checkpoint format version this library writes and reads. */
 export const CHECKPOINT_VERSION = 1;
 const PREFIX = 24;
 /** Nesting deeper than this is refused (a hostile header could otherwise exhaust the stack). */
@@ -202,6 +203,7 @@ export interface CheckpointSource {
   read(offset: number, length: number): Uint8Array;
 }
 
+/** Options of `decodeCheckpoint` and `loadCheckpoint`. */
 export interface LoadOptions {
   /**
    * A pytree the checkpoint must match: the same structure (object keys, array lengths, numbers

@@ -1,6 +1,7 @@
 // Every error yieldiff throws is a class with a `_tag`, so Effect users can `catchTag` it.
 // Messages name the operation, the shapes/dtypes involved, and what to do.
 
+/** The base of every error yieldiff throws; `_tag` names the class, as Effect's `catchTag` expects. */
 export abstract class YieldiffError extends Error {
   abstract readonly _tag: string;
 }
@@ -47,6 +48,7 @@ export class TransformError extends YieldiffError {
   override name = "TransformError";
 }
 
+/** Any of the operation errors: what `runEffect` of yieldiff/effect can fail with. */
 export type AnyYieldiffError =
   | ShapeError
   | DTypeError

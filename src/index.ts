@@ -30,7 +30,9 @@ export {
 } from "./errors.ts";
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
 export * from "./train/index.ts";
+/** Neural network layers (init/apply pairs over parameter pytrees), initializers and dropout. */
 export * as nn from "./nn/index.ts";
+/** Optimizers as pure init/update functions over pytrees (optax-style): SGD, Adagrad, Adam, AdamW. */
 export * as optim from "./optim/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
 export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";

@@ -211,6 +211,7 @@ export const where = (cond: Value, a: Value, b: Value): Value => {
   return B.where(cond, a, b);
 };
 
+/** Options of `conv2d`: stride and zero padding, one number or one per spatial axis (default 1 and 0). */
 export interface Conv2dOptions {
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number];
@@ -223,6 +224,7 @@ export const conv2d = (x: Value, w: Value, options: Conv2dOptions = {}): Value =
   return C.conv2dRaw(x, w, { stride, padding });
 };
 
+/** Options of the pooling operations: the window `size` and its `stride` (default `size`). */
 export interface Pool2dOptions {
   size: number | readonly [number, number];
   stride?: number | readonly [number, number];

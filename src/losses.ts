@@ -14,6 +14,7 @@ type Gen<R> = Generator<Effect, R, unknown>;
 /** How per-example losses combine: "mean" (default), "sum", or "none" (one per example). */
 export type Reduction = "mean" | "sum" | "none";
 
+/** Options of the losses: how per-example losses are reduced (default "mean"). */
 export interface LossOptions {
   reduction?: Reduction;
 }
@@ -137,6 +138,7 @@ function* softplusProgram(x: Value): Gen<Value> {
   return yield* add(linear, yield* log1p(yield* exp(negAbs)));
 }
 
+/** Elementwise log(1 + eˣ), computed stably; its derivative is the sigmoid. */
 export const softplus: (x: Value) => Gen<Value> = customVjp(
   softplusProgram,
   function* (x: Value) {

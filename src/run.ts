@@ -7,6 +7,10 @@ import { EffectError } from "./errors.ts";
 /** A differentiable program: a generator function that yields effects. */
 export type ProgramFn<A extends unknown[] = never[], R = unknown> = (...args: A) => Generator<Effect, R, unknown>;
 
+/**
+ * Runs a program (a generator function, or what a transformation made of one) with `args` under
+ * the handlers in place — plain evaluation at top level — and returns its result.
+ */
 export function run<A extends unknown[], R>(program: (...args: A) => Generator<Effect, R, unknown>, ...args: A): R {
   if (typeof program !== "function")
     throw new EffectError(`run: expected a generator function (function* ...), got ${typeof program}`);

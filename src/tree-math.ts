@@ -112,11 +112,13 @@ const binary = <T>(op: string, a: T, b: T, f: (o: Buffer, x: Buffer, y: Buffer) 
   ) as T;
 };
 
+/** The leafwise sum of two pytrees of the same structure. */
 export const treeAdd = <T>(a: T, b: T): T =>
   binary("treeAdd", a, b, (o, x, y) => {
     for (let k = 0; k < o.length; k++) o[k] = x[k]! + y[k]!;
   });
 
+/** The leafwise difference of two pytrees of the same structure. */
 export const treeSub = <T>(a: T, b: T): T =>
   binary("treeSub", a, b, (o, x, y) => {
     for (let k = 0; k < o.length; k++) o[k] = x[k]! - y[k]!;

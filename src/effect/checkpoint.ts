@@ -68,6 +68,7 @@ export type TreeNode =
   | { readonly t: "object"; readonly entries: readonly (readonly [string, TreeNode])[] };
 
 const Child = Schema.suspend((): Schema.Codec<TreeNode> => TreeNode);
+/** The schema of a saved tree's node. */
 export const TreeNode: Schema.Codec<TreeNode> = Schema.Union([
   Schema.Struct({ t: Schema.Literals(["tensor", "number"]), leaf: NonNegativeInt }),
   Schema.Struct({ t: Schema.Literal("array"), items: Schema.Array(Child) }),
@@ -212,6 +213,7 @@ export const decodeHeader = (
     return Effect.succeed({ prefix, header });
   });
 
+/** Options of `load` and `decode`. */
 export interface LoadOptions {
   /**
    * A pytree the checkpoint must match: the same structure, and at each tensor the same shape

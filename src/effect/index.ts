@@ -26,6 +26,7 @@ export {
   type StepMetrics,
   type Trainer,
 } from "./train.ts";
+/** Checkpoints as Effects: a Schema for the header, typed CheckpointErrors, atomic saves through CheckpointFiles. */
 export * as Checkpoint from "./checkpoint.ts";
 export { CheckpointError, type CheckpointErrorReason, type TrainingCheckpoint } from "./checkpoint.ts";
 export { runMain } from "./runtime.ts";

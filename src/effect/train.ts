@@ -66,6 +66,7 @@ export type EvalMetrics = Readonly<Record<string, number>>;
  */
 export type Cadence = number | Schedule.Schedule<unknown, StepMetrics>;
 
+/** How `fit` evaluates the params: when, and with what. */
 export interface EvaluateOptions<P, S, E, R> {
   readonly every: Cadence;
   /** Measures the params of a snapshot (e.g. test accuracy). Runs between steps, never during one. */
@@ -74,6 +75,7 @@ export interface EvaluateOptions<P, S, E, R> {
   readonly atEnd?: boolean;
 }
 
+/** How `fit` saves and resumes training checkpoints. */
 export interface CheckpointOptions {
   /** The file (a yieldiff checkpoint holding params, optimizer state, progress and losses), in the provided CheckpointFiles (yieldiff/effect/node's NodeCheckpointFiles). */
   readonly path: string;
@@ -87,6 +89,7 @@ export interface CheckpointOptions {
   readonly resume?: boolean;
 }
 
+/** The options of `fit` and `makeTrainer`. */
 export interface FitOptions<P, B, S, E = never, R = never> {
   /** The initial parameters (a pytree); never modified. */
   readonly params: P;
@@ -113,6 +116,7 @@ export interface FitOptions<P, B, S, E = never, R = never> {
   readonly checkpoint?: CheckpointOptions;
 }
 
+/** What `fit` (and a trainer's `run`) gives when training ends. */
 export interface FitResult<P, S> {
   readonly params: P;
   readonly state: S;

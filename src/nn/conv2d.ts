@@ -7,6 +7,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { heUniform, zeros, type Initializer } from "./init.ts";
 import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `conv2d`: w `[O, C, KH, KW]` and an optional bias b `[O]`. */
 export interface Conv2dParams<T extends Value = Value> {
   w: T;
   b?: T;
@@ -57,4 +58,10 @@ function* apply(params: Conv2dParams, x: Value, options: Conv2dOptions = {}): Ge
   return yield* add(y, yield* reshape(b, [O, 1, 1]));
 }
 
-export const conv2d = { init, apply };
+/** A 2-d convolution layer y = conv2d(x, w) + b (x `[N, C, H, W]`, w `[O, C, KH, KW]`, b `[O]`). */
+export const conv2d = {
+  /** Parameters from an integer seed. */
+  init,
+  /** The layer applied to x `[N, C, H, W]` (stride and padding as the `conv2d` operation's). */
+  apply,
+};

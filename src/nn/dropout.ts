@@ -9,6 +9,7 @@ import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Gen } from "./util.ts";
 
+/** Options of `dropout`. */
 export interface DropoutOptions {
   /** Probability of dropping an element, in [0, 1]. */
   rate: number;
@@ -29,6 +30,7 @@ export const dropoutMask = (shape: readonly number[], rate: number, seed: number
   return new Tensor(buf, shape.slice());
 };
 
+/** Inverted dropout: each element zeroed with probability `rate`, the rest scaled by 1 / (1 − rate); the identity unless training. */
 export function* dropout(x: Value, options: DropoutOptions): Gen<Value> {
   const { rate, seed, training } = options ?? ({} as DropoutOptions);
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1))

@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { normal, type Initializer } from "./init.ts";
 import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `embedding`: the table `[vocab, dim]`. */
 export interface EmbeddingParams<T extends Value = Value> {
   table: T;
 }
@@ -27,4 +28,10 @@ function* apply(params: EmbeddingParams, indices: readonly number[] | Int32Array
   return yield* take(table, indices, 0);
 }
 
-export const embedding = { init, apply };
+/** An embedding: integer indices → rows of a table `[vocab, dim]`. */
+export const embedding = {
+  /** A table of `vocabSize` rows of `dim` from an integer seed. */
+  init,
+  /** The rows of the table at `indices`. */
+  apply,
+};

@@ -1,6 +1,7 @@
 // nn: parameters are pytrees (plain objects of tensors); each layer is a pair of a seeded
 // `init(seed, ...sizes, options?) → params` and a program `apply(params, x, ...)` used with
 // `yield*`. `nn.init` holds the initializers.
+/** Initializers: each makes a tensor of a shape from an integer seed. */
 export * as init from "./init.ts";
 export type { Initializer, FanMode, Distribution } from "./init.ts";
 export { linear, type LinearParams, type LinearInitOptions } from "./linear.ts";

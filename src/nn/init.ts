@@ -11,7 +11,9 @@ import { checkDType } from "../tensor/create.ts";
 /** Makes a tensor of `shape` from an integer seed; the same seed gives the same tensor. */
 export type Initializer = (seed: number, shape: readonly number[], dtype?: DType) => Tensor;
 
+/** Which fan scales an initializer: the inputs, the outputs, or their mean. */
 export type FanMode = "fanIn" | "fanOut" | "fanAvg";
+/** The distribution an initializer draws from. */
 export type Distribution = "normal" | "uniform";
 
 /**

@@ -6,11 +6,13 @@ import { full } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { checkLastAxis, checkParam, checkSize, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `layerNorm`: gamma and beta, of the size of the last axis. */
 export interface LayerNormParams<T extends Value = Value> {
   gamma: T;
   beta: T;
 }
 
+/** Options of `layerNorm.apply`. */
 export interface LayerNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -36,4 +38,10 @@ function* apply(params: LayerNormParams, x: Value, options: LayerNormOptions = {
   return yield* add(yield* mul(normed, gamma), beta);
 }
 
-export const layerNorm = { init, apply };
+/** Layer normalization over the last axis: (x − mean) / √(var + eps) · gamma + beta. */
+export const layerNorm = {
+  /** gamma (ones) and beta (zeros) of size `dim`. */
+  init,
+  /** The normalization applied to x. */
+  apply,
+};

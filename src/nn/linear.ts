@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `linear`: W `[in, out]` and an optional bias b `[out]`. */
 export interface LinearParams<T extends Value = Value> {
   W: T;
   b?: T;
@@ -38,4 +39,10 @@ function* apply(params: LinearParams, x: Value): Gen<Value> {
   return yield* add(y, checkParam("linear.apply", params, "b", [outF]));
 }
 
-export const linear = { init, apply };
+/** A dense layer y = x W + b (W `[in, out]`, b `[out]`; x `[..., in]`). */
+export const linear = {
+  /** Parameters for `inFeatures` → `outFeatures` from an integer seed. */
+  init,
+  /** The layer applied to x `[..., in]`: a program giving `[..., out]`. */
+  apply,
+};

@@ -8,6 +8,7 @@ import type { DType, Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, type Initializer } from "./init.ts";
 import { checkLastAxis, checkParam, checkSize, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `lstmCell`: Wx `[input, 4·hidden]`, Wh `[hidden, 4·hidden]`, b `[4·hidden]` (gates i, f, g, o). */
 export interface LstmCellParams<T extends Value = Value> {
   Wx: T;
   Wh: T;
@@ -63,4 +64,12 @@ function* apply(params: LstmCellParams, x: Value, state: readonly [Value, Value]
   return [h2, c2];
 }
 
-export const lstmCell = { init, apply, zeroState };
+/** An LSTM cell with fused gate weights (gates i, f, g, o along the last axis). */
+export const lstmCell = {
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  init,
+  /** One step: the new state [h, c] from input x and the state [h, c]. */
+  apply,
+  /** The zero state [h, c]. */
+  zeroState,
+};

@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `rnnCell`: Wxh `[input, hidden]`, Whh `[hidden, hidden]`, b `[hidden]`. */
 export interface RnnCellParams<T extends Value = Value> {
   Wxh: T;
   Whh: T;
@@ -42,4 +43,10 @@ function* apply(params: RnnCellParams, x: Value, h: Value): Gen<Value> {
   return yield* tanh(z);
 }
 
-export const rnnCell = { init, apply };
+/** An Elman RNN cell: h' = tanh(x Wxh + h Whh + b). */
+export const rnnCell = {
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  init,
+  /** One step: the new hidden state from input x and hidden state h. */
+  apply,
+};

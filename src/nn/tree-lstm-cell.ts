@@ -11,6 +11,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkLastAxis, checkParam, checkSize, draw, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
 
+/** The parameters of `treeLstmCell`. */
 export interface TreeLstmCellParams<T extends Value = Value> {
   /** Leaf input weights [inputSize, 3·hidden], gates i, o, u. */
   Wx: T;
@@ -96,4 +97,14 @@ function apply(params: TreeLstmCellParams, a: Value | TreeState, b?: TreeState):
   return leaf(params, a as Value);
 }
 
-export const treeLstmCell = { init, apply, leaf, node };
+/** A binary Tree-LSTM cell (Tai et al. 2015) with separate left and right forget gates. */
+export const treeLstmCell = {
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  init,
+  /** A leaf's state from an input x, or a node's from its children's states. */
+  apply,
+  /** A leaf's state [h, c] from an input x. */
+  leaf,
+  /** A node's state [h, c] from its left and right children's states. */
+  node,
+};

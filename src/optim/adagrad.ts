@@ -18,6 +18,7 @@ export interface AdagradState extends OptimizerState {
   accum: unknown;
 }
 
+/** Adagrad: each parameter's step scaled by the root of its summed squared gradients. */
 export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
   const op = "adagrad";
   const lr = checkLearningRate(op, options?.lr);

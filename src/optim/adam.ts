@@ -52,4 +52,5 @@ export const adamLike = (op: string, options: AdamOptions, wd: number): Optimize
   };
 };
 
+/** Adam (Kingma & Ba). */
 export const adam = (options: AdamOptions): Optimizer<AdamState> => adamLike("adam", options, 0);

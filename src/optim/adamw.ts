@@ -8,5 +8,6 @@ export interface AdamwOptions extends AdamOptions {
   weightDecay?: number;
 }
 
+/** AdamW: Adam with decoupled weight decay. */
 export const adamw = (options: AdamwOptions): Optimizer<AdamState> =>
   adamLike("adamw", options, checkNumber("adamw", "weightDecay", options?.weightDecay ?? 0.01, 0));

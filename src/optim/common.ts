@@ -9,6 +9,7 @@ import { clipBuffers, scaleBuffers } from "./clip.ts";
 
 /** A learning rate as a function of the number of updates done so far (0 on the first). */
 export type Schedule = (step: number) => number;
+/** A learning rate: a number, or a schedule of the step count. */
 export type LearningRate = number | Schedule;
 
 /** Gradient clipping applied by an optimizer before its step: by value first, then by global norm. */
@@ -37,7 +38,9 @@ export interface StepOptions extends ClipOptions {
  * (unless the optimizer was made with `inPlace: true`: see StepOptions).
  */
 export interface Optimizer<S = OptimizerState> {
+  /** The initial state for `params`. */
   init<P>(params: P): S;
+  /** The new params and state after a step with `grads` (new tensors, unless `inPlace`). */
   update<P>(grads: P, state: S, params: P): [P, S];
 }
 

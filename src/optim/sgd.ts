@@ -21,6 +21,7 @@ export interface SgdState extends OptimizerState {
   velocity?: unknown;
 }
 
+/** Stochastic gradient descent, with optional momentum (heavy ball or Nesterov) and weight decay. */
 export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
   const op = "sgd";
   const lr = checkLearningRate(op, options?.lr);

@@ -45,6 +45,7 @@ interface Site {
   widen: boolean;
 }
 
+/** A recursive program made by `fixpoint`: it calls itself, and `jit` stages it as one recursive function. */
 export type Recursive<A extends unknown[], R> = (...args: A) => Gen<R>;
 
 /**

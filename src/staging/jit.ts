@@ -17,6 +17,7 @@ interface Entry {
   readonly rebuild: (leaves: readonly unknown[]) => unknown;
 }
 
+/** What a jitted program has done: compilations, cache hits, and the generated code. */
 export interface JitInfo {
   /** How many times a new signature was staged and compiled. */
   compiles: number;
@@ -28,8 +29,10 @@ export interface JitInfo {
   sources(): string[];
 }
 
+/** A program compiled by `jit`, with its `info`. */
 export type Jitted<A extends unknown[], R> = ((...args: A) => Gen<R>) & { readonly info: JitInfo };
 
+/** Options of `jit`. */
 export interface JitOptions {
   /**
    * Each call writes its tensor results into the buffers of the previous call's results instead
@@ -87,7 +90,12 @@ function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions 
 }
 
 /** The staged program of `f` for these arguments, readable with `toString()`. */
-export function makeIR<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => { block: Block; source: string; toString(): string } {
+export function makeIR<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (...args: A) => {
+  block: Block;
+  source: string;
+  /** The IR as text. */
+  toString(): string;
+} {
   checkProgram("makeIR", f);
   return (...args: A) => {
     const { block, compiled } = stage(f as AnyProgram, args);

@@ -4,6 +4,7 @@ import { Random } from "./random.ts";
 import { checkShape, sizeOf } from "./shape.ts";
 import { Tensor, allocate, type DType, type NestedArray } from "./tensor.ts";
 
+/** What `tensor` accepts: a number, nested arrays of numbers, a typed array, or a tensor. */
 export type TensorInput = number | NestedArray | readonly NestedArray[] | Float32Array | Float64Array | Tensor;
 
 export const checkDType = (op: string, dtype: unknown): DType => {
@@ -75,6 +76,7 @@ const reshaped = (n: number, shape: readonly number[]): number[] => {
   return s;
 };
 
+/** A tensor of `shape` filled with `value` (dtype default float64). */
 export const full = (shape: readonly number[], value: number, dtype?: DType): Tensor => {
   const s = checkShape("full", shape);
   if (typeof value !== "number") throw new ValueError(`full: value must be a number, got ${typeof value}`);
@@ -83,7 +85,9 @@ export const full = (shape: readonly number[], value: number, dtype?: DType): Te
   return new Tensor(buf, s);
 };
 
+/** A tensor of `shape` filled with zeros (dtype default float64). */
 export const zeros = (shape: readonly number[], dtype?: DType): Tensor => full(shape, 0, dtype);
+/** A tensor of `shape` filled with ones (dtype default float64). */
 export const ones = (shape: readonly number[], dtype?: DType): Tensor => full(shape, 1, dtype);
 
 /** `arange(n)` = 0..n-1; `arange(start, stop, step = 1)` as NumPy. float64. */
@@ -97,6 +101,7 @@ export function arange(startOrN: number, stop?: number, step = 1): Tensor {
   return new Tensor(buf, [n]);
 }
 
+/** The n × n identity matrix (dtype default float64). */
 export const eye = (n: number, dtype?: DType): Tensor => {
   if (!Number.isInteger(n) || n < 0) throw new ShapeError(`eye: n must be a non-negative integer, got ${n}`);
   const buf = allocate(checkDType("eye", dtype), n * n);
@@ -104,6 +109,7 @@ export const eye = (n: number, dtype?: DType): Tensor => {
   return new Tensor(buf, [n, n]);
 };
 
+/** Options of `randn` and `rand`: an integer `seed` (the same seed gives the same tensor) and the dtype. */
 export interface RandomOptions {
   seed?: number;
   dtype?: DType;

@@ -1,6 +1,7 @@
 // Seeded pseudo-random numbers: xoshiro128** seeded by splitmix32. Integer arithmetic only
 // (Math.imul, shifts), so a seed gives the same stream on every platform.
 
+/** A seeded pseudo-random stream (xoshiro128**): the same seed gives the same numbers on every platform. */
 export class Random {
   private s0: number;
   private s1: number;

@@ -3,12 +3,17 @@ import { IndexError, ValueError, fmt } from "../errors.ts";
 import { sizeOf, type Shape } from "./shape.ts";
 import { scratchActive, scratchBuffer } from "./scratch.ts";
 
+/** The element type of a tensor. */
 export type DType = "float32" | "float64";
 export type Buffer = Float32Array | Float64Array;
 
 /** Nested arrays of numbers, as `toArray` returns them. */
 export type NestedArray = number | NestedArray[];
 
+/**
+ * An immutable n-d array of float32 or float64 numbers, row-major. Garbage-collected: there is
+ * nothing to dispose. Make one with `tensor`, `zeros`, `randn`, ...
+ */
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -62,6 +67,7 @@ export class Tensor {
     return this.buf[0]!;
   }
 
+  /** `Tensor(dtype, [shape]) values`, for printing. */
   toString(): string {
     return `Tensor(${this.dtype}, ${fmt(this.shape)}) ${JSON.stringify(this.toArray())}`;
   }

@@ -5,6 +5,7 @@ import { IndexError, ValueError, fmt } from "../errors.ts";
 import { Random } from "../tensor/random.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 
+/** Options of `batches`. */
 export interface BatchOptions {
   /** Shuffle the examples before cutting them into batches (default true). */
   shuffle?: boolean;

@@ -19,16 +19,20 @@ import { optionalPackage } from "../runtime-modules.ts";
 
 /** An optax-style optimizer: pure functions over pytrees. */
 export interface Optimizer<P = any, S = any> {
+  /** The initial state for `params`. */
   init(params: P): S;
+  /** The new params and state after a step with `grads`. */
   update(grads: P, state: S, params: P): readonly [P, S];
 }
 
 /** Where progress goes: `process.stdout` by default (the console where there is none); a TTY gets a bar, anything else log lines. */
 export interface ProgressStream {
+  /** Writes text (lines end with "\n"). */
   write(chunk: string): unknown;
   isTTY?: boolean;
 }
 
+/** What `onStep` is told after every step. */
 export interface StepInfo<P, S> {
   /** Steps done so far, counting this one (1-based, over all epochs). */
   step: number;
@@ -40,6 +44,7 @@ export interface StepInfo<P, S> {
   state: S;
 }
 
+/** What `onEpochEnd` is told after every epoch. */
 export interface EpochInfo<P, S> {
   epoch: number;
   /** Mean loss over the epoch's steps. */
@@ -53,6 +58,7 @@ export interface EpochInfo<P, S> {
 /** What `onEpochEnd` may return: metrics to print on the epoch's summary line, or `false` to stop. */
 export type EpochResult = void | boolean | Record<string, number | string>;
 
+/** The options of `trainLoop`. */
 export interface TrainLoopOptions<P, B, S> {
   /** The initial parameters (a pytree); never modified. */
   params: P;
@@ -86,6 +92,7 @@ export interface TrainLoopOptions<P, B, S> {
   stream?: ProgressStream;
 }
 
+/** What `trainLoop` returns. */
 export interface TrainResult<P, S> {
   params: P;
   state: S;

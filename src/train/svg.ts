@@ -2,6 +2,7 @@
 // as a faint polyline and their moving average as a bold one. No dependencies.
 import { ValueError } from "../errors.ts";
 
+/** Options of `lossCurveSvg` (and yieldiff/node's `writeLossCurveSvg`). */
 export interface LossCurveOptions {
   title?: string;
   /** Label of the x axis (default "step"). */

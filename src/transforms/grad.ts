@@ -7,6 +7,7 @@ import type { Value } from "../../effects/value.ts";
 import type { Flat } from "../pytree.ts";
 import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, start, type Gen, type AnyProgram } from "./common.ts";
 
+/** Options of `grad` and `valueAndGrad`. */
 export interface GradOptions {
   /** Which argument(s) to differentiate: a number, or an array for an array of gradients. */
   argnums?: number | readonly number[];

@@ -9,6 +9,7 @@ import { flatten, type Flat } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
 import { checkProgram, differentiable, gradientFor, start, type Gen, type AnyProgram } from "./common.ts";
 
+/** A program from a cotangent shaped like a program's output to the cotangents of its primals (an array). */
 export type Pullback = (cotangent: unknown) => Gen<unknown[]>;
 
 export function vjpDirect(name: string, f: AnyProgram, primals: readonly unknown[]): [unknown, Pullback] {
