@@ -20,6 +20,7 @@
 // stay ordinary keys), and never writes to the `like` tree it compares against.
 import { Traced, primal } from "../effects/value.ts";
 import { YieldiffError, fmt } from "./errors.ts";
+import { sizeProblem } from "./tensor/shape.ts";
 import { Tensor, fromBuffer, type Buffer, type DType } from "./tensor/tensor.ts";
 
 /** What went wrong with a checkpoint, as a stable code (the message says it in words). */
@@ -336,6 +337,8 @@ function checkHeader(raw: unknown, fileSize: number, dataStart: number): Header 
     if (offset < end) return bad(`leaf ${i} starts at byte ${offset}, inside the previous leaf (which ends at ${end})`);
     if (offset + bytes > dataBytes)
       fail("truncated", `leaf ${i} claims bytes ${offset}..${offset + bytes} of a data section of ${dataBytes} bytes`);
+    const tooLarge = sizeProblem(shape as number[]); // a size-0 leaf whose other axes are huge
+    if (tooLarge !== undefined) return bad(`leaf ${i} has shape ${fmt(shape as number[])}, which has ${tooLarge}`);
     end = offset + bytes;
     leaves.push({ dtype, shape: (shape as number[]).slice(), offset, bytes });
   }

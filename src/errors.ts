@@ -60,3 +60,29 @@ export type AnyYieldiffError =
 
 /** Formats a shape the way messages print it: `[2, 3]`. */
 export const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;
+
+/**
+ * Formats any value a user passed, for a message: numbers as JavaScript prints them (NaN and
+ * Infinity stay NaN and Infinity, where JSON.stringify would say null), strings quoted, arrays
+ * as `[a, b]`, plain objects as `{ k: v }`, other objects by their class.
+ */
+export const show = (v: unknown, depth = 0): string => {
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === undefined || v === null || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  if (typeof v === "function") return v.name ? `a function (${v.name})` : "a function";
+  if (typeof v === "symbol") return v.toString();
+  if (depth > 2) return Array.isArray(v) ? "[...]" : "{...}";
+  if (Array.isArray(v)) {
+    const items = v.slice(0, 16).map((x) => show(x, depth + 1));
+    return `[${items.join(", ")}${v.length > 16 ? `, ... (${v.length} items)` : ""}]`;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(v as object);
+    const items = keys.slice(0, 8).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${show((v as Record<string, unknown>)[k], depth + 1)}`);
+    return keys.length === 0 ? "{}" : `{ ${items.join(", ")}${keys.length > 8 ? ", ..." : ""} }`;
+  }
+  const name = (v as object).constructor?.name;
+  return name ? `${/^[AEIOU]/i.test(name) ? "an" : "a"} ${name}` : "an object";
+};

@@ -168,7 +168,7 @@ describe("operations reject bad operands", () => {
 
 describe("constructors and tensors reject bad input", () => {
   it("wrong dtype strings", () => {
-    expectError(() => zeros([2], "int32" as never), DTypeError, ["full", '"int32"', '"float32" or "float64"']);
+    expectError(() => zeros([2], "int32" as never), DTypeError, ["zeros", '"int32"', '"float32" or "float64"']);
     expectError(() => tensor([1], { dtype: "float16" as never }), DTypeError, ["tensor", '"float16"', '"float32" or "float64"']);
     expectError(() => randn([2], { dtype: "double" as never }), DTypeError, ["randn", '"double"']);
   });
@@ -182,7 +182,7 @@ describe("constructors and tensors reject bad input", () => {
 
   it("shapes that do not fit, bad shapes, bad values", () => {
     expectError(() => tensor([1, 2, 3], { shape: [2, 2] }), ShapeError, ["tensor", "3 values", "[2, 2]"]);
-    expectError(() => ones([2, -1]), ShapeError, ["[2,-1]", "non-negative integers"]);
+    expectError(() => ones([2, -1]), ShapeError, ["ones", "[2, -1]", "non-negative integers"]);
     expectError(() => full([2], "a" as never), ValueError, ["full", "value", "string"]);
     expectError(() => arange(0, 1, 0), ValueError, ["arange", "step"]);
     expectError(() => randn([2], { seed: 0.5 }), ValueError, ["randn", "seed", "0.5"]);

@@ -18,6 +18,8 @@ import {
   encodeCheckpoint,
   type CheckpointErrorReason,
 } from "../checkpoint.ts";
+import { fmt } from "../errors.ts";
+import { sizeProblem } from "../tensor/shape.ts";
 import { Tensor, fromBuffer } from "../tensor/tensor.ts";
 import { attempt } from "./errors.ts";
 import { CheckpointFiles } from "./files.ts";
@@ -52,6 +54,8 @@ export const Leaf = Schema.Struct({
   bytes: NonNegativeInt,
 }).check(
   Schema.makeFilter((l) => {
+    const tooLarge = sizeProblem(l.shape);
+    if (tooLarge !== undefined) return { path: ["shape"], issue: `shape ${fmt(l.shape)} has ${tooLarge}` };
     const size = l.shape.reduce((a, d) => a * d, 1);
     const need = size * BYTES_PER[l.dtype];
     return need === l.bytes

@@ -6,6 +6,7 @@
 // float64 (col buffers and accumulators are Float64Array, so the hot loops see one array type and
 // float32 inputs get double accumulation for free), products through `product`.
 import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { sizeProblem } from "../tensor/shape.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
 import { WASM_MIN_FLOPS, registerWasmModule, reserveArena, useWasmGemm, wasmEnabled, wasmGemm, wasmStats, wasmViews, type Precision } from "./wasm/gemm.ts";
@@ -60,7 +61,15 @@ export function checkConv2d(
     );
   const oh = Math.floor((h + 2 * p[0] - kh) / s[0]) + 1;
   const ow = Math.floor((wd + 2 * p[1] - kw) / s[1]) + 1;
-  return { stride: s, padding: p, outShape: [xs[0]!, o, oh, ow] };
+  const outShape = [xs[0]!, o, oh, ow];
+  const what = `conv2d: x ${fmt(xs)} with w ${fmt(ws)}, stride ${fmt(s)} and padding ${fmt(p)}`;
+  const problem = sizeProblem(outShape);
+  if (problem !== undefined) throw new ShapeError(`${what} gives an output of shape ${fmt(outShape)}, which has ${problem}`);
+  const patches = [xs[1]! * kh * kw, oh * ow]; // im2col's buffer: one column per output position
+  const colProblem = sizeProblem(patches);
+  if (colProblem !== undefined)
+    throw new ShapeError(`${what} unfolds into patches of shape ${fmt(patches)} (C*KH*KW by OH*OW), which has ${colProblem}`);
+  return { stride: s, padding: p, outShape };
 }
 
 /**

@@ -1,6 +1,6 @@
 // Batched matrix product: [...batchA, m, k] x [...batchB, k, n] -> [...broadcast, m, n].
 import { ShapeError, fmt } from "../errors.ts";
-import { sizeOf } from "../tensor/shape.ts";
+import { MAX_ELEMENTS, sizeOf, sizeProblem } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
 import { useWasmGemm, wasmMatmul } from "./wasm/gemm.ts";
 import { threadedMatmul } from "./wasm/threads.ts";
@@ -25,7 +25,9 @@ export function checkMatmul(a: { shape: readonly number[] }, b: { shape: readonl
   if (a.shape.length === 2 && b.shape.length === 2) {
     const [a0, a1] = a.shape as [number, number];
     const [b0, b1] = b.shape as [number, number];
-    if ((transA ? a0 : a1) === (transB ? b1 : b0)) return [transA ? a1 : a0, transB ? b0 : b1];
+    const m = transA ? a1 : a0;
+    const n = transB ? b0 : b1;
+    if ((transA ? a0 : a1) === (transB ? b1 : b0) && m * n <= MAX_ELEMENTS) return [m, n];
   }
   const sa = transA && a.shape.length >= 2 ? swapped(a.shape) : a.shape;
   const sb = transB && b.shape.length >= 2 ? swapped(b.shape) : b.shape;
@@ -55,7 +57,10 @@ export function checkMatmul(a: { shape: readonly number[] }, b: { shape: readonl
       );
     batch[i] = da === 1 ? db : da;
   }
-  return [...batch, sa[sa.length - 2]!, sb[sb.length - 1]!];
+  const out = [...batch, sa[sa.length - 2]!, sb[sb.length - 1]!];
+  const problem = sizeProblem(out);
+  if (problem !== undefined) throw new ShapeError(`matmul: the product of ${fmt(sa)} and ${fmt(sb)} would have shape ${fmt(out)}, which has ${problem}`);
+  return out;
 }
 
 // k-panel height: a KB x n panel of b stays in L2 while every row of a sweeps over it.

@@ -3,7 +3,7 @@
 // Every copy goes through one strided-copy routine over collapsed dimensions, so the common
 // cases (contiguous runs, stride-0 broadcasts) become long, simple inner loops.
 import { IndexError, ShapeError, ValueError, fmt } from "../errors.ts";
-import { sizeOf, stridesOf } from "../tensor/shape.ts";
+import { sizeOf, sizeProblem, stridesOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
 
 /**
@@ -148,6 +148,9 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
   }
   const shape = ref.slice();
   shape[axis] = along;
+  const tooLarge = sizeProblem(shape);
+  if (tooLarge !== undefined)
+    throw new ShapeError(`concat: joining ${xs.map((t) => fmt(t.shape)).join(", ")} along axis ${axis} gives shape ${fmt(shape)}, which has ${tooLarge}`);
   const outer = sizeOf(ref.slice(0, axis));
   const inner = sizeOf(ref.slice(axis + 1));
   const out = allocate(dtype, sizeOf(shape));
@@ -191,6 +194,11 @@ export function padKernel(x: Tensor, starts: readonly number[], shape: readonly 
 
 export function takeKernel(x: Tensor, indices: Int32Array, indexShape: readonly number[], axis: number): Tensor {
   const shape = [...x.shape.slice(0, axis), ...indexShape, ...x.shape.slice(axis + 1)];
+  const tooLarge = sizeProblem(shape);
+  if (tooLarge !== undefined)
+    throw new ShapeError(
+      `take: indices of shape ${fmt(indexShape)} along axis ${axis} of ${fmt(x.shape)} give shape ${fmt(shape)}, which has ${tooLarge}`,
+    );
   const outer = sizeOf(x.shape.slice(0, axis));
   const dim = x.shape[axis]!;
   const inner = sizeOf(x.shape.slice(axis + 1));

@@ -13,7 +13,7 @@ import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../.
 import { ShapeError, TransformError, ValueError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { flatten, type Flat } from "../pytree.ts";
-import { sameShape } from "../tensor/shape.ts";
+import { checkSize, sameShape } from "../tensor/shape.ts";
 import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
@@ -306,6 +306,13 @@ const stagedWhile = (top: StagingTrace, condFn: AnyProgram, bodyFn: AnyProgram, 
   return initFlat.rebuild(outs.map((v) => top.value(v)));
 };
 
+/** The shape of scan's stacked outputs y (checked: scan may run many steps of a large y). */
+export const stackedShape = (length: number, y: Value): number[] => {
+  const shape = [length, ...shapeOf(y)];
+  checkSize("scan", shape);
+  return shape;
+};
+
 /**
  * Scans `fn(carry, x_t) → [carry, y_t]` over the leading axis of `xs` (a pytree of tensors);
  * returns `[finalCarry, ys]` with the y_t stacked along a new leading axis.
@@ -344,7 +351,7 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
     });
     const outs = [
       ...initFlat.leaves.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), !tensorCarry[i])),
-      ...ysOut!.leaves.map((y) => top.newVar([length, ...shapeOf(y)], dtypeOf(y), false)),
+      ...ysOut!.leaves.map((y) => top.newVar(stackedShape(length, y), dtypeOf(y), false)),
     ];
     const initAtoms = initFlat.leaves.map((l, i) => top.atom(tensorCarry[i] ? asTensor(l) : l));
     top.push({ kind: "scan", length, init: initAtoms, xs: xsFlat.leaves.map((l) => top.atom(l)), body: block!, outs });
@@ -382,6 +389,7 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
     carry = r[0];
     const yt = flatten(r[1]);
     if (yFlat) checkSameLeaves("scan", "the outputs y of two steps", yFlat.leaves, yt.leaves);
+    else for (const y of yt.leaves) stackedShape(length, y); // before the steps fill memory with rows
     yFlat = yt;
     ys.push(yFlat.leaves);
   }

@@ -10,7 +10,7 @@ import { TransformError } from "../errors.ts";
 import * as S from "../primitives/shape.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import type { AnyProgram } from "../transforms/common.ts";
-import { asTensor, carryKinds, checkSameLeaves, run } from "./control.ts";
+import { asTensor, carryKinds, checkSameLeaves, run, stackedShape } from "./control.ts";
 import type { Atom, Block, Var } from "./ir.ts";
 import { stageWithPullback, type WithPullback } from "./staged-reverse.ts";
 
@@ -93,7 +93,7 @@ export function scanWithPullbacks(
   });
   const carryScalar = tensorCarry.map((t) => !t);
   const carryOut = init.map((l, i) => top.newVar(shapeOf(l), dtypeOf(l), carryScalar[i]!));
-  const ysOut = yLeaves.map((y) => top.newVar([length, ...shapeOf(y)], dtypeOf(y), false));
+  const ysOut = yLeaves.map((y) => top.newVar(stackedShape(length, y), dtypeOf(y), false));
   const list = top.newOpaque();
   const initAtoms = init.map((l, i) => top.atom(tensorCarry[i] ? asTensor(l) : l));
   top.push({ kind: "scan", length, init: initAtoms, xs: xs.map((x) => top.atom(x)), body: block!, outs: [...carryOut, ...ysOut, list] });

@@ -1,7 +1,7 @@
 // Tensor constructors. These are plain functions, not effects: they make constants.
 import { DTypeError, ShapeError, ValueError, fmt } from "../errors.ts";
 import { Random } from "./random.ts";
-import { checkShape, sizeOf } from "./shape.ts";
+import { checkShape, checkSize, sizeOf } from "./shape.ts";
 import { Tensor, allocate, type DType, type NestedArray } from "./tensor.ts";
 
 /** What `tensor` accepts: a number, nested arrays of numbers, a typed array, or a tensor. */
@@ -76,19 +76,20 @@ const reshaped = (n: number, shape: readonly number[]): number[] => {
   return s;
 };
 
-/** A tensor of `shape` filled with `value` (dtype default float64). */
-export const full = (shape: readonly number[], value: number, dtype?: DType): Tensor => {
-  const s = checkShape("full", shape);
-  if (typeof value !== "number") throw new ValueError(`full: value must be a number, got ${typeof value}`);
-  const buf = allocate(checkDType("full", dtype), sizeOf(s));
+const filled = (op: string, shape: readonly number[], value: number, dtype: DType | undefined): Tensor => {
+  const s = checkShape(op, shape);
+  if (typeof value !== "number") throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
+  const buf = allocate(checkDType(op, dtype), sizeOf(s));
   if (value !== 0) buf.fill(value);
   return new Tensor(buf, s);
 };
 
+/** A tensor of `shape` filled with `value` (dtype default float64). */
+export const full = (shape: readonly number[], value: number, dtype?: DType): Tensor => filled("full", shape, value, dtype);
 /** A tensor of `shape` filled with zeros (dtype default float64). */
-export const zeros = (shape: readonly number[], dtype?: DType): Tensor => full(shape, 0, dtype);
+export const zeros = (shape: readonly number[], dtype?: DType): Tensor => filled("zeros", shape, 0, dtype);
 /** A tensor of `shape` filled with ones (dtype default float64). */
-export const ones = (shape: readonly number[], dtype?: DType): Tensor => full(shape, 1, dtype);
+export const ones = (shape: readonly number[], dtype?: DType): Tensor => filled("ones", shape, 1, dtype);
 
 /** `arange(n)` = 0..n-1; `arange(start, stop, step = 1)` as NumPy. float64. */
 export function arange(startOrN: number, stop?: number, step = 1): Tensor {
@@ -96,6 +97,7 @@ export function arange(startOrN: number, stop?: number, step = 1): Tensor {
   if (![start, end, step].every(Number.isFinite)) throw new ValueError(`arange: start, stop and step must be finite numbers`);
   if (step === 0) throw new ValueError(`arange: step must not be 0`);
   const n = Math.max(0, Math.ceil((end - start) / step));
+  checkSize("arange", [n]);
   const buf = new Float64Array(n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
   return new Tensor(buf, [n]);
@@ -104,6 +106,7 @@ export function arange(startOrN: number, stop?: number, step = 1): Tensor {
 /** The n × n identity matrix (dtype default float64). */
 export const eye = (n: number, dtype?: DType): Tensor => {
   if (!Number.isInteger(n) || n < 0) throw new ShapeError(`eye: n must be a non-negative integer, got ${n}`);
+  checkSize("eye", [n, n]);
   const buf = allocate(checkDType("eye", dtype), n * n);
   for (let i = 0; i < n; i++) buf[i * n + i] = 1;
   return new Tensor(buf, [n, n]);

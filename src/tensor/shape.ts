@@ -1,5 +1,5 @@
 // Shape arithmetic: sizes, strides, NumPy broadcasting, axis normalization.
-import { IndexError, ShapeError, fmt } from "../errors.ts";
+import { IndexError, ShapeError, fmt, show } from "../errors.ts";
 
 export type Shape = readonly number[];
 
@@ -42,6 +42,7 @@ export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {
           `each axis must match or be 1 — reshape or broadcastTo one operand first`,
       );
   }
+  if (sizeProblem(out) !== undefined) throw new ShapeError(`${op}: broadcasting ${fmt(a)} with ${fmt(b)} gives shape ${fmt(out)}, which has ${sizeProblem(out)}`);
   return out;
 };
 
@@ -68,10 +69,44 @@ export const normalizeAxes = (op: string, axis: number | readonly number[] | und
   return sorted;
 };
 
-/** Validates a shape given by a user: a list of non-negative integers. */
+/**
+ * The most elements a tensor may hold: 2³¹ − 1 (16 GiB of float64). Kernels index with int32
+ * arrays (gathers, pooling's argmax), and engines cap typed arrays near here (V8 at 2³²).
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Why a tensor of `shape` cannot exist, as the end of a sentence "shape [..] has ...", or
+ * undefined if it can: more than MAX_ELEMENTS elements. A size-0 shape counts its other axes
+ * too (a reduction over its empty axis would have to allocate them).
+ */
+export const sizeProblem = (shape: Shape): string | undefined => {
+  let n = 1;
+  let nonzero = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    n *= d;
+    if (d !== 0) nonzero *= d;
+  }
+  if (nonzero <= MAX_ELEMENTS) return undefined;
+  const limit = `more than ${MAX_ELEMENTS} (2^31 - 1), the most elements a tensor can hold`;
+  return n === 0
+    ? `no elements, but its nonzero axes span ${nonzero}, ${limit} (a reduction over its empty axis would make that many)`
+    : `${n} elements, ${limit}`;
+};
+
+/** Throws a ShapeError naming `op` when a tensor of `shape` would be too large; returns its size. */
+export const checkSize = (op: string, shape: Shape): number => {
+  const problem = sizeProblem(shape);
+  if (problem !== undefined) throw new ShapeError(`${op}: shape ${fmt(shape)} has ${problem}; use a smaller shape`);
+  return sizeOf(shape);
+};
+
+/** Validates a shape given by a user: a list of non-negative integers, not too many elements. */
 export const checkShape = (op: string, shape: unknown): number[] => {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${show(shape)}`);
+  checkSize(op, shape);
   return shape.slice() as number[];
 };
 

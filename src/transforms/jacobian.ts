@@ -1,10 +1,10 @@
 // Jacobians and Hessians from jvp and vjp. Results are assembled with operations, so these
 // transformations differentiate again when nested.
 import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
-import { TransformError } from "../errors.ts";
+import { ShapeError, TransformError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { isLeaf } from "../pytree.ts";
-import { sizeOf } from "../tensor/shape.ts";
+import { sizeOf, sizeProblem } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Out } from "../ops.ts";
 import { checkProgram, type Gen } from "./common.ts";
@@ -38,15 +38,29 @@ const stackLast = (results: Value[], outShape: readonly number[], inShape: reado
  */
 export function jacfwd<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...args: A) => Gen<Out<A[0], R>> {
   checkProgram("jacfwd", f);
+  return forwardJacobian("jacfwd", f);
+}
+
+/** A Jacobian of shape [...outShape, ...inShape] must fit in a tensor: checked before its columns are computed. */
+const checkJacobian = (name: string, outShape: readonly number[], inShape: readonly number[]): void => {
+  const shape = [...outShape, ...inShape];
+  const problem = sizeProblem(shape);
+  if (problem !== undefined)
+    throw new ShapeError(`${name}: the Jacobian of a program from ${fmt(inShape)} to ${fmt(outShape)} would have shape ${fmt(shape)}, which has ${problem}`);
+};
+
+function forwardJacobian<A extends unknown[], R>(name: string, f: (...args: A) => Gen<R>, outShapeKnown?: (x: Value) => readonly number[]) {
   return function* jacfwdProgram(...args: A) {
-    const x = leafArg("jacfwd", args[0]);
+    const x = leafArg(name, args[0]);
     const n = sizeOf(shapeOf(x));
+    if (outShapeKnown) checkJacobian(name, outShapeKnown(x), shapeOf(x));
     const rest = args.slice(1);
     let outShape: readonly number[] = [];
     const columns: Value[] = [];
     for (let k = 0; k < n; k++) {
-      const [y, t] = jvpDirect("jacfwd", ((x: Value) => f(...([x, ...rest] as A))) as never, [x], [unit(x, k)]);
-      outShape = shapeOf(leafArg("jacfwd", y));
+      const [y, t] = jvpDirect(name, ((x: Value) => f(...([x, ...rest] as A))) as never, [x], [unit(x, k)]);
+      outShape = shapeOf(leafArg(name, y));
+      if (k === 0) checkJacobian(name, outShape, shapeOf(x));
       columns.push(t as Value);
     }
     return stackLast(columns, outShape, shapeOf(x)) as Out<A[0], R>;
@@ -62,6 +76,7 @@ export function jacrev<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...a
     const [y, pullback] = vjpDirect("jacrev", ((x: Value) => f(...([x, ...rest] as A))) as never, [x]);
     const outShape = shapeOf(leafArg("jacrev", y));
     const inShape = shapeOf(x);
+    checkJacobian("jacrev", outShape, inShape);
     if (outShape.length === 0) return (yield* pullback(unit(y as Value, 0)))[0] as Out<A[0], R>;
     const rows: Value[] = [];
     for (let k = 0; k < sizeOf(outShape); k++) {
@@ -81,5 +96,6 @@ export function hessian<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (
   const gradient = function* (...args: A) {
     return reverseGrad("hessian", f, args, 0)[1] as A[0];
   };
-  return jacfwd(gradient) as (...args: A) => Gen<Out<A[0]>>;
+  // the gradient is shaped like the argument: the Hessian's size is known before any column
+  return forwardJacobian("hessian", gradient, (x) => shapeOf(x)) as (...args: A) => Gen<Out<A[0]>>;
 }
