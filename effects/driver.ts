@@ -1,7 +1,14 @@
 // The one iterative driver: resumes a program with the result of each effect it yields.
 // Errors thrown while performing an effect are thrown into the program at its `yield`, so a
 // program's own try/finally runs and it may even catch them.
+//
+// A sub-program started by `yield* call(f, ...args)` runs in a frame of its own: the caller
+// waits on `callers`, a stack on the heap, and the driver resumes the running frame directly.
+// When the frame returns, its caller resumes with the result; when it throws, the error is
+// thrown into its caller at the `yield*`. So recursion of any depth costs constant native stack
+// and constant time per resume (see effects/call.ts).
 import { EffectError } from "../src/errors.ts";
+import { Call } from "./call.ts";
 import { Effect } from "./effect.ts";
 import { PrimitiveOp } from "./operation.ts";
 import { bind } from "./trace.ts";
@@ -9,24 +16,54 @@ import { bind } from "./trace.ts";
 /** A generator program: yields effects, returns a result. */
 export type Program<R = unknown> = Generator<Effect, R, unknown> | Iterator<Effect, R, unknown>;
 
-export function drive<R>(gen: Program<R>): R {
-  let r = gen.next(undefined);
-  while (r.done !== true) {
-    const e = r.value;
-    let v: unknown;
+type Frame = Iterator<unknown, unknown, unknown>;
+
+export function drive<R>(program: Program<R>): R {
+  let gen: Frame = program;
+  let callers: Frame[] | null = null; // frames waiting at a `call`, innermost last; made on the first call
+  let input: unknown = undefined; // what `gen` resumes with
+  let failure: unknown = undefined; // or the error thrown into it, when `failed`
+  let failed = false;
+  for (;;) {
+    let r: IteratorResult<unknown, unknown>;
     try {
-      // Primitive operations, the common case, dispatch directly; other effects perform themselves.
-      if (e instanceof PrimitiveOp) v = bind(e.prim, e.args, e.params);
-      else if (e instanceof Effect) v = e.perform();
-      else throw notAnEffect(e);
+      if (failed) {
+        failed = false;
+        if (typeof gen.throw !== "function") throw failure;
+        r = gen.throw(failure);
+      } else r = gen.next(input);
+      while (r.done !== true) {
+        const e = r.value;
+        let v: unknown;
+        try {
+          // Primitive operations, the common case, dispatch directly; other effects perform themselves.
+          if (e instanceof PrimitiveOp) v = bind(e.prim, e.args, e.params);
+          else if (e instanceof Call) {
+            const callee = e.start();
+            (callers ??= []).push(gen);
+            gen = callee; // started below, with v = undefined
+          } else if (e instanceof Effect) v = e.perform();
+          else throw notAnEffect(e);
+        } catch (err) {
+          if (typeof gen.throw !== "function") throw err;
+          r = gen.throw(err);
+          continue;
+        }
+        r = gen.next(v);
+      }
     } catch (err) {
-      if (typeof gen.throw !== "function") throw err;
-      r = gen.throw(err);
+      // The running frame ended with an error: its caller gets it at its `yield* call(...)`.
+      const error = err instanceof RangeError && STACK_OVERFLOW.test(err.message) ? tooDeep(err) : err;
+      if (callers === null || callers.length === 0) throw error;
+      gen = callers.pop()!;
+      failure = error;
+      failed = true;
       continue;
     }
-    r = gen.next(v);
+    if (callers === null || callers.length === 0) return r.value as R;
+    gen = callers.pop()!;
+    input = r.value;
   }
-  return r.value;
 }
 
 const notAnEffect = (e: unknown): EffectError => {
@@ -37,3 +74,16 @@ const notAnEffect = (e: unknown): EffectError => {
       "`const y = yield* mul(a, b)`; yield* a sub-program: `yield* g(x)`",
   );
 };
+
+const STACK_OVERFLOW = /call stack/i;
+
+/** The engine's stack overflow, told in terms of the program: usually recursion through yield*. */
+const tooDeep = (err: RangeError): EffectError =>
+  new EffectError(
+    "the program nested deeper than the JavaScript stack allows (Maximum call stack size exceeded). " +
+      "A sub-program called with `yield* g(x)` keeps every caller on the native stack, and every resume " +
+      "passes through all of them: recursion through yield* fails at a few thousand levels and costs " +
+      "O(depth²) before that. Write the recursive call as `yield* call(g, x)` (`yield* call(f, ...args)`): " +
+      "the driver runs it in a frame on its heap stack, at any depth in linear time",
+    { cause: err },
+  );

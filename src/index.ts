@@ -5,6 +5,7 @@ export { Random } from "./tensor/random.ts";
 export { run, type ProgramFn } from "./run.ts";
 export { primal, Traced, type Value } from "../effects/value.ts";
 export { Effect } from "../effects/effect.ts";
+export { call, type Call } from "../effects/call.ts";
 export * from "./ops.ts";
 export type { Conv2dOptions, Pool2dOptions } from "./lax.ts";
 export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.ts";

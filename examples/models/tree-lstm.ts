@@ -3,7 +3,7 @@
 // classifier at every node; the loss is the sum over the nodes of the cross-entropy.
 // Adagrad lr 0.05 with an elementwise clip to [-5, 5]. Hidden 150, embedding 300 by default.
 import {
-  add, concat, cond, dynamicIndex, fixpoint, less, nn, optim, randn, run, softmaxCrossEntropy, take, tensor, Tensor, zeros, type Effect, type Value,
+  add, call, concat, cond, dynamicIndex, fixpoint, less, nn, optim, randn, run, softmaxCrossEntropy, take, tensor, Tensor, zeros, type Effect, type Value,
 } from "../../src/index.ts";
 import { CLASSES, type Tree } from "../lib/trees.ts";
 
@@ -36,12 +36,28 @@ export function initTreeLstm(options: TreeModelOptions = {}): { params: TreeLstm
 
 /** Logits [nodes, 5] of every node of the tree, in the tree's (post-)order. */
 export function* treeLogits(params: TreeLstmParams, embeddings: Tensor, tree: Tree): Gen<Value> {
-  const states: [Value, Value][] = [];
-  for (const node of tree) {
-    if (node.lch < 0) states.push(yield* nn.treeLstmCell.leaf(params.cell, yield* take(embeddings, [node.word], 0)));
-    else states.push(yield* nn.treeLstmCell.node(params.cell, states[node.lch]!, states[node.rch]!));
-  }
+  const states: nn.TreeState[] = new Array(tree.length);
+  yield* call(encode, params.cell, embeddings, tree, tree.length - 1, states);
   return yield* nn.linear.apply(params.out, yield* concat(states.map(([h]) => h), 0));
+}
+
+/**
+ * The state [h, c] of node i, from its children's (Lantern's recursion over the tree); also
+ * stored in `states[i]`. Each child is a `call`, a frame on the driver's heap stack, so a tree
+ * of any depth (a degenerate one is as deep as it has leaves) costs time linear in its size.
+ */
+function* encode(cell: nn.TreeLstmCellParams, embeddings: Tensor, tree: Tree, i: number, states: nn.TreeState[]): Gen<nn.TreeState> {
+  const node = tree[i]!;
+  const state =
+    node.lch < 0
+      ? yield* nn.treeLstmCell.leaf(cell, yield* take(embeddings, [node.word], 0))
+      : yield* nn.treeLstmCell.node(
+          cell,
+          yield* call(encode, cell, embeddings, tree, node.lch, states),
+          yield* call(encode, cell, embeddings, tree, node.rch, states),
+        );
+  states[i] = state;
+  return state;
 }
 
 /** A training example: the tree and the frozen embeddings it reads. */

@@ -12,6 +12,7 @@
 // Staging must know a recursive call's result before the body that computes it has been
 // staged: `result` declares it (its structure, shapes and dtypes; the values are not used),
 // as Lantern's FUN declares its result type.
+import { call as callInFrame } from "../../effects/call.ts";
 import { ReverseTrace } from "../../effects/reverse.ts";
 import { StagingTrace } from "../../effects/stage.ts";
 import { dynamicTrace } from "../../effects/trace.ts";
@@ -176,7 +177,9 @@ export function fixpoint<A extends unknown[], R>(body: (...args: A) => Gen<R>, r
 
   const rec = function* recursive(...args: A): Gen<R> {
     const d = dynamicTrace();
-    if (!(d instanceof StagingTrace)) return yield* runBody(args);
+    // Eager (and under transformations with concrete values): the recursion simply runs, each
+    // level in a frame of the driver's (`call`), so a recursion of any depth costs linear time.
+    if (!(d instanceof StagingTrace)) return yield* callInFrame(runBody, args);
     const flat = flatten(args);
     const top = owner(flat.leaves);
     if (top === null || top === d) {

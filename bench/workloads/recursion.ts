@@ -1,0 +1,44 @@
+// REC: a program recursing n levels deep (y ← sin(y·x) + x once per level, on the way back up),
+// through `yield* call(f, ...args)` — a frame per level on the driver's heap stack — and through
+// plain `yield*`, where every resume passes through every level above. Time per level: constant
+// in n for call (linear time), growing with n for yield* (quadratic time; it overflows the
+// stack at a few thousand levels, so its rows stop at 2,000).
+import { add, call, grad, mul, run, sin, type Effect, type Value } from "../../src/index.ts";
+import type { Row } from "../report.ts";
+import { scale, time } from "../measure.ts";
+
+type Gen<R> = Generator<Effect, R, unknown>;
+
+function* viaCall(x: Value, n: number): Gen<Value> {
+  if (n === 0) return x;
+  const y = yield* call(viaCall, x, n - 1);
+  return yield* add(yield* sin(yield* mul(y, x)), x);
+}
+
+function* viaYield(x: Value, n: number): Gen<Value> {
+  if (n === 0) return x;
+  const y = yield* viaYield(x, n - 1);
+  return yield* add(yield* sin(yield* mul(y, x)), x);
+}
+
+const gradCall = grad(viaCall);
+
+export async function recursion(): Promise<Row[]> {
+  if (run(viaCall, 0.5, 1000) !== run(viaYield, 0.5, 1000)) throw new Error("REC: call and yield* recursion disagree");
+  const cases: [string, string, number, () => unknown][] = [
+    ["call1k", "run, yield* call recursion, 1,000 levels", 1000, () => run(viaCall, 0.5, 1000)],
+    ["call10k", "run, yield* call recursion, 10,000 levels", 10_000, () => run(viaCall, 0.5, 10_000)],
+    ["call100k", "run, yield* call recursion, 100,000 levels", 100_000, () => run(viaCall, 0.5, 100_000)],
+    ["grad10k", "grad, yield* call recursion, 10,000 levels", 10_000, () => run(gradCall, 0.5, 10_000)],
+    ["grad100k", "grad, yield* call recursion, 100,000 levels", 100_000, () => run(gradCall, 0.5, 100_000)],
+    ["yield1k", "run, plain yield* recursion, 1,000 levels", 1000, () => run(viaYield, 0.5, 1000)],
+    ["yield2k", "run, plain yield* recursion, 2,000 levels", 2000, () => run(viaYield, 0.5, 2000)],
+  ];
+  const t = await time(Object.fromEntries(cases.map(([k, , , f]) => [k, f])), { time: 1000, iterations: 5 });
+  return cases.map(([k, label, n]) => ({
+    workload: "REC",
+    system: `yieldiff ${label}`,
+    unit: "ns/level",
+    ...scale(t[k]!, 1e6 / n),
+  }));
+}
