@@ -18,6 +18,7 @@ import * as M from "./primitives/matmul.ts";
 import * as R from "./primitives/reduce.ts";
 import * as S from "./primitives/shape.ts";
 import * as D from "./primitives/dynamic-index.ts";
+import { knownIndices, stackIndices, takeByMask } from "./staged-indices.ts";
 
 export * from "./primitives/unary.ts";
 export { add, sub, mul, div, pow, maximum, minimum, greater, less, equal, greaterEqual, lessEqual } from "./primitives/binary.ts";
@@ -182,12 +183,18 @@ export const slice = (x: Value, starts: readonly number[], ends: readonly number
   return S.slice(x, r.starts, r.ends);
 };
 
-export const take = (x: Value, indices: readonly number[] | Tensor | Int32Array, axis = 0): Value => {
+/** Indices: numbers, an Int32Array, or an integer-valued tensor or traced value (staged by jit, batched by vmap). */
+export type Indices = readonly Value[] | Int32Array | Value;
+
+export const take = (x: Value, indices: Indices, axis = 0): Value => {
   checkOperand("take", x);
   const xs = shapeOf(x);
   if (xs.length === 0) throw new ShapeError("take: cannot index a 0-d value; reshape it to [1] first");
   const a = normalizeAxis("take", axis, xs.length);
-  const { indices: idx, shape } = checkIndices("take", indices, xs[a]!);
+  // indices that exist only at run time select by a one-hot product; concrete ones gather
+  const known = knownIndices(indices);
+  if (known === undefined) return takeByMask(x, Array.isArray(indices) ? stackIndices("take", indices) : (indices as Value), a);
+  const { indices: idx, shape } = checkIndices("take", known as readonly number[] | Int32Array | Tensor, xs[a]!);
   return S.take(x, { indices: idx, indexShape: shape, axis: a });
 };
 

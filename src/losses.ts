@@ -2,12 +2,13 @@
 // softplus), averaged over the examples by default. Plus `accuracy`, a plain function on
 // concrete values.
 import type { Effect } from "../effects/effect.ts";
-import { Traced, primal, shapeOf, type Value } from "../effects/value.ts";
-import { IndexError, ShapeError, ValueError, fmt } from "./errors.ts";
-import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, reshape, sigmoid, square, sub, sum, take, where } from "./ops.ts";
+import { CompositeOp } from "../effects/operation.ts";
+import { primal, shapeOf, type Value } from "../effects/value.ts";
+import { concreteLabels, logProbAtLabel, readLabels, type Labels } from "./class-labels.ts";
+import { ShapeError, ValueError, fmt } from "./errors.ts";
+import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, sigmoid, square, sub, sum, where } from "./ops.ts";
 import { customVjp } from "./transforms/custom.ts";
-import { sizeOf } from "./tensor/shape.ts";
-import { Tensor } from "./tensor/tensor.ts";
+import type { Tensor } from "./tensor/tensor.ts";
 
 type Gen<R> = Generator<Effect, R, unknown>;
 
@@ -19,12 +20,7 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 
-/**
- * Class labels: integer class indices (a number for one example, number[] / Int32Array /
- * integer Tensor shaped like the logits without their last axis), or one-hot (or any
- * probability) targets shaped like the logits, which may be traced.
- */
-export type Labels = number | readonly number[] | Int32Array | Value;
+export type { Labels } from "./class-labels.ts";
 
 const checkReduction = (op: string, options: LossOptions | undefined): Reduction => {
   const r = options?.reduction ?? "mean";
@@ -39,63 +35,11 @@ function* reduce(losses: Value, reduction: Reduction): Gen<Value> {
   return reduction === "sum" ? yield* sum(losses) : yield* mean(losses);
 }
 
-type ParsedLabels = { kind: "indices"; flat: Int32Array } | { kind: "dense"; targets: Value };
-
-/** Sorts labels into class indices (flattened, checked) or dense targets shaped like `logits`. */
-const parseLabels = (op: string, logitShape: readonly number[], labels: Labels): ParsedLabels => {
-  if (logitShape.length === 0) throw new ShapeError(`${op}: logits must have a class axis (last axis), got a scalar`);
-  const classes = logitShape[logitShape.length - 1]!;
-  const batch = logitShape.slice(0, -1);
-  const n = sizeOf(batch);
-  let values: ArrayLike<number>;
-  if (labels instanceof Traced || (labels instanceof Tensor && labels.shape.length === logitShape.length)) {
-    const s = shapeOf(labels);
-    if (s.length !== logitShape.length || s.some((d, i) => d !== logitShape[i]))
-      throw new ShapeError(`${op}: one-hot labels have shape ${fmt(s)} but logits have shape ${fmt(logitShape)}; they must match`);
-    return { kind: "dense", targets: labels };
-  }
-  if (typeof labels === "number") {
-    if (batch.length !== 0)
-      throw new ShapeError(`${op}: a single label ${labels} was given for logits of shape ${fmt(logitShape)}; pass one label per example`);
-    values = [labels];
-  } else if (labels instanceof Tensor) {
-    if (labels.shape.length !== batch.length || labels.shape.some((d, i) => d !== batch[i]))
-      throw new ShapeError(
-        `${op}: labels have shape ${fmt(labels.shape)}; for logits of shape ${fmt(logitShape)} pass class indices of shape ` +
-          `${fmt(batch)} or one-hot labels of shape ${fmt(logitShape)}`,
-      );
-    values = labels.buf;
-  } else if (Array.isArray(labels) || labels instanceof Int32Array) {
-    if (labels.length !== n)
-      throw new ShapeError(
-        `${op}: ${labels.length} labels for logits of shape ${fmt(logitShape)}, which hold ${batch.length === 0 ? "one example" : `${n} examples`}`,
-      );
-    values = labels as ArrayLike<number>;
-  } else {
-    throw new ValueError(`${op}: labels must be class indices (number, number[], Int32Array, Tensor) or one-hot tensors, got ${typeof labels}`);
-  }
-  const flat = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = values[i]!;
-    if (!Number.isInteger(k) || k < 0 || k >= classes)
-      throw new IndexError(`${op}: label ${k} at position ${i} is not a class index in [0, ${classes - 1}]`);
-    flat[i] = i * classes + k;
-  }
-  return { kind: "indices", flat };
-};
-
 /** −log p[label] per example from log-probabilities, then the reduction. */
 function* negLogLikelihood(op: string, logProbs: Value, labels: Labels, options: LossOptions | undefined): Gen<Value> {
   const reduction = checkReduction(op, options);
-  const s = shapeOf(logProbs);
-  const parsed = parseLabels(op, s, labels);
-  let perExample: Value;
-  if (parsed.kind === "indices") {
-    const picked = yield* take(yield* reshape(logProbs, [sizeOf(s)]), parsed.flat);
-    perExample = yield* neg(s.length === 1 ? yield* reshape(picked, []) : yield* reshape(picked, s.slice(0, -1)));
-  } else {
-    perExample = yield* neg(yield* sum(yield* mul(parsed.targets, logProbs), -1));
-  }
+  const picked = new CompositeOp<Value>(op, () => logProbAtLabel(logProbs, readLabels(op, shapeOf(logProbs), labels)));
+  const perExample = yield* neg(yield* picked);
   return yield* reduce(perExample, reduction);
 }
 
@@ -170,18 +114,16 @@ export const accuracy = (logits: Value, labels: Labels): number => {
   const classes = x.shape[x.shape.length - 1]!;
   const n = x.size / classes;
   if (n === 0) throw new ShapeError(`accuracy: logits of shape ${fmt(x.shape)} hold no examples`);
-  const dense = labels instanceof Traced || (labels instanceof Tensor && labels.shape.length === x.shape.length);
-  const parsed = dense ? null : parseLabels("accuracy", x.shape, labels);
-  const target = dense ? (primal(labels as Value) as Tensor) : null;
-  if (target !== null) checkSameShape("accuracy", x, target, ["logits", "one-hot labels"]);
+  const targets = readLabels("accuracy", x.shape, concreteLabels(labels));
   const argmax = (buf: ArrayLike<number>, row: number): number => {
     let best = 0;
     for (let k = 1; k < classes; k++) if (buf[row * classes + k]! > buf[row * classes + best]!) best = k;
     return best;
   };
+  const dense = targets.kind === "dense" ? (targets.targets as Tensor) : null;
   let correct = 0;
   for (let i = 0; i < n; i++) {
-    const want = parsed !== null && parsed.kind === "indices" ? parsed.flat[i]! - i * classes : argmax(target!.buf, i);
+    const want = targets.kind === "indices" ? targets.flat[i]! - i * classes : argmax(dense!.buf, i);
     if (argmax(x.buf, i) === want) correct++;
   }
   return correct / n;

@@ -132,8 +132,8 @@ export const concat = <X extends Value>(xs: readonly X[], axis = 0): Effect<Arra
 /** The half-open range [starts[i], ends[i]) of every axis i. */
 export const slice = <X extends Value>(x: X, starts: readonly number[], ends: readonly number[]): Effect<ArrayOut<X>> =>
   composite("slice", () => lax.slice(x, starts, ends));
-/** Elements at `indices` along `axis` (default 0); indices are a number array, an Int32Array or an integer tensor. */
-export const take = <X extends Value>(x: X, indices: readonly number[] | Tensor | Int32Array, axis = 0): Effect<ArrayOut<X>> =>
+/** Elements at `indices` along `axis` (default 0); indices are a number array, an Int32Array or an integer tensor, traced ones included (staged by jit, batched by vmap). */
+export const take = <X extends Value>(x: X, indices: lax.Indices, axis = 0): Effect<ArrayOut<X>> =>
   composite("take", () => lax.take(x, indices, axis));
 /** Row `i` of `x` along its first axis, where `i` may be a traced value (staged as data by `jit`). */
 export const dynamicIndex = <X extends Value>(x: X, i: Value): Effect<Value> => composite("dynamicIndex", () => lax.dynamicIndex(x, i));

@@ -22,8 +22,11 @@ function init(seed: number, vocabSize: number, dim: number, options: EmbeddingIn
   return { table: draw(options.init ?? normal(1), seed, 0, [vocabSize, dim], options.dtype) };
 }
 
-/** indices of shape S (number[], Int32Array or an integer Tensor) → [...S, dim]. */
-function* apply(params: EmbeddingParams, indices: readonly number[] | Int32Array | Tensor): Gen<Value> {
+/**
+ * indices of shape S (number[], Int32Array or an integer-valued tensor, traced ones included:
+ * ids passed to a jitted program are data there) → [...S, dim].
+ */
+function* apply(params: EmbeddingParams, indices: readonly number[] | Int32Array | Value): Gen<Value> {
   const table = checkParam("embedding.apply", params, "table", [-1, -1]);
   return yield* take(table, indices, 0);
 }

@@ -1,15 +1,18 @@
 // jit: stage a program once per input signature (shapes, dtypes, pytree structure), compile the
-// staged program to JavaScript, and run the compiled function on later calls.
+// staged program to JavaScript, and run the compiled function on later calls; the compiled
+// programs of the most recently used signatures are kept (jit-key.ts makes the signature).
 import { drive } from "../../effects/driver.ts";
 import { StagingTrace } from "../../effects/stage.ts";
 import { withTrace } from "../../effects/trace.ts";
-import { Traced, dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
-import { flatten, isLeaf } from "../pytree.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
+import { flatten } from "../pytree.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
 import { ValueError } from "../errors.ts";
 import { printBlock, type Block } from "./ir.ts";
+import { arraysAsTensors } from "../tensor/typed-array.ts";
+import { anyTraced, signature } from "./jit-key.ts";
+import { LruCache } from "./lru.ts";
 
 interface Entry {
   readonly compiled: Compiled;
@@ -23,9 +26,11 @@ export interface JitInfo {
   compiles: number;
   /** How many calls reused compiled code. */
   hits: number;
+  /** How many compiled signatures were dropped to keep the cache within `cacheSize`. */
+  evictions: number;
   /** Calls run as plain programs because an argument was traced by an enclosing transformation. */
   inlined: number;
-  /** Generated source per signature. */
+  /** Generated source per signature in the cache, least recently used first. */
   sources(): string[];
 }
 
@@ -42,7 +47,17 @@ export interface JitOptions {
    * or copy it. Default false.
    */
   reuseOutputs?: boolean;
+  /**
+   * How many signatures (argument shapes, dtypes, pytree structures and static values) keep
+   * their compiled program, default 64 (`DEFAULT_JIT_CACHE_SIZE`). A call with a new signature
+   * beyond that drops the least recently used one, which compiles again if it comes back
+   * (`info.evictions` counts them). A positive integer, or Infinity for no bound.
+   */
+  cacheSize?: number;
 }
+
+/** The number of compiled signatures a jitted function keeps unless `cacheSize` says otherwise. */
+export const DEFAULT_JIT_CACHE_SIZE = 64;
 
 /** Stages `f` into a typed program and compiles it; recompiles for each new signature. */
 export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: JitOptions = {}): Jitted<A, R> {
@@ -51,14 +66,17 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
     throw new ValueError(`jit: options must be an object such as { reuseOutputs: true }, got ${String(options)}`);
   const reuse = options.reuseOutputs ?? false;
   if (typeof reuse !== "boolean") throw new ValueError(`jit: reuseOutputs must be true or false, got ${String(reuse)}`);
-  const cache = new Map<string, Entry>();
-  const info: JitInfo = { compiles: 0, hits: 0, inlined: 0, sources: () => [...cache.values()].map((e) => e.compiled.source) };
+  const size = options.cacheSize ?? DEFAULT_JIT_CACHE_SIZE;
+  if (!(size === Infinity || (Number.isSafeInteger(size) && size >= 1)))
+    throw new ValueError(`jit: cacheSize must be a positive integer or Infinity, got ${String(size)}`);
+  const cache = new LruCache<string, Entry>(size);
+  const info: JitInfo = { compiles: 0, hits: 0, evictions: 0, inlined: 0, sources: () => [...cache.values()].map((e) => e.compiled.source) };
   const jitted = function* jitProgram(...args: A): Gen<R> {
     const leaves: Value[] = [];
     const key = signature(args, leaves);
     // Under an enclosing transformation (grad of a jitted program, a jit inside a jit) the
     // program runs as itself: the enclosing handlers see its operations.
-    if (leaves.some((leaf) => leaf instanceof Traced)) {
+    if (anyTraced(leaves)) {
       info.inlined++;
       return yield* f(...args);
     }
@@ -66,7 +84,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
     if (entry) info.hits++;
     else {
       entry = stage(f as AnyProgram, args, { reuseOutputs: reuse });
-      cache.set(key, entry);
+      info.evictions += cache.set(key, entry);
       info.compiles++;
     }
     return entry.rebuild(entry.compiled(leaves)) as R;
@@ -75,7 +93,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
 }
 
 function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions = {}): Entry {
-  const flat = flatten(args);
+  const flat = flatten(arraysAsTensors("jit", args));
   return withTrace(
     new StagingTrace(),
     (trace) => {
@@ -102,38 +120,3 @@ export function makeIR<A extends unknown[]>(f: (...args: A) => Gen<unknown>): (.
     return { block, source: compiled.source, toString: () => printBlock(block) };
   };
 }
-
-// The cache key: leaf kinds and shapes, the pytree structure, and any other argument by value
-// (strings, booleans) or identity (objects, functions). Only ever a Map key, never code.
-const ids = new WeakMap<object, number>();
-let nextId = 0;
-const identity = (o: object): number => {
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, (id = nextId++));
-  return id;
-};
-
-/** The signature of `x`; collects its leaves, in flatten's order, into `leaves` on the way. */
-function signature(x: unknown, leaves: Value[]): string {
-  if (isLeaf(x)) {
-    leaves.push(x);
-    return typeof x === "number" ? "n" : x instanceof Tensor ? `t${x.dtype}[${x.shape.join(",")}]` : "?";
-  }
-  if (Array.isArray(x)) {
-    let s = "[";
-    for (let i = 0; i < x.length; i++) s += (i > 0 ? "," : "") + signature(x[i], leaves);
-    return `${s}]`;
-  }
-  if (typeof x === "object" && x !== null) {
-    const proto = Object.getPrototypeOf(x);
-    if (proto === Object.prototype || proto === null) {
-      let s = "{";
-      for (const k of Object.keys(x)) s += `${JSON.stringify(k)}:${signature((x as Record<string, unknown>)[k], leaves)},`;
-      return `${s}}`;
-    }
-    return `#${identity(x)}`;
-  }
-  if (typeof x === "function") return `#${identity(x)}`;
-  return `${typeof x}:${String(x)}`;
-}
-

@@ -7,6 +7,7 @@ import { Traced, shapeOf, type Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten } from "../pytree.ts";
+import { arraysAsTensors } from "../tensor/typed-array.ts";
 import * as S from "../primitives/shape.ts";
 import "../primitives/batching.ts";
 import { BatchBox } from "../../effects/batch.ts";
@@ -40,9 +41,9 @@ export function vmapDirect(f: AnyProgram, args: readonly unknown[], inAxes: InAx
   let size = -1;
   const split: { leaf: Value; axis: number }[] = [];
   const flats = args.map((arg, i) => {
-    const flat = flatten(arg);
     const axis = axes[i];
     if (axis === null || axis === undefined) return null;
+    const flat = flatten(arraysAsTensors("vmap", arg)); // a typed array is data, split like a tensor
     for (const leaf of flat.leaves) {
       const s = shapeOf(leaf);
       const a = axis < 0 ? axis + s.length : axis;
