@@ -4,6 +4,7 @@ import { Effect } from "./effect.ts";
 import type { Primitive } from "./primitive.ts";
 import { bind } from "./trace.ts";
 import type { Value } from "./value.ts";
+import { operationHints } from "../src/misuse.ts";
 
 export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<R> {
   constructor(
@@ -32,3 +33,6 @@ export class CompositeOp<R> extends Effect<R> {
     return this.run();
   }
 }
+
+// Used outside a program (printed, or in arithmetic), an operation says how to perform it.
+for (const op of [PrimitiveOp, CompositeOp]) Object.defineProperties(op.prototype, operationHints());

@@ -4,7 +4,8 @@
 import { Traced, shapeOf, type Value } from "../effects/value.ts";
 import { evaluatesNumbers } from "../effects/trace.ts";
 import * as Sel from "./primitives/select.ts";
-import { DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { DTypeError, EffectError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { unperformedOperand } from "./misuse.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv2d } from "./kernels/conv.ts";
 import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
@@ -28,6 +29,8 @@ export { sumTo } from "./primitives/reduce.ts";
 /** Throws unless `v` is a number, a Tensor or a traced value. */
 export const checkOperand = (op: string, v: unknown, what = "operand"): Value => {
   if (typeof v === "number" || v instanceof Tensor || v instanceof Traced) return v;
+  const notRun = unperformedOperand(op, v, what === "operand");
+  if (notRun !== undefined) throw new EffectError(`${op}: ${what} is ${notRun}`);
   const got = Array.isArray(v) ? "a plain array" : v === null ? "null" : typeof v;
   throw new DTypeError(
     `${op}: ${what} is ${got}; operations take numbers, Tensors or traced values` +

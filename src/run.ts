@@ -3,6 +3,7 @@
 import { drive } from "../effects/driver.ts";
 import type { Effect } from "../effects/effect.ts";
 import { EffectError } from "./errors.ts";
+import { checkResult } from "./misuse.ts";
 
 /** A differentiable program: a generator function that yields effects. */
 export type ProgramFn<A extends unknown[] = never[], R = unknown> = (...args: A) => Generator<Effect, R, unknown>;
@@ -20,5 +21,5 @@ export function run<A extends unknown[], R>(program: (...args: A) => Generator<E
       `run: ${program.name || "the program"} returned ${gen === undefined ? "undefined" : typeof gen}, not a generator; ` +
         "write programs as generator functions: function* f(x) { return yield* sin(x) }",
     );
-  return drive(gen);
+  return checkResult("run", drive(gen));
 }

@@ -4,7 +4,6 @@
 // `if`, `while` or `for` in the generated code. When a transformation sits on top of staging
 // (grad inside jit, vmap), cond evaluates both branches and selects (differentiable); scan
 // unrolls; whileLoop — whose trip count is unknown until run time — cannot, and says so.
-import { drive } from "../../effects/driver.ts";
 import { ReverseTrace } from "../../effects/reverse.ts";
 import { StagingTrace, isCaptureError } from "../../effects/stage.ts";
 import { BatchBox } from "../../effects/batch.ts";
@@ -16,7 +15,7 @@ import { flatten, type Flat } from "../pytree.ts";
 import { checkSize, sameShape } from "../tensor/shape.ts";
 import { ones } from "../tensor/create.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
+import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
 import type { Block } from "./ir.ts";
 import { reverseThroughClosure, stageWithPullback, tracedAbove } from "./staged-reverse.ts";
 import { scanWithPullbacks, whileWithPullbacks } from "./loop-pullbacks.ts";
@@ -61,7 +60,7 @@ const truthy = (op: string, pred: Value): boolean => {
   return p.buf[0] !== 0;
 };
 
-export const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => drive(start(name, f, args));
+export const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => runToEnd(name, f, args);
 
 /**
  * Stages `f` on staged copies of `args`' leaves; returns the block and the output structure.

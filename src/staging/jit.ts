@@ -1,12 +1,12 @@
 // jit: stage a program once per input signature (shapes, dtypes, pytree structure), compile the
 // staged program to JavaScript, and run the compiled function on later calls; the compiled
 // programs of the most recently used signatures are kept (jit-key.ts makes the signature).
-import { drive } from "../../effects/driver.ts";
 import { StagingTrace } from "../../effects/stage.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { flatten } from "../pytree.ts";
-import { checkProgram, start, type AnyProgram, type Gen } from "../transforms/common.ts";
+import { markProgram } from "../misuse.ts";
+import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
 import { ValueError } from "../errors.ts";
 import { printBlock, type Block } from "./ir.ts";
@@ -89,7 +89,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
     }
     return entry.rebuild(entry.compiled(leaves)) as R;
   };
-  return Object.assign(jitted, { info });
+  return Object.assign(markProgram("jit", jitted), { info });
 }
 
 function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions = {}): Entry {
@@ -98,7 +98,7 @@ function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions 
     new StagingTrace(),
     (trace) => {
       const inputs = flat.leaves.map((leaf) => trace.newVar(shapeOf(leaf), dtypeOf(leaf), typeof leaf === "number"));
-      const out = drive(start("jit", f, flat.rebuild(inputs.map((v) => trace.value(v))) as unknown[]));
+      const out = runToEnd("jit", f as AnyProgram, flat.rebuild(inputs.map((v) => trace.value(v))) as unknown[]);
       const outFlat = flatten(out);
       const block: Block = { inputs, eqns: trace.topEquations(), outputs: outFlat.leaves.map((v) => trace.atom(v)) };
       return { compiled: compile(block, options), block, rebuild: outFlat.rebuild };

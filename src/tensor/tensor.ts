@@ -72,6 +72,21 @@ export class Tensor {
     return `Tensor(${this.dtype}, ${fmt(this.shape)}) ${JSON.stringify(this.toArray())}`;
   }
 
+  /** The number of a size-1 tensor, so that JS arithmetic on it works; a ValueError for any other size. */
+  valueOf(): number {
+    if (this.size === 1) return this.buf[0]!;
+    throw new ValueError(
+      `a Tensor of shape ${fmt(this.shape)} (${this.size} elements) was used as a number (JS arithmetic, a comparison ` +
+        "or Number(t)), which only a size-1 tensor can be; compute with operations (`yield* add(a, b)`, " +
+        "`yield* mul(a, b)`), reduce it first (sum, mean), or read its elements with toArray() or at(...)",
+    );
+  }
+
+  /** As a string (`${t}`, String(t)): `toString()`; as a number (arithmetic): `valueOf()`. */
+  [Symbol.toPrimitive](hint: "string" | "number" | "default"): string | number {
+    return hint === "string" ? this.toString() : this.valueOf();
+  }
+
   /** Element at a multi-index (negative indices count from the end). */
   at(...index: number[]): number {
     if (index.length !== this.shape.length)

@@ -1,4 +1,5 @@
 // Pieces shared by the transformations: checking programs and arguments, seeds and zeros.
+import { drive } from "../../effects/driver.ts";
 import type { Effect } from "../../effects/effect.ts";
 import { Traced, isNumberLike, shapeOf, dtypeOf, type Value } from "../../effects/value.ts";
 import { DTypeError, EffectError, TransformError, fmt } from "../errors.ts";
@@ -8,6 +9,7 @@ import { sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { cast } from "../primitives/cast.ts";
 import { toNumber } from "../primitives/shape.ts";
+import { checkResult, unperformedOperand } from "../misuse.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
 /** Internal: any program, whatever its parameters (the public signatures stay precise). */
@@ -24,6 +26,12 @@ export const start = <R>(name: string, f: AnyProgram, args: readonly unknown[]):
     );
   return gen;
 };
+
+/**
+ * Runs a program to its end with the handlers as they are; its result must not hold an
+ * operation or a generator object it forgot to perform (checked once, at the end).
+ */
+export const runToEnd = <R>(name: string, f: AnyProgram, args: readonly unknown[]): R => checkResult(name, drive(start<R>(name, f, args)));
 
 export const checkProgram = (name: string, f: unknown): void => {
   if (typeof f !== "function") throw new EffectError(`${name}: expected a generator function, got ${typeof f}`);
@@ -45,6 +53,8 @@ export const checkArgnums = (name: string, argnums: number | readonly number[], 
 /** Flattens a differentiated argument; it must hold at least one float leaf. */
 export const differentiable = (name: string, arg: unknown, index: number): Flat => {
   const flat = flatten(arg);
+  const notRun = flat.leaves.length === 0 ? unperformedOperand(name, arg, false) : undefined;
+  if (notRun !== undefined) throw new EffectError(`${name}: argument ${index} is ${notRun}`);
   if (flat.leaves.length === 0)
     throw new DTypeError(
       `${name}: argument ${index} is ${describe(arg)}, which has no float values to differentiate; ` +

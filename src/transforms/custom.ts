@@ -1,7 +1,6 @@
 // customVjp and checkpoint: a program applied as one primitive whose reverse rule the user
 // gives (customVjp) or that recomputes its forward pass during the backward pass (checkpoint).
 // Forward mode differentiates the program itself.
-import { drive } from "../../effects/driver.ts";
 import { BatchBox, BatchTrace, defineBatchRule } from "../../effects/batch.ts";
 import { DualBox } from "../../effects/forward.ts";
 import { ReverseBox } from "../../effects/reverse.ts";
@@ -10,7 +9,8 @@ import { ClosureCapture, bind } from "../../effects/trace.ts";
 import { Traced, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
 import { flatten, isLeaf, mapLeaves, type Flat } from "../pytree.ts";
-import { checkProgram, start, zerosLike, type Gen, type AnyProgram } from "./common.ts";
+import { markProgram } from "../misuse.ts";
+import { checkProgram, runToEnd, zerosLike, type Gen, type AnyProgram } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
 import { vmapDirect } from "./vmap.ts";
 import { sum } from "../primitives/reduce.ts";
@@ -34,7 +34,7 @@ const output = (name: string, out: unknown): Value => {
 };
 
 /** The program itself on these operands (evaluation, or expanded into its operations). */
-const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(p.name, drive(start<unknown>(p.name, p.f, argsOf(leaves, p))));
+const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(p.name, runToEnd<unknown>(p.name, p.f, argsOf(leaves, p)));
 
 /**
  * Whether a level below the one applying the rule differentiates an operand: it must then be
@@ -68,7 +68,7 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
   jvp: (primals, tangents, _out, p) => forwardThrough(primals, tangents, p).tangent,
   forward: (primals, tangents, p) => forwardThrough(primals, tangents, p),
   reverse: (primals, p) => {
-    const res = drive(start<unknown>(p.name, p.fwd, argsOf(primals, p)));
+    const res = runToEnd<unknown>(p.name, p.fwd, argsOf(primals, p));
     if (!Array.isArray(res) || res.length !== 2)
       throw new TransformError(`${p.name}: fwd must return [output, residuals], got ${typeof res}`);
     // fwd's output is differentiated by the levels below through fwd's operations; where a
@@ -82,7 +82,7 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
   vjp: (ct, primals, _out, p, _wanted, residuals) => {
     let cts: unknown;
     try {
-      cts = drive(start<unknown>(p.name, p.bwd as Fn, [residuals, ct]));
+      cts = runToEnd<unknown>(p.name, p.bwd as Fn, [residuals, ct]);
     } catch (e) {
       if (e instanceof ClosureCapture)
         throw new TransformError(
@@ -125,7 +125,7 @@ const batchedCall = (values: readonly Value[], batched: readonly boolean[], p: C
   const bwd = function* (residuals: unknown, ct: Value) {
     const cts = vmapDirect(
       function* (r: unknown, c: Value) {
-        return perLeafCotangents(p, values.length, drive(start<unknown>(p.name, p.bwd as Fn, [r, c])));
+        return perLeafCotangents(p, values.length, runToEnd<unknown>(p.name, p.bwd as Fn, [r, c]));
       },
       [residuals, ct],
       [0, 0],
@@ -185,9 +185,9 @@ export function customVjp<A extends unknown[], R>(
 ): (...args: A) => Gen<R> {
   for (const [n, g] of [["f", f], ["fwd", fwd], ["bwd", bwd]] as const) checkProgram(`customVjp (${n})`, g);
   const p = { name: `customVjp(${f.name || "f"})`, f: f as Fn, fwd: fwd as Fn, bwd };
-  return function* customVjpProgram(...args: A) {
+  return markProgram("customVjp", function* customVjpProgram(...args: A) {
     return (yield* call(p, args, closedOverByCustomVjp)) as R;
-  };
+  });
 }
 
 /**
@@ -205,7 +205,7 @@ export function checkpoint<A extends unknown[], R>(f: (...args: A) => Gen<R>): (
     return yield* pullback(ct);
   };
   const p = { name, f: f as Fn, fwd: fwd as Fn, bwd: bwd as never };
-  return function* checkpointProgram(...args: A) {
+  return markProgram("checkpoint", function* checkpointProgram(...args: A) {
     return (yield* call(p, args, asItself)) as R;
-  };
+  });
 }

@@ -1,12 +1,11 @@
 // jvp: push tangents forward through a program under a fresh forward handler.
-import { drive } from "../../effects/driver.ts";
 import { DualBox, ForwardTrace } from "../../effects/forward.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
-import { checkProgram, start, zerosLike, type Gen, type AnyProgram } from "./common.ts";
+import { checkProgram, runToEnd, zerosLike, type Gen, type AnyProgram } from "./common.ts";
 
 /** [output, output tangent] of `f` at `primals` along `tangents` (direct style). */
 export function jvpDirect(name: string, f: AnyProgram, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
@@ -30,7 +29,7 @@ export function jvpDirect(name: string, f: AnyProgram, primals: readonly unknown
         }),
       );
     });
-    const out = drive(start(name, f, args));
+    const out = runToEnd(name, f, args);
     const flat = flatten(out);
     const values = flat.leaves.map((v) => (trace.owns(v) ? v.value : v));
     const outTangents = flat.leaves.map((v) => (trace.owns(v) ? v.tangent : zerosLike(v as Value)));

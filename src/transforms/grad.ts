@@ -1,11 +1,11 @@
 // grad and valueAndGrad: run the program under a fresh reverse handler (shift on every
 // operation), then reset: seed the output's adjoint with 1 and run the pending steps.
-import { drive } from "../../effects/driver.ts";
 import { ReverseBox, ReverseTrace } from "../../effects/reverse.ts";
 import { withTrace } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
 import type { Flat } from "../pytree.ts";
-import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, start, type Gen, type AnyProgram } from "./common.ts";
+import { markProgram } from "../misuse.ts";
+import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, runToEnd, type Gen, type AnyProgram } from "./common.ts";
 
 /** Options of `grad` and `valueAndGrad`. */
 export interface GradOptions {
@@ -38,9 +38,9 @@ export function valueAndGrad<A extends unknown[], R, const O extends GradOptions
 ): (...args: A) => Gen<[R, Picked<A, O["argnums"]>]> {
   checkProgram("valueAndGrad", f);
   const argnums = options?.argnums ?? 0;
-  return function* valueAndGradProgram(...args: A) {
+  return markProgram("valueAndGrad", function* valueAndGradProgram(...args: A) {
     return reverseGrad("valueAndGrad", f, args, argnums) as [R, Picked<A, O["argnums"]>];
-  };
+  });
 }
 
 /**
@@ -54,9 +54,9 @@ export function grad<A extends unknown[], R, const O extends GradOptions = {}>(
 ): (...args: A) => Gen<Picked<A, O["argnums"]>> {
   checkProgram("grad", f);
   const argnums = options?.argnums ?? 0;
-  return function* gradProgram(...args: A) {
+  return markProgram("grad", function* gradProgram(...args: A) {
     return reverseGrad("grad", f, args, argnums)[1] as Picked<A, O["argnums"]>;
-  };
+  });
 }
 
 /** [value, gradient(s)] of a scalar program with respect to the arguments `argnums`. */
@@ -78,7 +78,7 @@ export function reverseGrad(
       inputs.push(boxes);
       boxedArgs[i] = flat.rebuild(boxes);
     }
-    const out = checkScalar(name, drive(start(name, f, boxedArgs)));
+    const out = checkScalar(name, runToEnd(name, f, boxedArgs));
     const value = trace.owns(out) ? out.value : out;
     const adj = trace.backward([out], [onesLike(value)]);
     const grads = flats.map((flat, k) => flat.rebuild(inputs[k]!.map((box) => gradientFor(box.value, adj[box.id]!))));

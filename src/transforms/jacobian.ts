@@ -7,6 +7,7 @@ import { isLeaf } from "../pytree.ts";
 import { sizeOf, sizeProblem } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Out } from "../ops.ts";
+import { markProgram } from "../misuse.ts";
 import { checkProgram, type Gen } from "./common.ts";
 import { jvpDirect } from "./forward.ts";
 import { reverseGrad } from "./grad.ts";
@@ -50,7 +51,7 @@ const checkJacobian = (name: string, outShape: readonly number[], inShape: reado
 };
 
 function forwardJacobian<A extends unknown[], R>(name: string, f: (...args: A) => Gen<R>, outShapeKnown?: (x: Value) => readonly number[]) {
-  return function* jacfwdProgram(...args: A) {
+  return markProgram(name, function* jacfwdProgram(...args: A) {
     const x = leafArg(name, args[0]);
     const n = sizeOf(shapeOf(x));
     if (outShapeKnown) checkJacobian(name, outShapeKnown(x), shapeOf(x));
@@ -64,13 +65,13 @@ function forwardJacobian<A extends unknown[], R>(name: string, f: (...args: A) =
       columns.push(t as Value);
     }
     return stackLast(columns, outShape, shapeOf(x)) as Out<A[0], R>;
-  };
+  });
 }
 
 /** Jacobian by reverse mode: one pullback per output element. Shaped as `jacfwd`'s. */
 export function jacrev<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...args: A) => Gen<Out<A[0], R>> {
   checkProgram("jacrev", f);
-  return function* jacrevProgram(...args: A) {
+  return markProgram("jacrev", function* jacrevProgram(...args: A) {
     const x = leafArg("jacrev", args[0]);
     const rest = args.slice(1);
     const [y, pullback] = vjpDirect("jacrev", ((x: Value) => f(...([x, ...rest] as A))) as never, [x]);
@@ -84,7 +85,7 @@ export function jacrev<A extends unknown[], R>(f: (...args: A) => Gen<R>): (...a
       rows.push(lax.reshape(g as Value, [1, ...inShape]));
     }
     return lax.reshape(lax.concat(rows, 0), [...outShape, ...inShape]) as Out<A[0], R>;
-  };
+  });
 }
 
 /**

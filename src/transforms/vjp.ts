@@ -1,13 +1,12 @@
 // vjp: run the program under a reverse handler and hand back its output with a pullback
 // that replays the pending backward steps for any cotangent, as often as it is called.
-import { drive } from "../../effects/driver.ts";
 import { ReverseTrace } from "../../effects/reverse.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
-import { checkProgram, differentiable, gradientFor, start, type Gen, type AnyProgram } from "./common.ts";
+import { checkProgram, differentiable, gradientFor, runToEnd, type Gen, type AnyProgram } from "./common.ts";
 
 /** A program from a cotangent shaped like a program's output to the cotangents of its primals (an array). */
 export type Pullback = (cotangent: unknown) => Gen<unknown[]>;
@@ -18,7 +17,7 @@ export function vjpDirect(name: string, f: AnyProgram, primals: readonly unknown
   const { flats, inputs, outFlat, outLeaves } = withTrace(trace, () => {
     const flats: Flat[] = primals.map((p, i) => differentiable(name, p, i));
     const inputs = flats.map((flat) => flat.leaves.map((leaf) => trace.input(leaf)));
-    const out = drive(start(name, f, flats.map((flat, i) => flat.rebuild(inputs[i]!))));
+    const out = runToEnd(name, f, flats.map((flat, i) => flat.rebuild(inputs[i]!)));
     const outFlat = flatten(out);
     return { flats, inputs, outFlat, outLeaves: outFlat.leaves };
   });

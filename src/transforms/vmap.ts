@@ -1,7 +1,6 @@
 // vmap: run a program once on a whole batch. Inputs are split along `inAxes`; the program sees
 // one example's shapes; outputs are stacked along axis 0.
 import { BatchTrace } from "../../effects/batch.ts";
-import { drive } from "../../effects/driver.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { Traced, shapeOf, type Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
@@ -11,7 +10,8 @@ import { arraysAsTensors } from "../tensor/typed-array.ts";
 import * as S from "../primitives/shape.ts";
 import "../primitives/batching.ts";
 import { BatchBox } from "../../effects/batch.ts";
-import { checkProgram, start, type AnyProgram, type Gen } from "./common.ts";
+import { markProgram } from "../misuse.ts";
+import { checkProgram, runToEnd, type AnyProgram, type Gen } from "./common.ts";
 
 /** Per argument: the axis that holds the batch, or null for an argument shared by every example. */
 export type InAxes = number | null | readonly (number | null)[];
@@ -28,9 +28,9 @@ export type Batched<T> = unknown extends T ? T : T extends number ? number | Ten
  */
 export function vmap<A extends unknown[], R>(f: (...args: A) => Gen<R>, inAxes: InAxes = 0): (...args: { [K in keyof A]: Batched<A[K]> }) => Gen<Stacked<R>> {
   checkProgram("vmap", f);
-  return function* vmapProgram(...args: { [K in keyof A]: Batched<A[K]> }) {
+  return markProgram("vmap", function* vmapProgram(...args: { [K in keyof A]: Batched<A[K]> }) {
     return vmapDirect(f as AnyProgram, args, inAxes) as Stacked<R>;
-  };
+  });
 }
 
 export function vmapDirect(f: AnyProgram, args: readonly unknown[], inAxes: InAxes): unknown {
@@ -71,7 +71,7 @@ export function vmapDirect(f: AnyProgram, args: readonly unknown[], inAxes: InAx
         }),
       );
     });
-    const out = drive(start("vmap", f, batchedArgs));
+    const out = runToEnd("vmap", f, batchedArgs);
     const flat = flatten(out);
     return flat.rebuild(
       flat.leaves.map((v) => {
