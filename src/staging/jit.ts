@@ -1,7 +1,7 @@
 // jit: stage a program once per input signature (shapes, dtypes, pytree structure), compile the
 // staged program to JavaScript, and run the compiled function on later calls; the compiled
 // programs of the most recently used signatures are kept (jit-key.ts makes the signature).
-import { StagingTrace } from "../../effects/stage.ts";
+import { StagingTrace, capturedFromEnclosing } from "../../effects/stage.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { flatten } from "../pytree.ts";
@@ -83,7 +83,15 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {
-      entry = stage(f as AnyProgram, args, { reuseOutputs: reuse });
+      try {
+        entry = stage(f as AnyProgram, args, { reuseOutputs: reuse });
+      } catch (e) {
+        // The program reads a value of an enclosing transformation through a closure: it runs
+        // as itself, so that the transformation sees (and differentiates) its operations.
+        if (!capturedFromEnclosing(e)) throw e;
+        info.inlined++;
+        return yield* f(...args);
+      }
       info.evictions += cache.set(key, entry);
       info.compiles++;
     }
