@@ -1,5 +1,5 @@
 // A fresh project with the packed yieldiff installed, as a new user makes one: `npm pack` (its
-// prepack builds dist/), then `npm install ./yieldiff-x.y.z.tgz effect` in an empty folder.
+// prepare script builds dist/), then `npm install ./yieldiff-x.y.z.tgz effect` in an empty folder.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
