@@ -19,7 +19,7 @@
 // evaluated), builds objects without prototypes being reachable (`__proto__`, `constructor`
 // stay ordinary keys), and never writes to the `like` tree it compares against.
 import { Traced, primal } from "../effects/value.ts";
-import { YieldiffError, fmt } from "./errors.ts";
+import { YieldiffError, fmt, show } from "./errors.ts";
 import { sizeProblem } from "./tensor/shape.ts";
 import { Tensor, fromBuffer, type Buffer, type DType } from "./tensor/tensor.ts";
 
@@ -320,15 +320,15 @@ function checkHeader(raw: unknown, fileSize: number, dataStart: number): Header 
     const l = rawLeaves[i];
     if (!isObj(l)) return bad(`leaf ${i} is not an object`);
     const dtype = own(l, "dtype");
-    if (dtype !== "float32" && dtype !== "float64") return bad(`leaf ${i} has dtype ${JSON.stringify(dtype)}; expected "float32" or "float64"`);
+    if (dtype !== "float32" && dtype !== "float64") return bad(`leaf ${i} has dtype ${show(dtype)}; expected "float32" or "float64"`);
     const shape = own(l, "shape");
     if (!Array.isArray(shape) || shape.length > 32 || !shape.every((d) => typeof d === "number" && Number.isSafeInteger(d) && d >= 0))
-      return bad(`leaf ${i} has shape ${JSON.stringify(shape)}; expected up to 32 non-negative integers`);
+      return bad(`leaf ${i} has shape ${show(shape)}; expected up to 32 non-negative integers`);
     const offset = own(l, "offset");
     const bytes = own(l, "bytes");
     if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0 || offset % 8 !== 0)
-      return bad(`leaf ${i} has offset ${JSON.stringify(offset)}; expected a non-negative multiple of 8`);
-    if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) return bad(`leaf ${i} has byte length ${JSON.stringify(bytes)}`);
+      return bad(`leaf ${i} has offset ${show(offset)}; expected a non-negative multiple of 8`);
+    if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 0) return bad(`leaf ${i} has byte length ${show(bytes)}`);
     let size = 1;
     for (const d of shape as number[]) size *= d;
     if (size * BYTES[dtype] !== bytes)
@@ -351,7 +351,7 @@ function checkHeader(raw: unknown, fileSize: number, dataStart: number): Header 
     if (t === "tensor" || t === "number") {
       const leaf = own(n, "leaf");
       if (typeof leaf !== "number" || !Number.isInteger(leaf) || leaf < 0 || leaf >= leaves.length)
-        return bad(`a ${t} node refers to leaf ${JSON.stringify(leaf)}, but there are ${leaves.length} leaves`);
+        return bad(`a ${t} node refers to leaf ${show(leaf)}, but there are ${leaves.length} leaves`);
       if (used[leaf]) return bad(`leaf ${leaf} is used twice`);
       used[leaf] = 1;
       if (t === "number" && (leaves[leaf]!.dtype !== "float64" || leaves[leaf]!.shape.length !== 0))
@@ -376,7 +376,7 @@ function checkHeader(raw: unknown, fileSize: number, dataStart: number): Header 
       }
       return { t, entries: out };
     }
-    return bad(`a tree node has type ${JSON.stringify(t)}`);
+    return bad(`a tree node has type ${show(t)}`);
   };
   const tree = checkNode(own(raw, "tree"), 0);
   const unused = used.indexOf(0);

@@ -4,7 +4,7 @@
 import { Traced, shapeOf, type Value } from "../effects/value.ts";
 import { evaluatesNumbers } from "../effects/trace.ts";
 import * as Sel from "./primitives/select.ts";
-import { DTypeError, EffectError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { DTypeError, EffectError, ShapeError, ValueError, fmt, show } from "./errors.ts";
 import { unperformedOperand } from "./misuse.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv2d } from "./kernels/conv.ts";
@@ -133,10 +133,15 @@ export const dot = (a: Value, b: Value): Value => {
 export const reshape = (x: Value, shape: readonly number[]): Value => {
   checkOperand("reshape", x);
   const xs = shapeOf(x);
-  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`reshape: shape must be an array of integers, got ${show(shape)}`);
   const unknown = shape.indexOf(-1);
   let target = shape;
-  if (unknown >= 0 && shape.indexOf(-1, unknown + 1) < 0) {
+  if (unknown >= 0 && shape.indexOf(-1, unknown + 1) >= 0)
+    throw new ShapeError(
+      `reshape: shape ${fmt(shape)} has ${shape.filter((d) => d === -1).length} entries of -1; only one may be -1 ` +
+        `(inferred from the others and the ${sizeOf(xs)} elements of ${fmt(xs)}): give the other sizes`,
+    );
+  if (unknown >= 0) {
     const known = shape.reduce((n, d, i) => (i === unknown ? n : n * d), 1);
     if (known === 0 || sizeOf(xs) % known !== 0)
       throw new ShapeError(`reshape: cannot infer the -1 in ${fmt(shape)} for ${fmt(xs)} (${sizeOf(xs)} elements); the other dimensions must divide ${sizeOf(xs)}`);

@@ -76,30 +76,29 @@ const Child = Schema.suspend((): Schema.Codec<TreeNode> => TreeNode);
 export const TreeNode: Schema.Codec<TreeNode> = Schema.Union([
   Schema.Struct({ t: Schema.Literals(["tensor", "number"]), leaf: NonNegativeInt }),
   Schema.Struct({ t: Schema.Literal("array"), items: Schema.Array(Child) }),
-  Schema.Struct({
-    t: Schema.Literal("object"),
-    entries: Schema.Array(Schema.Tuple([Schema.String, Child])).check(
-      Schema.makeFilter((entries) => {
-        const seen = new Set<string>();
-        for (const [k] of entries) {
-          if (seen.has(k)) return `the key ${JSON.stringify(k)} appears twice in one object`;
-          seen.add(k);
-        }
-        return undefined;
-      }),
-    ),
-  }),
+  // (a key that appears twice is reported by the header's `consistent` check: a check here would
+  // fail this member of the union, and the union's message would lead with the other members')
+  Schema.Struct({ t: Schema.Literal("object"), entries: Schema.Array(Schema.Tuple([Schema.String, Child])) }),
 ]);
 
-/** Every leaf is used exactly once; number leaves are float64 scalars; leaves are in order, disjoint, inside the data. */
+/**
+ * No object has a key twice; every leaf is used exactly once; number leaves are float64 scalars;
+ * leaves are in order, disjoint, inside the data.
+ */
 const consistent = Schema.makeFilter((h: { tree: TreeNode; leaves: readonly Leaf[]; dataBytes: number }) => {
   const used = new Uint8Array(h.leaves.length);
   const stack: TreeNode[] = [h.tree];
   while (stack.length > 0) {
     const n = stack.pop()!;
     if (n.t === "array") stack.push(...n.items);
-    else if (n.t === "object") for (const [, c] of n.entries) stack.push(c);
-    else {
+    else if (n.t === "object") {
+      const seen = new Set<string>();
+      for (const [k, c] of n.entries) {
+        if (seen.has(k)) return { path: ["tree"], issue: `the key ${JSON.stringify(k)} appears twice in one object` };
+        seen.add(k);
+        stack.push(c);
+      }
+    } else {
       if (n.leaf >= h.leaves.length) return { path: ["tree"], issue: `a ${n.t} node refers to leaf ${n.leaf}, but there are ${h.leaves.length} leaves` };
       if (used[n.leaf]) return { path: ["tree"], issue: `leaf ${n.leaf} is used twice` };
       used[n.leaf] = 1;

@@ -5,7 +5,7 @@
 // convolutions are computed in single precision. Otherwise the JS path below: internals in
 // float64 (col buffers and accumulators are Float64Array, so the hot loops see one array type and
 // float32 inputs get double accumulation for free), products through `product`.
-import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { sizeProblem } from "../tensor/shape.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
@@ -28,7 +28,7 @@ const pair = (op: string, name: string, v: unknown, min: number): [number, numbe
   if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
   const what = min > 0 ? "a positive integer" : "a non-negative integer";
-  throw new ValueError(`${op}: ${name} must be ${what} or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  throw new ValueError(`${op}: ${name} must be ${what} or a pair [h, w] of them, got ${show(v)}`);
 };
 
 /** Validates conv2d arguments (on anything with a shape) and returns normalized pairs and the output shape. */

@@ -1,7 +1,7 @@
 // 2-d max / average pooling over NCHW, no padding, and the average-pool adjoint. Max pooling's
 // gather and scatter (its value and its adjoint) run in WebAssembly when it is on
 // (./wasm/pool-module.ts), finding each pick as they use it; else through `argmax` in JS.
-import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
 import { scatterAddKernel, takeKernel } from "./shape-ops.ts";
 import { registerWasmModule, reserveArena, wasmEnabled, wasmViews } from "./wasm/gemm.ts";
@@ -11,7 +11,7 @@ const pair = (op: string, name: string, v: unknown): [number, number] => {
   const ok = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= 1;
   if (ok(v)) return [v, v];
   if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
-  throw new ValueError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${JSON.stringify(v)}`);
+  throw new ValueError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${show(v)}`);
 };
 
 /** Validates pooling options `{ size, stride? }` against x (anything with a shape). */
@@ -24,7 +24,7 @@ export function checkPool2d(
   if (xs.length !== 4)
     throw new ShapeError(`${op}: x ${fmt(xs)} has rank ${xs.length}; x must be [N, C, H, W] (add batch/channel axes with reshape)`);
   if (typeof options !== "object" || options === null || !("size" in options))
-    throw new ValueError(`${op}: options must be an object { size, stride? }, e.g. { size: 2 }, got ${JSON.stringify(options)}`);
+    throw new ValueError(`${op}: options must be an object { size, stride? }, e.g. { size: 2 }, got ${show(options)}`);
   const o = options as { size: unknown; stride?: unknown };
   const size = pair(op, "size", o.size);
   const stride = o.stride === undefined ? size : pair(op, "stride", o.stride);
@@ -115,7 +115,7 @@ export function avgPool2dGradKernel(
   const [N, C, H, W] = xShape as [number, number, number, number];
   const [OH, OW] = outDims(xShape, size, stride);
   if (ct.shape.length !== 4 || ct.shape[0] !== N || ct.shape[1] !== C || ct.shape[2] !== OH || ct.shape[3] !== OW)
-    throw new ShapeError(`avgPool2dGrad: cotangent ${fmt(ct.shape)} does not match the pooled shape ${fmt([N, C, OH, OW])}`);
+    throw new ShapeError(`avgPool2d (its gradient): cotangent ${fmt(ct.shape)} does not match the pooled shape ${fmt([N, C, OH, OW])}`);
   const [kh, kw] = size;
   const [sh, sw] = stride;
   const inv = 1 / (kh * kw);

@@ -1,6 +1,6 @@
 // 2-d convolution layer: y = conv2d(x, w) + b, with x [N, C, H, W], w [O, C, KH, KW], b [O].
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { ShapeError, ValueError, fmt } from "../errors.ts";
+import { ShapeError, ValueError, fmt, show } from "../errors.ts";
 import type { Conv2dOptions } from "../lax.ts";
 import { add, conv2d as conv, reshape } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -25,7 +25,7 @@ export interface Conv2dInitOptions extends InitOptions {
 const kernelDims = (k: number | readonly [number, number]): [number, number] => {
   const [kh, kw] = typeof k === "number" ? [k, k] : Array.isArray(k) && k.length === 2 ? k : [NaN, NaN];
   if (!Number.isInteger(kh) || !Number.isInteger(kw) || kh <= 0 || kw <= 0)
-    throw new ValueError(`conv2d.init: kernelSize must be a positive integer or [kh, kw], got ${JSON.stringify(k)}`);
+    throw new ValueError(`conv2d.init: kernelSize must be a positive integer or [kh, kw], got ${show(k)}`);
   return [kh, kw];
 };
 

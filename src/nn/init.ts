@@ -2,7 +2,7 @@
 // Each public name is a factory (`normal(0.01)`, `glorotUniform()`) that returns an
 // initializer, as in JAX's `jax.nn.initializers`. Fans follow two layouts: a dense weight is
 // [in, out]; a conv filter (rank >= 3) is [out, in, ...kernel].
-import { ValueError } from "../errors.ts";
+import { ValueError, show } from "../errors.ts";
 import { Random } from "../tensor/random.ts";
 import { checkShape, sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
@@ -101,9 +101,9 @@ export const varianceScaling = (scale: number, mode: FanMode, distribution: Dist
   checkFinite("init.varianceScaling", "scale", scale);
   if (scale <= 0) throw new ValueError(`init.varianceScaling: scale must be > 0, got ${scale}`);
   if (mode !== "fanIn" && mode !== "fanOut" && mode !== "fanAvg")
-    throw new ValueError(`init.varianceScaling: mode must be "fanIn", "fanOut" or "fanAvg", got ${JSON.stringify(mode)}`);
+    throw new ValueError(`init.varianceScaling: mode must be "fanIn", "fanOut" or "fanAvg", got ${show(mode)}`);
   if (distribution !== "normal" && distribution !== "uniform")
-    throw new ValueError(`init.varianceScaling: distribution must be "normal" or "uniform", got ${JSON.stringify(distribution)}`);
+    throw new ValueError(`init.varianceScaling: distribution must be "normal" or "uniform", got ${show(distribution)}`);
   return (seed, shape, dtype) => {
     const [fanIn, fanOut] = computeFans(checkShape("init.varianceScaling", shape));
     const fan = mode === "fanIn" ? fanIn : mode === "fanOut" ? fanOut : (fanIn + fanOut) / 2;

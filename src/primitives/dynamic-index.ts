@@ -15,7 +15,9 @@ const indexOf = (op: string, i: Value, size: number, shape: Shape): number => {
   if (typeof i === "number") k = i;
   else if (i instanceof Tensor && i.size === 1) k = i.buf[0]!;
   else throw new ValueError(`${op}: the index must be a scalar (a number or a size-1 tensor), got shape ${fmt(shapeOf(i))}`);
-  if (!Number.isInteger(k) || k < 0 || k >= size)
+  if (!Number.isInteger(k))
+    throw new IndexError(`${op}: index ${k} is not an integer; for axis 0 of shape ${fmt(shape)} it must be an integer in [0, ${size - 1}]`);
+  if (k < 0 || k >= size)
     throw new IndexError(`${op}: index ${k} is out of range for axis 0 of shape ${fmt(shape)}; it must be an integer in [0, ${size - 1}]`);
   return k;
 };
@@ -38,7 +40,7 @@ export const dynamicIndexP = definePrimitive({
 export const dynamicIndexAdjointP = definePrimitive<{ shape: Shape; dtype: Tensor["dtype"] }>({
   name: "dynamicIndexAdjoint",
   impl: ([v, i], p) => {
-    const k = indexOf("dynamicIndexAdjoint", i!, p.shape[0]!, p.shape);
+    const k = indexOf("dynamicIndex (its gradient)", i!, p.shape[0]!, p.shape); // named as the user's operation
     const out = allocate(p.dtype, p.shape.reduce((a, b) => a * b, 1));
     const row = out.length / p.shape[0]!;
     if (typeof v === "number") out[k * row] = v;

@@ -1,5 +1,5 @@
 // Tensor constructors. These are plain functions, not effects: they make constants.
-import { DTypeError, ShapeError, ValueError, fmt } from "../errors.ts";
+import { DTypeError, ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { Random } from "./random.ts";
 import { checkShape, checkSize, sizeOf } from "./shape.ts";
 import { Tensor, allocate, type DType, type NestedArray } from "./tensor.ts";
@@ -10,7 +10,7 @@ export type TensorInput = number | NestedArray | readonly NestedArray[] | Float3
 export const checkDType = (op: string, dtype: unknown): DType => {
   if (dtype === undefined) return "float64";
   if (dtype !== "float32" && dtype !== "float64")
-    throw new DTypeError(`${op}: dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`);
+    throw new DTypeError(`${op}: dtype must be "float32" or "float64", got ${show(dtype)}`);
   return dtype;
 };
 

@@ -48,6 +48,11 @@ export const broadcastShapes = (op: string, a: Shape, b: Shape): number[] => {
 
 /** Resolves a possibly negative axis against a rank, or throws naming the operation. */
 export const normalizeAxis = (op: string, axis: number, rank: number): number => {
+  if (rank === 0)
+    throw new IndexError(
+      `${op}: axis ${show(axis)} does not exist: the operand is 0-d (a scalar), which has no axes; ` +
+        "leave the axis out where it is optional, or reshape the operand to [1] first",
+    );
   if (!Number.isInteger(axis))
     throw new IndexError(`${op}: axis ${axis} is not an integer; pass an integer in [${-rank}, ${rank - 1}]`);
   const a = axis < 0 ? axis + rank : axis;

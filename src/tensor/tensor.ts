@@ -95,7 +95,9 @@ export class Tensor {
     for (let i = 0; i < index.length; i++) {
       const d = this.shape[i]!;
       let k = index[i]!;
-      if (!Number.isInteger(k) || k < -d || k >= d)
+      if (!Number.isInteger(k))
+        throw new IndexError(`at: index ${k} for axis ${i} is not an integer; indices are integers in [${-d}, ${d - 1}] for shape ${fmt(this.shape)}`);
+      if (k < -d || k >= d)
         throw new IndexError(`at: index ${k} is out of range for axis ${i} of size ${d} in shape ${fmt(this.shape)}`);
       if (k < 0) k += d;
       flat = flat * d + k;

@@ -65,7 +65,9 @@ export function takeRows(x: Tensor, indices: readonly number[] | Int32Array): Te
   const out = allocate(x.dtype, indices.length * row);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
-    if (!Number.isInteger(i) || i < 0 || i >= rows)
+    if (!Number.isInteger(i))
+      throw new IndexError(`takeRows: index ${i} (position ${k}) is not an integer; row indices are integers in [0, ${rows - 1}]`);
+    if (i < 0 || i >= rows)
       throw new IndexError(`takeRows: index ${i} (position ${k}) is out of range for ${rows} rows of shape ${fmt(x.shape)}`);
     out.set(x.buf.subarray(i * row, (i + 1) * row), k * row);
   }

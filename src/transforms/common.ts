@@ -2,7 +2,7 @@
 import { drive } from "../../effects/driver.ts";
 import type { Effect } from "../../effects/effect.ts";
 import { Traced, isNumberLike, shapeOf, dtypeOf, type Value } from "../../effects/value.ts";
-import { DTypeError, EffectError, TransformError, fmt } from "../errors.ts";
+import { DTypeError, EffectError, TransformError, fmt, show } from "../errors.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { full, zeros } from "../tensor/create.ts";
 import { sizeOf } from "../tensor/shape.ts";
@@ -43,7 +43,7 @@ export const checkArgnums = (name: string, argnums: number | readonly number[], 
   return list.map((i) => {
     if (!Number.isInteger(i) || i < -nargs || i >= nargs)
       throw new TransformError(
-        `${name}: argnums ${JSON.stringify(argnums)} names argument ${i}, but the program was called with ${nargs} argument(s); ` +
+        `${name}: argnums ${show(argnums)} names argument ${i}, but the program was called with ${nargs} argument(s); ` +
           `give an index in [${-nargs}, ${nargs - 1}] (negative ones count from the end)`,
       );
     return i < 0 ? i + nargs : i;
