@@ -1,8 +1,11 @@
 // Batching (vmap): a box holds a whole batch of values, stacked along axis 0. On an operation
-// the handler applies the primitive's batching rule — an operation on the stacked values —
-// or, for a primitive without one, runs it once per example and stacks the results.
-// Rules are operations, so every handler below sees (and can differentiate) them.
+// the handler applies the primitive's batching rule (the `batch` field of its record, see
+// effects/primitive.ts; the shared shapes of rule are in src/primitives/batching.ts) — an
+// operation on the stacked values. Rules are operations, so every handler below sees (and can
+// differentiate) them. vmap itself (splitting arguments, stacking results) is
+// src/transforms/vmap.ts.
 import { TransformError } from "../src/errors.ts";
+import { exampleOf, stackExamples } from "../src/primitives/batching.ts";
 import type { Primitive } from "./primitive.ts";
 import { Trace, bind } from "./trace.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
@@ -33,36 +36,6 @@ export class BatchBox extends Traced {
   }
 }
 
-/**
- * How a primitive acts on stacked operands: `values[i]` has the batch on axis 0 when
- * `batched[i]`; the result must have the batch (of `size`) on axis 0.
- */
-export type BatchRule = <P>(prim: Primitive<P>, values: readonly Value[], batched: readonly boolean[], params: P, size: number) => Value;
-
-const rules = new Map<Primitive<never>, BatchRule>();
-
-/** Registers the batching rule of primitives (see src/primitives/batching.ts). */
-export const defineBatchRule = (prims: readonly Primitive<never>[], rule: BatchRule): void => {
-  for (const p of prims) rules.set(p, rule);
-};
-
-let fallback: BatchRule | null = null;
-let exampleOf: ((stacked: Value, b: number) => Value) | null = null;
-let stackExamples: ((examples: readonly Value[]) => Value) | null = null;
-/**
- * The rule for primitives without one (once per example, then stack), and the operations that
- * take one example out of a stacked value and stack examples again.
- */
-export const setBatchFallback = (
-  rule: BatchRule,
-  example: (stacked: Value, b: number) => Value,
-  stack: (examples: readonly Value[]) => Value,
-): void => {
-  fallback = rule;
-  exampleOf = example;
-  stackExamples = stack;
-};
-
 export class BatchTrace extends Trace {
   readonly name = "vmap";
   /** While ≥ 0, the program runs for this one example: see `perExample`. */
@@ -76,7 +49,7 @@ export class BatchTrace extends Trace {
   }
 
   override substitute(v: Traced): Value {
-    return this.example >= 0 && this.owns(v) ? exampleOf!(v.value, this.example) : v;
+    return this.example >= 0 && this.owns(v) ? exampleOf(v.value, this.example) : v;
   }
 
   /**
@@ -96,7 +69,7 @@ export class BatchTrace extends Trace {
         this.example = -1;
       }
     }
-    return new BatchBox(this, stackExamples!(results));
+    return new BatchBox(this, stackExamples(results));
   }
 
   owns(v: unknown): v is BatchBox {
@@ -104,7 +77,7 @@ export class BatchTrace extends Trace {
   }
 
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
-    if (this.example >= 0) return bind(prim, args.map((a) => (this.owns(a) ? exampleOf!(a.value, this.example) : a)), params);
+    if (this.example >= 0) return bind(prim, args.map((a) => (this.owns(a) ? exampleOf(a.value, this.example) : a)), params);
     const values = new Array<Value>(args.length);
     const batched = new Array<boolean>(args.length);
     for (let i = 0; i < args.length; i++) {
@@ -112,8 +85,6 @@ export class BatchTrace extends Trace {
       batched[i] = this.owns(a);
       values[i] = batched[i] ? (a as BatchBox).value : a;
     }
-    const rule = rules.get(prim as Primitive<never>);
-    if (!rule && prim.inline) return prim.inline(args, params); // a program: batch its operations
-    return new BatchBox(this, (rule ?? fallback!)(prim, values, batched, params, this.size));
+    return new BatchBox(this, prim.batch(values, batched, params, this.size));
   }
 }

@@ -1,4 +1,4 @@
-// A primitive is defined once: its kernel, its JVP rule and its VJP rule.
+// A primitive is defined once: its kernel, its JVP rule, its VJP rule and its batching rule.
 // Rules are written in direct style with the same primitives (through `bind`), so every
 // handler below the one applying a rule differentiates the rule too: higher derivatives of
 // every operation come from the first-order rules.
@@ -46,6 +46,22 @@ export interface Primitive<P = undefined> {
    * one primitive). Handlers without a rule of their own for it (staging, batching) use this.
    */
   inline?(args: readonly Value[], params: P): Value;
+  /**
+   * Batching (vmap): the output for stacked operands — `values[i]` holds the batch on axis 0
+   * when `batched[i]`, else it is shared by every example — with the batch (of `size`) on
+   * axis 0. Written with primitives, like the derivative rules. Shared shapes of rule are
+   * helpers in src/primitives/batching.ts; a primitive that can only run once per example says
+   * so there with `perExample`.
+   */
+  batch(values: readonly Value[], batched: readonly boolean[], params: P, size: number): Value;
 }
 
-export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => p;
+const registry: Primitive<never>[] = [];
+
+export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => {
+  registry.push(p as Primitive<never>);
+  return p;
+};
+
+/** Every primitive defined so far (the modules that define them loaded): for tests that check each has its rules. */
+export const definedPrimitives = (): readonly Primitive<never>[] => registry;

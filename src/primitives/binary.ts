@@ -10,6 +10,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { log, neg } from "./unary.ts";
 import { sumTo } from "./reduce.ts";
 import { broadcastTo } from "./shape.ts";
+import { aligned } from "./batching.ts";
 
 const kernel = (name: BinaryName) => (args: readonly Value[]): Value => {
   const a = args[0]!;
@@ -39,6 +40,7 @@ export const addP = definePrimitive({
     wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
     wanted[1] ? sumTo(ct, shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(addP, values, batched, undefined),
 });
 
 export const subP = definePrimitive({
@@ -52,6 +54,7 @@ export const subP = definePrimitive({
     wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
     wanted[1] ? sumTo(neg(ct), shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(subP, values, batched, undefined),
 });
 
 export const mulP = definePrimitive({
@@ -65,6 +68,7 @@ export const mulP = definePrimitive({
     wanted[0] ? sumTo(mul(ct, b!), shapeOf(a!)) : null,
     wanted[1] ? sumTo(mul(a!, ct), shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(mulP, values, batched, undefined),
 });
 
 export const divP = definePrimitive({
@@ -78,6 +82,7 @@ export const divP = definePrimitive({
     wanted[0] ? sumTo(div(ct, b!), shapeOf(a!)) : null,
     wanted[1] ? sumTo(neg(mul(ct, div(out, b!))), shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(divP, values, batched, undefined),
 });
 
 // d/da a^b = b·a^(b-1); d/db a^b = a^b·log a, taken as 0 where a <= 0 (log undefined; the
@@ -109,6 +114,7 @@ export const powP = definePrimitive({
     wanted[0] ? sumTo(mul(ct, dPowA(a!, b!)), shapeOf(a!)) : null,
     wanted[1] ? sumTo(mul(ct, dPowB(a!, out)), shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(powP, values, batched, undefined),
 });
 
 // maximum/minimum: the derivative goes to the larger (smaller) operand; ties split it evenly.
@@ -116,8 +122,8 @@ const selector = (first: Value, second: Value, better: (x: Value, y: Value) => V
   const half = mul(0.5, equal(first, second));
   return [add(better(first, second), half), add(better(second, first), half)];
 };
-const extremum = (name: "maximum" | "minimum", better: (x: Value, y: Value) => Value): Primitive =>
-  definePrimitive({
+const extremum = (name: "maximum" | "minimum", better: (x: Value, y: Value) => Value): Primitive => {
+  const p: Primitive = definePrimitive({
     name,
     impl: kernel(name),
     jvp: ([a, b], [ta, tb], out) => {
@@ -129,13 +135,24 @@ const extremum = (name: "maximum" | "minimum", better: (x: Value, y: Value) => V
       const [sa, sb] = selector(a!, b!, better);
       return [wanted[0] ? sumTo(mul(ct, sa), shapeOf(a!)) : null, wanted[1] ? sumTo(mul(ct, sb), shapeOf(b!)) : null];
     },
+    batch: (values, batched): Value => aligned(p, values, batched, undefined),
   });
+  return p;
+};
 export const maximumP = extremum("maximum", (x, y) => greater(x, y));
 export const minimumP = extremum("minimum", (x, y) => less(x, y));
 
 /** Comparisons give 0/1 and are piecewise constant: zero derivative at every order. */
-const comparison = (name: BinaryName): Primitive =>
-  definePrimitive({ name, impl: kernel(name), jvp: () => null, vjp: () => [null, null] });
+const comparison = (name: BinaryName): Primitive => {
+  const p: Primitive = definePrimitive({
+    name,
+    impl: kernel(name),
+    jvp: () => null,
+    vjp: () => [null, null],
+    batch: (values, batched): Value => aligned(p, values, batched, undefined),
+  });
+  return p;
+};
 export const greaterP = comparison("greater");
 export const lessP = comparison("less");
 export const equalP = comparison("equal");
@@ -156,6 +173,7 @@ export const whereP = definePrimitive({
     wanted[1] ? sumTo(where(c!, ct, 0), shapeOf(a!)) : null,
     wanted[2] ? sumTo(where(c!, 0, ct), shapeOf(b!)) : null,
   ],
+  batch: (values, batched): Value => aligned(whereP, values, batched, undefined),
 });
 
 // Direct-style calls; plain numbers with nothing staging are computed in place (see unary.ts).

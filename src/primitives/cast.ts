@@ -3,6 +3,7 @@ import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, type Value } from "../../effects/value.ts";
 import { castKernel } from "../kernels/elementwise.ts";
+import { sameOp } from "./batching.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 
 export const castP = definePrimitive<{ dtype: DType }>({
@@ -13,6 +14,7 @@ export const castP = definePrimitive<{ dtype: DType }>({
   },
   jvp: (_p, [t], _out, p) => (t === null ? null : cast(t!, p.dtype)),
   vjp: (ct, [x]) => [cast(ct, dtypeOf(x!))],
+  batch: (values, _batched, p): Value => sameOp(castP, values, p),
 });
 
 /** `x` in `dtype` (itself when it already is; numbers are untyped and stay numbers). */

@@ -8,6 +8,7 @@ import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../
 import { avgPool2dGradKernel, avgPool2dKernel } from "../kernels/pool.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { add } from "./binary.ts";
+import { foldImages, foldShape, perExample, unfoldImages } from "./batching.ts";
 
 export interface ConvParams {
   readonly stride: readonly [number, number];
@@ -26,6 +27,9 @@ export const conv2dP = definePrimitive<ConvParams>({
     wanted[0] ? convT(ct, w!, { ...p, shape: shapeOf(x!) }) : null,
     wanted[1] ? wgrad(x!, ct, { ...p, shape: shapeOf(w!) }) : null,
   ],
+  // Images batched, one filter: the batch folded into N. A filter per example: per example.
+  batch: ([x, w], batched, p, size): Value =>
+    batched[0] && !batched[1] ? unfoldImages(conv2dRaw(foldImages(x!), w!, p), size) : perExample(conv2dP, [x!, w!], batched, p, size),
 });
 
 /** convT(c, w): the adjoint of conv2d in its input. */
@@ -38,6 +42,10 @@ export const conv2dInputGradP = definePrimitive<Shaped>({
     wanted[0] ? conv2dRaw(g, w!, p) : null,
     wanted[1] ? wgrad(g, c!, { ...p, shape: shapeOf(w!) }) : null,
   ],
+  batch: ([c, w], batched, p, size): Value =>
+    batched[0] && !batched[1]
+      ? unfoldImages(convT(foldImages(c!), w!, { ...p, shape: foldShape(p.shape, size) }), size)
+      : perExample(conv2dInputGradP, [c!, w!], batched, p, size),
 });
 
 /** wgrad(x, c): the adjoint of conv2d in its filter. */
@@ -50,6 +58,8 @@ export const conv2dWeightGradP = definePrimitive<Shaped>({
     wanted[0] ? convT(c!, g, { ...p, shape: shapeOf(x!) }) : null,
     wanted[1] ? conv2dRaw(x!, g, p) : null,
   ],
+  // A filter gradient per example.
+  batch: (values, batched, p, size): Value => perExample(conv2dWeightGradP, values, batched, p, size),
 });
 
 export const conv2dRaw = (x: Value, w: Value, p: ConvParams): Value => bind(conv2dP, [x, w], { stride: p.stride, padding: p.padding });
@@ -67,6 +77,7 @@ export const avgPool2dP = definePrimitive<PoolParams>({
   impl: (args, p) => avgPool2dKernel(args[0] as Tensor, p.size, p.stride),
   jvp: (_p, [t], _out, p) => (t === null ? null : avgPool2dRaw(t!, p)),
   vjp: (ct, [x], _out, p) => [bind(avgPool2dGradP, [ct], { ...p, shape: shapeOf(x!) })],
+  batch: ([x], _batched, p, size): Value => unfoldImages(avgPool2dRaw(foldImages(x!), p), size),
 });
 
 export const avgPool2dGradP: Primitive<PoolParams & { shape: readonly number[] }> = definePrimitive<PoolParams & { shape: readonly number[] }>({
@@ -74,6 +85,7 @@ export const avgPool2dGradP: Primitive<PoolParams & { shape: readonly number[] }
   impl: (args, p) => avgPool2dGradKernel(args[0] as Tensor, p.shape, p.size, p.stride),
   jvp: (_p, [t], _out, p) => (t === null ? null : bind(avgPool2dGradP, [t!], p)),
   vjp: (g, _c, _out, p) => [avgPool2dRaw(g, p)],
+  batch: ([c], _batched, p, size): Value => unfoldImages(bind(avgPool2dGradP, [foldImages(c!)], { ...p, shape: foldShape(p.shape, size) }), size),
 });
 
 export const avgPool2dRaw = (x: Value, p: PoolParams): Value => bind(avgPool2dP, [x], { size: p.size, stride: p.stride });

@@ -8,6 +8,8 @@ import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { IndexError, ValueError, fmt } from "../errors.ts";
 import { allocate, Tensor } from "../tensor/tensor.ts";
 import type { Shape } from "../tensor/shape.ts";
+import { perExample } from "./batching.ts";
+import { transpose } from "./shape.ts";
 
 /** The integer in an index operand, checked against the axis size. */
 const indexOf = (op: string, i: Value, size: number, shape: Shape): number => {
@@ -34,6 +36,10 @@ export const dynamicIndexP = definePrimitive({
   },
   jvp: ([, i], [t]) => (t === null ? null : dynamicIndex(t!, i!)),
   vjp: (ct, [x, i]) => [dynamicIndexAdjoint(ct, i!, shapeOf(x!), dtypeOf(x!)), null],
+  // One index for every example: the same row of each, read as row i of x with its first two
+  // axes swapped. An index per example: per example.
+  batch: ([x, i], batched, _p, size): Value =>
+    batched[1] ? perExample(dynamicIndexP, [x!, i!], batched, undefined, size) : dynamicIndex(transpose(x!, swapFirst(shapeOf(x!).length)), i!),
 });
 
 /** Zeros of `shape` with row i set to the operand: the adjoint of dynamicIndex. */
@@ -49,7 +55,16 @@ export const dynamicIndexAdjointP = definePrimitive<{ shape: Shape; dtype: Tenso
   },
   jvp: ([, i], [t], _out, p) => (t === null ? null : dynamicIndexAdjoint(t!, i!, p.shape, p.dtype)),
   vjp: (ct, [, i]) => [dynamicIndex(ct, i!), null],
+  batch: ([v, i], batched, p, size): Value => {
+    if (batched[1] || !batched[0]) return perExample(dynamicIndexAdjointP, [v!, i!], batched, p, size);
+    const [rows, ...rest] = p.shape;
+    const written = dynamicIndexAdjoint(v!, i!, [rows!, size, ...rest], p.dtype);
+    return transpose(written, swapFirst(p.shape.length + 1));
+  },
 });
+
+/** The permutation swapping axes 0 and 1 of a value of rank `rank`. */
+const swapFirst = (rank: number): number[] => [1, 0, ...Array.from({ length: rank - 2 }, (_, a) => a + 2)];
 
 export const dynamicIndex = (x: Value, i: Value): Value => bind(dynamicIndexP, [x, i], undefined);
 export const dynamicIndexAdjoint = (v: Value, i: Value, shape: Shape, dtype: Tensor["dtype"]): Value =>

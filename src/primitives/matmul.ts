@@ -8,6 +8,7 @@ import { matmulKernel } from "../kernels/matmul.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { add } from "./binary.ts";
 import { sumTo } from "./reduce.ts";
+import { aligned } from "./batching.ts";
 
 export interface MatmulParams {
   /** Read the first operand with its last two axes swapped. */
@@ -36,6 +37,7 @@ export const matmulP = definePrimitive<MatmulParams>({
       ? sumTo(p.transB ? matmul2(ct, a!, true, p.transA) : matmul2(a!, ct, !p.transA, false), shapeOf(b!))
       : null,
   ],
+  batch: (values, batched, p): Value => aligned(matmulP, values, batched, p),
 });
 
 export const matmul2 = (a: Value, b: Value, transA = false, transB = false): Value =>

@@ -9,6 +9,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { exp } from "./unary.ts";
 import { mul, sub } from "./binary.ts";
 import { broadcastTo, reshape } from "./shape.ts";
+import { reduceShifted } from "./batching.ts";
 
 export interface ReduceParams {
   /** Normalized, sorted, distinct axes. */
@@ -28,6 +29,7 @@ export const sumP = definePrimitive<ReduceParams>({
   },
   jvp: (_p, [t], _out, p) => (t === null ? null : sum(t!, p)),
   vjp: (ct, [x], _out, p) => [broadcastTo(kept(ct, x!, p), shapeOf(x!))],
+  batch: (values, _batched, p): Value => reduceShifted(sumP, values, p),
 });
 
 /** log Σ exp(x) over axes, computed stably; its derivatives are softmax-weighted. */
@@ -39,6 +41,7 @@ export const logsumexpP = definePrimitive<ReduceParams>({
   },
   jvp: ([x], [t], out, p) => (t === null ? null : sum(mul(t!, softmaxFrom(x!, out, p)), p)),
   vjp: (ct, [x], out, p) => [mul(broadcastTo(kept(ct, x!, p), shapeOf(x!)), softmaxFrom(x!, out, p))],
+  batch: (values, _batched, p): Value => reduceShifted(logsumexpP, values, p),
 });
 
 const softmaxFrom = (x: Value, lse: Value, p: ReduceParams): Value => exp(sub(x, kept(lse, x, p)));
@@ -52,6 +55,7 @@ export const logSoftmaxP = definePrimitive<ReduceParams>({
   impl: (args, p) => logSoftmaxKernel(args[0] as Tensor, p.axes),
   jvp: (_x, [t], out, p) => (t === null ? null : sub(t!, sum(mul(t!, exp(out)), p))),
   vjp: (ct, _x, out, p) => [sub(ct, mul(exp(out), sum(ct, p)))],
+  batch: (values, _batched, p): Value => reduceShifted(logSoftmaxP, values, p),
 });
 
 export const sum = (x: Value, p: ReduceParams): Value => bind(sumP, [x], p);

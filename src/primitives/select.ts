@@ -15,6 +15,7 @@ import { scatterAddKernel, takeKernel } from "../kernels/shape-ops.ts";
 import { reducedShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { asTensor } from "./shape.ts";
+import { allBatched, foldImages, foldShape, shiftAxes, unfoldImages } from "./batching.ts";
 
 export interface Selector<P> {
   readonly name: string;
@@ -25,6 +26,8 @@ export interface Selector<P> {
   /** Optional kernels doing gather / scatter whole (finding each pick as they use it). */
   gather?(x: Tensor, v: Tensor, params: P): Tensor;
   scatter?(x: Tensor, c: Tensor, params: P): Tensor;
+  /** The batching rule of both primitives (`prim` is the gather or the scatter). */
+  batch(prim: Primitive<P>, values: readonly Value[], batched: readonly boolean[], params: P, size: number): Value;
 }
 
 export interface Selection<P> {
@@ -45,6 +48,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
     },
     jvp: ([x], [, tv], _out, p) => (tv === null ? null : bind(gather, [x!, tv!], p)),
     vjp: (ct, [x], _out, p, wanted) => [null, wanted[1] ? bind(scatter, [x!, ct], p) : null],
+    batch: (values, batched, p, size): Value => s.batch(gather, values, batched, p, size),
   });
   const scatter: Primitive<P> = definePrimitive<P>({
     name: `${s.name}Scatter`,
@@ -57,6 +61,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
     },
     jvp: ([x], [, tc], _out, p) => (tc === null ? null : bind(scatter, [x!, tc!], p)),
     vjp: (g, [x], _out, p, wanted) => [null, wanted[1] ? bind(gather, [x!, g], p) : null],
+    batch: (values, batched, p, size): Value => s.batch(scatter, values, batched, p, size),
   });
   return { gather, scatter };
 }
@@ -72,6 +77,7 @@ export const extremum = selection<ExtremumParams>({
   name: "extremum",
   picks: (x, p) => argReduceKernel(x, p.axes, p.kind),
   outShape: (xs, p) => reducedShape(xs, p.axes, p.keepdims),
+  batch: (prim, values, batched, p, size): Value => bind(prim, allBatched(values, batched, size), { ...p, axes: shiftAxes(p.axes) }),
 });
 
 export interface MaxPoolParams {
@@ -87,6 +93,9 @@ export const maxPool = selection<MaxPoolParams>({
   outShape: (_xs, p) => p.outShape.slice(),
   gather: (x, v, p) => maxPool2dGatherKernel(x, v, p.size, p.stride),
   scatter: (x, c, p) => maxPool2dScatterKernel(x, c, p.size, p.stride),
+  // The batch folded into the images' N.
+  batch: (prim, values, batched, p, size): Value =>
+    unfoldImages(bind(prim, allBatched(values, batched, size).map(foldImages), { ...p, outShape: foldShape(p.outShape, size) }), size),
 });
 
 export const select = <P>(s: Selection<P>, x: Value, p: P): Value => bind(s.gather, [x, x], p);

@@ -18,6 +18,7 @@ import { full, zeros } from "../tensor/create.ts";
 import { sameShape, sizeOf, type Shape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { sumTo } from "./reduce.ts";
+import { allBatched, lift, shiftAxes } from "./batching.ts";
 
 /** A concrete operand as a tensor (numbers become float64 0-d tensors). */
 export const asTensor = (x: Value): Tensor => (typeof x === "number" ? full([], x) : (x as Tensor));
@@ -30,6 +31,7 @@ export const reshapeP = definePrimitive<{ shape: Shape }>({
   },
   jvp: (_p, [t], _out, p) => (t === null ? null : reshape(t!, p.shape)),
   vjp: (ct, [x]) => [reshape(ct, shapeOf(x!))],
+  batch: ([x], _batched, p, size): Value => bind(reshapeP, [x!], { shape: [size, ...p.shape] }),
 });
 
 export const transposeP = definePrimitive<{ perm: readonly number[] }>({
@@ -37,6 +39,7 @@ export const transposeP = definePrimitive<{ perm: readonly number[] }>({
   impl: (args, p) => transposeKernel(asTensor(args[0]!), p.perm),
   jvp: (_p, [t], _out, p) => (t === null ? null : transpose(t!, p.perm)),
   vjp: (ct, _x, _out, p) => [transpose(ct, inversePerm(p.perm))],
+  batch: ([x], _batched, p): Value => bind(transposeP, [x!], { perm: [0, ...shiftAxes(p.perm)] }),
 });
 
 export const inversePerm = (perm: readonly number[]): number[] => {
@@ -50,6 +53,7 @@ export const broadcastToP = definePrimitive<{ shape: Shape }>({
   impl: (args, p) => broadcastToKernel(asTensor(args[0]!), p.shape),
   jvp: (_p, [t], _out, p) => (t === null ? null : broadcastTo(t!, p.shape)),
   vjp: (ct, [x]) => [sumTo(ct, shapeOf(x!))],
+  batch: ([x], _batched, p, size): Value => bind(broadcastToP, [lift(x!, p.shape.length)], { shape: [size, ...p.shape] }),
 });
 
 export const concatP = definePrimitive<{ axis: number }>({
@@ -73,6 +77,7 @@ export const concatP = definePrimitive<{ axis: number }>({
       return wanted[i] ? slice(ct, starts, ends) : null;
     });
   },
+  batch: (values, batched, p, size): Value => bind(concatP, allBatched(values, batched, size), { axis: p.axis + 1 }),
 });
 
 export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonly number[] }>({
@@ -80,6 +85,7 @@ export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonl
   impl: (args, p) => sliceKernel(asTensor(args[0]!), p.starts, p.ends),
   jvp: (_p, [t], _out, p) => (t === null ? null : slice(t!, p.starts, p.ends)),
   vjp: (ct, [x], _out, p) => [pad(ct, p.starts, shapeOf(x!))],
+  batch: ([x], _batched, p, size): Value => bind(sliceP, [x!], { starts: [0, ...p.starts], ends: [size, ...p.ends] }),
 });
 
 /** Zeros of `shape` with the operand written at `starts`: the adjoint of slice. */
@@ -91,6 +97,7 @@ export const padP = definePrimitive<{ starts: readonly number[]; shape: Shape }>
     const xs = shapeOf(x!);
     return [slice(ct, p.starts, p.starts.map((s, i) => s + xs[i]!))];
   },
+  batch: ([x], _batched, p, size): Value => bind(padP, [x!], { starts: [0, ...p.starts], shape: [size, ...p.shape] }),
 });
 
 export interface TakeParams {
@@ -104,6 +111,7 @@ export const takeP = definePrimitive<TakeParams>({
   impl: (args, p) => takeKernel(asTensor(args[0]!), p.indices, p.indexShape, p.axis),
   jvp: (_p, [t], _out, p) => (t === null ? null : take(t!, p)),
   vjp: (ct, [x], _out, p) => [scatterAdd(ct, p, shapeOf(x!)[p.axis]!)],
+  batch: ([x], _batched, p): Value => bind(takeP, [x!], { ...p, axis: p.axis + 1 }),
 });
 
 /** Adds slices of the operand into zeros at `indices` along `axis`: the adjoint of take. */
@@ -112,6 +120,7 @@ export const scatterAddP = definePrimitive<TakeParams & { dimSize: number }>({
   impl: (args, p) => scatterAddKernel(asTensor(args[0]!), p.indices, p.indexShape, p.axis, p.dimSize),
   jvp: (_p, [t], _out, p) => (t === null ? null : scatterAdd(t!, p, p.dimSize)),
   vjp: (ct, _x, _out, p) => [take(ct, p)],
+  batch: ([x], _batched, p): Value => bind(scatterAddP, [x!], { ...p, axis: p.axis + 1 }),
 });
 
 /** The number in a size-1 value (so that derivatives of numbers stay numbers when staged). */
@@ -123,6 +132,8 @@ export const toNumberP = definePrimitive({
   },
   jvp: (_p, [t]) => (t === null ? null : toNumber(t!)),
   vjp: (ct, [x]) => [reshape(ct, shapeOf(x!))],
+  // One number per example: the batch of them is a [size] tensor.
+  batch: ([x], _batched, _p, size): Value => reshape(x!, [size]),
 });
 
 // Direct-style calls. Identity cases return the operand itself: nothing to record.

@@ -3,12 +3,14 @@
 import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
+import { sameOp } from "./batching.ts";
 
 export const stopGradientP = definePrimitive({
   name: "stopGradient",
   impl: (args) => args[0]!,
   jvp: () => null,
   vjp: () => [null],
+  batch: (values): Value => sameOp(stopGradientP, values, undefined),
 });
 
 export const stopGradient = (x: Value): Value => bind(stopGradientP, [x], undefined);

@@ -6,9 +6,10 @@ import type { Value } from "../../effects/value.ts";
 import { unaryKernel, unaryScalar, type UnaryName } from "../kernels/elementwise.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { add, div, greater, mul, sub } from "./binary.ts";
+import { aligned } from "./batching.ts";
 
-const unary = (name: UnaryName, derivative: ((x: Value, out: Value) => Value) | null): Primitive =>
-  definePrimitive({
+const unary = (name: UnaryName, derivative: ((x: Value, out: Value) => Value) | null): Primitive => {
+  const p: Primitive = definePrimitive({
     name,
     impl: (args) => {
       const x = args[0]!;
@@ -19,7 +20,10 @@ const unary = (name: UnaryName, derivative: ((x: Value, out: Value) => Value) | 
       return t === null || derivative === null ? null : mul(t, derivative(primals[0]!, out));
     },
     vjp: (ct, primals, out) => [derivative === null ? null : mul(ct, derivative(primals[0]!, out))],
+    batch: (values, batched): Value => aligned(p, values, batched, undefined),
   });
+  return p;
+};
 
 // neg is linear: its rules negate instead of multiplying by -1.
 export const negP = definePrimitive({
@@ -30,6 +34,7 @@ export const negP = definePrimitive({
   },
   jvp: (_p, tangents) => (tangents[0] === null ? null : neg(tangents[0]!)),
   vjp: (ct) => [neg(ct)],
+  batch: (values, batched): Value => aligned(negP, values, batched, undefined),
 });
 
 export const expP = unary("exp", (_x, out) => out);

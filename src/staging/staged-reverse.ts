@@ -12,6 +12,7 @@ import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../effect
 import { TransformError } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import * as S from "../primitives/shape.ts";
+import { perExample } from "../primitives/batching.ts";
 import { zerosLike, type AnyProgram } from "../transforms/common.ts";
 import { vjpDirect } from "../transforms/vjp.ts";
 import { isKnownZero, noteZero } from "./known-zeros.ts";
@@ -156,6 +157,9 @@ const callP = definePrimitive<CallParams>({
       return acc ? kindOf(readAccumulator(acc, x), x) : null;
     });
   },
+  // Reached only when vmap is below the reverse handler of a staged construct (the construct
+  // then stages once per example); not a rule of its own.
+  batch: (values, batched, p, size): Value => perExample(callP, values, batched, p, size),
 });
 
 const projectP = definePrimitive<{ call: CallParams; index: number }>({
@@ -167,6 +171,7 @@ const projectP = definePrimitive<{ call: CallParams; index: number }>({
     p.call.cts[p.index] = ct; // the backward pass has summed this result's cotangents already
     return [0];
   },
+  batch: (values, batched, p, size): Value => perExample(projectP, values, batched, p, size),
 });
 
 /** Which operands a transformation above the staging handler traces (they need cotangents). */

@@ -1,7 +1,7 @@
 // customVjp and checkpoint: a program applied as one primitive whose reverse rule the user
 // gives (customVjp) or that recomputes its forward pass during the backward pass (checkpoint).
 // Forward mode differentiates the program itself.
-import { BatchBox, BatchTrace, defineBatchRule } from "../../effects/batch.ts";
+import { BatchBox, BatchTrace } from "../../effects/batch.ts";
 import { DualBox } from "../../effects/forward.ts";
 import { ReverseBox } from "../../effects/reverse.ts";
 import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
@@ -93,6 +93,7 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
     }
     return perLeafCotangents(p, primals.length, cts);
   },
+  batch: (values, batched, p): Value => batchedCall(values, batched, p),
 });
 
 /** bwd's result (one cotangent per argument, shaped like it; null means zero) as one per operand leaf. */
@@ -135,7 +136,6 @@ const batchedCall = (values: readonly Value[], batched: readonly boolean[], p: C
   const params: CustomParams = { name: p.name, f: mapped(p.f), fwd: mapped(p.fwd), bwd: bwd as never, structure };
   return bind(customCallP, values, params);
 };
-defineBatchRule([customCallP as Primitive<never>], (_prim, values, batched, params) => batchedCall(values, batched, params as unknown as CustomParams));
 
 /**
  * Applies the program as one primitive. `onCapture` decides what happens when the program

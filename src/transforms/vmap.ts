@@ -1,5 +1,7 @@
 // vmap: run a program once on a whole batch. Inputs are split along `inAxes`; the program sees
-// one example's shapes; outputs are stacked along axis 0.
+// one example's shapes; outputs are stacked along axis 0. The handler is BatchTrace
+// (effects/batch.ts); each primitive's batching rule is the `batch` field of its record (its
+// family's file in src/primitives/), built from the helpers in src/primitives/batching.ts.
 import { BatchTrace } from "../../effects/batch.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { Traced, shapeOf, type Value } from "../../effects/value.ts";
@@ -8,7 +10,6 @@ import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import { arraysAsTensors } from "../tensor/typed-array.ts";
 import * as S from "../primitives/shape.ts";
-import "../primitives/batching.ts";
 import { BatchBox } from "../../effects/batch.ts";
 import { markProgram } from "../misuse.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "./common.ts";
