@@ -19,7 +19,9 @@ export type Program<R = unknown> = Generator<Effect, R, unknown> | Iterator<Effe
 type Frame = Iterator<unknown, unknown, unknown>;
 
 export function drive<R>(program: Program<R>): R {
+  synchronous(program);
   let gen: Frame = program;
+  let refused: EffectError | null = null; // set when a non-effect was thrown back into `gen`
   let callers: Frame[] | null = null; // frames waiting at a `call`, innermost last; made on the first call
   let input: unknown = undefined; // what `gen` resumes with
   let failure: unknown = undefined; // or the error thrown into it, when `failed`
@@ -34,16 +36,23 @@ export function drive<R>(program: Program<R>): R {
       } else r = gen.next(input);
       while (r.done !== true) {
         const e = r.value;
+        // Told that it yielded a non-effect, the program yielded another: it makes no progress,
+        // so it ends with the error instead of looping.
+        if (refused !== null && !(e instanceof Effect)) {
+          gen.return?.(undefined);
+          throw refused;
+        }
+        refused = null;
         let v: unknown;
         try {
           // Primitive operations, the common case, dispatch directly; other effects perform themselves.
           if (e instanceof PrimitiveOp) v = bind(e.prim, e.args, e.params);
           else if (e instanceof Call) {
-            const callee = e.start();
+            const callee = synchronous(e.start());
             (callers ??= []).push(gen);
             gen = callee; // started below, with v = undefined
           } else if (e instanceof Effect) v = e.perform();
-          else throw notAnEffect(e);
+          else throw (refused = notAnEffect(e));
         } catch (err) {
           if (typeof gen.throw !== "function") throw err;
           r = gen.throw(err);
@@ -65,6 +74,19 @@ export function drive<R>(program: Program<R>): R {
     input = r.value;
   }
 }
+
+/**
+ * Programs are synchronous generators. An async generator's `next` gives promises, which would
+ * never be effects: refuse it at once rather than throw errors into it forever.
+ */
+const synchronous = <G extends object>(gen: G): G => {
+  if (Symbol.asyncIterator in gen)
+    throw new EffectError(
+      "the program is an async generator (async function*); programs are synchronous generators (function*): " +
+        "an operation's result is ready when yield* returns. Await data before calling run, and pass it in",
+    );
+  return gen;
+};
 
 const notAnEffect = (e: unknown): EffectError => {
   const what =

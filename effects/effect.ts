@@ -33,7 +33,7 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
    */
   throw(error?: unknown): IteratorResult<Effect, R> {
     this.inFlight = false;
-    throw error;
+    throw atProgramLine(error);
   }
 
   /** A program abandoned while waiting here (`gen.return()`) frees the object for reuse. */
@@ -62,10 +62,41 @@ class Performance<R> implements Iterator<Effect, R, unknown> {
   }
 
   throw(error?: unknown): IteratorResult<Effect, R> {
-    throw error;
+    throw atProgramLine(error);
   }
 
   return(value?: unknown): IteratorResult<Effect, R> {
     return { done: true, value: value as R };
   }
+}
+
+const AT_PROGRAM_LINE = Symbol("atProgramLine");
+
+/**
+ * Puts the program's frames on top of an error's stack. An operation's error is made inside the
+ * library, so its stack shows only library frames; here, called by `yield*` while it forwards
+ * the error into the program, the program's generator is on the stack at the failing `yield*`:
+ * its frames come first, so the error points at the user's line. Runs only when an error is thrown.
+ */
+function atProgramLine(error: unknown): unknown {
+  if (!(error instanceof Error) || AT_PROGRAM_LINE in error || typeof error.stack !== "string") return error;
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 50;
+  const here = new Error().stack ?? "";
+  Error.stackTraceLimit = limit;
+  // Frames of `here` after this function and Effect.throw: the program's, then the driver's.
+  const ours = here.split("\n").slice(3);
+  const lines = error.stack.split("\n");
+  const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
+  if (firstFrame < 0) return error;
+  const theirs = lines.slice(firstFrame);
+  const shared = new Set(theirs);
+  const programFrames = ours.slice(0, Math.max(1, ours.findIndex((l) => shared.has(l))));
+  try {
+    Object.defineProperty(error, AT_PROGRAM_LINE, { value: true });
+    error.stack = [...lines.slice(0, firstFrame), ...programFrames, ...theirs].join("\n");
+  } catch {
+    // a frozen error keeps its stack
+  }
+  return error;
 }
