@@ -39,6 +39,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   S10M: async () => (await import("./workloads/stack.ts")).stack10m(),
   CKPT: async () => (await import("./workloads/checkpoint-memory.ts")).checkpointMemory(),
   REC: async () => (await import("./workloads/recursion.ts")).recursion(),
+  STAGE: async () => (await import("./workloads/stage.ts")).stage(),
   "W2-FMA": async () => withFma("W2-FMA", (await import("./workloads/w2.ts")).w2()),
   "W7-FMA": async () => withFma("W7-FMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
   "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),

@@ -2,7 +2,19 @@
 // Rules are written in direct style with the same primitives (through `bind`), so every
 // handler below the one applying a rule differentiates the rule too: higher derivatives of
 // every operation come from the first-order rules.
+import type { DType } from "../src/tensor/tensor.ts";
 import type { Value } from "./value.ts";
+
+/**
+ * What staging knows of a value before it exists (its abstract value): its shape, its dtype,
+ * and whether it is a plain JS number (`scalar`; a float64 scalar is a number, not a 0-d
+ * tensor, and a number never decides an output's dtype). A staged variable is one.
+ */
+export interface Abstract {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly scalar: boolean;
+}
 
 /** A symbolic zero tangent or cotangent: skipped instead of computed. */
 export type Zero = null;
@@ -12,6 +24,12 @@ export interface Primitive<P = undefined> {
   readonly name: string;
   /** The kernel: runs on concrete operands (numbers and Tensors) only. */
   impl(args: readonly Value[], params: P): Value;
+  /**
+   * Abstract evaluation: the output's abstract value from the operands' and the params, with
+   * the errors the kernel gives for operands it rejects (staging uses this; it never runs a
+   * kernel to learn a shape). Must agree with `impl` on every valid input.
+   */
+  abstractEval(args: readonly Abstract[], params: P): Abstract;
   /** Tangent of the output from the operands' tangents (null = zero). */
   jvp(primals: readonly Value[], tangents: readonly MaybeValue[], out: Value, params: P): MaybeValue;
   /**

@@ -3,11 +3,11 @@
 // performed while it is innermost comes to it, even one on constants (which it folds).
 import { TransformError } from "../src/errors.ts";
 import { constAtom, varAtom, type Atom, type Block, type Eqn, type Var } from "../src/staging/ir.ts";
-import { zeros } from "../src/tensor/create.ts";
+import { abstractOf } from "../src/primitives/abstract.ts";
 import type { DType } from "../src/tensor/tensor.ts";
-import type { Primitive } from "./primitive.ts";
-import { Trace } from "./trace.ts";
-import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
+import type { Abstract, Primitive } from "./primitive.ts";
+import { Trace, withTrace } from "./trace.ts";
+import { Traced, type Value } from "./value.ts";
 
 const CAPTURED = Symbol("captured");
 /** Whether `e` says a staged block read a value of a transformation above it through a closure. */
@@ -136,11 +136,26 @@ export class StagingTrace extends Trace {
     const atoms = args.map((a) => this.atom(a));
     if (atoms.every((a) => a.kind === "const")) return prim.impl(args, params); // constant folding
     if (prim.inline) return prim.inline(args, params); // a program applied as one primitive: stage its operations
-    // The output's shape and dtype: run the kernel once on zeros shaped like the operands.
-    const dummies = atoms.map((a) => (a.kind === "const" ? a.value : a.v.scalar ? 0 : zeros(a.v.shape, a.v.dtype)));
-    const probe = prim.impl(dummies, params);
-    const out = this.newVar(shapeOf(probe), dtypeOf(probe), typeof probe === "number");
+    // The output's shape, dtype and number-ness from the operands' (abstract evaluation, with the
+    // kernel's errors for bad shapes): no kernel runs. A variable is its own abstract value.
+    const t = prim.abstractEval(atoms.map((a) => (a.kind === "var" ? a.v : abstractOf(a.value))), params);
+    const out: Var = { id: this.nextId++, shape: t.shape, dtype: t.dtype, scalar: t.scalar };
     this.push({ kind: "prim", prim: prim as Primitive<unknown>, inputs: atoms, params, out });
     return this.value(out);
   }
+}
+
+/**
+ * The abstract value of a program's result, found by staging it on variables (no kernel runs):
+ * the abstract evaluation of a program applied as one primitive (customVjp, checkpoint).
+ */
+export function stagedAbstract(args: readonly Abstract[], program: (args: readonly Value[]) => Value): Abstract {
+  return withTrace(
+    new StagingTrace(),
+    (trace) => {
+      const out = program(args.map((a) => trace.value(trace.newVar(a.shape, a.dtype, a.scalar))));
+      return trace.owns(out) ? out.v : abstractOf(out);
+    },
+    true,
+  );
 }

@@ -369,7 +369,8 @@ export function conv2dWeightGradKernel(
   return finish(dw, dtype, wShape);
 }
 
-const checkCt = (op: string, ct: Tensor, want: readonly number[]): void => {
+/** A cotangent operand of the adjoints must have conv2d's output shape (on anything with a shape). */
+export const checkCt = (op: string, ct: { readonly shape: readonly number[] }, want: readonly number[]): void => {
   if (ct.shape.length !== 4 || want.some((d, i) => ct.shape[i] !== d))
     throw new ShapeError(`${op}: cotangent ${fmt(ct.shape)} does not match the conv2d output shape ${fmt(want)}`);
 };

@@ -108,14 +108,23 @@ export function avgPool2dKernel(x: Tensor, size: readonly [number, number], stri
   return new Tensor(out, [x.shape[0]!, x.shape[1]!, OH, OW]);
 }
 
+/** avgPool2dGrad's cotangent must have the pooled shape of x (on shapes alone: abstract evaluation too). */
+export function checkPooledCt(
+  ctShape: readonly number[], xShape: readonly number[], size: readonly [number, number], stride: readonly [number, number],
+): void {
+  const [N, C] = xShape as [number, number];
+  const [OH, OW] = outDims(xShape, size, stride);
+  if (ctShape.length !== 4 || ctShape[0] !== N || ctShape[1] !== C || ctShape[2] !== OH || ctShape[3] !== OW)
+    throw new ShapeError(`avgPool2d (its gradient): cotangent ${fmt(ctShape)} does not match the pooled shape ${fmt([N, C, OH, OW])}`);
+}
+
 /** The adjoint of avgPool2d: each window gets ct/(kh*kw); overlapping windows add up (in double). */
 export function avgPool2dGradKernel(
   ct: Tensor, xShape: readonly number[], size: readonly [number, number], stride: readonly [number, number],
 ): Tensor {
   const [N, C, H, W] = xShape as [number, number, number, number];
   const [OH, OW] = outDims(xShape, size, stride);
-  if (ct.shape.length !== 4 || ct.shape[0] !== N || ct.shape[1] !== C || ct.shape[2] !== OH || ct.shape[3] !== OW)
-    throw new ShapeError(`avgPool2d (its gradient): cotangent ${fmt(ct.shape)} does not match the pooled shape ${fmt([N, C, OH, OW])}`);
+  checkPooledCt(ct.shape, xShape, size, stride);
   const [kh, kw] = size;
   const [sh, sw] = stride;
   const inv = 1 / (kh * kw);

@@ -135,9 +135,16 @@ const finish = (acc: Float64Array, dtype: DType, shape: number[]): Tensor =>
 
 /** max, min, argmax, argmin and logsumexp have no identity: reducing over zero elements is an error. */
 function checkNonEmpty(op: string, x: Tensor, axes: readonly number[], p: Plan): void {
-  if (p.count === 0)
+  if (p.count === 0) checkReducible(op, x.shape, axes);
+}
+
+/** The same check on a shape alone (abstract evaluation): the reduced axes must hold elements. */
+export function checkReducible(op: string, shape: readonly number[], axes: readonly number[]): void {
+  let count = 1;
+  for (const a of axes) count *= shape[a]!;
+  if (count === 0)
     throw new ValueError(
-      `${op}: cannot reduce shape ${fmt(x.shape)} over axes [${axes.join(", ")}] because they hold no elements; ` +
+      `${op}: cannot reduce shape ${fmt(shape)} over axes [${axes.join(", ")}] because they hold no elements; ` +
         `${op} of nothing is undefined — check for empty inputs before reducing`,
     );
 }

@@ -4,7 +4,7 @@
 // cases (contiguous runs, stride-0 broadcasts) become long, simple inner loops.
 import { IndexError, ShapeError, ValueError, fmt } from "../errors.ts";
 import { sizeOf, sizeProblem, stridesOf } from "../tensor/shape.ts";
-import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
+import { Tensor, allocate, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 
 /**
  * @internal Drops size-1 axes and merges neighbouring axes that every operand walks
@@ -111,46 +111,28 @@ export function transposeKernel(x: Tensor, perm: readonly number[]): Tensor {
 }
 
 export function broadcastToKernel(x: Tensor, shape: readonly number[]): Tensor {
-  const lead = shape.length - x.ndim;
-  const bad = lead < 0 ? -1 : x.shape.findIndex((d, j) => d !== 1 && d !== shape[j + lead]);
-  if (bad !== -1 || lead < 0)
-    throw new ShapeError(
-      `broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}` +
-        (lead < 0
-          ? ` (the input has rank ${x.ndim}, more than the target's ${shape.length}); `
-          : ` (axis ${bad - x.ndim} has ${x.shape[bad]} vs ${shape[bad + lead]}); `) +
-        `aligning shapes from the right, each input axis must equal the target's or be 1, and the target may add leading axes`,
-    );
+  checkBroadcastTo(x.shape, shape);
   return gather(x, 0, broadcastStrides(x.shape, shape), shape);
 }
 
-export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
-  if (xs.length === 0) throw new ValueError(`concat: needs at least one tensor, got an empty list`);
-  const ref = xs[0]!.shape;
-  const rank = ref.length;
-  if (rank === 0) throw new ShapeError(`concat: cannot concatenate 0-d tensors; reshape them to [1] first`);
-  const bad: string[] = [];
-  xs.forEach((t, i) => {
-    if (t.ndim !== rank || t.shape.some((d, k) => k !== axis && d !== ref[k])) bad.push(`#${i} ${fmt(t.shape)}`);
-  });
-  if (bad.length > 0) {
-    const pattern = `[${ref.map((d, k) => (k === axis ? "*" : String(d))).join(", ")}]`;
+/** broadcastTo's check on shapes alone (the kernel's, and abstract evaluation's). */
+export function checkBroadcastTo(xs: readonly number[], shape: readonly number[]): void {
+  const lead = shape.length - xs.length;
+  const bad = lead < 0 ? -1 : xs.findIndex((d, j) => d !== 1 && d !== shape[j + lead]);
+  if (bad !== -1 || lead < 0)
     throw new ShapeError(
-      `concat: every input must have shape ${pattern} (matching input #0 ${fmt(ref)} on all axes but axis ${axis}); ` +
-        `mismatching: ${bad.join(", ")}`,
+      `broadcastTo: cannot broadcast ${fmt(xs)} to ${fmt(shape)}` +
+        (lead < 0
+          ? ` (the input has rank ${xs.length}, more than the target's ${shape.length}); `
+          : ` (axis ${bad - xs.length} has ${xs[bad]} vs ${shape[bad + lead]}); `) +
+        `aligning shapes from the right, each input axis must equal the target's or be 1, and the target may add leading axes`,
     );
-  }
-  let dtype = xs[0]!.dtype;
-  let along = 0;
-  for (const t of xs) {
-    dtype = promote(dtype, t.dtype);
-    along += t.shape[axis]!;
-  }
-  const shape = ref.slice();
-  shape[axis] = along;
-  const tooLarge = sizeProblem(shape);
-  if (tooLarge !== undefined)
-    throw new ShapeError(`concat: joining ${xs.map((t) => fmt(t.shape)).join(", ")} along axis ${axis} gives shape ${fmt(shape)}, which has ${tooLarge}`);
+}
+
+export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
+  const { shape, dtype } = checkConcat(xs, axis);
+  const ref = xs[0]!.shape;
+  const along = shape[axis]!;
   const outer = sizeOf(ref.slice(0, axis));
   const inner = sizeOf(ref.slice(axis + 1));
   const out = allocate(dtype, sizeOf(shape));
@@ -173,6 +155,39 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
   return new Tensor(out, shape);
 }
 
+/** concat's checks and its output's shape and dtype, on shapes alone (the kernel's, and abstract evaluation's). */
+export function checkConcat(
+  xs: readonly { readonly shape: readonly number[]; readonly dtype: DType }[], axis: number,
+): { shape: number[]; dtype: DType } {
+  if (xs.length === 0) throw new ValueError(`concat: needs at least one tensor, got an empty list`);
+  const ref = xs[0]!.shape;
+  const rank = ref.length;
+  if (rank === 0) throw new ShapeError(`concat: cannot concatenate 0-d tensors; reshape them to [1] first`);
+  const bad: string[] = [];
+  xs.forEach((t, i) => {
+    if (t.shape.length !== rank || t.shape.some((d, k) => k !== axis && d !== ref[k])) bad.push(`#${i} ${fmt(t.shape)}`);
+  });
+  if (bad.length > 0) {
+    const pattern = `[${ref.map((d, k) => (k === axis ? "*" : String(d))).join(", ")}]`;
+    throw new ShapeError(
+      `concat: every input must have shape ${pattern} (matching input #0 ${fmt(ref)} on all axes but axis ${axis}); ` +
+        `mismatching: ${bad.join(", ")}`,
+    );
+  }
+  let dtype = xs[0]!.dtype;
+  let along = 0;
+  for (const t of xs) {
+    dtype = promote(dtype, t.dtype);
+    along += t.shape[axis]!;
+  }
+  const shape = ref.slice();
+  shape[axis] = along;
+  const tooLarge = sizeProblem(shape);
+  if (tooLarge !== undefined)
+    throw new ShapeError(`concat: joining ${xs.map((t) => fmt(t.shape)).join(", ")} along axis ${axis} gives shape ${fmt(shape)}, which has ${tooLarge}`);
+  return { shape, dtype };
+}
+
 export function sliceKernel(x: Tensor, starts: readonly number[], ends: readonly number[]): Tensor {
   const xs = stridesOf(x.shape);
   let offset = 0;
@@ -180,9 +195,14 @@ export function sliceKernel(x: Tensor, starts: readonly number[], ends: readonly
   return gather(x, offset, xs, starts.map((s, i) => ends[i]! - s));
 }
 
+/** pad's check on shapes alone (the kernel's, and abstract evaluation's). */
+export function checkPad(xs: readonly number[], starts: readonly number[], shape: readonly number[]): void {
+  if (xs.length !== shape.length || xs.some((d, i) => starts[i]! < 0 || starts[i]! + d > shape[i]!))
+    throw new ShapeError(`pad: ${fmt(xs)} placed at ${fmt(starts)} does not fit inside ${fmt(shape)}`);
+}
+
 export function padKernel(x: Tensor, starts: readonly number[], shape: readonly number[]): Tensor {
-  if (x.ndim !== shape.length || x.shape.some((d, i) => starts[i]! < 0 || starts[i]! + d > shape[i]!))
-    throw new ShapeError(`pad: ${fmt(x.shape)} placed at ${fmt(starts)} does not fit inside ${fmt(shape)}`);
+  checkPad(x.shape, starts, shape);
   const out = allocate(x.dtype, sizeOf(shape));
   const os = stridesOf(shape);
   let offset = 0;
@@ -192,13 +212,19 @@ export function padKernel(x: Tensor, starts: readonly number[], shape: readonly 
   return new Tensor(out, shape);
 }
 
-export function takeKernel(x: Tensor, indices: Int32Array, indexShape: readonly number[], axis: number): Tensor {
-  const shape = [...x.shape.slice(0, axis), ...indexShape, ...x.shape.slice(axis + 1)];
+/** take's output shape, checked, on shapes alone (the kernel's, and abstract evaluation's). */
+export function takeShape(xs: readonly number[], indexShape: readonly number[], axis: number): number[] {
+  const shape = [...xs.slice(0, axis), ...indexShape, ...xs.slice(axis + 1)];
   const tooLarge = sizeProblem(shape);
   if (tooLarge !== undefined)
     throw new ShapeError(
-      `take: indices of shape ${fmt(indexShape)} along axis ${axis} of ${fmt(x.shape)} give shape ${fmt(shape)}, which has ${tooLarge}`,
+      `take: indices of shape ${fmt(indexShape)} along axis ${axis} of ${fmt(xs)} give shape ${fmt(shape)}, which has ${tooLarge}`,
     );
+  return shape;
+}
+
+export function takeKernel(x: Tensor, indices: Int32Array, indexShape: readonly number[], axis: number): Tensor {
+  const shape = takeShape(x.shape, indexShape, axis);
   const outer = sizeOf(x.shape.slice(0, axis));
   const dim = x.shape[axis]!;
   const inner = sizeOf(x.shape.slice(axis + 1));
@@ -221,11 +247,15 @@ export function takeKernel(x: Tensor, indices: Int32Array, indexShape: readonly 
   return new Tensor(out, shape);
 }
 
+/** scatterAdd's output shape: the index axes of v replaced by one axis of dimSize. */
+export const scatterAddShape = (vs: readonly number[], indexShape: readonly number[], axis: number, dimSize: number): number[] =>
+  [...vs.slice(0, axis), dimSize, ...vs.slice(axis + indexShape.length)];
+
 export function scatterAddKernel(
   v: Tensor, indices: Int32Array, indexShape: readonly number[], axis: number, dimSize: number,
 ): Tensor {
   const k = indexShape.length;
-  const shape = [...v.shape.slice(0, axis), dimSize, ...v.shape.slice(axis + k)];
+  const shape = scatterAddShape(v.shape, indexShape, axis, dimSize);
   const outer = sizeOf(v.shape.slice(0, axis));
   const inner = sizeOf(v.shape.slice(axis + k));
   const m = indices.length;

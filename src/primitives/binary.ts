@@ -1,16 +1,17 @@
 // Elementwise binary primitives with NumPy broadcasting, comparisons and `where`.
 // VJPs sum the cotangent back to each operand's shape (sumTo); JVPs broadcast tangents up to
 // the output's shape (fit).
-import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
+import { definePrimitive, type Abstract, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { binaryKernel, binaryScalar, whereKernel, type BinaryName } from "../kernels/elementwise.ts";
-import { sameShape } from "../tensor/shape.ts";
+import { broadcastShapes, sameShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { log, neg } from "./unary.ts";
 import { sumTo } from "./reduce.ts";
 import { broadcastTo } from "./shape.ts";
 import { aligned } from "./batching.ts";
+import { NUMBER, broadcastAbstract, resultDType, tensorOf } from "./abstract.ts";
 
 const kernel = (name: BinaryName) => (args: readonly Value[]): Value => {
   const a = args[0]!;
@@ -19,6 +20,8 @@ const kernel = (name: BinaryName) => (args: readonly Value[]): Value => {
     ? binaryScalar[name](a, b)
     : binaryKernel(name, a as Tensor | number, b as Tensor | number);
 };
+/** The kernel's output shape and dtype, with its broadcasting error. */
+const shaped = (name: BinaryName) => (args: readonly Abstract[]): Abstract => broadcastAbstract(name, args[0]!, args[1]!);
 
 /** Broadcasts a tangent up to the output's shape (a constant operand may have been smaller). */
 export const fit = (t: Value, out: Value): Value => {
@@ -32,6 +35,7 @@ const plus = (a: MaybeValue, b: MaybeValue): MaybeValue => (a === null ? b : b =
 export const addP = definePrimitive({
   name: "add",
   impl: kernel("add"),
+  abstractEval: shaped("add"),
   jvp: (_p, [ta, tb], out) => {
     const t = plus(ta!, tb!);
     return t === null ? null : fit(t, out);
@@ -46,6 +50,7 @@ export const addP = definePrimitive({
 export const subP = definePrimitive({
   name: "sub",
   impl: kernel("sub"),
+  abstractEval: shaped("sub"),
   jvp: (_p, [ta, tb], out) => {
     const t = tb === null ? ta! : ta === null ? neg(tb!) : sub(ta!, tb!);
     return t === null ? null : fit(t, out);
@@ -60,6 +65,7 @@ export const subP = definePrimitive({
 export const mulP = definePrimitive({
   name: "mul",
   impl: kernel("mul"),
+  abstractEval: shaped("mul"),
   jvp: ([a, b], [ta, tb], out) => {
     const t = plus(ta === null ? null : mul(ta!, b!), tb === null ? null : mul(a!, tb!));
     return t === null ? null : fit(t, out);
@@ -74,6 +80,7 @@ export const mulP = definePrimitive({
 export const divP = definePrimitive({
   name: "div",
   impl: kernel("div"),
+  abstractEval: shaped("div"),
   jvp: ([, b], [ta, tb], out) => {
     const t = plus(ta === null ? null : div(ta!, b!), tb === null ? null : neg(mul(tb!, div(out, b!))));
     return t === null ? null : fit(t, out);
@@ -106,6 +113,7 @@ const dPowB = (a: Value, out: Value): Value => {
 export const powP = definePrimitive({
   name: "pow",
   impl: kernel("pow"),
+  abstractEval: shaped("pow"),
   jvp: ([a, b], [ta, tb], out) => {
     const t = plus(ta === null ? null : mul(ta!, dPowA(a!, b!)), tb === null ? null : mul(tb!, dPowB(a!, out)));
     return t === null ? null : fit(t, out);
@@ -126,6 +134,7 @@ const extremum = (name: "maximum" | "minimum", better: (x: Value, y: Value) => V
   const p: Primitive = definePrimitive({
     name,
     impl: kernel(name),
+    abstractEval: shaped(name),
     jvp: ([a, b], [ta, tb], out) => {
       const [sa, sb] = selector(a!, b!, better);
       const t = plus(ta === null ? null : mul(ta!, sa), tb === null ? null : mul(tb!, sb));
@@ -147,6 +156,7 @@ const comparison = (name: BinaryName): Primitive => {
   const p: Primitive = definePrimitive({
     name,
     impl: kernel(name),
+    abstractEval: shaped(name),
     jvp: () => null,
     vjp: () => [null, null],
     batch: (values, batched): Value => aligned(p, values, batched, undefined),
@@ -167,6 +177,10 @@ export const whereP = definePrimitive({
     if (typeof c === "number" && typeof a === "number" && typeof b === "number") return c !== 0 ? a : b;
     return whereKernel(c as Tensor | number, a as Tensor | number, b as Tensor | number);
   },
+  abstractEval: ([c, a, b]) =>
+    c!.scalar && a!.scalar && b!.scalar
+      ? NUMBER
+      : tensorOf(broadcastShapes("where", broadcastShapes("where", c!.shape, a!.shape), b!.shape), resultDType(a!, b!)),
   jvp: ([c], [, ta, tb], out) => (ta === null && tb === null ? null : fit(where(c!, ta ?? 0, tb ?? 0), out)),
   vjp: (ct, [c, a, b], _out, _params, wanted) => [
     null,

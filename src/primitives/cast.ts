@@ -3,11 +3,13 @@ import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, type Value } from "../../effects/value.ts";
 import { castKernel } from "../kernels/elementwise.ts";
+import { tensorOf } from "./abstract.ts";
 import { sameOp } from "./batching.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 
 export const castP = definePrimitive<{ dtype: DType }>({
   name: "cast",
+  abstractEval: ([x], p) => (x!.scalar ? x! : tensorOf(x!.shape, p.dtype)),
   impl: (args, p) => {
     const x = args[0]!;
     return typeof x === "number" ? x : castKernel(x as Tensor, p.dtype);

@@ -4,9 +4,10 @@
 import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../kernels/conv.ts";
-import { avgPool2dGradKernel, avgPool2dKernel } from "../kernels/pool.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { checkConv2d, checkCt, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../kernels/conv.ts";
+import { avgPool2dGradKernel, avgPool2dKernel, checkPool2d, checkPooledCt } from "../kernels/pool.ts";
+import { promote, type Tensor } from "../tensor/tensor.ts";
+import { tensorOf } from "./abstract.ts";
 import { add } from "./binary.ts";
 import { foldImages, foldShape, perExample, unfoldImages } from "./batching.ts";
 
@@ -20,6 +21,7 @@ const sum2 = (a: Value | null, b: Value | null): Value | null => (a === null ? b
 
 export const conv2dP = definePrimitive<ConvParams>({
   name: "conv2d",
+  abstractEval: ([x, w], p) => tensorOf(checkConv2d(x!, w!, p.stride, p.padding).outShape, promote(x!.dtype, w!.dtype)),
   impl: (args, p) => conv2dKernel(args[0] as Tensor, args[1] as Tensor, p.stride, p.padding),
   jvp: ([x, w], [tx, tw], _out, p) =>
     sum2(tx === null ? null : conv2dRaw(tx!, w!, p), tw === null ? null : conv2dRaw(x!, tw!, p)),
@@ -35,6 +37,10 @@ export const conv2dP = definePrimitive<ConvParams>({
 /** convT(c, w): the adjoint of conv2d in its input. */
 export const conv2dInputGradP = definePrimitive<Shaped>({
   name: "conv2dInputGrad",
+  abstractEval: ([c, w], p) => {
+    checkCt("conv2dInputGrad", c!, checkConv2d({ shape: p.shape }, w!, p.stride, p.padding).outShape);
+    return tensorOf(p.shape, promote(c!.dtype, w!.dtype));
+  },
   impl: (args, p) => conv2dInputGradKernel(args[0] as Tensor, args[1] as Tensor, p.shape, p.stride, p.padding),
   jvp: ([c, w], [tc, tw], _out, p) =>
     sum2(tc === null ? null : convT(tc!, w!, p), tw === null ? null : convT(c!, tw!, p)),
@@ -51,6 +57,10 @@ export const conv2dInputGradP = definePrimitive<Shaped>({
 /** wgrad(x, c): the adjoint of conv2d in its filter. */
 export const conv2dWeightGradP = definePrimitive<Shaped>({
   name: "conv2dWeightGrad",
+  abstractEval: ([x, c], p) => {
+    checkCt("conv2dWeightGrad", c!, checkConv2d(x!, { shape: p.shape }, p.stride, p.padding).outShape);
+    return tensorOf(p.shape, promote(x!.dtype, c!.dtype));
+  },
   impl: (args, p) => conv2dWeightGradKernel(args[0] as Tensor, args[1] as Tensor, p.shape, p.stride, p.padding),
   jvp: ([x, c], [tx, tc], _out, p) =>
     sum2(tx === null ? null : wgrad(tx!, c!, p), tc === null ? null : wgrad(x!, tc!, p)),
@@ -74,6 +84,7 @@ export interface PoolParams {
 /** Average pooling is linear; its adjoint spreads each cotangent over its window. */
 export const avgPool2dP = definePrimitive<PoolParams>({
   name: "avgPool2d",
+  abstractEval: ([x], p) => tensorOf(checkPool2d("avgPool2d", x!, { size: p.size, stride: p.stride }).outShape, x!.dtype),
   impl: (args, p) => avgPool2dKernel(args[0] as Tensor, p.size, p.stride),
   jvp: (_p, [t], _out, p) => (t === null ? null : avgPool2dRaw(t!, p)),
   vjp: (ct, [x], _out, p) => [bind(avgPool2dGradP, [ct], { ...p, shape: shapeOf(x!) })],
@@ -82,6 +93,10 @@ export const avgPool2dP = definePrimitive<PoolParams>({
 
 export const avgPool2dGradP: Primitive<PoolParams & { shape: readonly number[] }> = definePrimitive<PoolParams & { shape: readonly number[] }>({
   name: "avgPool2dGrad",
+  abstractEval: ([c], p) => {
+    checkPooledCt(c!.shape, p.shape, p.size, p.stride);
+    return tensorOf(p.shape, c!.dtype);
+  },
   impl: (args, p) => avgPool2dGradKernel(args[0] as Tensor, p.shape, p.size, p.stride),
   jvp: (_p, [t], _out, p) => (t === null ? null : bind(avgPool2dGradP, [t!], p)),
   vjp: (g, _c, _out, p) => [avgPool2dRaw(g, p)],

@@ -2,12 +2,13 @@
 // until run time (a staged value inside jit, e.g. a child index read from a tree table inside
 // a recursive function). The index is an integer: it has no derivative. The adjoint writes the
 // cotangent into row i of zeros; each is the other's transpose.
-import { definePrimitive } from "../../effects/primitive.ts";
+import { definePrimitive, type Abstract } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
-import { IndexError, ValueError, fmt } from "../errors.ts";
+import { IndexError, ShapeError, ValueError, fmt } from "../errors.ts";
 import { allocate, Tensor } from "../tensor/tensor.ts";
-import type { Shape } from "../tensor/shape.ts";
+import { sizeOf, type Shape } from "../tensor/shape.ts";
+import { NUMBER, tensorOf } from "./abstract.ts";
 import { perExample } from "./batching.ts";
 import { transpose } from "./shape.ts";
 
@@ -24,9 +25,20 @@ const indexOf = (op: string, i: Value, size: number, shape: Shape): number => {
   return k;
 };
 
+/** The index operand's check on its abstract value (its range is known only with its number). */
+const scalarIndex = (op: string, i: Abstract): void => {
+  if (!i.scalar && sizeOf(i.shape) !== 1)
+    throw new ValueError(`${op}: the index must be a scalar (a number or a size-1 tensor), got shape ${fmt(i.shape)}`);
+};
+
 /** x[i] along axis 0: a row of x (a number for a float64 vector, as scalars are numbers). */
 export const dynamicIndexP = definePrimitive({
   name: "dynamicIndex",
+  abstractEval: ([x, i]) => {
+    if (x!.shape.length === 0) throw new ShapeError("dynamicIndex: cannot index a 0-d value; reshape it to [1] first");
+    scalarIndex("dynamicIndex", i!);
+    return x!.shape.length === 1 && x!.dtype === "float64" ? NUMBER : tensorOf(x!.shape.slice(1), x!.dtype);
+  },
   impl: ([x, i]) => {
     const t = x as Tensor;
     const k = indexOf("dynamicIndex", i!, t.shape[0]!, t.shape);
@@ -45,6 +57,7 @@ export const dynamicIndexP = definePrimitive({
 /** Zeros of `shape` with row i set to the operand: the adjoint of dynamicIndex. */
 export const dynamicIndexAdjointP = definePrimitive<{ shape: Shape; dtype: Tensor["dtype"] }>({
   name: "dynamicIndexAdjoint",
+  abstractEval: ([, i], p) => (scalarIndex("dynamicIndex (its gradient)", i!), tensorOf(p.shape, p.dtype)),
   impl: ([v, i], p) => {
     const k = indexOf("dynamicIndex (its gradient)", i!, p.shape[0]!, p.shape); // named as the user's operation
     const out = allocate(p.dtype, p.shape.reduce((a, b) => a * b, 1));

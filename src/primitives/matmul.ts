@@ -4,8 +4,9 @@
 import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { matmulKernel } from "../kernels/matmul.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { checkMatmul, matmulKernel } from "../kernels/matmul.ts";
+import { promote, type Tensor } from "../tensor/tensor.ts";
+import { tensorOf } from "./abstract.ts";
 import { add } from "./binary.ts";
 import { sumTo } from "./reduce.ts";
 import { aligned } from "./batching.ts";
@@ -21,6 +22,7 @@ const PLAIN: MatmulParams = Object.freeze({ transA: false, transB: false });
 
 export const matmulP = definePrimitive<MatmulParams>({
   name: "matmul",
+  abstractEval: ([a, b], p) => tensorOf(checkMatmul(a!, b!, p.transA, p.transB), promote(a!.dtype, b!.dtype)),
   impl: (args, p) => matmulKernel(args[0] as Tensor, args[1] as Tensor, p.transA, p.transB),
   jvp: ([a, b], [ta, tb], _out, p) => {
     const left = ta === null ? null : matmul2(ta!, b!, p.transA, p.transB);

@@ -1,14 +1,15 @@
 // Reductions: sum and logsumexp are primitives; sumTo (the adjoint of broadcasting) is built
 // from sum and reshape.
-import { definePrimitive } from "../../effects/primitive.ts";
+import { definePrimitive, type Abstract } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { logSoftmaxKernel, logsumexpKernel, sumKernel } from "../kernels/reduce.ts";
+import { checkReducible, logSoftmaxKernel, logsumexpKernel, sumKernel } from "../kernels/reduce.ts";
 import { reducedShape, sameShape, type Shape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { exp } from "./unary.ts";
 import { mul, sub } from "./binary.ts";
 import { broadcastTo, reshape } from "./shape.ts";
+import { tensorOf } from "./abstract.ts";
 import { reduceShifted } from "./batching.ts";
 
 export interface ReduceParams {
@@ -21,8 +22,12 @@ export interface ReduceParams {
 const kept = (v: Value, x: Value, p: ReduceParams): Value =>
   p.keepdims ? v : reshape(v, reducedShape(shapeOf(x), p.axes, true));
 
+/** A reduction's output: a number stays a number; a tensor loses (or keeps as 1) the reduced axes. */
+const reduced = (x: Abstract, p: ReduceParams): Abstract => (x.scalar ? x : tensorOf(reducedShape(x.shape, p.axes, p.keepdims), x.dtype));
+
 export const sumP = definePrimitive<ReduceParams>({
   name: "sum",
+  abstractEval: ([x], p) => reduced(x!, p),
   impl: (args, p) => {
     const x = args[0]!;
     return typeof x === "number" ? x : sumKernel(x as Tensor, p.axes, p.keepdims);
@@ -35,6 +40,10 @@ export const sumP = definePrimitive<ReduceParams>({
 /** log Σ exp(x) over axes, computed stably; its derivatives are softmax-weighted. */
 export const logsumexpP = definePrimitive<ReduceParams>({
   name: "logsumexp",
+  abstractEval: ([x], p) => {
+    if (!x!.scalar) checkReducible("logsumexp", x!.shape, p.axes);
+    return reduced(x!, p);
+  },
   impl: (args, p) => {
     const x = args[0]!;
     return typeof x === "number" ? x : logsumexpKernel(x as Tensor, p.axes, p.keepdims);
@@ -52,7 +61,8 @@ const softmaxFrom = (x: Value, lse: Value, p: ReduceParams): Value => exp(sub(x,
  */
 export const logSoftmaxP = definePrimitive<ReduceParams>({
   name: "logSoftmax",
-  impl: (args, p) => logSoftmaxKernel(args[0] as Tensor, p.axes),
+  abstractEval: ([x]) => x!, // x's shape and dtype (a number: x − x)
+  impl: (args, p) => (typeof args[0] === "number" ? args[0] - args[0] : logSoftmaxKernel(args[0] as Tensor, p.axes)),
   jvp: (_x, [t], out, p) => (t === null ? null : sub(t!, sum(mul(t!, exp(out)), p))),
   vjp: (ct, _x, out, p) => [sub(ct, mul(exp(out), sum(ct, p)))],
   batch: (values, _batched, p): Value => reduceShifted(logSoftmaxP, values, p),

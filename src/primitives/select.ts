@@ -9,19 +9,20 @@
 import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
-import { maxPool2dGatherKernel, maxPool2dKernel, maxPool2dScatterKernel } from "../kernels/pool.ts";
-import { argReduceKernel } from "../kernels/reduce.ts";
+import { checkPool2d, maxPool2dGatherKernel, maxPool2dKernel, maxPool2dScatterKernel } from "../kernels/pool.ts";
+import { argReduceKernel, checkReducible } from "../kernels/reduce.ts";
 import { scatterAddKernel, takeKernel } from "../kernels/shape-ops.ts";
 import { reducedShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { asTensor } from "./shape.ts";
+import { tensorOf } from "./abstract.ts";
 import { allBatched, foldImages, foldShape, shiftAxes, unfoldImages } from "./batching.ts";
 
 export interface Selector<P> {
   readonly name: string;
   /** Flat indices into x of the picked elements, in output order. */
   picks(x: Tensor, params: P): Int32Array;
-  /** The output's shape for an input of shape `xShape`. */
+  /** The output's shape for an input of shape `xShape`, with the kernels' checks (abstract evaluation uses it). */
   outShape(xShape: readonly number[], params: P): number[];
   /** Optional kernels doing gather / scatter whole (finding each pick as they use it). */
   gather?(x: Tensor, v: Tensor, params: P): Tensor;
@@ -39,6 +40,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
   const flat = (t: Tensor): Tensor => new Tensor(t.buf, [t.size]);
   const gather: Primitive<P> = definePrimitive<P>({
     name: `${s.name}Gather`,
+    abstractEval: ([x, v], p) => tensorOf(s.outShape(x!.shape, p), v!.dtype),
     impl: ([x, v], p) => {
       const xt = asTensor(x!);
       if (s.gather) return s.gather(xt, asTensor(v!), p);
@@ -52,6 +54,7 @@ export function selection<P>(s: Selector<P>): Selection<P> {
   });
   const scatter: Primitive<P> = definePrimitive<P>({
     name: `${s.name}Scatter`,
+    abstractEval: ([x, c], p) => (s.outShape(x!.shape, p), tensorOf(x!.shape, c!.dtype)),
     impl: ([x, c], p) => {
       const xt = asTensor(x!);
       if (s.scatter) return s.scatter(xt, asTensor(c!), p);
@@ -76,7 +79,10 @@ export interface ExtremumParams {
 export const extremum = selection<ExtremumParams>({
   name: "extremum",
   picks: (x, p) => argReduceKernel(x, p.axes, p.kind),
-  outShape: (xs, p) => reducedShape(xs, p.axes, p.keepdims),
+  outShape: (xs, p) => {
+    checkReducible(`arg${p.kind}`, xs, p.axes);
+    return reducedShape(xs, p.axes, p.keepdims);
+  },
   batch: (prim, values, batched, p, size): Value => bind(prim, allBatched(values, batched, size), { ...p, axes: shiftAxes(p.axes) }),
 });
 
@@ -90,7 +96,7 @@ export interface MaxPoolParams {
 export const maxPool = selection<MaxPoolParams>({
   name: "maxPool2d",
   picks: (x, p) => maxPool2dKernel(x, p.size, p.stride).argmax,
-  outShape: (_xs, p) => p.outShape.slice(),
+  outShape: (xs, p) => checkPool2d("maxPool2d", { shape: xs }, { size: p.size, stride: p.stride }).outShape,
   gather: (x, v, p) => maxPool2dGatherKernel(x, v, p.size, p.stride),
   scatter: (x, c, p) => maxPool2dScatterKernel(x, c, p.size, p.stride),
   // The batch folded into the images' N.

@@ -1,30 +1,49 @@
 // Shape primitives. Each is linear, so each rule is another shape primitive: reshape ↔
 // reshape, transpose ↔ inverse transpose, broadcastTo ↔ sumTo, slice ↔ pad, take ↔ scatterAdd,
 // concat ↔ slices.
-import { definePrimitive } from "../../effects/primitive.ts";
+import { definePrimitive, type Abstract } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, fmt } from "../errors.ts";
 import {
   broadcastToKernel,
+  checkBroadcastTo,
+  checkConcat,
+  checkPad,
   concatKernel,
   padKernel,
   scatterAddKernel,
+  scatterAddShape,
   sliceKernel,
   takeKernel,
+  takeShape,
   transposeKernel,
 } from "../kernels/shape-ops.ts";
 import { full, zeros } from "../tensor/create.ts";
 import { sameShape, sizeOf, type Shape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { sumTo } from "./reduce.ts";
+import { NUMBER, tensorOf } from "./abstract.ts";
 import { allBatched, lift, shiftAxes } from "./batching.ts";
 
 /** A concrete operand as a tensor (numbers become float64 0-d tensors). */
 export const asTensor = (x: Value): Tensor => (typeof x === "number" ? full([], x) : (x as Tensor));
 
+/** reshape keeps the elements: the sizes must match. */
+const checkReshape = (xs: Shape, shape: Shape): void => {
+  if (sizeOf(xs) !== sizeOf(shape))
+    throw new ShapeError(
+      `reshape: cannot reshape ${fmt(xs)} (${sizeOf(xs)} elements) to ${fmt(shape)} (${sizeOf(shape)} elements); ` +
+        "the sizes must match",
+    );
+};
+
+/** A shape primitive's output: a tensor (a number operand is a 0-d float64 tensor to the kernels). */
+const shaped = (shape: Shape, x: Abstract): Abstract => tensorOf(shape, x.dtype);
+
 export const reshapeP = definePrimitive<{ shape: Shape }>({
   name: "reshape",
+  abstractEval: ([x], p) => (checkReshape(x!.shape, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => {
     const x = asTensor(args[0]!);
     return new Tensor(x.buf, p.shape); // immutable tensors can share a buffer
@@ -36,6 +55,7 @@ export const reshapeP = definePrimitive<{ shape: Shape }>({
 
 export const transposeP = definePrimitive<{ perm: readonly number[] }>({
   name: "transpose",
+  abstractEval: ([x], p) => shaped(p.perm.map((a) => x!.shape[a]!), x!),
   impl: (args, p) => transposeKernel(asTensor(args[0]!), p.perm),
   jvp: (_p, [t], _out, p) => (t === null ? null : transpose(t!, p.perm)),
   vjp: (ct, _x, _out, p) => [transpose(ct, inversePerm(p.perm))],
@@ -50,6 +70,7 @@ export const inversePerm = (perm: readonly number[]): number[] => {
 
 export const broadcastToP = definePrimitive<{ shape: Shape }>({
   name: "broadcastTo",
+  abstractEval: ([x], p) => (checkBroadcastTo(x!.shape, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => broadcastToKernel(asTensor(args[0]!), p.shape),
   jvp: (_p, [t], _out, p) => (t === null ? null : broadcastTo(t!, p.shape)),
   vjp: (ct, [x]) => [sumTo(ct, shapeOf(x!))],
@@ -58,6 +79,10 @@ export const broadcastToP = definePrimitive<{ shape: Shape }>({
 
 export const concatP = definePrimitive<{ axis: number }>({
   name: "concat",
+  abstractEval: (xs, p) => {
+    const { shape, dtype } = checkConcat(xs, p.axis);
+    return tensorOf(shape, dtype);
+  },
   impl: (args, p) => concatKernel(args.map(asTensor), p.axis),
   jvp: (primals, tangents, _out, p) =>
     tangents.every((t) => t === null)
@@ -82,6 +107,7 @@ export const concatP = definePrimitive<{ axis: number }>({
 
 export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonly number[] }>({
   name: "slice",
+  abstractEval: ([x], p) => shaped(p.starts.map((s, i) => p.ends[i]! - s), x!),
   impl: (args, p) => sliceKernel(asTensor(args[0]!), p.starts, p.ends),
   jvp: (_p, [t], _out, p) => (t === null ? null : slice(t!, p.starts, p.ends)),
   vjp: (ct, [x], _out, p) => [pad(ct, p.starts, shapeOf(x!))],
@@ -91,6 +117,7 @@ export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonl
 /** Zeros of `shape` with the operand written at `starts`: the adjoint of slice. */
 export const padP = definePrimitive<{ starts: readonly number[]; shape: Shape }>({
   name: "pad",
+  abstractEval: ([x], p) => (checkPad(x!.shape, p.starts, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => padKernel(asTensor(args[0]!), p.starts, p.shape),
   jvp: (_p, [t], _out, p) => (t === null ? null : pad(t!, p.starts, p.shape)),
   vjp: (ct, [x], _out, p) => {
@@ -108,6 +135,7 @@ export interface TakeParams {
 
 export const takeP = definePrimitive<TakeParams>({
   name: "take",
+  abstractEval: ([x], p) => shaped(takeShape(x!.shape, p.indexShape, p.axis), x!),
   impl: (args, p) => takeKernel(asTensor(args[0]!), p.indices, p.indexShape, p.axis),
   jvp: (_p, [t], _out, p) => (t === null ? null : take(t!, p)),
   vjp: (ct, [x], _out, p) => [scatterAdd(ct, p, shapeOf(x!)[p.axis]!)],
@@ -117,6 +145,7 @@ export const takeP = definePrimitive<TakeParams>({
 /** Adds slices of the operand into zeros at `indices` along `axis`: the adjoint of take. */
 export const scatterAddP = definePrimitive<TakeParams & { dimSize: number }>({
   name: "scatterAdd",
+  abstractEval: ([v], p) => shaped(scatterAddShape(v!.shape, p.indexShape, p.axis, p.dimSize), v!),
   impl: (args, p) => scatterAddKernel(asTensor(args[0]!), p.indices, p.indexShape, p.axis, p.dimSize),
   jvp: (_p, [t], _out, p) => (t === null ? null : scatterAdd(t!, p, p.dimSize)),
   vjp: (ct, _x, _out, p) => [take(ct, p)],
@@ -126,6 +155,7 @@ export const scatterAddP = definePrimitive<TakeParams & { dimSize: number }>({
 /** The number in a size-1 value (so that derivatives of numbers stay numbers when staged). */
 export const toNumberP = definePrimitive({
   name: "toNumber",
+  abstractEval: () => NUMBER,
   impl: (args) => {
     const x = args[0]!;
     return typeof x === "number" ? x : (x as Tensor).buf[0]!;
@@ -141,11 +171,7 @@ export const toNumber = (x: Value): Value => (typeof x === "number" ? x : bind(t
 export const reshape = (x: Value, shape: Shape): Value => {
   const xs = shapeOf(x);
   if (sameShape(xs, shape)) return x;
-  if (sizeOf(xs) !== sizeOf(shape))
-    throw new ShapeError(
-      `reshape: cannot reshape ${fmt(xs)} (${sizeOf(xs)} elements) to ${fmt(shape)} (${sizeOf(shape)} elements); ` +
-        "the sizes must match",
-    );
+  checkReshape(xs, shape);
   return bind(reshapeP, [x], { shape });
 };
 export const transpose = (x: Value, perm: readonly number[]): Value =>

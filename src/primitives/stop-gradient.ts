@@ -7,6 +7,7 @@ import { sameOp } from "./batching.ts";
 
 export const stopGradientP = definePrimitive({
   name: "stopGradient",
+  abstractEval: ([x]) => x!,
   impl: (args) => args[0]!,
   jvp: () => null,
   vjp: () => [null],

@@ -11,6 +11,7 @@ import { aligned } from "./batching.ts";
 const unary = (name: UnaryName, derivative: ((x: Value, out: Value) => Value) | null): Primitive => {
   const p: Primitive = definePrimitive({
     name,
+    abstractEval: ([x]) => x!, // same shape, dtype and number-ness
     impl: (args) => {
       const x = args[0]!;
       return typeof x === "number" ? unaryScalar[name](x) : unaryKernel(name, x as Tensor);
@@ -28,6 +29,7 @@ const unary = (name: UnaryName, derivative: ((x: Value, out: Value) => Value) | 
 // neg is linear: its rules negate instead of multiplying by -1.
 export const negP = definePrimitive({
   name: "neg",
+  abstractEval: ([x]) => x!,
   impl: (args) => {
     const x = args[0]!;
     return typeof x === "number" ? -x : unaryKernel("neg", x as Tensor);

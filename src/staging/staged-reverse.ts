@@ -136,6 +136,7 @@ const unsupported = (p: CallParams, what: string): never => {
 // (they were recorded later) and leave their cotangents for the call's step.
 const callP = definePrimitive<CallParams>({
   name: "stagedCall",
+  abstractEval: (_a, p) => unsupported(p, "this transformation"),
   impl: (_a, p) => unsupported(p, "this transformation"),
   jvp: (_a, _t, _o, p) => unsupported(p, "forward mode (jvp)"),
   reverse: (primals, p) => {
@@ -164,6 +165,7 @@ const callP = definePrimitive<CallParams>({
 
 const projectP = definePrimitive<{ call: CallParams; index: number }>({
   name: "stagedResult",
+  abstractEval: (_a, p) => unsupported(p.call, "this transformation"),
   impl: (_a, p) => unsupported(p.call, "this transformation"),
   jvp: (_a, _t, _o, p) => unsupported(p.call, "forward mode (jvp)"),
   reverse: (_primals, p) => ({ out: p.call.outs[p.index]!, residuals: undefined }),

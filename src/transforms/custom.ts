@@ -6,6 +6,7 @@ import { DualBox } from "../../effects/forward.ts";
 import { ReverseBox } from "../../effects/reverse.ts";
 import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { ClosureCapture, bind } from "../../effects/trace.ts";
+import { stagedAbstract } from "../../effects/stage.ts";
 import { Traced, type Value } from "../../effects/value.ts";
 import { TransformError } from "../errors.ts";
 import { flatten, isLeaf, mapLeaves, type Flat } from "../pytree.ts";
@@ -65,6 +66,8 @@ const customCallP: Primitive<CustomParams> = definePrimitive<CustomParams>({
   impl: runProgram,
   // Staged, the program is its operations: its generator runs only while tracing.
   inline: runProgram,
+  // Its result's shape: the program staged on variables (nothing computed).
+  abstractEval: (args, p) => stagedAbstract(args, (leaves) => runProgram(leaves, p)),
   jvp: (primals, tangents, _out, p) => forwardThrough(primals, tangents, p).tangent,
   forward: (primals, tangents, p) => forwardThrough(primals, tangents, p),
   reverse: (primals, p) => {
