@@ -114,6 +114,7 @@ add(
 add(C.conv2dP, convArb.chain((g) => operandsArb([g.x, g.w]).map((args) => ({ args, params: g.p }))));
 add(C.conv2dInputGradP, convArb.chain((g) => operandsArb([g.y, g.w]).map((args) => ({ args, params: { ...g.p, shape: g.x } }))));
 add(C.conv2dWeightGradP, convArb.chain((g) => operandsArb([g.x, g.y]).map((args) => ({ args, params: { ...g.p, shape: g.w } }))));
+add(C.conv2dWeightGradsP, fc.tuple(convArb, fc.integer({ min: 1, max: 3 })).chain(([g, b]) => operandsArb([[b, ...g.x], [b, ...g.y]]).map((args) => ({ args, params: { ...g.p, shape: g.w } }))));
 add(C.avgPool2dP, poolArb.chain((g) => operandsArb([g.x]).map((args) => ({ args, params: g.p }))));
 add(C.avgPool2dGradP, poolArb.chain((g) => operandsArb([g.y]).map((args) => ({ args, params: { ...g.p, shape: g.x } }))));
 const extremumCase = (scatter: boolean) =>

@@ -86,6 +86,7 @@ const cases: Record<string, Case> = {
   conv2d: { operands: [t(2, 2, 5, 5), t(3, 2, 3, 3)], apply: of("conv2d", conv) },
   conv2dInputGrad: { operands: [t(2, 3, 5, 2), t(3, 2, 3, 3)], apply: of("conv2dInputGrad", { ...conv, shape: [2, 2, 5, 5] }) },
   conv2dWeightGrad: { operands: [t(2, 2, 5, 5), t(2, 3, 5, 2)], apply: of("conv2dWeightGrad", { ...conv, shape: [3, 2, 3, 3] }) },
+  conv2dWeightGrads: { operands: [t(2, 1, 2, 5, 5), t(2, 1, 3, 5, 2)], apply: of("conv2dWeightGrads", { ...conv, shape: [3, 2, 3, 3] }) },
   avgPool2d: { operands: [t(1, 2, 4, 4)], apply: of("avgPool2d", pool) },
   avgPool2dGrad: { operands: [t(1, 2, 2, 2)], apply: of("avgPool2dGrad", { ...pool, shape: [1, 2, 4, 4] }) },
   dynamicIndex: { operands: [t(4, 3), index(4)], apply: of("dynamicIndex") },

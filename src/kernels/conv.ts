@@ -266,29 +266,33 @@ function inputGradArena(cb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer
 }
 
 /** The weight gradient in the arena, as dw^T [ckk, O] += col[img] x ct[img]^T: turning ct[img]
- * ([O, OH*OW]) is cheaper than turning col[img] ([C*KH*KW, OH*OW]); dw^T is turned at the end. */
-function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
+ * ([O, OH*OW]) is cheaper than turning col[img] ([C*KH*KW, OH*OW]); dw^T is turned at the end.
+ * With `groups` > 1 the images are that many consecutive groups, each with its own dw. */
+function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision, groups = 1): Buffer | undefined {
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
   const mp = roundUp(ckk, s.mr), np = roundUp(g.o, nr(s));
-  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, np), xb.length * es, cb.length * es, ohw * np * es, mp * ohw * es, mp * np * es, ckk * g.o * es]);
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, np), xb.length * es, cb.length * es, ohw * np * es, mp * ohw * es, mp * np * es, groups * ckk * g.o * es]);
   const [geoAt, scratch, pA, pB, x, ct, ctT, col, dwT, dw] = at as [number, number, number, number, number, number, number, number, number, number];
   const a = enter(prec, g, g.o, ohw, ckk, end);
   if (!a) return undefined;
   put(a, x, xb);
   put(a, ct, cb);
-  if (g.n === 0) zero(a, dwT, mp * np); // (otherwise the first image's product overwrites it)
   zero(a, ctT, ohw * np); // the transposes write columns [0, O) only
-  for (let img = 0; img < g.n; img++) {
-    zero(a, col + ckk * ohw * es, (mp - ckk) * ohw); // (im2col's last vector may overrun into it)
-    a.im2col(x + img * xsz * es, col, geoAt);
-    a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw, ohw, np);
-    a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch, img === 0 ? OVERWRITE : ACCUMULATE);
-    wasmStats.calls++;
+  const per = g.n / groups;
+  for (let grp = 0; grp < groups; grp++) {
+    if (per === 0) zero(a, dwT, mp * np); // (otherwise the group's first image's product overwrites it)
+    for (let img = grp * per; img < (grp + 1) * per; img++) {
+      zero(a, col + ckk * ohw * es, (mp - ckk) * ohw); // (im2col's last vector may overrun into it)
+      a.im2col(x + img * xsz * es, col, geoAt);
+      a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw, ohw, np);
+      a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch, img === grp * per ? OVERWRITE : ACCUMULATE);
+      wasmStats.calls++;
+    }
+    a.transpose(dwT, dw + grp * ckk * g.o * es, ckk, g.o, np, ckk);
   }
-  a.transpose(dwT, dw, ckk, g.o, np, ckk);
-  return take(a, dw, g.o * ckk);
+  return take(a, dw, groups * g.o * ckk);
 }
 
 // ---- the kernels ----------------------------------------------------------------------------
@@ -341,32 +345,39 @@ export function conv2dInputGradKernel(
   return finish(dx, dtype, xShape);
 }
 
-/** dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. */
+/**
+ * dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. With `groups`
+ * > 1 the images are that many consecutive groups (per-example filter gradients under vmap):
+ * the result is [groups, ...wShape], each group's sum.
+ */
 export function conv2dWeightGradKernel(
   x: Tensor, ct: Tensor, wShape: readonly number[],
-  stride: readonly [number, number], padding: readonly [number, number],
+  stride: readonly [number, number], padding: readonly [number, number], groups = 1,
 ): Tensor {
   const { outShape } = checkConv2d(x, { shape: wShape }, stride, padding);
   checkCt("conv2dWeightGrad", ct, outShape);
   const g = geo(x.shape, wShape, stride, padding);
   const dtype = promote(x.dtype, ct.dtype);
   const prec = precisionOf(dtype);
-  const inArena = weightGradArena(x.buf, ct.buf, g, prec);
-  if (inArena) return new Tensor(inArena, wShape);
+  const dwShape = groups === 1 ? wShape : [groups, ...wShape];
+  const inArena = weightGradArena(x.buf, ct.buf, g, prec, groups);
+  if (inArena) return new Tensor(inArena, dwShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const xb = f64(x.buf);
   const cb = f64(ct.buf);
   const col = new Float64Array(ckk * ohw);
-  const dw = new Float64Array(g.o * ckk);
+  const dws = new Float64Array(groups * g.o * ckk);
   const fast = useWasmGemm(prec, g.o, ohw, ckk);
+  const per = g.n / groups;
   for (let img = 0; img < g.n; img++) {
+    const dw = groups === 1 ? dws : dws.subarray(Math.floor(img / per) * g.o * ckk);
     im2col(xb, img * g.c * g.h * g.w, g, col);
     // col^T as B: B[q, j] = col[j * ohw + q] (row stride 1, column stride ohw).
     if (fast) wasmGemm(prec, cb, img * g.o * ohw, ohw, 1, col, 0, 1, ohw, dw, 0, g.o, ohw, ckk);
     else gemmNT(cb, img * g.o * ohw, col, dw, g.o, ohw, ckk);
   }
-  return finish(dw, dtype, wShape);
+  return finish(dws, dtype, dwShape);
 }
 
 /** A cotangent operand of the adjoints must have conv2d's output shape (on anything with a shape). */

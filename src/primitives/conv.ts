@@ -6,10 +6,10 @@ import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { checkConv2d, checkCt, conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../kernels/conv.ts";
 import { avgPool2dGradKernel, avgPool2dKernel, checkPool2d, checkPooledCt } from "../kernels/pool.ts";
-import { promote, type Tensor } from "../tensor/tensor.ts";
+import { promote, Tensor } from "../tensor/tensor.ts";
 import { tensorOf } from "./abstract.ts";
 import { add } from "./binary.ts";
-import { foldImages, foldShape, perExample, unfoldImages } from "./batching.ts";
+import { allBatched, foldImages, foldShape, perExample, unfoldImages } from "./batching.ts";
 
 export interface ConvParams {
   readonly stride: readonly [number, number];
@@ -68,9 +68,49 @@ export const conv2dWeightGradP = definePrimitive<Shaped>({
     wanted[0] ? convT(c!, g, { ...p, shape: shapeOf(x!) }) : null,
     wanted[1] ? conv2dRaw(x!, g, p) : null,
   ],
-  // A filter gradient per example.
-  batch: (values, batched, p, size): Value => perExample(conv2dWeightGradP, values, batched, p, size),
+  // A filter gradient per example (per-example gradients: vmap of grad): one kernel run over
+  // the folded batch, each example's images summed apart.
+  batch: ([x, c], batched, p, size): Value => bind(conv2dWeightGradsP, allBatched([x!, c!], batched, size), p),
 });
+
+/**
+ * wgrads(x, c): one filter gradient per example — x [B, N, C, H, W] and c [B, N, O, OH, OW]
+ * give [B, ...shape], example b's wgrad(x[b], c[b]). It is conv2dWeightGrad under vmap. Its
+ * adjoints involve a filter per example, which conv2d and convT can only take one example at
+ * a time.
+ */
+export const conv2dWeightGradsP: Primitive<Shaped> = definePrimitive<Shaped>({
+  name: "conv2dWeightGrads",
+  abstractEval: ([x, c], p) => {
+    const fold = (s: readonly number[]): number[] => [s[0]! * s[1]!, ...s.slice(2)];
+    checkCt("conv2dWeightGrad", { shape: fold(c!.shape) }, checkConv2d({ shape: fold(x!.shape) }, { shape: p.shape }, p.stride, p.padding).outShape);
+    return tensorOf([x!.shape[0]!, ...p.shape], promote(x!.dtype, c!.dtype));
+  },
+  impl: (args, p) => {
+    const [x, c] = args as [Tensor, Tensor];
+    const size = x.shape[0]!;
+    const dw = conv2dWeightGradKernel(foldTensor(x), foldTensor(c), p.shape, p.stride, p.padding, size);
+    return new Tensor(dw.buf, [size, ...p.shape]);
+  },
+  jvp: ([x, c], [tx, tc], _out, p) =>
+    sum2(tx === null ? null : bind(conv2dWeightGradsP, [tx!, c!], p), tc === null ? null : bind(conv2dWeightGradsP, [x!, tc!], p)),
+  vjp: (g, [x, c], _out, p, wanted) => {
+    const size = shapeOf(x!)[0]!;
+    const both = [true, true];
+    return [
+      wanted[0] ? perExample(conv2dInputGradP, [c!, g], both, { ...p, shape: shapeOf(x!).slice(1) }, size) : null,
+      wanted[1] ? perExample(conv2dP, [x!, g], both, { stride: p.stride, padding: p.padding }, size) : null,
+    ];
+  },
+  // vmap of vmap: the outer batch folded into the inner one.
+  batch: (values, batched, p, size): Value => {
+    const [x, c] = allBatched(values, batched, size).map((v) => foldImages(v));
+    return unfoldImages(bind(conv2dWeightGradsP, [x!, c!], p), size);
+  },
+});
+
+/** A concrete [B, N, ...] tensor as [B·N, ...], sharing its buffer. */
+const foldTensor = (t: Tensor): Tensor => new Tensor(t.buf, [t.shape[0]! * t.shape[1]!, ...t.shape.slice(2)]);
 
 export const conv2dRaw = (x: Value, w: Value, p: ConvParams): Value => bind(conv2dP, [x, w], { stride: p.stride, padding: p.padding });
 const convT = (c: Value, w: Value, p: Shaped): Value => bind(conv2dInputGradP, [c, w], p);
