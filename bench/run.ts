@@ -34,6 +34,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   W4: async () => (await import("./workloads/w4.ts")).w4(),
   W5: async () => (await import("./workloads/w5.ts")).w5(),
   W6: async () => (await import("./workloads/w6.ts")).w6(),
+  "W6-PEX": async () => (await import("./workloads/w6-per-example.ts")).w6PerExample(),
   W7: async () => (await import("./workloads/w7.ts")).w7(),
   W8: async () => (await import("./workloads/w8.ts")).w8(),
   S10M: async () => (await import("./workloads/stack.ts")).stack10m(),

@@ -9,7 +9,7 @@ import { checkTraining, compileTime, fmtLosses, lossValue, oneHot, randomInts, u
 
 const BATCH = 100;
 
-type Params = { conv1: nn.Conv2dParams; conv2: nn.Conv2dParams; fc1: nn.LinearParams; fc2: nn.LinearParams };
+export type Params = { conv1: nn.Conv2dParams; conv2: nn.Conv2dParams; fc1: nn.LinearParams; fc2: nn.LinearParams };
 
 const conv = (seed: number, cin: number, cout: number): nn.Conv2dParams => {
   const bound = 1 / Math.sqrt(cin * 25);
@@ -20,7 +20,7 @@ const dense = (seed: number, nin: number, nout: number): nn.LinearParams => {
   return { W: uniform32(seed, [nin, nout], bound), b: uniform32(seed + 1, [nout], bound) };
 };
 
-const initParams = (seed: number): Params => ({
+export const initParams = (seed: number): Params => ({
   conv1: conv(seed, 1, 10),
   conv2: conv(seed + 2, 10, 20),
   fc1: dense(seed + 4, 320, 50),
@@ -28,7 +28,7 @@ const initParams = (seed: number): Params => ({
 });
 
 /** x [100, 1, 28, 28], onehot [100, 10]. */
-function* loss(p: Params, x: Value, onehot: Value) {
+export function* loss(p: Params, x: Value, onehot: Value) {
   let h = yield* relu(yield* maxPool2d(yield* nn.conv2d.apply(p.conv1, x), { size: 2 })); // [100, 10, 12, 12]
   h = yield* relu(yield* maxPool2d(yield* nn.conv2d.apply(p.conv2, h), { size: 2 })); // [100, 20, 4, 4]
   h = yield* relu(yield* nn.linear.apply(p.fc1, yield* reshape(h, [BATCH, 320])));
