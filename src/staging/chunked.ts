@@ -21,10 +21,14 @@ export function chunked(lines: readonly string[], units: readonly number[]): { h
   if (from < lines.length) pieces.push(lines.slice(from));
   const declared = pieces.map((p) => {
     const names = new Set<string>();
-    for (const l of p) for (const m of l.matchAll(/(?:const|let) ([^=;]+)[=;]/g)) for (const n of m[1]!.split(",")) if (/^v\d+$/.test(n.trim())) names.add(n.trim());
+    for (const l of p) declaredIn(l, names);
     return names;
   });
-  const used = pieces.map((p) => new Set(p.join("\n").match(/\bv\d+\b/g) ?? []));
+  const used = pieces.map((p) => {
+    const names = new Set<string>();
+    for (const l of p) usedIn(l, names);
+    return names;
+  });
   const imports = pieces.map((_, i) => [...used[i]!].filter((n) => !declared[i]!.has(n)));
   // Each crossing value gets a slot of a dense register array.
   const slot = new Map<string, number>();
@@ -43,4 +47,40 @@ export function chunked(lines: readonly string[], units: readonly number[]): { h
     body.push(i === pieces.length - 1 ? `return part${i}(I, R);` : `part${i}(I, R);`);
   });
   return { helpers, body };
+}
+
+// Scanners for the variable names (v<digits>) of generated lines, by hand: on a program of a
+// million operations, regular expressions over every line cost seconds.
+const isWord = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Adds the names a line declares (`const v1 = ...`, `let v2, v3;`): /(?:const|let) ([^=;]+)[=;]/ per match. */
+function declaredIn(line: string, out: Set<string>): void {
+  for (const kw of ["const ", "let "]) {
+    let at = line.indexOf(kw);
+    while (at >= 0) {
+      const start = at + kw.length;
+      let end = start;
+      while (end < line.length && line.charCodeAt(end) !== 61 && line.charCodeAt(end) !== 59) end++; // '=' or ';'
+      if (end < line.length && end > start)
+        for (const part of line.slice(start, end).split(",")) {
+          const n = part.trim();
+          if (n.length > 1 && n.charCodeAt(0) === 118 && [...n.slice(1)].every((ch) => isDigit(ch.charCodeAt(0)))) out.add(n);
+        }
+      at = line.indexOf(kw, end);
+    }
+  }
+}
+
+/** Adds every name v<digits> a line mentions as a whole word (/\bv\d+\b/g). */
+function usedIn(line: string, out: Set<string>): void {
+  let at = line.indexOf("v");
+  while (at >= 0) {
+    let end = at + 1;
+    if ((at === 0 || !isWord(line.charCodeAt(at - 1))) && end < line.length && isDigit(line.charCodeAt(end))) {
+      while (end < line.length && isDigit(line.charCodeAt(end))) end++;
+      if (end === line.length || !isWord(line.charCodeAt(end))) out.add(line.slice(at, end));
+    }
+    at = line.indexOf("v", end);
+  }
 }
