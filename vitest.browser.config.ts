@@ -1,11 +1,12 @@
 // The library's tests in a real browser: vitest's browser mode in headless Chromium (Debian's,
 // through the playwright provider: test/browser/chromium.ts), by `npm run test:chromium`; `npm
-// test` stays the Node suite (vitest.config.ts). Two projects, as in Node: the main suite with
-// YIELDIFF_NO_FMA=1 (the kernels' bit-for-bit tests), and the relaxed-SIMD suite with the
-// fused multiply-add that Chromium's feature probe finds. Pages are served with the headers of
-// cross-origin isolation, so the 2-thread matmul has its SharedArrayBuffer; test/browser/ holds
-// the browser's own tests of it. The Node-only files and tests (test/browser/node-only.ts) are
-// left out by name, and the list is printed at every run.
+// test` stays the Node suite (vitest.config.ts). The main suite with YIELDIFF_NO_FMA=1 (the
+// kernels' bit-for-bit tests) and the relaxed-SIMD suite with the fused multiply-add that
+// Chromium's feature probe finds, as in Node, and the demo page's modules (web/test). Pages are
+// served with the headers of cross-origin isolation, so the 2-thread matmul has its
+// SharedArrayBuffer; test/browser/ holds the browser's own tests of it. The Node-only files and
+// tests (test/browser/node-only.ts) are left out by name, and the list is printed at every run.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { playwright } from "@vitest/browser-playwright";
 import { chromiumLaunchOptions } from "./test/browser/chromium.ts";
@@ -43,6 +44,16 @@ export default defineConfig({
           exclude: Object.keys(nodeOnlyFiles),
           setupFiles: ["test/browser/env.ts"],
           provide: { env: { YIELDIFF_NO_FMA: "1" } },
+          browser: chromium(),
+        },
+      },
+      {
+        // The demo page's own modules (web/src), which import the library as the page does.
+        extends: true,
+        resolve: { alias: { yieldiff: fileURLToPath(new URL("./src/index.ts", import.meta.url)) } },
+        test: {
+          name: "web",
+          include: ["web/test/*.test.ts"],
           browser: chromium(),
         },
       },

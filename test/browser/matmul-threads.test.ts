@@ -78,7 +78,7 @@ afterEach(() => {
 
 describe("the page", () => {
   it("is cross-origin isolated (SharedArrayBuffer, shared WebAssembly memory), and its thread may not block", () => {
-    expect(globalThis.crossOriginIsolated).toBe(true);
+    expect((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated).toBe(true);
     expect(typeof SharedArrayBuffer).toBe("function");
     expect(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 0)).toThrow();
   });

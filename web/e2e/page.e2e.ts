@@ -1,8 +1,9 @@
 // End-to-end test of the demo page in Debian's Chromium, driven by playwright-core (npm run
-// test:browser builds the page first): the page is cross-origin isolated; a function that does
-// not parse shows a message and a good one clears it; a blank canvas gives no prediction;
-// training in the worker reaches 90% test accuracy; a "1" and a "0" drawn with the mouse are
-// read as 1 and 0; no console error anywhere (page or workers). Saves out/web-demo.png.
+// test:page builds the page first): the page is cross-origin isolated; a function that does not
+// parse shows a message and a good one clears it; a blank canvas gives no prediction; training
+// in the worker reaches 90% test accuracy, the page answering meanwhile; a "1" and a "0" drawn
+// with the mouse are read as 1 and 0; no console error anywhere (page or workers). Saves
+// out/web-demo.png. YIELDIFF_PAGE_QUERY (e.g. "threads=1") is added to the page's address.
 import { mkdirSync } from "node:fs";
 import { chromium, type Page } from "playwright-core";
 import { chromiumLaunchOptions } from "../../test/browser/chromium.ts";
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
     console.log(`page ${server.url} in ${(await browser.version()) || "Chromium"}`);
 
     await check("the page loads, cross-origin isolated", async () => {
-      await page.goto(server.url);
+      await page.goto(process.env.YIELDIFF_PAGE_QUERY ? `${server.url}?${process.env.YIELDIFF_PAGE_QUERY}` : server.url);
       expect(await page.evaluate(() => crossOriginIsolated), "crossOriginIsolated is false: the COOP/COEP headers are missing");
       expect((await text(page, "accuracy")) === "–", "accuracy is shown before training");
     });
@@ -93,6 +94,13 @@ async function main(): Promise<number> {
     await check("training in the worker reaches 90% test accuracy", async () => {
       const start = performance.now();
       await testId(page, "train").click();
+      await page.waitForFunction(() => /step \d+/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ""), undefined, { timeout: 30_000 });
+      // The page answers while the worker trains: a typed mistake is reported at once.
+      const typed = performance.now();
+      await testId(page, "expression").fill("x^");
+      await page.waitForFunction(() => document.querySelector('[data-testid="expression-error"]')?.textContent !== "", undefined, { timeout: 3_000 });
+      const responded = `the page answered typing in ${((performance.now() - typed) / 1000).toFixed(2)} s while training`;
+      await testId(page, "expression").fill("sin(3x) * exp(-x^2/4)");
       await page.waitForFunction(
         () => {
           const s = document.querySelector('[data-testid="status"]');
@@ -109,7 +117,7 @@ async function main(): Promise<number> {
       // Then let it finish, so that the drawings are read by the trained network.
       await page.waitForFunction(() => (document.querySelector('[data-testid="status"]') as HTMLElement | null)?.dataset.done === "true", undefined, { timeout: TRAIN_TIMEOUT_MS });
       trainSeconds = seconds(start);
-      return `${await text(page, "accuracy")} after ${reached} (finished in ${trainSeconds}: ${await text(page, "status")}); ${await text(page, "engine")}`;
+      return `${await text(page, "accuracy")} after ${reached} (finished in ${trainSeconds}: ${await text(page, "status")}); ${responded}; ${await text(page, "engine")}`;
     });
 
     for (const [name, strokes, want] of [["1", ONE, "1"], ["0", ZERO, "0"]] as const) {
