@@ -20,6 +20,7 @@
 // stay ordinary keys), and never writes to the `like` tree it compares against.
 import { Traced, primal } from "../effects/value.ts";
 import { YieldiffError, fmt, show } from "./errors.ts";
+import { checkOptions, type OptionSpec } from "./options.ts";
 import { sizeProblem } from "./tensor/shape.ts";
 import { Tensor, fromBuffer, type Buffer, type DType } from "./tensor/tensor.ts";
 
@@ -215,9 +216,13 @@ export interface LoadOptions {
 
 /** Decodes checkpoint bytes (what `encodeCheckpoint` made), with the same checks as `loadCheckpoint`. */
 export function decodeCheckpoint<T = unknown>(bytes: Uint8Array, options: LoadOptions = {}): T {
+  checkOptions("decodeCheckpoint", options, LOAD_OPTIONS);
   const source: CheckpointSource = { size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
   return decodeSource(source, options) as T;
 }
+
+/** The options decodeCheckpoint and loadCheckpoint accept (any other key is a ValueError). */
+export const LOAD_OPTIONS: OptionSpec = { like: "any" };
 
 const fail = (reason: CheckpointErrorReason, message: string): never => {
   throw new CheckpointError(reason, `loadCheckpoint: ${message}`);
@@ -225,6 +230,7 @@ const fail = (reason: CheckpointErrorReason, message: string): never => {
 
 /** Decodes a checkpoint read through `src` (only the ranges it needs, each checked first). */
 export function decodeSource(src: CheckpointSource, options: LoadOptions): unknown {
+  checkOptions("loadCheckpoint", options, LOAD_OPTIONS);
   // 1. The fixed prefix.
   const start = src.read(0, Math.min(src.size, PREFIX));
   for (let i = 0; i < Math.min(8, start.length); i++)

@@ -6,6 +6,7 @@ import { evaluatesNumbers } from "../effects/trace.ts";
 import * as Sel from "./primitives/select.ts";
 import { DTypeError, EffectError, ShapeError, ValueError, fmt, show } from "./errors.ts";
 import { unperformedOperand } from "./misuse.ts";
+import { checkOptions, type OptionSpec } from "./options.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv2d } from "./kernels/conv.ts";
 import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
@@ -232,9 +233,13 @@ export interface Conv2dOptions {
   padding?: number | readonly [number, number];
 }
 
+/** The options conv2d accepts (any other key is a ValueError): to support a new one, add its key. */
+export const CONV2D_OPTIONS: OptionSpec = { stride: "any", padding: "any" }; // values: checkConv2d
+
 export const conv2d = (x: Value, w: Value, options: Conv2dOptions = {}): Value => {
   checkOperand("conv2d", x, "input");
   checkOperand("conv2d", w, "filter");
+  checkOptions("conv2d", options, CONV2D_OPTIONS);
   const { stride, padding } = checkConv2d({ shape: shapeOf(x) }, { shape: shapeOf(w) }, options.stride ?? 1, options.padding ?? 0);
   return C.conv2dRaw(x, w, { stride, padding });
 };

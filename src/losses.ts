@@ -6,6 +6,7 @@ import { CompositeOp } from "../effects/operation.ts";
 import { primal, shapeOf, type Value } from "../effects/value.ts";
 import { concreteLabels, logProbAtLabel, readLabels, type Labels } from "./class-labels.ts";
 import { ShapeError, ValueError, fmt } from "./errors.ts";
+import { checkOptions, type OptionSpec } from "./options.ts";
 import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, sigmoid, square, sub, sum, where } from "./ops.ts";
 import { customVjp } from "./transforms/custom.ts";
 import type { Tensor } from "./tensor/tensor.ts";
@@ -22,7 +23,11 @@ export interface LossOptions {
 
 export type { Labels } from "./class-labels.ts";
 
+/** The options every loss accepts (any other key is a ValueError). */
+export const LOSS_OPTIONS: OptionSpec = { reduction: "any" }; // its value: checked below
+
 const checkReduction = (op: string, options: LossOptions | undefined): Reduction => {
+  checkOptions(op, options, LOSS_OPTIONS);
   const r = options?.reduction ?? "mean";
   if (r !== "mean" && r !== "sum" && r !== "none")
     throw new ValueError(`${op}: reduction must be "mean", "sum" or "none", got ${JSON.stringify(r)}`);

@@ -11,6 +11,7 @@ import { Clock, Duration, Effect, Pull, PubSub, Ref, Schedule, Stream } from "ef
 import type { Effect as Op } from "../../effects/effect.ts";
 import { primal, type Value } from "../../effects/value.ts";
 import { ValueError } from "../errors.ts";
+import { checkOptions as checkOptionKeys, type OptionSpec } from "../options.ts";
 import { run as runProgram } from "../run.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { Optimizer } from "../train/fit.ts";
@@ -228,8 +229,19 @@ const checkCadence = (name: string, every: Cadence | undefined): void => {
     throw new ValueError(`fit: ${name}.every must be a positive whole number of steps or a Schedule, got ${String(every)}`);
 };
 
+/** The keys of FitOptions and of its evaluate and checkpoint options (any other key is a ValueError). */
+const FIT_OPTIONS: OptionSpec = {
+  params: "any", loss: "function", optimizer: "object", data: "any", epochs: "number", maxSteps: "number", state: "any",
+  resumeFrom: "object", examplesIn: "function", onStep: "function", onEpoch: "function", evaluate: "object", checkpoint: "object",
+};
+const EVALUATE_OPTIONS: OptionSpec = { every: "any", run: "function", atEnd: "boolean" };
+const CHECKPOINT_OPTIONS: OptionSpec = { path: "string", every: "any", onInterrupt: "boolean", atEnd: "boolean", resume: "boolean" };
+
 const checkOptions = <P, B, S, E, R>(o: FitOptions<P, B, S, E, R>): void => {
   if (typeof o !== "object" || o === null) throw new ValueError("fit: expected an options object { params, loss, optimizer, data, ... }");
+  checkOptionKeys("fit", o, FIT_OPTIONS);
+  checkOptionKeys("fit", o.evaluate, EVALUATE_OPTIONS, "evaluate");
+  checkOptionKeys("fit", o.checkpoint, CHECKPOINT_OPTIONS, "checkpoint");
   if (typeof o.loss !== "function") throw new ValueError("fit: loss must be a generator function (params, batch) → scalar loss");
   if (!o.optimizer || typeof o.optimizer.init !== "function" || typeof o.optimizer.update !== "function")
     throw new ValueError("fit: optimizer must have init(params) and update(grads, state, params), like the ones in optim");

@@ -2,6 +2,7 @@
 // gather and scatter (its value and its adjoint) run in WebAssembly when it is on
 // (./wasm/pool-module.ts), finding each pick as they use it; else through `argmax` in JS.
 import { ShapeError, ValueError, fmt, show } from "../errors.ts";
+import { checkOptions, type OptionSpec } from "../options.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
 import { scatterAddKernel, takeKernel } from "./shape-ops.ts";
 import { registerWasmModule, reserveArena, wasmEnabled, wasmViews } from "./wasm/gemm.ts";
@@ -14,6 +15,9 @@ const pair = (op: string, name: string, v: unknown): [number, number] => {
   throw new ValueError(`${op}: ${name} must be a positive integer or a pair [h, w] of them, got ${show(v)}`);
 };
 
+/** The options maxPool2d and avgPool2d accept (any other key is a ValueError): to support a new one, add its key. */
+export const POOL2D_OPTIONS: OptionSpec = { size: "any", stride: "any" }; // values: checked below
+
 /** Validates pooling options `{ size, stride? }` against x (anything with a shape). */
 export function checkPool2d(
   op: string,
@@ -25,6 +29,7 @@ export function checkPool2d(
     throw new ShapeError(`${op}: x ${fmt(xs)} has rank ${xs.length}; x must be [N, C, H, W] (add batch/channel axes with reshape)`);
   if (typeof options !== "object" || options === null || !("size" in options))
     throw new ValueError(`${op}: options must be an object { size, stride? }, e.g. { size: 2 }, got ${show(options)}`);
+  checkOptions(op, options, POOL2D_OPTIONS);
   const o = options as { size: unknown; stride?: unknown };
   const size = pair(op, "size", o.size);
   const stride = o.stride === undefined ? size : pair(op, "stride", o.stride);

@@ -5,7 +5,8 @@ import type { Conv2dOptions } from "../lax.ts";
 import { add, conv2d as conv, reshape } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { heUniform, zeros, type Initializer } from "./init.ts";
-import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `conv2d`: w `[O, C, KH, KW]` and an optional bias b `[O]`. */
 export interface Conv2dParams<T extends Value = Value> {
@@ -37,6 +38,7 @@ function init(
   kernelSize: number | readonly [number, number],
   options: Conv2dInitOptions = {},
 ): Conv2dParams<Tensor> {
+  checkOptions("conv2d.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function", bias: "boolean" });
   checkSize("conv2d.init", "inChannels", inChannels);
   checkSize("conv2d.init", "outChannels", outChannels);
   const [kh, kw] = kernelDims(kernelSize);

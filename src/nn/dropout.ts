@@ -8,6 +8,7 @@ import { Random } from "../tensor/random.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Gen } from "./util.ts";
+import { checkOptions } from "../options.ts";
 
 /** Options of `dropout`. */
 export interface DropoutOptions {
@@ -32,6 +33,7 @@ export const dropoutMask = (shape: readonly number[], rate: number, seed: number
 
 /** Inverted dropout: each element zeroed with probability `rate`, the rest scaled by 1 / (1 − rate); the identity unless training. */
 export function* dropout(x: Value, options: DropoutOptions): Gen<Value> {
+  checkOptions("dropout", options, { rate: "number", seed: "number", training: "boolean" });
   const { rate, seed, training } = options ?? ({} as DropoutOptions);
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1))
     throw new ValueError(`dropout: rate must be a number in [0, 1], got ${String(rate)}`);

@@ -3,7 +3,8 @@ import type { Value } from "../../effects/value.ts";
 import { take } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { normal, type Initializer } from "./init.ts";
-import { checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `embedding`: the table `[vocab, dim]`. */
 export interface EmbeddingParams<T extends Value = Value> {
@@ -17,6 +18,7 @@ export interface EmbeddingInitOptions extends InitOptions {
 
 /** { table [vocabSize, dim] }. */
 function init(seed: number, vocabSize: number, dim: number, options: EmbeddingInitOptions = {}): EmbeddingParams<Tensor> {
+  checkOptions("embedding.init", options, { ...INIT_OPTIONS, init: "function" });
   checkSize("embedding.init", "vocabSize", vocabSize);
   checkSize("embedding.init", "dim", dim);
   return { table: draw(options.init ?? normal(1), seed, 0, [vocabSize, dim], options.dtype) };

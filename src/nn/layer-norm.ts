@@ -4,7 +4,8 @@ import { ValueError } from "../errors.ts";
 import { add, mean, mul, sqrt, square, sub, div } from "../ops.ts";
 import { full } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { checkLastAxis, checkParam, checkSize, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `layerNorm`: gamma and beta, of the size of the last axis. */
 export interface LayerNormParams<T extends Value = Value> {
@@ -20,12 +21,14 @@ export interface LayerNormOptions {
 
 /** { gamma = ones [dim], beta = zeros [dim] }. The seed is unused (kept for the common signature). */
 function init(_seed: number, dim: number, options: InitOptions = {}): LayerNormParams<Tensor> {
+  checkOptions("layerNorm.init", options, INIT_OPTIONS);
   checkSize("layerNorm.init", "dim", dim);
   return { gamma: full([dim], 1, options.dtype), beta: full([dim], 0, options.dtype) };
 }
 
 /** x [..., dim] → the same shape, normalized over the last axis (biased variance). */
 function* apply(params: LayerNormParams, x: Value, options: LayerNormOptions = {}): Gen<Value> {
+  checkOptions("layerNorm.apply", options, { eps: "number" });
   const gamma = checkParam("layerNorm.apply", params, "gamma", [-1]);
   const dim = shapeOf(gamma)[0]!;
   const beta = checkParam("layerNorm.apply", params, "beta", [dim]);

@@ -3,7 +3,8 @@ import { shapeOf, type Value } from "../../effects/value.ts";
 import { add, matmul } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
-import { checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `linear`: W `[in, out]` and an optional bias b `[out]`. */
 export interface LinearParams<T extends Value = Value> {
@@ -22,6 +23,7 @@ export interface LinearInitOptions extends InitOptions {
 
 /** { W [inFeatures, outFeatures], b [outFeatures] }. */
 function init(seed: number, inFeatures: number, outFeatures: number, options: LinearInitOptions = {}): LinearParams<Tensor> {
+  checkOptions("linear.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function", bias: "boolean" });
   checkSize("linear.init", "inFeatures", inFeatures);
   checkSize("linear.init", "outFeatures", outFeatures);
   const W = draw(options.wInit ?? glorotUniform(), seed, 0, [inFeatures, outFeatures], options.dtype);

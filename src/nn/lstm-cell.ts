@@ -6,7 +6,8 @@ import { ValueError } from "../errors.ts";
 import { full } from "../tensor/create.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, type Initializer } from "./init.ts";
-import { checkLastAxis, checkParam, checkSize, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `lstmCell`: Wx `[input, 4·hidden]`, Wh `[hidden, 4·hidden]`, b `[4·hidden]` (gates i, f, g, o). */
 export interface LstmCellParams<T extends Value = Value> {
@@ -24,6 +25,7 @@ export interface LstmCellInitOptions extends InitOptions {
 
 /** { Wx [inputSize, 4·hidden], Wh [hidden, 4·hidden], b [4·hidden] }, gates i, f, g, o. */
 function init(seed: number, inputSize: number, hiddenSize: number, options: LstmCellInitOptions = {}): LstmCellParams<Tensor> {
+  checkOptions("lstmCell.init", options, { ...INIT_OPTIONS, wInit: "function", forgetBias: "number" });
   checkSize("lstmCell.init", "inputSize", inputSize);
   checkSize("lstmCell.init", "hiddenSize", hiddenSize);
   const w = options.wInit ?? glorotUniform();

@@ -3,7 +3,8 @@ import { shapeOf, type Value } from "../../effects/value.ts";
 import { add, matmul, tanh } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
-import { checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `rnnCell`: Wxh `[input, hidden]`, Whh `[hidden, hidden]`, b `[hidden]`. */
 export interface RnnCellParams<T extends Value = Value> {
@@ -21,6 +22,7 @@ export interface RnnCellInitOptions extends InitOptions {
 
 /** { Wxh [inputSize, hiddenSize], Whh [hiddenSize, hiddenSize], b [hiddenSize] }. */
 function init(seed: number, inputSize: number, hiddenSize: number, options: RnnCellInitOptions = {}): RnnCellParams<Tensor> {
+  checkOptions("rnnCell.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function" });
   checkSize("rnnCell.init", "inputSize", inputSize);
   checkSize("rnnCell.init", "hiddenSize", hiddenSize);
   const w = options.wInit ?? glorotUniform();

@@ -9,7 +9,8 @@ import { add, matmul, mul, sigmoid, tanh } from "../ops.ts";
 import { ValueError } from "../errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
-import { checkLastAxis, checkParam, checkSize, draw, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
+import { checkOptions } from "../options.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
 
 /** The parameters of `treeLstmCell`. */
 export interface TreeLstmCellParams<T extends Value = Value> {
@@ -33,6 +34,7 @@ export interface TreeLstmCellInitOptions extends InitOptions {
 export type TreeState = readonly [Value, Value];
 
 function init(seed: number, inputSize: number, hiddenSize: number, options: TreeLstmCellInitOptions = {}): TreeLstmCellParams<Tensor> {
+  checkOptions("treeLstmCell.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function" });
   checkSize("treeLstmCell.init", "inputSize", inputSize);
   checkSize("treeLstmCell.init", "hiddenSize", hiddenSize);
   const w = options.wInit ?? glorotUniform();

@@ -5,6 +5,7 @@ import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { slice } from "../ops.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
 import { foldIn, type Initializer } from "./init.ts";
+import type { OptionSpec } from "../options.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
 
@@ -13,6 +14,9 @@ export interface InitOptions {
   /** dtype of the parameters (default "float64"). */
   dtype?: DType;
 }
+
+/** The keys of InitOptions, for each layer's options spec (dtype: checked by the constructors). */
+export const INIT_OPTIONS: OptionSpec = { dtype: "any" };
 
 export const checkSize = (op: string, name: string, n: unknown): number => {
   if (typeof n !== "number" || !Number.isInteger(n) || n <= 0)

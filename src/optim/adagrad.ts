@@ -1,8 +1,9 @@
 // Adagrad as Lantern writes it: acc ← acc + g²;  p ← p − lr·g / sqrt(acc + eps).
 import {
-  checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
+  STEP_OPTIONS, checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
   type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
+import { checkOptions } from "../options.ts";
 import { adagradStep } from "../kernels/vector.ts";
 
 export interface AdagradOptions extends StepOptions {
@@ -21,6 +22,7 @@ export interface AdagradState extends OptimizerState {
 /** Adagrad: each parameter's step scaled by the root of its summed squared gradients. */
 export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
   const op = "adagrad";
+  checkOptions(op, options, { ...STEP_OPTIONS, eps: "number", initialAccumulator: "number" });
   const lr = checkLearningRate(op, options?.lr);
   const eps = checkNumber(op, "eps", options.eps ?? 1e-8, 0);
   const initial = checkNumber(op, "initialAccumulator", options.initialAccumulator ?? 0, 0);

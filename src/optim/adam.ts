@@ -3,9 +3,10 @@
 //   p ← p − lr·m̂ / (sqrt(v̂) + eps),  m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)
 // AdamW (adamw.ts) adds decoupled weight decay: p ← p − lr·weightDecay·p before that step.
 import {
-  checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
+  STEP_OPTIONS, checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
   type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
+import { checkOptions, type OptionSpec } from "../options.ts";
 
 export interface AdamOptions extends StepOptions {
   lr: LearningRate;
@@ -19,6 +20,9 @@ export interface AdamState extends OptimizerState {
   mu: unknown;
   nu: unknown;
 }
+
+/** The options adam accepts (adamw: these and weightDecay). */
+export const ADAM_OPTIONS: OptionSpec = { ...STEP_OPTIONS, beta1: "number", beta2: "number", eps: "number" };
 
 /** @internal Adam with decoupled weight decay `wd` (0 for plain Adam). */
 export const adamLike = (op: string, options: AdamOptions, wd: number): Optimizer<AdamState> => {
@@ -53,4 +57,4 @@ export const adamLike = (op: string, options: AdamOptions, wd: number): Optimize
 };
 
 /** Adam (Kingma & Ba). */
-export const adam = (options: AdamOptions): Optimizer<AdamState> => adamLike("adam", options, 0);
+export const adam = (options: AdamOptions): Optimizer<AdamState> => adamLike("adam", checkOptions("adam", options, ADAM_OPTIONS), 0);

@@ -6,6 +6,7 @@ import { ShapeError, ValueError } from "../errors.ts";
 import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, type ConcreteFlat, type Leaf } from "../tree-math.ts";
 import type { Buffer } from "../tensor/tensor.ts";
 import { clipBuffers, scaleBuffers } from "./clip.ts";
+import type { OptionSpec } from "../options.ts";
 
 /** A learning rate as a function of the number of updates done so far (0 on the first). */
 export type Schedule = (step: number) => number;
@@ -48,6 +49,9 @@ export interface Optimizer<S = OptimizerState> {
 export interface OptimizerState {
   count: number;
 }
+
+/** The options every optimizer accepts besides its own (see StepOptions), and its learning rate's kinds. */
+export const STEP_OPTIONS: OptionSpec = { lr: ["number", "function"], clipValue: "number", clipGlobalNorm: "number", inPlace: "boolean" };
 
 export const checkNumber = (op: string, name: string, v: unknown, min: number, max = Infinity, maxOpen = false): number => {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || (maxOpen ? v >= max : v > max))

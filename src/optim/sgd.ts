@@ -4,10 +4,11 @@
 // Without momentum: p ← p − lr·g.
 import { ValueError } from "../errors.ts";
 import {
-  checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
+  STEP_OPTIONS, checkClip, checkCount, checkLearningRate, checkNumber, learningRateAt, slotLike, stepLeaves,
   type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 import { sgdStep } from "../kernels/vector.ts";
+import { checkOptions } from "../options.ts";
 
 export interface SgdOptions extends StepOptions {
   lr: LearningRate;
@@ -24,6 +25,7 @@ export interface SgdState extends OptimizerState {
 /** Stochastic gradient descent, with optional momentum (heavy ball or Nesterov) and weight decay. */
 export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
   const op = "sgd";
+  checkOptions(op, options, { ...STEP_OPTIONS, momentum: "number", nesterov: "boolean", weightDecay: "number" });
   const lr = checkLearningRate(op, options?.lr);
   const momentum = checkNumber(op, "momentum", options.momentum ?? 0, 0);
   const nesterov = options.nesterov ?? false;

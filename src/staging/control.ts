@@ -11,6 +11,7 @@ import { depth, dynamicTrace } from "../../effects/trace.ts";
 import { Traced, dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, ValueError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
+import { checkOptions } from "../options.ts";
 import { flatten, type Flat } from "../pytree.ts";
 import { checkSize, sameShape } from "../tensor/shape.ts";
 import { ones } from "../tensor/create.ts";
@@ -323,6 +324,7 @@ export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs:
   const lengths = xsFlat.leaves.map((x) => shapeOf(x)[0]);
   if (xsFlat.leaves.some((x) => shapeOf(x).length === 0)) throw new ShapeError("scan: every leaf of xs needs a leading axis to scan over");
   if (options === null || typeof options !== "object") throw new ValueError(`scan: options must be an object such as { length: 10 }, got ${describeValue(options)}`);
+  checkOptions("scan", options, { length: "any" }); // its value: checked below
   if (options.length !== undefined && !isCount(options.length))
     throw new ValueError(`scan: length must be a non-negative integer (a number of steps), got ${describeValue(options.length)}`);
   const length = options.length ?? lengths[0];

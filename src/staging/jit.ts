@@ -6,6 +6,7 @@ import { withTrace } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { flatten } from "../pytree.ts";
 import { markProgram } from "../misuse.ts";
+import { checkOptions } from "../options.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
 import { ValueError } from "../errors.ts";
@@ -64,6 +65,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
   checkProgram("jit", f);
   if (options === null || typeof options !== "object")
     throw new ValueError(`jit: options must be an object such as { reuseOutputs: true }, got ${String(options)}`);
+  checkOptions("jit", options, { reuseOutputs: "any", cacheSize: "any" }); // values: checked below
   const reuse = options.reuseOutputs ?? false;
   if (typeof reuse !== "boolean") throw new ValueError(`jit: reuseOutputs must be true or false, got ${String(reuse)}`);
   const size = options.cacheSize ?? DEFAULT_JIT_CACHE_SIZE;

@@ -1,6 +1,7 @@
 // Tensor constructors. These are plain functions, not effects: they make constants.
 import { DTypeError, ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { Random } from "./random.ts";
+import { checkOptions } from "../options.ts";
 import { checkShape, checkSize, sizeOf } from "./shape.ts";
 import { Tensor, allocate, type DType, type NestedArray } from "./tensor.ts";
 
@@ -41,6 +42,7 @@ const nestedShape = (values: unknown): number[] => {
 
 /** A tensor from a number, nested arrays, or a typed array (`shape` defaults to 1-d). */
 export function tensor(values: TensorInput, options: { dtype?: DType; shape?: readonly number[] } = {}): Tensor {
+  checkOptions("tensor", options, { dtype: "any", shape: "any" }); // values: checkDType, checkShape
   const wanted = options.dtype;
   if (values instanceof Tensor) {
     const dtype = wanted ?? values.dtype;
@@ -121,6 +123,7 @@ export interface RandomOptions {
 let unseeded = 0x2545f491;
 
 const sample = (op: string, shape: readonly number[], options: RandomOptions, draw: (r: Random) => number): Tensor => {
+  checkOptions(op, options, { seed: "number", dtype: "any" });
   const s = checkShape(op, shape);
   const seed = options.seed ?? (unseeded = (Math.imul(unseeded, 1664525) + 1013904223) | 0);
   if (!Number.isInteger(seed)) throw new ValueError(`${op}: seed must be an integer, got ${seed}`);

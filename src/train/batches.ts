@@ -2,6 +2,7 @@
 // (the same seed gives the same order on every platform), and `takeRows` to gather the rows
 // of a batch from a data set tensor. Plain functions, not effects: they run outside programs.
 import { IndexError, ValueError, fmt } from "../errors.ts";
+import { checkOptions } from "../options.ts";
 import { Random } from "../tensor/random.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 
@@ -41,6 +42,7 @@ export function permutation(n: number, seed = 0): number[] {
  * `[...batches(n, b, o)]` has every index exactly once (or all but the last n mod b with `dropLast`).
  */
 export function* batches(n: number, batchSize: number, options: BatchOptions = {}): Generator<number[], void, unknown> {
+  checkOptions("batches", options, { shuffle: "boolean", seed: "number", dropLast: "boolean" });
   checkCount("batches", "n", n, 0);
   checkCount("batches", "batchSize", batchSize, 1);
   const { shuffle = true, seed = 0, dropLast = false } = options;

@@ -11,6 +11,7 @@
 import type { Effect } from "../../effects/effect.ts";
 import { primal, type Value } from "../../effects/value.ts";
 import { ValueError } from "../errors.ts";
+import { checkOptions, type OptionSpec } from "../options.ts";
 import { run } from "../run.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { valueAndGrad } from "../transforms/grad.ts";
@@ -220,8 +221,16 @@ const makeDisplay = (
   };
 };
 
+/** The options trainLoop accepts (any other key is a ValueError). */
+const TRAIN_LOOP_OPTIONS: OptionSpec = {
+  params: "any", lossFn: "function", optimizer: "object", data: ["array", "function"], epochs: "number", jit: "boolean",
+  stepsPerEpoch: "number", state: "any", onStep: "function", onEpochEnd: "function", progress: "string",
+  logEvery: "number", logSeconds: "number", stream: "object",
+};
+
 /** Trains `params` by mini-batch gradient descent with `optimizer`; returns the new params, state and loss history. */
 export function trainLoop<P, B, S>(options: TrainLoopOptions<P, B, S>): TrainResult<P, S> {
+  checkOptions("trainLoop", options, TRAIN_LOOP_OPTIONS);
   const { lossFn, optimizer, data, epochs = 1, onStep, onEpochEnd, progress = "auto", logEvery, logSeconds = 10, stream = defaultStream() } = options;
   if (typeof lossFn !== "function") throw new ValueError("trainLoop: lossFn must be a generator function (params, batch) → scalar loss");
   if (!optimizer || typeof optimizer.init !== "function" || typeof optimizer.update !== "function")

@@ -1,6 +1,7 @@
 // A loss curve as a standalone SVG file: axes with ticks and labels, the raw per-step losses
 // as a faint polyline and their moving average as a bold one. No dependencies.
 import { ValueError } from "../errors.ts";
+import { checkOptions } from "../options.ts";
 
 /** Options of `lossCurveSvg` (and yieldiff/node's `writeLossCurveSvg`). */
 export interface LossCurveOptions {
@@ -58,6 +59,9 @@ const thin = (xs: number[], ys: number[], max: number): [number[], number[]] => 
 export function lossCurveSvg(losses: readonly number[], options: LossCurveOptions = {}): string {
   if (!Array.isArray(losses) || losses.some((v) => typeof v !== "number"))
     throw new ValueError("lossCurveSvg: losses must be an array of numbers (one per step)");
+  checkOptions("lossCurveSvg", options, {
+    title: "string", xLabel: "string", yLabel: "string", width: "number", height: "number", smooth: "number", logScale: "boolean",
+  });
   const { title = "Training loss", xLabel = "step", yLabel = "loss", width = 720, height = 420, logScale = false } = options;
   const smooth = options.smooth ?? Math.max(1, Math.round(losses.length / 50));
   const m = { left: 72, right: 24, top: 44, bottom: 56 };

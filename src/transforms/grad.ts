@@ -5,6 +5,7 @@ import { withTrace } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
 import type { Flat } from "../pytree.ts";
 import { markProgram } from "../misuse.ts";
+import { checkOptions, type OptionSpec } from "../options.ts";
 import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, runToEnd, type Gen, type AnyProgram } from "./common.ts";
 
 /** Options of `grad` and `valueAndGrad`. */
@@ -12,6 +13,9 @@ export interface GradOptions {
   /** Which argument(s) to differentiate: a number, or an array for an array of gradients. */
   argnums?: number | readonly number[];
 }
+
+/** The options grad and valueAndGrad accept (any other key is a ValueError). */
+export const GRAD_OPTIONS: OptionSpec = { argnums: ["number", "array"] };
 
 /** The gradient type of an argument type: numbers give numbers, tensors tensors, trees trees. */
 export type GradOf<T> = T;
@@ -37,6 +41,7 @@ export function valueAndGrad<A extends unknown[], R, const O extends GradOptions
   options?: O,
 ): (...args: A) => Gen<[R, Picked<A, O["argnums"]>]> {
   checkProgram("valueAndGrad", f);
+  checkOptions("valueAndGrad", options, GRAD_OPTIONS);
   const argnums = options?.argnums ?? 0;
   return markProgram("valueAndGrad", function* valueAndGradProgram(...args: A) {
     return reverseGrad("valueAndGrad", f, args, argnums) as [R, Picked<A, O["argnums"]>];
@@ -53,6 +58,7 @@ export function grad<A extends unknown[], R, const O extends GradOptions = {}>(
   options?: O,
 ): (...args: A) => Gen<Picked<A, O["argnums"]>> {
   checkProgram("grad", f);
+  checkOptions("grad", options, GRAD_OPTIONS);
   const argnums = options?.argnums ?? 0;
   return markProgram("grad", function* gradProgram(...args: A) {
     return reverseGrad("grad", f, args, argnums)[1] as Picked<A, O["argnums"]>;
