@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   const browser = await chromium.launch(chromiumLaunchOptions());
   const consoleErrors: string[] = [];
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.on("console", (m) => m.type() === "error" && consoleErrors.push(`page: ${m.text()}`));
     page.on("pageerror", (e) => consoleErrors.push(`page: uncaught ${e.message}`));
     page.on("worker", (w) => w.on("console", (m) => m.type() === "error" && consoleErrors.push(`worker ${w.url()}: ${m.text()}`)));
