@@ -40,7 +40,7 @@ export class ForwardTrace extends Trace {
     }
     let out: Value;
     let t: MaybeValue;
-    if (prim.forward) ({ out, tangent: t } = prim.sealed ? sealed(this.level, () => prim.forward!(primals, tangents, params)) : prim.forward(primals, tangents, params));
+    if (prim.forward) ({ out, tangent: t } = prim.sealed ? sealed(this.level, prim, prim.forward, [primals, tangents, params]) : prim.forward(primals, tangents, params));
     else {
       out = bind(prim, primals, params);
       t = prim.jvp(primals, tangents, out, params);

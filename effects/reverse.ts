@@ -67,7 +67,7 @@ export class ReverseTrace extends Trace {
     }
     let out: Value;
     let residuals: unknown;
-    if (prim.reverse) ({ out, residuals } = prim.sealed ? sealed(this.level, () => prim.reverse!(primals, params)) : prim.reverse(primals, params));
+    if (prim.reverse) ({ out, residuals } = prim.sealed ? sealed(this.level, prim, prim.reverse, [primals, params]) : prim.reverse(primals, params));
     // Plain numbers would reach evaluation anyway: skip the second dispatch.
     else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
     const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, n <= MAX_MASKED ? mask : -1, residuals);
@@ -96,7 +96,7 @@ export class ReverseTrace extends Trace {
       const wanted = box.mask >= 0 ? WANTED[box.mask]! : args.map((a) => this.owns(a));
       const prim = box.prim!;
       const cts = prim.sealed
-        ? sealed(this.level, () => prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals))
+        ? sealed(this.level, prim, prim.vjp, [ct, box.primals!, box.value, box.params, wanted, box.residuals])
         : prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];

@@ -35,7 +35,8 @@ class EvalTrace extends Trace {
   readonly name = "run";
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
     // A program on constants run inside transformations must not read their values either.
-    return prim.sealed ? sealed(1, () => prim.impl(args, params)) : prim.impl(args, params);
+    // (no closure here: a closure would make every call allocate its context, sealed or not)
+    return prim.sealed ? sealed(1, prim, prim.impl, [args, params]) : prim.impl(args, params);
   }
 }
 
@@ -43,6 +44,9 @@ const evalTrace = new EvalTrace();
 evalTrace.level = 0;
 evalTrace.active = true;
 const stack: Trace[] = [evalTrace];
+
+/** The sealed level ranges (see `sealed` below), innermost last; declared before `bind` reads it. */
+const seals: Seal[] = [];
 
 /** A handler that wants every operation performed while it is innermost (staging). */
 let dynamic: Trace = evalTrace;
@@ -125,8 +129,6 @@ interface Seal {
   /** The first capture seen, kept even if the program catches the error thrown into it. */
   caught: ClosureCapture | null;
 }
-const seals: Seal[] = [];
-
 const checkSeals = (top: Trace): void => {
   if (top.substituting) return;
   const level = top.level;
@@ -137,15 +139,15 @@ const checkSeals = (top: Trace): void => {
 };
 
 /**
- * Runs `body` (a rule of a program applied as one primitive by the level `level`) with the
+ * Runs `rule(...args)` (a rule of a program applied as one primitive by the level `level`) with the
  * levels from `level` to the innermost sealed: an operation that reaches one of them throws a
  * ClosureCapture, which the caller turns into a program run as itself or a clear error.
  */
-export function sealed<R>(level: number, body: () => R): R {
+export function sealed<A extends unknown[], R>(level: number, self: object, rule: (...args: A) => R, args: A): R {
   const seal: Seal = { lo: level, hi: stack.length, caught: null };
   seals.push(seal);
   try {
-    const r = body();
+    const r = rule.apply(self, args);
     if (seal.caught) throw seal.caught;
     return r;
   } finally {
