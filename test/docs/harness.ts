@@ -208,36 +208,51 @@ export async function bundle(dir: string, programs: readonly Program[]): Promise
     outExtension: { ".js": ".mjs" },
     logLevel: "silent" as const,
     write: true,
+    absWorkingDir: dir, // positions in messages are relative to it
   };
   const files = new Map<string, Built>();
   const outFile = (p: Program, base: string) => join(base, relative(dir, p.file).replace(/\.ts$/, ".mjs"));
-  const failure = (p: Program, e: unknown): Built => {
-    const messages = (e as { errors?: { text: string; location?: { line: number; column: number } }[] }).errors ?? [];
-    const text = messages.map((m) => `${m.location ? `${where(p, m.location.line - 1)}:${m.location.column + 1}` : p.name} - ${m.text}`);
-    return { error: text.join("\n") || String(e) };
+  type Message = { text: string; location?: { file: string; line: number; column: number } | null };
+  const messagesOf = (e: unknown): Message[] => (e as { errors?: Message[] }).errors ?? [];
+  const byFile = new Map(programs.map((p) => [resolve(p.file), p]));
+  const inBlock = (m: Message) => (m.location ? byFile.get(resolve(dir, m.location.file)) : undefined);
+  // A position in a block is shown as its doc line, one in the library's files as that file's.
+  const describe = (m: Message): string => {
+    if (!m.location) return m.text;
+    const p = inBlock(m);
+    const at = p ? where(p, m.location.line - 1) : `${relative(process.cwd(), resolve(dir, m.location.file))}:${m.location.line}`;
+    return `${at}:${m.location.column + 1} - ${m.text}`;
   };
+  const failure = (e: unknown): Built => ({ error: messagesOf(e).map(describe).join("\n") || String(e) });
   // Blocks with syntax errors first (a quick transform each), so that they do not fail the shared build.
   const parsed: Program[] = [];
   for (const p of programs) {
     try {
-      await esbuild.transform(readFileSync(p.file, "utf8"), { loader: "ts", logLevel: "silent" });
+      await esbuild.transform(readFileSync(p.file, "utf8"), { loader: "ts", sourcefile: p.file, logLevel: "silent" });
       parsed.push(p);
     } catch (e) {
-      files.set(p.name, failure(p, e));
+      files.set(p.name, failure(e));
     }
   }
   try {
     await esbuild.build({ ...options, entryPoints: parsed.map((p) => p.file), outdir, outbase: dir });
     for (const p of parsed) files.set(p.name, { file: outFile(p, outdir) });
-  } catch {
-    // Something else that does not build (an import that does not resolve): build each alone.
+  } catch (e) {
+    // Errors only in the library's own files (a source that does not build): every block fails alike.
+    const found = messagesOf(e);
+    if (found.length > 0 && found.every((m) => !inBlock(m))) {
+      const error = `the library does not build:\n${found.map(describe).join("\n")}`;
+      for (const p of parsed) files.set(p.name, { error });
+      return { files };
+    }
+    // Something in a block that does not build (an import that does not resolve): build each alone.
     for (const [i, p] of parsed.entries()) {
       const out = join(outdir, `single${i}`);
       try {
         await esbuild.build({ ...options, entryPoints: [p.file], outdir: out, outbase: dir });
         files.set(p.name, { file: outFile(p, out) });
       } catch (e) {
-        files.set(p.name, failure(p, e));
+        files.set(p.name, failure(e));
       }
     }
   }
