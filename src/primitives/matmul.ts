@@ -9,6 +9,7 @@ import { promote, type Tensor } from "../tensor/tensor.ts";
 import { tensorOf } from "./abstract.ts";
 import { add } from "./binary.ts";
 import { sumTo } from "./reduce.ts";
+import { reshape } from "./shape.ts";
 import { aligned } from "./batching.ts";
 
 export interface MatmulParams {
@@ -39,7 +40,15 @@ export const matmulP = definePrimitive<MatmulParams>({
       ? sumTo(p.transB ? matmul2(ct, a!, true, p.transA) : matmul2(a!, ct, !p.transA, false), shapeOf(b!))
       : null,
   ],
-  batch: (values, batched, p): Value => aligned(matmulP, values, batched, p),
+  // A batch of rows times one shared matrix (a dense layer under vmap) is one product of all
+  // the rows; otherwise the batch is one more broadcast axis.
+  batch: ([a, b], batched, p): Value => {
+    const as = shapeOf(a!);
+    if (!batched[0] || batched[1] || p.transA || shapeOf(b!).length !== 2) return aligned(matmulP, [a!, b!], batched, p);
+    const rows = as.slice(0, -1);
+    const out = matmul2(reshape(a!, [rows.reduce((x, y) => x * y, 1), as[as.length - 1]!]), b!, false, p.transB);
+    return reshape(out, [...rows, shapeOf(out)[1]!]);
+  },
 });
 
 export const matmul2 = (a: Value, b: Value, transA = false, transB = false): Value =>
