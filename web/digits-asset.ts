@@ -23,7 +23,7 @@ export function digitsFile(nTrain = TRAIN, nTest = TEST, seed = 0): Uint8Array {
     body[k] = all.labels[src]!;
     for (let p = 0; p < PIXELS; p++) body[n + k * PIXELS + p] = Math.round(all.pixels[src * PIXELS + p]! * 255);
   });
-  const packed = gzipSync(body, { level: 9 });
+  const packed = gzipSync(body, { level: 6 }); // level 9 saves 2% and takes twenty times as long
   const file = new Uint8Array(12 + packed.length);
   file.set(header(nTrain, nTest));
   file.set(packed, 12);
