@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   run, grad, jit, jacrev, hessian, tensor, zeros, ones, full, randn, rand, arange, eye, type Effect,
   add, mul, where, sum, matmul, reshape, broadcastTo, concat, take, conv2d, avgPool2d, scan,
-  encodeCheckpoint, decodeCheckpoint, CheckpointError, ShapeError, YieldiffError, nn,
+  encodeCheckpoint, decodeCheckpoint, CheckpointError, ShapeError, YieldiffError, nn, takeRows,
 } from "../src/index.ts";
 import { Cause, Effect as Fx, Exit } from "effect";
 import { crc32 } from "../src/checkpoint.ts";
@@ -64,8 +64,10 @@ describe("tensor constructors check the element count before allocating", () => 
     expectTooLarge(() => tensor([], { shape: [0, 1e10] }), ["tensor", "[0, 10000000000]"]);
   });
 
-  it("nn initializers name the initializer", () => {
+  it("nn initializers name the initializer; dropoutMask and takeRows", () => {
     expectTooLarge(() => nn.linear.init(0, 1e5, 1e5), [/linear|init/, "[100000, 100000]"]);
+    expectTooLarge(() => nn.dropoutMask([1e5, 1e5], 0.5, 1), ["dropoutMask", "[100000, 100000]"]);
+    expectTooLarge(() => takeRows(zeros([2, 1e5]), new Int32Array(1e5)), ["takeRows", "[100000, 100000]"]);
   });
 
   it("a limit that allows ordinary tensors (empty ones included)", () => {

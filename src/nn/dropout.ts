@@ -5,7 +5,7 @@ import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { ValueError } from "../errors.ts";
 import { mul } from "../ops.ts";
 import { Random } from "../tensor/random.ts";
-import { sizeOf } from "../tensor/shape.ts";
+import { checkShape, sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Gen } from "./util.ts";
 import { checkOptions } from "../options.ts";
@@ -22,6 +22,7 @@ export interface DropoutOptions {
 
 /** The mask dropout multiplies by: 0 (dropped) or 1/(1-rate) (kept), shaped like x. */
 export const dropoutMask = (shape: readonly number[], rate: number, seed: number, dtype: "float32" | "float64" = "float64"): Tensor => {
+  checkShape("dropoutMask", shape);
   const buf = allocate(dtype, sizeOf(shape));
   if (rate < 1) {
     const r = new Random(seed);

@@ -4,6 +4,7 @@
 import { IndexError, ValueError, fmt } from "../errors.ts";
 import { checkOptions } from "../options.ts";
 import { Random } from "../tensor/random.ts";
+import { checkSize } from "../tensor/shape.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 
 /** Options of `batches`. */
@@ -64,6 +65,7 @@ export function takeRows(x: Tensor, indices: readonly number[] | Int32Array): Te
   if (x.shape.length === 0) throw new ValueError(`takeRows: needs a tensor with at least one axis, got shape ${fmt(x.shape)}`);
   const rows = x.shape[0]!;
   const row = rows === 0 ? 0 : x.size / rows;
+  checkSize("takeRows", [indices.length, ...x.shape.slice(1)]);
   const out = allocate(x.dtype, indices.length * row);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!;
