@@ -6,13 +6,49 @@ import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn } from
 export const ALIASING = new Set(["reshape", "stopGradient"]);
 
 /**
+ * A set of variable ids (small dense integers, from 0): a growable byte per id. A program of a
+ * million operations has millions of variables, where hash sets cost seconds and gigabytes.
+ */
+export class IdSet {
+  private bits = new Uint8Array(1024);
+  has(id: number): boolean {
+    return id < this.bits.length && this.bits[id] === 1;
+  }
+  add(id: number): void {
+    if (id >= this.bits.length) this.grow(id);
+    this.bits[id] = 1;
+  }
+  private grow(id: number): void {
+    const bigger = new Uint8Array(Math.max(id + 1, this.bits.length * 2));
+    bigger.set(this.bits);
+    this.bits = bigger;
+  }
+}
+
+/** How many times each variable id is read (0 for none): a growable array of counts. */
+export class IdCounts {
+  private counts = new Int32Array(1024);
+  get(id: number): number {
+    return id < this.counts.length ? this.counts[id]! : 0;
+  }
+  increment(id: number): void {
+    if (id >= this.counts.length) {
+      const bigger = new Int32Array(Math.max(id + 1, this.counts.length * 2));
+      bigger.set(this.counts);
+      this.counts = bigger;
+    }
+    this.counts[id]!++;
+  }
+}
+
+/**
  * Variables whose buffer can be reused from call to call: never a result of any block (so they
  * cannot escape the call, as an output, a loop carry or a stacked y), never an operand of a
  * branch or loop, and read only by kernels that make fresh results.
  */
-export function reusableVars(root: Block): Set<number> {
-  const ok = new Set<number>();
-  const bad = new Set<number>();
+export function reusableVars(root: Block): { has(id: number): boolean } {
+  const ok = new IdSet();
+  const bad = new IdSet();
   const mark = (a: Atom, fine: boolean): void => {
     if (a.kind !== "var") return;
     if (fine) ok.add(a.v.id);
@@ -46,15 +82,14 @@ export function reusableVars(root: Block): Set<number> {
     }
   };
   visit(root);
-  for (const id of bad) ok.delete(id);
-  return ok;
+  return { has: (id) => ok.has(id) && !bad.has(id) };
 }
 
 /** How many times each variable is read, anywhere in the program (nested blocks included). */
-export function countUses(root: Block): Map<number, number> {
-  const uses = new Map<number, number>();
+export function countUses(root: Block): IdCounts {
+  const uses = new IdCounts();
   const use = (a: Atom): void => {
-    if (a.kind === "var") uses.set(a.v.id, (uses.get(a.v.id) ?? 0) + 1);
+    if (a.kind === "var") uses.increment(a.v.id);
   };
   const visit = (b: Block): void => {
     b.outputs.forEach(use);
@@ -69,7 +104,7 @@ export function countUses(root: Block): Map<number, number> {
 
 /** The equations some output depends on, in order (dead code eliminated). */
 export function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
-  const needed = new Set<number>();
+  const needed = new IdSet();
   const need = (a: Atom): void => {
     if (a.kind === "var") needed.add(a.v.id);
   };

@@ -143,8 +143,10 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
    * root's leaves in `into` and marks the terms and partial sums as absorbed: not computed.
    */
   const planSums = <L>(eqns: readonly Eqn[], into: Map<number, L[]>, leafOf: (e: PrimEqn) => L | null, accept: (root: PrimEqn, leaves: L[]) => boolean): void => {
+    // Terms and partial sums are tensors (a number is never a pad, a product or a sum of them):
+    // scalar equations, millions in an unrolled scalar program, need no entry.
     const def = new Map<number, PrimEqn>();
-    for (const e of eqns) if (e.kind === "prim") def.set(e.out.id, e);
+    for (const e of eqns) if (e.kind === "prim" && !e.out.scalar) def.set(e.out.id, e);
     const terms = (a: Atom, out: Var, inner: number[]): L[] | null => {
       if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
       const e = def.get(a.v.id);
