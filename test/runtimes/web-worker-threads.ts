@@ -21,7 +21,13 @@ const b = rand([80, 72], 2);
 const single = matmulKernel(a, b);
 threadSettings.minFlops = 1;
 setMatmulThreads(2);
-const reason = matmulThreadsUnavailableReason(); // waits for the worker to load (Deno's main thread may block)
+// A Web Worker loads while the thread that started it lets its event loop run (in a browser it
+// cannot start before): products run on one thread until it has, so this waits by awaiting.
+let reason = matmulThreadsUnavailableReason();
+for (const t0 = performance.now(); reason?.startsWith("the worker is still loading") && performance.now() - t0 < 10_000; ) {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  reason = matmulThreadsUnavailableReason();
+}
 if (reason !== undefined) throw new Error(`no second thread: ${reason}`);
 let same = true;
 for (let i = 0; i < 20; i++) {

@@ -93,9 +93,23 @@ export class GemmWorker {
     worker.onGone((why) => (this.gone ??= why));
   }
 
-  /** Waits up to `ms` for the worker to load the module (0: looks without waiting). */
+  /**
+   * Whether the worker starts only while this thread's event loop runs (a Web Worker, even one
+   * started from a Web Worker that may block): then this thread never waits for it to load, since
+   * waiting would keep it from ever starting; nor where this thread may not block.
+   */
+  get startsWithEventLoop(): boolean {
+    return this.worker.startsWithEventLoop;
+  }
+
+  /** Whether this thread may wait for the worker to load (see startsWithEventLoop). */
+  get canWaitForLoad(): boolean {
+    return this.canBlock && !this.worker.startsWithEventLoop;
+  }
+
+  /** Waits up to `ms` for the worker to load the module (0: looks without waiting; no wait where canWaitForLoad is false). */
   ready(ms: number): "ready" | "failed" | "timed-out" {
-    if (Atomics.load(this.ctl, STATE) === 0 && ms > 0 && this.canBlock) Atomics.wait(this.ctl, STATE, 0, ms);
+    if (Atomics.load(this.ctl, STATE) === 0 && ms > 0 && this.canWaitForLoad) Atomics.wait(this.ctl, STATE, 0, ms);
     const state = Atomics.load(this.ctl, STATE);
     return state === 1 ? "ready" : state === 0 ? "timed-out" : "failed";
   }

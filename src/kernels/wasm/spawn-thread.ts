@@ -6,6 +6,12 @@ import { builtinModule } from "../../runtime-modules.ts";
 
 /** A started thread. */
 export interface Thread {
+  /**
+   * Whether it starts only while the creating thread's event loop runs (a Web Worker: a browser
+   * sets it up through tasks on that thread, so a creator that blocks in Atomics.wait until it
+   * has started waits in vain); a worker_threads Worker starts on its own.
+   */
+  readonly startsWithEventLoop: boolean;
   /** Calls `listener` once, with why, when the thread throws outside its program or exits. */
   onGone(listener: (why: string) => void): void;
   terminate(): Promise<void>;
@@ -49,6 +55,7 @@ function nodeThread(Worker: NodeWorkerCtor, program: string, entry: string, data
   const worker = new Worker(source, { eval: true, workerData: data, execArgv: [] });
   worker.unref();
   return {
+    startsWithEventLoop: false,
     onGone(listener) {
       worker.on("error", (e) => listener(`the worker threw: ${String(e)}`));
       worker.on("exit", (code) => listener(`the worker exited (code ${String(code)})`));
@@ -68,6 +75,7 @@ function webThread(program: string, entry: string, data: unknown): Thread {
   let gone: ((why: string) => void) | undefined;
   worker.addEventListener("error", (e) => gone?.(`the worker threw: ${e.message ?? "an error"}`));
   return {
+    startsWithEventLoop: true,
     onGone(listener) {
       gone = listener;
     },

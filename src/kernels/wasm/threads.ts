@@ -16,8 +16,10 @@
 //
 // The worker is a worker_threads Worker in Node, Deno and Bun, a Web Worker in a browser page that
 // is cross-origin isolated (SharedArrayBuffer exists only there). A browser's main thread may not
-// sleep in Atomics.wait: there the products run on one thread until the worker has loaded, and
-// the calling thread polls for the worker's half instead of sleeping.
+// sleep in Atomics.wait: there the calling thread polls for the worker's half instead of
+// sleeping. A Web Worker starts only while the thread that created it lets its event loop run,
+// so in a browser, on the main thread or in a worker, the products run on one thread until the
+// worker has loaded, however long that takes, rather than wait for it.
 import { ValueError } from "../../errors.ts";
 import type { Buffer } from "../../tensor/tensor.ts";
 import { GEMV_MAX_ROWS, copyOperand, turned, wasmEnabled, wasmSimdSupported, wasmStats, type Precision } from "./gemm.ts";
@@ -137,7 +139,10 @@ export function matmulThreadsUnavailableReason(): string | undefined {
   if (threads === 1) return note ?? "off: setMatmulThreads(2) or YIELDIFF_THREADS=2 turns it on";
   if (!wasmEnabled()) return "the WebAssembly path is off (YIELDIFF_NO_WASM or setWasmEnabled(false))";
   if (!wasmSimdSupported()) return "WebAssembly SIMD is not supported by this engine";
-  return ready() ? undefined : (failure ?? "the worker is still loading (this thread may not wait for it, so products run on one thread until it has)");
+  return ready()
+    ? undefined
+    : (failure ??
+        "the worker is still loading (this thread does not wait for it, so products run on one thread until it has; a Web Worker loads while the thread that started it lets its event loop run)");
 }
 
 /** The running worker, if any (tests stop it behind the product's back to see the fallback). */
@@ -208,7 +213,11 @@ function ready(): Pool | undefined {
     const left = threadSettings.startMs - (performance.now() - p.startedAt);
     const state = p.worker.ready(Math.max(0, left));
     if (state === "failed") return fail("the worker could not instantiate the gemm module");
-    if (state !== "ready") return p.worker.canBlock || left <= 0 ? fail(`the worker did not start within ${threadSettings.startMs} ms`) : undefined;
+    if (state !== "ready") {
+      // A Web Worker is not given up on while it loads (it fails through onGone if it cannot).
+      const late = p.worker.canWaitForLoad || (left <= 0 && !p.worker.startsWithEventLoop);
+      return late ? fail(`the worker did not start within ${threadSettings.startMs} ms`) : undefined;
+    }
     p.started = true;
   }
   return p;

@@ -11,6 +11,8 @@ import type { FromWorker, ToWorker } from "../protocol.ts";
 import { train } from "./trainer.ts";
 
 const post = (m: FromWorker): void => postMessage(m);
+/** How long training waits for the matmul's second thread to load. */
+const START_MS = 10_000;
 let params: CnnParams<Tensor> | undefined;
 let busy = false;
 
@@ -19,6 +21,20 @@ function predict(pixels: Float32Array): number[] | null {
   if (!params) return null;
   const logProbs = run(cnnLogProbs, params, toInput(pixels, 1)) as Tensor;
   return Array.from(logProbs.data, Math.exp);
+}
+
+/**
+ * Why matmuls run on one thread, or undefined once the second thread is there. Its worker loads
+ * only while this thread's event loop runs, so this awaits it (up to START_MS) before training,
+ * which keeps this thread busy for long stretches.
+ */
+async function secondThread(): Promise<string | undefined> {
+  let reason = matmulThreadsUnavailableReason();
+  for (const t0 = performance.now(); reason?.startsWith("the worker is still loading") && performance.now() - t0 < START_MS; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    reason = matmulThreadsUnavailableReason();
+  }
+  return reason;
 }
 
 async function start(m: Extract<ToWorker, { type: "train" }>): Promise<void> {
@@ -30,7 +46,7 @@ async function start(m: Extract<ToWorker, { type: "train" }>): Promise<void> {
     const response = await fetch(m.digitsUrl);
     if (!response.ok) throw new Error(`could not load the digits (${m.digitsUrl}: HTTP ${response.status})`);
     const data = await decodeDigits(await response.arrayBuffer(), browserGunzip);
-    const reason = m.threads === 2 ? matmulThreadsUnavailableReason() : "one thread (asked for)";
+    const reason = m.threads === 2 ? await secondThread() : "one thread (asked for)";
     post({
       type: "engine",
       engine: { wasm: wasmUnavailableReason() ?? "WebAssembly SIMD", fma: gemmFma(), threads: reason === undefined ? "2 threads" : `1 thread: ${reason}` },
