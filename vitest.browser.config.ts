@@ -61,7 +61,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "browser-relaxed-simd",
-          include: ["test/relaxed-simd/*.test.ts", "test/browser/*.test.ts"],
+          include: ["test/relaxed-simd/*.test.ts", "test/browser/matmul-threads.test.ts"],
           setupFiles: ["test/browser/env.ts"],
           provide: { env: {} },
           browser: chromium(),

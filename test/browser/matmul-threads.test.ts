@@ -16,15 +16,6 @@ import { THREAD_MIN_FLOPS, matmulWorker, threadSettings, threadStats } from "../
 import { spawnThread } from "../../src/kernels/wasm/spawn-thread.ts";
 import { startGemmWorker } from "../../src/kernels/wasm/gemm-worker.ts";
 import { SHARED_MAX_PAGES, sharedGemmModuleBytes } from "../../src/kernels/wasm/gemm-shared-module.ts";
-import type { Report } from "./threads-in-a-worker.ts";
-
-/** A Web Worker, as this file uses it (the Node suite's type check has no DOM library). */
-interface WebWorker {
-  onmessage: ((e: { data: Report }) => void) | null;
-  onerror: ((e: { message: string }) => void) | null;
-  postMessage(message: unknown): void;
-  terminate(): void;
-}
 
 const rand = (shape: number[], dtype: DType, seed: number): Tensor => {
   const r = new Random(seed);
@@ -168,24 +159,6 @@ describe("matmul on two threads in a page", () => {
       }),
       { numRuns: 60 },
     );
-  });
-
-  it("from a Web Worker that may block: products run on one thread at once while its own worker loads, then on two", async () => {
-    // Chromium starts a worker only while the thread that created it lets its event loop run: a
-    // creator that waited for it in Atomics.wait would wait in vain.
-    const Worker = (globalThis as unknown as { Worker: new (url: URL, options: { type: "module" }) => WebWorker }).Worker;
-    const worker = new Worker(new URL("./threads-in-a-worker.ts", import.meta.url), { type: "module" });
-    const report = await new Promise<Report>((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => reject(new Error(e.message));
-      worker.postMessage(null);
-    });
-    worker.terminate();
-    expect(report.firstMs).toBeLessThan(1_000);
-    expect(report.reasonAtOnce).toMatch(/^the worker is still loading/);
-    expect(report.reason).toBeUndefined();
-    expect(report.split).toBe(1);
-    expect(report.same).toBe(true);
   });
 
   it("a worker that exited between products: the next product runs on one thread, with the reason", async () => {

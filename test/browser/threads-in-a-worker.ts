@@ -1,11 +1,13 @@
-// A module Web Worker that test/browser/matmul-threads.test.ts starts: the 2-thread matmul used
-// from a thread that may block in Atomics.wait, as a page's training worker uses it. Its own
-// worker can start only while this thread's event loop runs.
+// A module Web Worker that test/browser/threads-from-a-worker.test.ts starts: the 2-thread
+// matmul used from a thread that may block in Atomics.wait, as a page's training worker uses it.
+// Its own worker can start only while this thread's event loop runs.
 import { matmul, matmulThreadsUnavailableReason, randn, run, setMatmulThreads, type Tensor } from "../../src/index.ts";
 import { threadStats } from "../../src/kernels/wasm/threads.ts";
 
 /** What the test checks. */
 export interface Report {
+  /** How long from setMatmulThreads(2) until the second thread was there (ms). */
+  readyMs: number;
   /** How long setMatmulThreads(2) and a product right after it took (ms). */
   firstMs: number;
   /** matmulThreadsUnavailableReason() right after, before the event loop ran. */
@@ -38,6 +40,6 @@ scope.onmessage = async () => {
   }
   const calls = threadStats.calls;
   const second = product(a);
-  const report: Report = { firstMs, reasonAtOnce, reason, split: threadStats.calls - calls, same: first.data.every((v, i) => Object.is(v, second.data[i])) };
+  const report: Report = { readyMs: performance.now() - t0, firstMs, reasonAtOnce, reason, split: threadStats.calls - calls, same: first.data.every((v, i) => Object.is(v, second.data[i])) };
   scope.postMessage(report);
 };
