@@ -129,7 +129,8 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const planAccumulates = (eqns: readonly Eqn[]): void => {
     const made = new Map<number, PrimEqn>();
     for (const e of eqns) {
-      if (e.kind === "prim" && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
+      // (only a result read once can be an accumulated value below: no entry for the others)
+      if (e.kind === "prim" && uses.get(e.out.id) === 1 && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
       if (e.kind !== "accumulate" || e.value.kind !== "var" || uses.get(e.value.v.id) !== 1) continue;
       const src = made.get(e.value.v.id);
       if (src?.prim.name === "matmul" && !src.out.scalar) intoAccumulator.set(src.out.id, src);
