@@ -7,24 +7,11 @@ import {
   add, mul, where, sum, matmul, reshape, broadcastTo, concat, take, conv2d, avgPool2d, scan,
   encodeCheckpoint, decodeCheckpoint, CheckpointError, ShapeError, YieldiffError, nn, takeRows,
 } from "../src/index.ts";
+import { perform, caught } from "./perform.ts";
 import { Cause, Effect as Fx, Exit } from "effect";
 import { crc32 } from "../src/checkpoint.ts";
 import { decodeHeader } from "../src/effect/checkpoint.ts";
 import { MAX_ELEMENTS } from "../src/tensor/shape.ts";
-
-const perform = (op: () => Effect): unknown =>
-  run(function* () {
-    return yield* op();
-  });
-
-const caught = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to throw, but it returned normally");
-};
 
 /** A ShapeError (tagged) whose message names every part. */
 const expectTooLarge = (f: () => unknown, parts: (string | RegExp)[]): void => {

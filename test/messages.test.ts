@@ -5,22 +5,9 @@ import {
   run, grad, jit, tensor, zeros, sum, mean, softmax, concat, reshape, dynamicIndex, conv2d, maxPool2d, takeRows,
   decodeCheckpoint, CheckpointError, IndexError, ShapeError, ValueError, YieldiffError, type Effect, type Value,
 } from "../src/index.ts";
+import { perform, caught } from "./perform.ts";
 import { crc32 } from "../src/checkpoint.ts";
 import { decodeHeader } from "../src/effect/checkpoint.ts";
-
-const perform = (op: () => Effect): unknown =>
-  run(function* () {
-    return yield* op();
-  });
-
-const caught = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to throw, but it returned normally");
-};
 
 const expectTagged = (f: () => unknown, cls: abstract new (...a: never[]) => YieldiffError, parts: (string | RegExp)[], absent: (string | RegExp)[] = []): Error => {
   const e = caught(f);

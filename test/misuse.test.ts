@@ -8,15 +8,7 @@ import {
   run, grad, valueAndGrad, vjp, jvp, vmap, jit, jacfwd, jacrev, hessian, checkpoint, customVjp, scan, cond,
   tensor, zeros, mul, sin, sum, add, EffectError, ValueError, YieldiffError, type Value,
 } from "../src/index.ts";
-
-const caught = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to throw, but it returned normally");
-};
+import { caught } from "./perform.ts";
 
 const expectTagged = (f: () => unknown, cls: abstract new (...a: never[]) => YieldiffError, parts: (string | RegExp)[]): Error => {
   const e = caught(f);

@@ -8,22 +8,9 @@ import {
   softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, optim, nn, trainLoop, batches, lossCurveSvg,
   encodeCheckpoint, decodeCheckpoint, ValueError, type Effect, type Value,
 } from "../src/index.ts";
+import { perform, caught } from "./perform.ts";
 import { makeTrainer } from "../src/effect/index.ts";
 import { checkOptions } from "../src/options.ts";
-
-const perform = (op: () => Effect): unknown =>
-  run(function* () {
-    return yield* op();
-  });
-
-const caught = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected the call to throw, but it returned normally");
-};
 
 /** A tagged ValueError whose message has every part. */
 const expectRejected = (f: () => unknown, parts: (string | RegExp)[]): Error => {
