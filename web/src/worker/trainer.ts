@@ -25,7 +25,10 @@ export interface TrainEvents {
 const turn = (): Promise<void> =>
   new Promise((resolve) => {
     const ch = new MessageChannel();
-    ch.port1.onmessage = () => resolve();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
     ch.port2.postMessage(null);
   });
 
