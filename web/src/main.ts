@@ -9,13 +9,17 @@ import "./style.css";
 
 const engine = document.querySelector<HTMLElement>('[data-testid="engine"]')!;
 const isolated = globalThis.crossOriginIsolated === true;
-const threads = isolated && new URLSearchParams(location.search).get("threads") !== "1" ? 2 : 1;
+const oneThread = !isolated
+  ? "the page is not cross-origin isolated (no SharedArrayBuffer)"
+  : new URLSearchParams(location.search).get("threads") === "1"
+    ? "threads=1 in the address"
+    : undefined;
 engine.textContent = isolated ? "cross-origin isolated" : "not cross-origin isolated: matmuls on one thread";
 
 const showEngine = (info: EngineInfo): void => {
   engine.textContent = `training worker: ${info.wasm}${info.fma ? " with relaxed SIMD (fused multiply-add)" : ""}, matmul on ${info.threads}`;
 };
 
-const training = trainingPanel({ digitsUrl: new URL(DIGITS_FILE, document.baseURI).href, threads, onEngine: showEngine });
+const training = trainingPanel({ digitsUrl: new URL(DIGITS_FILE, document.baseURI).href, oneThread, onEngine: showEngine });
 drawingPanel(training);
 functionPanel();

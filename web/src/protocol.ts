@@ -2,7 +2,8 @@
 
 /** Page → worker. */
 export type ToWorker =
-  | { type: "train"; digitsUrl: string; epochs: number; threads: 1 | 2 }
+  /** `oneThread`: why matmuls must run on one thread; without it they may use two. */
+  | { type: "train"; digitsUrl: string; epochs: number; oneThread?: string }
   /** A 28×28 image (grey levels in [0, 1], row by row) to classify with the current parameters. */
   | { type: "predict"; id: number; pixels: Float32Array };
 

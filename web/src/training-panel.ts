@@ -19,7 +19,7 @@ const byId = <T extends HTMLElement>(id: string): T => {
   return el;
 };
 
-export function trainingPanel(options: { digitsUrl: string; threads: 1 | 2; onEngine(info: EngineInfo): void }): TrainingPanel {
+export function trainingPanel(options: { digitsUrl: string; oneThread: string | undefined; onEngine(info: EngineInfo): void }): TrainingPanel {
   const button = byId<HTMLButtonElement>("train");
   const status = byId("status");
   const accuracyText = byId("accuracy");
@@ -100,7 +100,7 @@ export function trainingPanel(options: { digitsUrl: string; threads: 1 | 2; onEn
     worker = new Worker(new URL("./worker/train-worker.ts", import.meta.url), { type: "module", name: "yieldiff-training" });
     worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
     worker.onerror = (e) => fail(e.message || "the training worker failed to start");
-    const start: ToWorker = { type: "train", digitsUrl: options.digitsUrl, epochs: EPOCHS, threads: options.threads };
+    const start: ToWorker = { type: "train", digitsUrl: options.digitsUrl, epochs: EPOCHS, ...(options.oneThread === undefined ? {} : { oneThread: options.oneThread }) };
     worker.postMessage(start);
   });
   redraw();

@@ -41,12 +41,12 @@ async function start(m: Extract<ToWorker, { type: "train" }>): Promise<void> {
   if (busy) return;
   busy = true;
   try {
-    if (m.threads === 2) setMatmulThreads(2);
+    if (m.oneThread === undefined) setMatmulThreads(2);
     post({ type: "status", text: "loading the digits…" });
     const response = await fetch(m.digitsUrl);
     if (!response.ok) throw new Error(`could not load the digits (${m.digitsUrl}: HTTP ${response.status})`);
     const data = await decodeDigits(await response.arrayBuffer(), browserGunzip);
-    const reason = m.threads === 2 ? await secondThread() : "one thread (asked for)";
+    const reason = m.oneThread ?? (await secondThread());
     post({
       type: "engine",
       engine: { wasm: wasmUnavailableReason() ?? "WebAssembly SIMD", fma: gemmFma(), threads: reason === undefined ? "2 threads" : `1 thread: ${reason}` },
