@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { SPLIT_CASES } from "./matmul-split-cases.ts";
 import { matmulKernel } from "../src/kernels/matmul.ts";
 import { Tensor, allocate, type DType } from "../src/tensor/tensor.ts";
 import { Random } from "../src/tensor/random.ts";
@@ -166,13 +167,7 @@ describe("matmul on two threads", () => {
   it("products above the default size are split, by rows or by columns, batched too", () => {
     setMatmulThreads(2);
     threadSettings.backoff = 0;
-    for (const [m, k, n, tA, tB, dtype] of [
-      [170, 161, 171, false, false, "float32"],
-      [64, 784, 256, false, true, "float32"],
-      [784, 64, 256, true, false, "float32"],
-      [9, 1200, 403, true, true, "float64"],
-      [403, 1200, 9, false, false, "float64"],
-    ] as const) {
+    for (const [m, k, n, tA, tB, dtype] of SPLIT_CASES) {
       const [a, b] = operands(m, k, n, tA, tB, dtype, dtype, m + n);
       expectSameBits(twoThreads(a, b, tA, tB), oneThread(a, b, tA, tB));
     }
