@@ -7,6 +7,8 @@ export { primal, Traced, type Value } from "../effects/value.ts";
 export { Effect } from "../effects/effect.ts";
 export { call, type Call } from "../effects/call.ts";
 export * from "./ops.ts";
+export type { VarianceOptions } from "./reductions-extra.ts";
+export type { IndexArgument } from "./indexing.ts";
 export type { Conv2dOptions, Pool2dOptions } from "./lax.ts";
 export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.ts";
 export { vjp, type Pullback } from "./transforms/vjp.ts";

@@ -7,6 +7,9 @@ import type { Traced, Value } from "../effects/value.ts";
 import * as lax from "./lax.ts";
 import * as B from "./primitives/binary.ts";
 import * as U from "./primitives/unary.ts";
+import * as RX from "./reductions-extra.ts";
+import * as SO from "./sorting.ts";
+import * as IX from "./indexing.ts";
 import type { Tensor } from "./tensor/tensor.ts";
 
 /** The result type: numbers stay numbers, tensors stay tensors, traced values stay traced. */
@@ -149,3 +152,45 @@ export const avgPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Ef
   composite("avgPool2d", () => lax.avgPool2d(x, options));
 /** Its value; its derivative is zero at every order. */
 export const stopGradient = <X extends Value>(x: X): Effect<X> => composite("stopGradient", () => lax.stopGradient(lax.checkOperand("stopGradient", x)));
+
+// Reductions, sorting and indexing (second round)
+/** The value an index argument (number[], Int32Array, or a tensor) stands for in result types. */
+type IndexValue<I> = I extends Value ? I : I extends readonly (infer E)[] ? E : number;
+/** Product over `axis` (default all), as `sum`; the product of zero elements is 1. Its gradient is exact with one or several zeros in a slice. */
+export const prod = <X extends Value>(x: X, axis?: Axis, keepdims = false): Effect<Out<X>> => composite("prod", () => RX.prod(x, axis, keepdims));
+/** Variance over `axis` (default all): Σ (x − mean)² / (N − ddof), with `ddof` 0 unless given. */
+export const variance = <X extends Value>(x: X, axis?: Axis, keepdims = false, options?: RX.VarianceOptions): Effect<Out<X>> =>
+  composite("variance", () => RX.variance(x, axis, keepdims, options));
+/** Standard deviation over `axis` (default all): √variance. Where the variance is 0 the gradient is NaN (as JAX's). */
+export const std = <X extends Value>(x: X, axis?: Axis, keepdims = false, options?: RX.VarianceOptions): Effect<Out<X>> =>
+  composite("std", () => RX.std(x, axis, keepdims, options));
+/** Position of the first maximum along `axis` (default: of the flattened operand); the first NaN wins. Integer-valued float64, no derivative. */
+export const argmax = <X extends Value>(x: X, axis?: number): Effect<ArrayOut<X>> => composite("argmax", () => RX.argmax(x, axis));
+/** Position of the first minimum along `axis` (default: of the flattened operand); the first NaN wins. Integer-valued float64, no derivative. */
+export const argmin = <X extends Value>(x: X, axis?: number): Effect<ArrayOut<X>> => composite("argmin", () => RX.argmin(x, axis));
+/** Running sum along `axis` (default the last). */
+export const cumsum = <X extends Value>(x: X, axis = -1): Effect<ArrayOut<X>> => composite("cumsum", () => RX.cumsum(x, axis));
+/** Running product along `axis` (default the last); its gradient is exact where elements are zero. */
+export const cumprod = <X extends Value>(x: X, axis = -1): Effect<ArrayOut<X>> => composite("cumprod", () => RX.cumprod(x, axis));
+/** Sorted along `axis` (default the last), ascending, NaN last; the gradient goes back to each value's place. */
+export const sort = <X extends Value>(x: X, axis = -1): Effect<ArrayOut<X>> => composite("sort", () => SO.sort(x, axis));
+/** The positions that sort `x` along `axis` (default the last): stable, NaN last. Integer-valued float64, no derivative. */
+export const argsort = <X extends Value>(x: X, axis = -1): Effect<ArrayOut<X>> => composite("argsort", () => SO.argsort(x, axis));
+/** The `k` largest along the last axis, largest first (ties: lower position first; NaN counts as largest), as `[values, indices]`; the gradient flows to the chosen elements. */
+export const topK = <X extends Value>(x: X, k: number): Effect<[ArrayOut<X>, ArrayOut<X>]> =>
+  new CompositeOp<[ArrayOut<X>, ArrayOut<X>]>("topK", () => SO.topK(x, k) as [ArrayOut<X>, ArrayOut<X>]);
+/** `[...S, n]` for indices of shape `S`: 1 at each index, 0 elsewhere (float64, or the index tensor's dtype). */
+export const oneHot = <I extends IX.IndexArgument>(indices: I, n: number): Effect<ArrayOut<IndexValue<I>>> =>
+  composite("oneHot", () => IX.oneHot(indices, n));
+/** Sums of the rows of `data` (`[m, ...R]`) by segment id, one id per row in `[0, numSegments)`: `[numSegments, ...R]`. */
+export const segmentSum = <D extends Value, I extends IX.IndexArgument>(data: D, segmentIds: I, numSegments: number): Effect<ArrayOut<D, IndexValue<I>>> =>
+  composite("segmentSum", () => IX.segmentSum(data, segmentIds, numSegments));
+/** The window of `sizes` at `starts` (one per axis, traced scalars allowed; clamped into range as JAX's). */
+export const dynamicSlice = <X extends Value, I extends IX.IndexArgument>(x: X, starts: I, sizes: readonly number[]): Effect<ArrayOut<X, IndexValue<I>>> =>
+  composite("dynamicSlice", () => IX.dynamicSlice(x, starts, sizes));
+/** `x` with `update` written at `starts` (one per axis, traced scalars allowed; clamped so the update fits, as JAX's). */
+export const dynamicUpdateSlice = <X extends Value, V extends Value, I extends IX.IndexArgument>(
+  x: X,
+  update: V,
+  starts: I,
+): Effect<ArrayOut<X | V, IndexValue<I>>> => composite("dynamicUpdateSlice", () => IX.dynamicUpdateSlice(x, update, starts));

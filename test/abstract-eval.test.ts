@@ -19,6 +19,10 @@ import * as Sel from "../src/primitives/select.ts";
 import * as S from "../src/primitives/shape.ts";
 import { stopGradientP } from "../src/primitives/stop-gradient.ts";
 import * as U from "../src/primitives/unary.ts";
+import { argReduceP } from "../src/primitives/arg-reduce.ts";
+import * as DS from "../src/primitives/dynamic-slice.ts";
+import * as SR from "../src/primitives/scan-reduce.ts";
+import * as So from "../src/primitives/sorting.ts";
 import "../src/index.ts"; // every module that defines primitives
 import { jit, run, Tensor, type DType } from "../src/index.ts";
 import { broadcastShapes, reducedShape } from "../src/tensor/shape.ts";
@@ -181,6 +185,37 @@ add(
   fc.tuple(shapeArb(1, 3, 1), dtypeArb).chain(([s, dtype]) =>
     fc.tuple(operandArb(s.slice(1)), dimArb(0, s[0]! - 1)).map(([v, i]) => ({ args: [v, i], params: { shape: s, dtype } })),
   ),
+);
+
+// Reductions, scans, sorting and windows (second round)
+const axisOf = (s: readonly number[]) => dimArb(0, s.length - 1);
+for (const p of [SR.cumsumP, SR.cumprodP])
+  add(p, shapeArb(1).chain((s) => fc.tuple(operandArb(s), axisOf(s), fc.boolean())).map(([x, axis, reverse]) => ({ args: [x], params: { axis, reverse } })));
+add(SR.prodP, reduceArb(false).map(({ x, axes, keepdims }) => ({ args: [x], params: { axes, keepdims } })));
+add(
+  argReduceP,
+  shapeArb(1, 3, 1).chain((s) => fc.tuple(operandArb(s), axisOf(s), fc.constantFrom<"max" | "min">("max", "min"))).map(([x, axis, kind]) => ({ args: [x], params: { kind, axis } })),
+);
+const sortCase = shapeArb(1).chain((s) => fc.tuple(operandArb(s), axisOf(s)));
+add(So.argsortP, sortCase.map(([x, axis]) => ({ args: [x], params: { axis } })));
+add(So.sorted.gather, sortCase.map(([x, axis]) => ({ args: [x, x], params: { axis } })));
+add(So.sorted.scatter, sortCase.map(([x, axis]) => ({ args: [x, x], params: { axis } })));
+const topKCase = shapeArb(1).chain((s) => fc.tuple(operandArb(s), dimArb(0, s[s.length - 1]!)).map(([x, k]) => ({ s, x, k })));
+add(So.topKIndicesP, topKCase.map(({ x, k }) => ({ args: [x], params: { k } })));
+add(So.topKValues.gather, topKCase.map(({ x, k }) => ({ args: [x, x], params: { k } })));
+add(So.topKValues.scatter, topKCase.chain(({ s, x, k }) => operandArb([...s.slice(0, -1), k], false).map((c) => ({ args: [x, c], params: { k } }))));
+/** A window inside shape s: its sizes and (possibly out-of-range, clamped) starts, numbers or size-1 tensors. */
+const windowArb = shapeArb(0, 3).chain((s) =>
+  fc.tuple(fc.tuple(...s.map((d) => dimArb(0, d))), fc.tuple(...s.map(() => fc.integer({ min: -2, max: 4 }))), fc.boolean()).map(([sizes, starts, asTensors]) => ({
+    s,
+    sizes: sizes as number[],
+    starts: (starts as number[]).map((k): Value => (asTensors ? new Tensor(Float64Array.of(k), [1]) : k)),
+  })),
+);
+add(DS.dynamicSliceP, windowArb.chain((w) => operandArb(w.s, false).map((x) => ({ args: [x, ...w.starts], params: { sizes: w.sizes } }))));
+add(
+  DS.dynamicUpdateSliceP,
+  fc.tuple(windowArb, dtypeArb).map(([w, dtype]) => ({ args: [tensorOf(w.s, dtype, 1), tensorOf(w.sizes, dtype, 2), ...w.starts], params: undefined })),
 );
 
 /** Program-level primitives: their rules stage a program or say the transformation is unsupported (test/jit*.test.ts). */

@@ -94,6 +94,18 @@ const cases: Record<string, Case> = {
   cast: { operands: [t(3)], apply: of("cast", { dtype: "float32" }) },
   stopGradient: { operands: [t(3)], apply: of("stopGradient") },
   customCall: { operands: [t(3), t(3)], apply: (x, y) => customF(x, y) as Gen<Value> },
+  cumsum: { operands: [t(3, 4)], apply: of("cumsum", { axis: 1, reverse: false }) },
+  cumprod: { operands: [t(3, 4)], apply: of("cumprod", { axis: 0, reverse: true }) },
+  prod: { operands: [t(2, 3, 2)], apply: of("prod", { axes: [0, 2], keepdims: false }) },
+  argReduce: { operands: [data(3, 4)], apply: of("argReduce", { kind: "max", axis: 1 }) },
+  argsort: { operands: [data(3, 4)], apply: of("argsort", { axis: 0 }) },
+  sortGather: { operands: [data(3, 4), t(3, 4)], apply: of("sortGather", { axis: 1 }) },
+  sortScatter: { operands: [data(3, 4), t(3, 4)], apply: of("sortScatter", { axis: 0 }) },
+  topKIndices: { operands: [data(3, 4)], apply: of("topKIndices", { k: 2 }) },
+  topKGather: { operands: [data(3, 4), t(3, 4)], apply: of("topKGather", { k: 2 }) },
+  topKScatter: { operands: [data(3, 4), t(3, 2)], apply: of("topKScatter", { k: 2 }) },
+  dynamicSlice: { operands: [t(4, 3), index(4), index(3)], apply: of("dynamicSlice", { sizes: [2, 2] }) },
+  dynamicUpdateSlice: { operands: [t(4, 3), t(2, 2), index(4), index(3)], apply: of("dynamicUpdateSlice") },
 };
 
 /**
