@@ -1,0 +1,56 @@
+// A general contraction of two operands (XLA's dot_general): the axes of a and b paired as batch
+// axes (kept, matched elementwise) or contracted axes (summed over), every other axis kept.
+// It is one batched product of the matmul kernel: each operand is transposed and reshaped to
+// [batch, rows, inner] — or, when that needs no copy, read transposed by the kernel — so its
+// derivatives, batching and jit are matmul's, transpose's and reshape's.
+import { shapeOf, type Value } from "../../effects/value.ts";
+import { mul } from "../primitives/binary.ts";
+import { matmul2 } from "../primitives/matmul.ts";
+import * as S from "../primitives/shape.ts";
+
+/** Which axes of each operand are batch axes and which are contracted, paired by position. */
+export interface DotDims {
+  readonly batchA: readonly number[];
+  readonly batchB: readonly number[];
+  readonly contractA: readonly number[];
+  readonly contractB: readonly number[];
+}
+
+const sizeOfAxes = (shape: readonly number[], axes: readonly number[]): number => axes.reduce((n, a) => n * shape[a]!, 1);
+const isIdentity = (perm: readonly number[]): boolean => perm.every((a, i) => a === i);
+
+/**
+ * One operand as a (batch of) matrices whose last two axes are `first` and `second` (groups of
+ * axes, flattened), or read transposed when [batch, second, first] is already its layout.
+ */
+const asMatrices = (x: Value, batch: readonly number[], first: readonly number[], second: readonly number[]): [Value, boolean] => {
+  const xs = shapeOf(x);
+  const direct = [...batch, ...first, ...second];
+  const swapped = [...batch, ...second, ...first];
+  const transposed = !isIdentity(direct) && isIdentity(swapped);
+  const lead = batch.length === 0 ? [] : [sizeOfAxes(xs, batch)];
+  const m = sizeOfAxes(xs, first);
+  const n = sizeOfAxes(xs, second);
+  if (transposed) return [S.reshape(x, [...lead, n, m]), true];
+  return [S.reshape(S.transpose(x, direct), [...lead, m, n]), false];
+};
+
+/**
+ * The contraction of `a` and `b` over `dims`: its axes are the batch axes (in `batchA`'s
+ * order), then a's other axes, then b's other axes, each in their order. Sizes are the caller's
+ * to check.
+ */
+export const dotGeneral = (a: Value, b: Value, dims: DotDims): Value => {
+  const as = shapeOf(a);
+  const bs = shapeOf(b);
+  const used = (rank: number, ...groups: (readonly number[])[]): number[] =>
+    Array.from({ length: rank }, (_, i) => i).filter((i) => !groups.some((g) => g.includes(i)));
+  const freeA = used(as.length, dims.batchA, dims.contractA);
+  const freeB = used(bs.length, dims.batchB, dims.contractB);
+  // A 0-d operand only scales the other one (nothing to pair).
+  if (as.length === 0 || bs.length === 0) return mul(a, b);
+  const out = [...dims.batchA.map((i) => as[i]!), ...freeA.map((i) => as[i]!), ...freeB.map((i) => bs[i]!)];
+  const [a3, transA] = asMatrices(a, dims.batchA, freeA, dims.contractA);
+  const [b3, transB] = asMatrices(b, dims.batchB, dims.contractB, freeB);
+  return S.reshape(matmul2(a3, b3, transA, transB), out);
+};
