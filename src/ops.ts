@@ -11,6 +11,8 @@ import * as RX from "./reductions-extra.ts";
 import * as SO from "./sorting.ts";
 import * as IX from "./indexing.ts";
 import type { Tensor } from "./tensor/tensor.ts";
+import * as Arr from "./arrange/index.ts";
+import * as Con from "./contract/index.ts";
 
 /** The result type: numbers stay numbers, tensors stay tensors, traced values stay traced. */
 export type Out<A, B = A> = [A, B] extends [number, number] ? number : [A | B] extends [number | Tensor] ? Tensor : Value;
@@ -152,6 +154,47 @@ export const avgPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Ef
   composite("avgPool2d", () => lax.avgPool2d(x, options));
 /** Its value; its derivative is zero at every order. */
 export const stopGradient = <X extends Value>(x: X): Effect<X> => composite("stopGradient", () => lax.stopGradient(lax.checkOperand("stopGradient", x)));
+
+// Shape operations and contractions (second round): src/arrange/, src/contract/
+export type { PadMode, PadOptions } from "./arrange/pad.ts";
+export type { TensordotAxes } from "./contract/tensordot.ts";
+/** The operands (all of one shape) stacked along a new axis `axis` (default 0; negative from the end of the result). */
+export const stack = <X extends Value>(xs: readonly X[], axis = 0): Effect<ArrayOut<X>> => composite("stack", () => Arr.stack(xs, axis));
+/** Pieces of `x` along `axis` (default 0), as NumPy's split: a number of equal sections, or the indices to cut before. */
+export const split = <X extends Value>(x: X, sectionsOrIndices: number | readonly number[], axis = 0): Effect<ArrayOut<X>[]> =>
+  new CompositeOp<ArrayOut<X>[]>("split", () => Arr.split(x, sectionsOrIndices, axis) as ArrayOut<X>[]);
+/** `x` with its elements in reverse order along `axis` (a number or numbers; default every axis). */
+export const flip = <X extends Value>(x: X, axis?: Axis): Effect<ArrayOut<X>> => composite("flip", () => Arr.flip(x, axis));
+/** `x` repeated `reps[i]` times along axis i, as NumPy's tile (`reps` a number or one count per axis). */
+export const tile = <X extends Value>(x: X, reps: number | readonly number[]): Effect<ArrayOut<X>> => composite("tile", () => Arr.tile(x, reps));
+/** Each element repeated `repeats` times (a number, or one count per element) along `axis`; without an axis, of the flattened `x`. */
+export const repeat = <X extends Value>(x: X, repeats: number | readonly number[], axis?: number): Effect<ArrayOut<X>> =>
+  composite("repeat", () => Arr.repeat(x, repeats, axis));
+/** `x` without its size-1 axes `axis` (default: all of them); naming an axis whose size is not 1 is a ShapeError. */
+export const squeeze = <X extends Value>(x: X, axis?: Axis): Effect<ArrayOut<X>> => composite("squeeze", () => Arr.squeeze(x, axis));
+/** `x` with new size-1 axes at the positions `axis` of the result (a number or numbers; negative from the end). */
+export const expandDims = <X extends Value>(x: X, axis: Axis): Effect<ArrayOut<X>> => composite("expandDims", () => Arr.expandDims(x, axis));
+/** `x` padded by `widths` (one `[before, after]` per axis) with a constant `value` (default 0), copies of the edge, or its mirror image (`mode`). */
+export const pad = <X extends Value>(x: X, widths: readonly (readonly number[])[], options?: Arr.PadOptions): Effect<ArrayOut<X>> =>
+  composite("pad", () => Arr.pad(x, widths, options));
+/** The lower triangle of each matrix (the last two axes): elements on and below diagonal `k` (default 0), the others zero. */
+export const tril = <X extends Value>(x: X, k = 0): Effect<ArrayOut<X>> => composite("tril", () => Arr.tril(x, k));
+/** The upper triangle of each matrix (the last two axes): elements on and above diagonal `k` (default 0), the others zero. */
+export const triu = <X extends Value>(x: X, k = 0): Effect<ArrayOut<X>> => composite("triu", () => Arr.triu(x, k));
+/** A vector placed on diagonal `k` of a square matrix, or a matrix's diagonal `k` as a vector (NumPy's diag). */
+export const diag = <X extends Value>(x: X, k = 0): Effect<ArrayOut<X>> => composite("diag", () => Arr.diag(x, k));
+/** The sum of the main diagonal over the first two axes (NumPy's trace). */
+export const trace = <X extends Value>(x: X): Effect<ArrayOut<X>> => composite("trace", () => Arr.trace(x));
+/** Σ a·b over paired axes: `axes` a number n (a's last n with b's first n) or `[axesOfA, axesOfB]`; a's other axes, then b's. */
+export const tensordot = <A extends Value, B extends Value>(a: A, b: B, axes: Con.TensordotAxes): Effect<ArrayOut<A, B>> =>
+  composite("tensordot", () => Con.tensordot(a, b, axes));
+/**
+ * NumPy's einsum (without ellipsis): `spec` names each operand's axes with letters, e.g.
+ * "ij,jk->ik"; repeated letters in one operand take a diagonal, letters missing from the output
+ * are summed, and without "->" the output is the letters that appear once, sorted. Three or more
+ * operands are contracted pairwise in a greedy order by intermediate size, each pair one matmul.
+ */
+export const einsum = <X extends Value>(spec: string, ...operands: X[]): Effect<ArrayOut<X>> => composite("einsum", () => Con.einsum(spec, operands));
 
 // Reductions, sorting and indexing (second round)
 /** The value an index argument (number[], Int32Array, or a tensor) stands for in result types. */

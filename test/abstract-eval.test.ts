@@ -26,6 +26,8 @@ import * as So from "../src/primitives/sorting.ts";
 import "../src/index.ts"; // every module that defines primitives
 import { jit, run, Tensor, type DType } from "../src/index.ts";
 import { broadcastShapes, reducedShape } from "../src/tensor/shape.ts";
+import { flipP } from "../src/primitives/flip.ts";
+import { triangleP } from "../src/primitives/triangular.ts";
 
 const RUNS = { numRuns: 30 };
 type Case = { args: Value[]; params: unknown };
@@ -216,6 +218,13 @@ add(DS.dynamicSliceP, windowArb.chain((w) => operandArb(w.s, false).map((x) => (
 add(
   DS.dynamicUpdateSliceP,
   fc.tuple(windowArb, dtypeArb).map(([w, dtype]) => ({ args: [tensorOf(w.s, dtype, 1), tensorOf(w.sizes, dtype, 2), ...w.starts], params: undefined })),
+);
+
+// Shape operations (second round): flip, and the triangle of tril / triu
+add(flipP, shapeArb().chain((s) => fc.tuple(operandArb(s), axesArb(s.length))).map(([x, axes]) => ({ args: [x], params: { axes } })));
+add(
+  triangleP,
+  shapeArb(2, 4).chain((s) => fc.tuple(operandArb(s), fc.boolean(), fc.integer({ min: -4, max: 4 }))).map(([x, lower, k]) => ({ args: [x], params: { lower, k } })),
 );
 
 /** Program-level primitives: their rules stage a program or say the transformation is unsupported (test/jit*.test.ts). */

@@ -94,6 +94,8 @@ const cases: Record<string, Case> = {
   cast: { operands: [t(3)], apply: of("cast", { dtype: "float32" }) },
   stopGradient: { operands: [t(3)], apply: of("stopGradient") },
   customCall: { operands: [t(3), t(3)], apply: (x, y) => customF(x, y) as Gen<Value> },
+  flip: { operands: [t(2, 3, 2)], apply: of("flip", { axes: [0, 2] }) },
+  triangle: { operands: [t(3, 4)], apply: of("triangle", { lower: false, k: -1 }) },
   cumsum: { operands: [t(3, 4)], apply: of("cumsum", { axis: 1, reverse: false }) },
   cumprod: { operands: [t(3, 4)], apply: of("cumprod", { axis: 0, reverse: true }) },
   prod: { operands: [t(2, 3, 2)], apply: of("prod", { axes: [0, 2], keepdims: false }) },
