@@ -46,14 +46,6 @@ export class StagedValue extends Traced {
 export class StagingTrace extends Trace {
   readonly name = "jit";
   private nextId = 0;
-  private nextFn = 0;
-  /**
-   * Nonzero while a recursive function's body is staged: its branches must be staged for real
-   * (the branch not taken may recurse forever or index out of range), even with a
-   * transformation above; its arguments are staged or traced by that transformation, and a
-   * closure over another handler's value is an error.
-   */
-  exclusive = 0;
   /** The blocks being recorded; equations go to the innermost. */
   private readonly open: Eqn[][] = [[]];
 
@@ -64,28 +56,6 @@ export class StagingTrace extends Trace {
   /** A variable holding a JS object of the generated code (a closure or an accumulator). */
   newOpaque(): Var {
     return { ...this.newVar([], "float64", false), fn: true };
-  }
-
-  /** Block inputs that stand for an operand of the enclosing block (a branch's operands). */
-  private readonly aliases = new WeakMap<StagedValue, Value>();
-
-  /** Records that the block input `v` is bound to `operand` when the block runs. */
-  alias(v: StagedValue, operand: Value): void {
-    this.aliases.set(v, operand);
-  }
-
-  /** The value `v` stands for, through block inputs bound to operands. */
-  origin(v: Value): Value {
-    while (v instanceof StagedValue && this.aliases.has(v)) v = this.aliases.get(v)!;
-    return v;
-  }
-
-  /** Accumulators receiving the cotangent of a recursive function's unchanged arguments. */
-  readonly sinks = new Map<Value, Value>();
-
-  /** A fresh id for a staged recursive function. */
-  newFunction(): number {
-    return this.nextFn++;
   }
 
   owns(v: unknown): v is StagedValue {

@@ -423,6 +423,16 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
       bindInputs(e.else, operands, `${indent}  `);
       const f = emitBlock(e.else, `${indent}  `, new Set());
       lines.push(...f.map((r, i) => `${indent}  ${outs[i]} = ${r};`), `${indent}}`);
+    } else if (e.kind === "switch") {
+      const operands = e.operands.map(atom);
+      lines.push(`${indent}switch (K.branch(${atom(e.index)}, ${count(e.branches.length)})) {`);
+      e.branches.forEach((b, k) => {
+        lines.push(`${indent}  case ${count(k)}: {`);
+        bindInputs(b, operands, `${indent}    `);
+        const r = emitBlock(b, `${indent}    `, new Set());
+        lines.push(...r.map((x, i) => `${indent}    ${outs[i]} = ${x};`), `${indent}    break;`, `${indent}  }`);
+      });
+      lines.push(`${indent}}`);
     } else if (e.kind === "while") {
       const carry = e.init.map(() => `c${fresh++}`);
       const list = e.collect ? `l${fresh++}` : "";

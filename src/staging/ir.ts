@@ -42,6 +42,18 @@ export interface CondEqn {
 }
 
 /**
+ * A multi-way branch (switchCase): runs `branches[k]` over the operands, k the index (an
+ * integer) clamped to the branches, giving `outs`.
+ */
+export interface SwitchEqn {
+  readonly kind: "switch";
+  readonly index: Atom;
+  readonly operands: readonly Atom[];
+  readonly branches: readonly Block[];
+  readonly outs: readonly Var[];
+}
+
+/**
  * while (cond(carry)) carry = body(carry). With `collect`, the body has one more output (a
  * pullback closure) that is not carried but appended to a list, the last of `outs`.
  */
@@ -133,6 +145,7 @@ export interface ReadAccumulatorEqn {
 export type Eqn =
   | PrimEqn
   | CondEqn
+  | SwitchEqn
   | WhileEqn
   | ScanEqn
   | FixEqn
@@ -149,7 +162,7 @@ export const definedBy = (e: Eqn): readonly Var[] =>
 
 /** Every block nested directly in an equation (its branches, loop bodies, function body). */
 export const blocksOf = (e: Eqn): readonly Block[] =>
-  e.kind === "cond" ? [e.then, e.else] : e.kind === "while" ? [e.cond, e.body] : e.kind === "scan" || e.kind === "fix" || e.kind === "lambda" ? [e.body] : [];
+  e.kind === "cond" ? [e.then, e.else] : e.kind === "switch" ? e.branches : e.kind === "while" ? [e.cond, e.body] : e.kind === "scan" || e.kind === "fix" || e.kind === "lambda" ? [e.body] : [];
 
 /** The operands an equation reads from its enclosing block. */
 export const operandsOf = (e: Eqn): readonly Atom[] =>
@@ -157,6 +170,8 @@ export const operandsOf = (e: Eqn): readonly Atom[] =>
     ? e.inputs
     : e.kind === "cond"
       ? [e.pred, ...e.operands]
+      : e.kind === "switch"
+        ? [e.index, ...e.operands]
       : e.kind === "while"
         ? e.init
         : e.kind === "scan"
@@ -227,6 +242,9 @@ export function printBlock(block: Block, indent = ""): string {
       if (e.kind === "cond") {
         lines.push(`${indent}  ${outs} = cond ${atom(e.pred)} (${e.operands.map(atom).join(", ")})`);
         lines.push(`${indent}    then:`, printBlock(e.then, `${indent}      `), `${indent}    else:`, printBlock(e.else, `${indent}      `));
+      } else if (e.kind === "switch") {
+        lines.push(`${indent}  ${outs} = switch ${atom(e.index)} (${e.operands.map(atom).join(", ")})`);
+        e.branches.forEach((b, k) => lines.push(`${indent}    case ${k}:`, printBlock(b, `${indent}      `)));
       } else if (e.kind === "while") {
         lines.push(`${indent}  ${outs} = while${e.collect ? " collecting" : ""} (${e.init.map(atom).join(", ")})`);
         lines.push(`${indent}    cond:`, printBlock(e.cond, `${indent}      `), `${indent}    body:`, printBlock(e.body, `${indent}      `));

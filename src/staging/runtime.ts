@@ -23,6 +23,13 @@ export const runtime = {
     if (x instanceof Tensor && x.size === 1) return x.buf[0] !== 0;
     throw new ValueError(`cond/whileLoop: the condition must be a scalar, got shape [${(x as Tensor).shape.join(", ")}]`);
   },
+  /** switchCase's branch: the index (a number or a size-1 tensor, an integer) clamped to [0, n - 1]. */
+  branch(x: Value, n: number): number {
+    const i = typeof x === "number" ? x : x instanceof Tensor && x.size === 1 ? x.buf[0]! : NaN;
+    if (!Number.isInteger(i))
+      throw new ValueError(`switchCase: the index must be an integer (it picks one of ${n} branches), got ${typeof x === "number" || (x instanceof Tensor && x.size === 1) ? i : "a tensor"}; round it first (round, floor)`);
+    return i < 0 ? 0 : i >= n ? n - 1 : i;
+  },
   /** Row t of a tensor along axis 0 (a 0-d tensor for a 1-d input). */
   row(x: Tensor, t: number): Tensor {
     const n = x.size / x.shape[0]!;

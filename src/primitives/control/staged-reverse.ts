@@ -5,17 +5,17 @@
 // captures its intermediate values by scope; the backward pass applies the closure. The
 // generated code thus holds `const pb = function (ct) { ... }` next to the forward code, and a
 // tree's backward pass is a chain of closures calling their children's closures.
-import { definePrimitive, type MaybeValue } from "../../effects/primitive.ts";
-import { StagedValue, type StagingTrace } from "../../effects/stage.ts";
-import { bind } from "../../effects/trace.ts";
-import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
-import { TransformError } from "../errors.ts";
-import { flatten } from "../pytree.ts";
-import * as S from "../primitives/shape.ts";
-import { perExample } from "../primitives/batching.ts";
-import { zerosLike, type AnyProgram } from "../transforms/common.ts";
-import { vjpDirect } from "../transforms/vjp.ts";
-import { isKnownZero, noteZero } from "./known-zeros.ts";
+import { definePrimitive, type MaybeValue } from "../../../effects/primitive.ts";
+import { StagedValue, type StagingTrace } from "../../../effects/stage.ts";
+import { bind } from "../../../effects/trace.ts";
+import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { TransformError } from "../../errors.ts";
+import { flatten } from "../../pytree.ts";
+import * as S from "../shape.ts";
+import { perExample } from "../batching.ts";
+import { zerosLike, type AnyProgram } from "../../transforms/common.ts";
+import { vjpDirect } from "../../transforms/vjp.ts";
+import { isKnownZero, noteZero } from "../../staging/known-zeros.ts";
 
 /** `v` in the kind of slot `like`: a JS number for a number slot, a tensor otherwise. */
 const kindOf = (v: Value, like: Value): Value => {

@@ -1,0 +1,156 @@
+// scan as a higher-order primitive: `fn(carry, x_t) → [carry, y_t]` over the leading axis of xs.
+// Run in place (and under vmap, or jvp above jit) its steps simply run, unrolled; under jit it
+// is a `for`; under grad inside jit a `for` whose steps each return a pullback closure, and a
+// backward loop applying them.
+import type { StagingTrace } from "../../../effects/stage.ts";
+import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { ShapeError, TransformError, ValueError } from "../../errors.ts";
+import * as lax from "../../lax.ts";
+import { checkOptions } from "../../options.ts";
+import { flatten, type Flat } from "../../pytree.ts";
+import type { Block } from "../../staging/ir.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
+import { bindControl, concrete, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
+import { unwind } from "./backward-loop.ts";
+import { asTensor, carryKinds, checkSameLeaves, inKind, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
+
+interface ScanParams {
+  readonly fn: AnyProgram;
+  /** The structures of init and xs; the operands are init's leaves, then xs'. */
+  readonly init: Flat;
+  readonly xs: Flat;
+  readonly length: number;
+}
+
+const checkStep = (r: unknown): void => {
+  if (!Array.isArray(r) || r.length !== 2) throw new TransformError("scan: the body must return [carry, y]");
+};
+
+/** Row t of a value along axis 0, with operations (so it differentiates). */
+const row = (x: Value, t: number): Value => {
+  const s = shapeOf(x);
+  if (x instanceof Tensor) return new Tensor(x.buf.subarray(t * (x.size / s[0]!), (t + 1) * (x.size / s[0]!)) as Tensor["buf"], s.slice(1));
+  return lax.reshape(lax.slice(x, s.map((_, a) => (a === 0 ? t : 0)), s.map((d, a) => (a === 0 ? t + 1 : d))), s.slice(1));
+};
+
+/** The steps run in place, unrolled, on the program's handlers. */
+function* unrolled(operands: readonly Value[], p: ScanParams): Gen<unknown> {
+  const nC = p.init.leaves.length;
+  let carry = p.init.rebuild(operands.slice(0, nC));
+  const xs = operands.slice(nC);
+  const ys: Value[][] = [];
+  let yFlat: Flat | undefined;
+  for (let t = 0; t < p.length; t++) {
+    const x = p.xs.rebuild(xs.map((leaf) => row(leaf, t)));
+    const r = (yield* p.fn(carry, x)) as [unknown, unknown];
+    checkStep(r);
+    // as when staged: the carry keeps its structure, shapes and dtypes, and every y_t is alike
+    checkSameLeaves("scan", "the carry before and after the body", flatten(carry).leaves, flatten(r[0]).leaves);
+    carry = r[0];
+    const yt = flatten(r[1]);
+    if (yFlat) checkSameLeaves("scan", "the outputs y of two steps", yFlat.leaves, yt.leaves);
+    else for (const y of yt.leaves) stackedShape(p.length, y); // before the steps fill memory with rows
+    yFlat = yt;
+    ys.push(yFlat.leaves);
+  }
+  if (!yFlat) return [carry, flatten(undefined).rebuild([])];
+  const stacked = yFlat.leaves.map((_, k) => lax.concat(ys.map((y) => lax.reshape(y[k]!, [1, ...shapeOf(y[k]!)])), 0));
+  return [carry, yFlat.rebuild(stacked)];
+}
+
+/**
+ * The staged `for`: the body staged until the carry slots' kinds are stable. With `pullback`,
+ * each step also returns its pullback closure, which the loop collects; the loop's own closure
+ * (made here) is the backward loop over them.
+ */
+function stageScan(trace: StagingTrace, operands: readonly Value[], p: ScanParams, pullback: PullbackMode | null): StagedWithPullback {
+  const nC = p.init.leaves.length;
+  const init = operands.slice(0, nC);
+  const xs = operands.slice(nC);
+  // Under reverse mode every carry slot is differentiated inside the body (a wanted x can flow into any).
+  const inner = pullback && { wanted: [...init.map(() => true), ...pullback.wanted.slice(nC)] };
+  let block: Block | undefined;
+  let ys: Flat | undefined;
+  let carryLeaves: readonly Value[] = [];
+  let yLeaves: readonly Value[] = [];
+  const tensorCarry = carryKinds(init, (tc) => {
+    const vars = [...init.map((l, i) => varLike(trace, l, !tc[i])), ...xs.map((x) => trace.newVar(shapeOf(x).slice(1), dtypeOf(x), false))];
+    const staged = stageProgram(trace, "scan", p.fn, vars, (values) => [p.init.rebuild(values.slice(0, nC)), p.xs.rebuild(values.slice(nC))], tc, inner, checkStep);
+    block = staged.block;
+    ys = flatten((staged.result as [unknown, unknown])[1]);
+    carryLeaves = staged.outs.slice(0, nC);
+    yLeaves = staged.outs.slice(nC);
+    checkSameLeaves("scan", "the carry before and after the body", init, carryLeaves);
+    return carryLeaves;
+  });
+  const carryScalar = tensorCarry.map((t) => !t);
+  const carryOut = init.map((l, i) => varLike(trace, l, carryScalar[i]));
+  const ysOut = yLeaves.map((y) => trace.newVar(stackedShape(p.length, y), dtypeOf(y), false));
+  const list = pullback ? [trace.newOpaque()] : [];
+  const initAtoms = init.map((l, i) => trace.atom(tensorCarry[i] ? asTensor(l) : l));
+  trace.push({ kind: "scan", length: p.length, init: initAtoms, xs: xs.map((x) => trace.atom(x)), body: block!, outs: [...carryOut, ...ysOut, ...list] });
+  const ysFlat = ys!;
+  const structure: Flat = {
+    leaves: [...init, ...ysFlat.leaves],
+    rebuild: (leaves) => [p.init.rebuild(leaves.slice(0, nC)), ysFlat.rebuild(leaves.slice(nC))],
+  };
+  const outs = [...carryOut, ...ysOut].map((v) => trace.value(v));
+  if (!pullback) return { outs, structure, closure: 0, grads: [] };
+  // The loop's pullback: cotangents of the final carry and of the stacked ys in, of the wanted
+  // initial carry and xs out.
+  const { wanted } = pullback;
+  const xRows = xs.filter((_, k) => wanted[nC + k]).map((x) => trace.value(trace.newVar(shapeOf(x).slice(1), dtypeOf(x), false)));
+  const ctIn = [...carryOut.map((v) => trace.newVar(v.shape, v.dtype, v.scalar)), ...ysOut.map((v) => trace.newVar(v.shape, v.dtype, false))];
+  const backward = trace.block(ctIn, () => {
+    const ct = ctIn.map((v) => trace.value(v));
+    const res = unwind(trace, p.length, trace.value(list[0]!), ct.slice(0, nC), carryScalar, carryLeaves.map(isNumberLike), ct.slice(nC), yLeaves.map(isNumberLike), xRows);
+    const ctInit = res.slice(0, nC).filter((_, i) => wanted[i]);
+    return [...ctInit.map((c, i) => inKind(c, isNumberLike(init.filter((_, k) => wanted[k])[i]!))), ...res.slice(nC)];
+  });
+  const closure = trace.newOpaque();
+  trace.push({ kind: "lambda", body: backward, out: closure });
+  return { outs, structure, closure: trace.value(closure), grads: wanted };
+}
+
+const scanP: ControlPrimitive<ScanParams> = {
+  name: "scan",
+  decided: (operands) => concrete(operands),
+  impl: unrolled,
+  stage: (trace, operands, p) => {
+    const r = stageScan(trace, operands, p, null);
+    return r.structure.rebuild(r.outs);
+  },
+  vjp: (trace, primals, p, wanted) => stageScan(trace, primals, p, { wanted }),
+  // A fixed trip count: expressed with operations, the steps unroll.
+  jvp: unrolled,
+  batch: unrolled,
+};
+
+/** A number of steps: a non-negative safe integer (and a number, not a string or an object). */
+const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+
+/** A user's value in a message, without running its code (no toString or toJSON of objects). */
+const describeValue = (v: unknown): string =>
+  typeof v === "number" ? String(v) : typeof v === "string" ? JSON.stringify(v) : v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+
+/**
+ * Scans `fn(carry, x_t) → [carry, y_t]` over the leading axis of `xs` (a pytree of tensors);
+ * returns `[finalCarry, ys]` with the y_t stacked along a new leading axis.
+ */
+export function* scan<C, X, Y>(fn: (carry: C, x: X) => Gen<[C, Y]>, init: C, xs: X, options: { length?: number } = {}): Gen<[C, Y]> {
+  checkProgram("scan", fn);
+  const initFlat = flatten(init);
+  const xsFlat = flatten(xs);
+  const lengths = xsFlat.leaves.map((x) => shapeOf(x)[0]);
+  if (xsFlat.leaves.some((x) => shapeOf(x).length === 0)) throw new ShapeError("scan: every leaf of xs needs a leading axis to scan over");
+  if (options === null || typeof options !== "object") throw new ValueError(`scan: options must be an object such as { length: 10 }, got ${describeValue(options)}`);
+  checkOptions("scan", options, { length: "any" }); // its value: checked below
+  if (options.length !== undefined && !isCount(options.length))
+    throw new ValueError(`scan: length must be a non-negative integer (a number of steps), got ${describeValue(options.length)}`);
+  const length = options.length ?? lengths[0];
+  if (length === undefined) throw new ShapeError("scan: xs has no arrays; pass { length } to scan a fixed number of steps");
+  if (lengths.some((n) => n !== length)) throw new ShapeError(`scan: the leaves of xs have leading axes ${lengths.join(", ")}; they must all be ${length}`);
+  const params: ScanParams = { fn: fn as AnyProgram, init: initFlat, xs: xsFlat, length };
+  return (yield* bindControl(scanP, [...initFlat.leaves, ...xsFlat.leaves], params)) as [C, Y];
+}
