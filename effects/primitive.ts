@@ -4,6 +4,7 @@
 // every operation come from the first-order rules.
 import type { DType } from "../src/tensor/tensor.ts";
 import type { Value } from "./value.ts";
+import type { Elementwise } from "../src/kernels/scalar-expr.ts";
 
 /**
  * What staging knows of a value before it exists (its abstract value): its shape, its dtype,
@@ -72,6 +73,13 @@ export interface Primitive<P = undefined> {
    * so there with `perExample`.
    */
   batch(values: readonly Value[], batched: readonly boolean[], params: P, size: number): Value;
+  /**
+   * An elementwise primitive's scalar expression: each output element from the operands'
+   * elements (the same index, after broadcasting). Its kernel's loops are generated from it
+   * (src/primitives/unary.ts, binary.ts build such records), jit fuses it into loops, and its
+   * `simd` names the WebAssembly kernel that computes it bit for bit. Absent: not elementwise.
+   */
+  readonly elementwise?: Elementwise;
 }
 
 const registry: Primitive<never>[] = [];

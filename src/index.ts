@@ -17,7 +17,7 @@ export { jacfwd, jacrev, hessian } from "./transforms/jacobian.ts";
 export { customVjp, checkpoint } from "./transforms/custom.ts";
 export { vmap, type InAxes, type Stacked } from "./transforms/vmap.ts";
 export { jit, makeIR, type Jitted, type JitInfo, type JitOptions } from "./staging/jit.ts";
-export { cond } from "./primitives/control/switch.ts";
+export { cond, switchCase } from "./primitives/control/switch.ts";
 export { whileLoop } from "./primitives/control/while.ts";
 export { scan } from "./primitives/control/scan.ts";
 export { fixpoint, type Recursive } from "./primitives/control/fixpoint.ts";

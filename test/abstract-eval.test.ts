@@ -91,8 +91,11 @@ const poolArb = fc
 const reduceArb = (nonEmpty: boolean) =>
   shapeArb(1, 3, nonEmpty ? 1 : 0).chain((s) => fc.tuple(operandArb(s), axesArb(s.length), fc.boolean()).map(([x, axes, keepdims]) => ({ s, x, axes, keepdims })));
 
-const unaries = [U.negP, U.expP, U.logP, U.log1pP, U.expm1P, U.sinP, U.cosP, U.tanP, U.tanhP, U.sigmoidP, U.reluP, U.sqrtP, U.squareP, U.absP, U.signP];
-const binaries = [B.addP, B.subP, B.mulP, B.divP, B.powP, B.maximumP, B.minimumP, B.greaterP, B.lessP, B.equalP, B.greaterEqualP, B.lessEqualP];
+const unaries = [U.negP, U.expP, U.logP, U.log1pP, U.expm1P, U.sinP, U.cosP, U.tanP, U.tanhP, U.sigmoidP, U.reluP, U.sqrtP, U.squareP, U.absP, U.signP,
+  U.asinP, U.acosP, U.atanP, U.sinhP, U.coshP, U.asinhP, U.acoshP, U.atanhP, U.log2P, U.log10P, U.exp2P, U.cbrtP, U.erfP, U.erfcP, U.erfinvP,
+  U.floorP, U.ceilP, U.roundP, U.truncP, U.softplusP, U.siluP, U.geluP];
+const binaries = [B.addP, B.subP, B.mulP, B.divP, B.powP, B.maximumP, B.minimumP, B.greaterP, B.lessP, B.equalP, B.greaterEqualP, B.lessEqualP,
+  B.atan2P, B.modP, B.logaddexpP, B.hypotP];
 
 /** For every primitive with a kernel, random valid operands and parameters. */
 const cases = new Map<Any, fc.Arbitrary<Case>>();

@@ -10,7 +10,7 @@ import type { Gen } from "../src/transforms/common.ts";
 import { definedPrimitives, type Primitive } from "../effects/primitive.ts";
 import { bind } from "../effects/trace.ts";
 import { shapeOf, type Value } from "../effects/value.ts";
-import { mul } from "../src/primitives/binary.ts";
+import { add, mul } from "../src/primitives/binary.ts";
 import { sum } from "../src/primitives/reduce.ts";
 import { Tensor } from "../src/tensor/tensor.ts";
 import { expectSame } from "./expect-same.ts";
@@ -45,7 +45,14 @@ const index = (n: number): Operand => ({ shape: [], domain: n, diff: false });
 
 const unary = ["neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "square", "abs", "sign"];
 const binary = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "greater", "less", "equal", "greaterEqual", "lessEqual"];
-const positive = new Set(["log", "log1p", "sqrt"]);
+const positive = new Set(["log", "log1p", "sqrt", "log2", "log10", "cbrt"]);
+unary.push("log2", "log10", "cbrt", "atan", "sinh", "cosh", "asinh", "exp2", "erf", "erfc", "floor", "ceil", "round", "trunc", "softplus", "silu", "gelu");
+binary.push("atan2", "logaddexp", "hypot");
+/** A unary primitive applied to its operand mapped into its domain first (with primitives, so grad sees the map too). */
+const within = (name: string, into: (x: Value) => Value) =>
+  function* (x: Value): Gen<Value> {
+    return bind(prim(name), [into(x)], undefined);
+  };
 const conv = { stride: [1, 2] as const, padding: [1, 0] as const };
 const pool = { size: [2, 2] as const, stride: [2, 2] as const };
 const takeParams = { indices: Int32Array.from([2, 0, 3]), indexShape: [3], axis: 0 };
@@ -66,6 +73,10 @@ const cases: Record<string, Case> = {
   ...Object.fromEntries(unary.map((n) => [n, { operands: [positive.has(n) ? pos(2, 3) : t(2, 3)], apply: of(n) }])),
   ...Object.fromEntries(binary.map((n) => [n, { operands: n === "div" || n === "pow" ? [pos(2, 3), pos(3)] : [t(2, 3), t(3)], apply: of(n) }])),
   where: { operands: [data(3), t(2, 3), t(3)], apply: of("where") },
+  // (operands in [-2, 2) or [0.5, 2.5) mapped into (−1, 1), or [1.5, 3.5) for acosh)
+  ...Object.fromEntries(["asin", "acos", "atanh", "erfinv"].map((n) => [n, { operands: [t(2, 3)], apply: within(n, (x) => mul(0.4, x)) }])),
+  acosh: { operands: [pos(2, 3)], apply: within("acosh", (x) => add(1, x)) },
+  mod: { operands: [t(2, 3), pos(3)], apply: of("mod") },
   matmul: { operands: [t(2, 3), t(3, 4)], apply: of("matmul", { transA: false, transB: false }) },
   sum: { operands: [t(2, 3, 2)], apply: of("sum", { axes: [0, 2], keepdims: false }) },
   logsumexp: { operands: [t(2, 3)], apply: of("logsumexp", { axes: [1], keepdims: true }) },

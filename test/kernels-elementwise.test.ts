@@ -3,10 +3,11 @@ import fc from "fast-check";
 import { ShapeError } from "../src/errors.ts";
 import { Tensor, type DType } from "../src/tensor/tensor.ts";
 import { broadcastShapes, sizeOf, stridesOf } from "../src/tensor/shape.ts";
+import { castKernel, whereKernel } from "../src/kernels/elementwise.ts";
 import {
-  binaryKernel, binaryScalar, castKernel, unaryKernel, unaryScalar, whereKernel,
+  binaryKernel, binaryScalar, unaryKernel, unaryScalar,
   type BinaryName, type Operand, type UnaryName,
-} from "../src/kernels/elementwise.ts";
+} from "./elementwise-kernels.ts";
 
 const DTYPES: DType[] = ["float32", "float64"];
 const T = (values: number[], shape: number[] = [values.length], dtype: DType = "float64"): Tensor =>

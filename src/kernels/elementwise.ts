@@ -1,74 +1,38 @@
 // Elementwise kernels: unary math, broadcasting binary ops, where, cast.
-// Each op's loops are compiled once at module load from the fixed strings below (never from
-// user input): every op gets its own tight loop with the math inlined, no per-element calls.
-// Large operands of the exact operations (+ − × ÷, max/min, comparisons, relu, sqrt, ...) go to
-// the WebAssembly SIMD kernels of ./vector.ts instead, with the same results bit for bit.
+// Each operation's loops are compiled once, when its primitive is defined, from its scalar
+// expression (./scalar-expr.ts; never from user input): every operation gets its own tight loop
+// with the math inlined, no per-element calls. Large operands of an operation that names a SIMD
+// kernel (+ − × ÷, max/min, comparisons, relu, sqrt, ...) go to the WebAssembly kernels of
+// ./vector.ts instead, with the same results bit for bit.
 import { broadcastShapes, sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { broadcastStrides, collapse } from "./shape-ops.ts";
 import { binarySimd, simdElementwise, unarySimd, whereSimd } from "./vector.ts";
+import { compileWith, type Elementwise, type Rendered } from "./scalar-expr.ts";
+import type { WasmBinary, WasmUnary } from "./wasm/elementwise-module.ts";
 
 export type Operand = Tensor | number;
-export type UnaryName =
-  | "neg" | "exp" | "log" | "sin" | "cos" | "tan" | "tanh" | "sigmoid"
-  | "relu" | "sqrt" | "square" | "abs" | "sign" | "log1p" | "expm1";
-export type BinaryName =
-  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
-  | "greater" | "less" | "equal" | "greaterEqual" | "lessEqual";
-
-// Statement bodies: read `v`, assign `r`.
-const UNARY: Record<UnaryName, string> = {
-  neg: "r = -v",
-  exp: "r = Math.exp(v)",
-  log: "r = Math.log(v)",
-  sin: "r = Math.sin(v)",
-  cos: "r = Math.cos(v)",
-  tan: "r = Math.tan(v)",
-  tanh: "r = Math.tanh(v)",
-  // exp of a non-positive number only: never overflows, and e/(1+e) keeps tiny values exact.
-  sigmoid: "const e = Math.exp(-Math.abs(v)); r = v >= 0 ? 1 / (1 + e) : e / (1 + e)",
-  relu: "r = v > 0 ? v : 0",
-  sqrt: "r = Math.sqrt(v)",
-  square: "r = v * v",
-  abs: "r = Math.abs(v)",
-  sign: "r = v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : v",
-  log1p: "r = Math.log1p(v)",
-  expm1: "r = Math.expm1(v)",
-};
-
-// Expressions in `a` and `b`. Math.max/min propagate NaN, like NumPy's maximum/minimum.
-const BINARY: Record<BinaryName, string> = {
-  add: "a + b",
-  sub: "a - b",
-  mul: "a * b",
-  div: "a / b",
-  pow: "Math.pow(a, b)",
-  maximum: "Math.max(a, b)",
-  minimum: "Math.min(a, b)",
-  greater: "(a > b ? 1 : 0)",
-  less: "(a < b ? 1 : 0)",
-  equal: "(a === b ? 1 : 0)",
-  greaterEqual: "(a >= b ? 1 : 0)",
-  lessEqual: "(a <= b ? 1 : 0)",
-};
 
 const compile = <F>(params: string[], body: string): F => new Function(...params, `"use strict";\n${body}`) as F;
 
-const mapRecord = <K extends string, A, B>(r: Record<K, A>, f: (a: A) => B): Record<K, B> =>
-  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(v as A)])) as Record<K, B>;
-
 type UnaryLoop = (X: Buffer, O: Buffer, n: number) => void;
-const unaryLoops = mapRecord(UNARY, (body) =>
-  compile<UnaryLoop>(["X", "O", "n"], `for (let i = 0; i < n; i++) { const v = X[i]; let r; ${body}; O[i] = r; }`),
-);
 
-export const unaryScalar: Record<UnaryName, (x: number) => number> = mapRecord(UNARY, (body) =>
-  compile<(x: number) => number>(["v"], `let r; ${body}; return r;`),
-);
+/** A unary elementwise operation compiled from its scalar expression: loop, scalar function, SIMD kernel. */
+export interface UnaryOp {
+  readonly loop: UnaryLoop;
+  readonly scalar: (x: number) => number;
+  readonly simd: WasmUnary | undefined;
+}
 
-export const binaryScalar: Record<BinaryName, (a: number, b: number) => number> = mapRecord(BINARY, (expr) =>
-  compile<(a: number, b: number) => number>(["a", "b"], `return ${expr};`),
-);
+/** Compiles `rule` (one operand) once: its loop and its scalar function. */
+export function unaryOp(rule: Elementwise<WasmUnary>): UnaryOp {
+  const e = rule.expr;
+  return {
+    loop: compileWith<UnaryLoop>(e, ["X", "O", "n"], ["v"], (r) => `for (let i = 0; i < n; i++) { const v = X[i]; ${r.prelude.join(" ")} O[i] = ${r.value}; }`),
+    scalar: compileWith(e, ["v"], ["v"], (r) => `${r.prelude.join(" ")} return ${r.value};`),
+    simd: rule.simd,
+  };
+}
 
 // The broadcast loop walks the output row-major: an inner loop over the last (collapsed) axis
 // with per-operand strides (0 where broadcast), then an odometer carry over the outer axes.
@@ -80,25 +44,41 @@ const ODOMETER = (ptrs: string[]) => `
       idx[d] = 0;
     }`;
 
-type BinaryLoops = {
-  same: (A: Buffer, B: Buffer, O: Buffer, n: number) => void;
-  scalarA: (a: number, B: Buffer, O: Buffer, n: number) => void;
-  scalarB: (A: Buffer, b: number, O: Buffer, n: number) => void;
-  bcast: (A: Buffer, B: Buffer, O: Buffer, shape: number[], st0: number[], st1: number[]) => void;
-};
-const binaryLoops = mapRecord(BINARY, (e): BinaryLoops => ({
-  same: compile(["A", "B", "O", "n"], `for (let i = 0; i < n; i++) { const a = A[i], b = B[i]; O[i] = ${e}; }`),
-  scalarA: compile(["a", "B", "O", "n"], `for (let i = 0; i < n; i++) { const b = B[i]; O[i] = ${e}; }`),
-  scalarB: compile(["A", "b", "O", "n"], `for (let i = 0; i < n; i++) { const a = A[i]; O[i] = ${e}; }`),
-  bcast: compile(["A", "B", "O", "shape", "st0", "st1"], `
+/** A binary elementwise operation compiled from its scalar expression: its loops, scalar function and SIMD kernel. */
+export interface BinaryOp {
+  readonly same: (A: Buffer, B: Buffer, O: Buffer, n: number) => void;
+  readonly scalarA: (a: number, B: Buffer, O: Buffer, n: number) => void;
+  readonly scalarB: (A: Buffer, b: number, O: Buffer, n: number) => void;
+  readonly bcast: (A: Buffer, B: Buffer, O: Buffer, shape: number[], st0: number[], st1: number[]) => void;
+  readonly scalar: (a: number, b: number) => number;
+  readonly simd: WasmBinary | undefined;
+  /** The operation's name, for its errors. */
+  readonly name: string;
+}
+
+/** Compiles `rule` (two operands) once: a loop per operand layout, and its scalar function. */
+export function binaryOp(name: string, rule: Elementwise<WasmBinary>): BinaryOp {
+  const e = rule.expr;
+  const at = (r: Rendered): string => `${r.prelude.join(" ")} O[o++] = ${r.value};`;
+  const each = (r: Rendered): string => `${r.prelude.join(" ")} O[i] = ${r.value};`;
+  const ab = ["a", "b"];
+  return {
+    same: compileWith(e, ["A", "B", "O", "n"], ab, (r) => `for (let i = 0; i < n; i++) { const a = A[i], b = B[i]; ${each(r)} }`),
+    scalarA: compileWith(e, ["a", "B", "O", "n"], ab, (r) => `for (let i = 0; i < n; i++) { const b = B[i]; ${each(r)} }`),
+    scalarB: compileWith(e, ["A", "b", "O", "n"], ab, (r) => `for (let i = 0; i < n; i++) { const a = A[i]; ${each(r)} }`),
+    bcast: compileWith(e, ["A", "B", "O", "shape", "st0", "st1"], ab, (r) => `
     const n = O.length, last = shape.length - 1, inner = shape[last], ia = st0[last], ib = st1[last];
     const idx = new Int32Array(last + 1);
     let pa = 0, pb = 0, o = 0;
     while (o < n) {
-      for (let k = 0, ja = pa, jb = pb; k < inner; k++, ja += ia, jb += ib) { const a = A[ja], b = B[jb]; O[o++] = ${e}; }
+      for (let k = 0, ja = pa, jb = pb; k < inner; k++, ja += ia, jb += ib) { const a = A[ja], b = B[jb]; ${at(r)} }
       ${ODOMETER(["pa", "pb"])}
     }`),
-}));
+    scalar: compileWith(e, ["a", "b"], ab, (r) => `${r.prelude.join(" ")} return ${r.value};`),
+    simd: rule.simd,
+    name,
+  };
+}
 
 type Arg = { buf: Buffer; shape: readonly number[]; size: number };
 const NO_SHAPE: readonly number[] = [];
@@ -107,23 +87,24 @@ const arg = (x: Operand): Arg => (typeof x === "number" ? { buf: Float64Array.of
 const dtypeOf = (a: Operand, b: Operand): DType =>
   typeof a === "number" ? (typeof b === "number" ? "float64" : b.dtype) : typeof b === "number" ? a.dtype : promote(a.dtype, b.dtype);
 
-export function unaryKernel(name: UnaryName, x: Tensor): Tensor {
+export function unaryKernel(op: UnaryOp, x: Tensor): Tensor {
   const out = allocate(x.dtype, x.size);
-  if (!unarySimd(name, x.buf, out)) unaryLoops[name](x.buf, out, x.size);
+  if (op.simd === undefined || !unarySimd(op.simd, x.buf, out)) op.loop(x.buf, out, x.size);
   return new Tensor(out, x.shape);
 }
 
-export function binaryKernel(name: BinaryName, a: Operand, b: Operand): Tensor {
-  const loops = binaryLoops[name];
+export function binaryKernel(op: BinaryOp, a: Operand, b: Operand): Tensor {
+  const { simd, name } = op;
+  const loops = op;
   // Tensor-with-number (x * 2, 1 - x): the commonest case, without boxing the number.
   if (typeof b === "number" && typeof a !== "number") {
     const out = allocate(a.dtype, a.size);
-    if (!binarySimd(name, a.buf, b, false, "runs", out, 1, a.size)) loops.scalarB(a.buf, b, out, a.size);
+    if (simd === undefined || !binarySimd(simd, a.buf, b, false, "runs", out, 1, a.size)) loops.scalarB(a.buf, b, out, a.size);
     return new Tensor(out, a.shape);
   }
   if (typeof a === "number" && typeof b !== "number") {
     const out = allocate(b.dtype, b.size);
-    if (!binarySimd(name, b.buf, a, true, "runs", out, 1, b.size)) loops.scalarA(a, b.buf, out, b.size);
+    if (simd === undefined || !binarySimd(simd, b.buf, a, true, "runs", out, 1, b.size)) loops.scalarA(a, b.buf, out, b.size);
     return new Tensor(out, b.shape);
   }
   const x = arg(a);
@@ -134,14 +115,14 @@ export function binaryKernel(name: BinaryName, a: Operand, b: Operand): Tensor {
   if (n === 0) return new Tensor(out, shape);
   // An operand whose size equals the output's is laid out exactly like the output.
   if (x.size === n && y.size === n) {
-    if (!binarySimd(name, x.buf, y.buf, false, "same", out, 1, n)) loops.same(x.buf, y.buf, out, n);
+    if (simd === undefined || !binarySimd(simd, x.buf, y.buf, false, "same", out, 1, n)) loops.same(x.buf, y.buf, out, n);
   } else if (x.size === 1 && y.size === n) {
-    if (!binarySimd(name, y.buf, x.buf, true, "runs", out, 1, n)) loops.scalarA(x.buf[0]!, y.buf, out, n);
+    if (simd === undefined || !binarySimd(simd, y.buf, x.buf, true, "runs", out, 1, n)) loops.scalarA(x.buf[0]!, y.buf, out, n);
   } else if (y.size === 1 && x.size === n) {
-    if (!binarySimd(name, x.buf, y.buf, false, "runs", out, 1, n)) loops.scalarB(x.buf, y.buf[0]!, out, n);
+    if (simd === undefined || !binarySimd(simd, x.buf, y.buf, false, "runs", out, 1, n)) loops.scalarB(x.buf, y.buf[0]!, out, n);
   } else {
     const c = collapse(shape, [broadcastStrides(x.shape, shape), broadcastStrides(y.shape, shape)]);
-    if (!broadcastSimd(name, x, y, out, c.shape, c.strides)) loops.bcast(x.buf, y.buf, out, c.shape, c.strides[0]!, c.strides[1]!);
+    if (simd === undefined || !broadcastSimd(simd, x, y, out, c.shape, c.strides)) loops.bcast(x.buf, y.buf, out, c.shape, c.strides[0]!, c.strides[1]!);
   }
   return new Tensor(out, shape);
 }
@@ -152,7 +133,7 @@ export function binaryKernel(name: BinaryName, a: Operand, b: Operand): Tensor {
  * [..0, 1, 0]: a bias [C, 1, 1] over [N, C, H, W], [m, 1] over [m, n]) or the same for every run
  * (strides [0.., 1]: [n] over [m, n]).
  */
-function broadcastSimd(name: BinaryName, x: Arg, y: Arg, out: Buffer, shape: number[], strides: number[][]): boolean {
+function broadcastSimd(name: WasmBinary, x: Arg, y: Arg, out: Buffer, shape: number[], strides: number[][]): boolean {
   const n = out.length;
   if (n < simdElementwise.min || (x.size === n) === (y.size === n)) return false;
   const partFirst = y.size === n;

@@ -6,7 +6,8 @@
 import { ValueError, fmt } from "../errors.ts";
 import { reducedShape } from "../tensor/shape.ts";
 import { Tensor, allocate, type Buffer, type DType } from "../tensor/tensor.ts";
-import { binaryKernel } from "./elementwise.ts";
+import { binaryKernel, binaryOp } from "./elementwise.ts";
+import { E } from "./scalar-expr.ts";
 import { sumRowsSimd } from "./vector.ts";
 
 type Plan = { shape: number[]; ostr: number[]; outSize: number; count: number };
@@ -199,6 +200,9 @@ export function logsumexpKernel(x: Tensor, axes: readonly number[], keepdims: bo
  * x − logsumexp(x) over axes, as (x − m) − log Σ exp(x − m) in double with m the max (0 where it
  * is not finite), rounded once to x's dtype: one pass over rows for the last axis.
  */
+/** x − (a broadcast row statistic), with the SIMD subtraction where it applies. */
+const subtract = binaryOp("logSoftmax", { arity: 2, expr: E.sub(E.operand(0), E.operand(1)), simd: "sub" });
+
 export function logSoftmaxKernel(x: Tensor, axes: readonly number[]): Tensor {
   // Over an empty axis there is nothing to normalize: an empty result (as NumPy and JAX).
   if (x.size === 0) return new Tensor(allocate(x.dtype, 0), x.shape);
@@ -212,8 +216,8 @@ export function logSoftmaxKernel(x: Tensor, axes: readonly number[]): Tensor {
     const acc = new Float64Array(p.outSize);
     loops.lse(x.buf, acc, p.shape, p.ostr, m);
     for (let i = 0; i < acc.length; i++) acc[i] = Math.log(acc[i]!);
-    const shifted = binaryKernel("sub", x, new Tensor(m, kept));
-    const d = binaryKernel("sub", shifted, new Tensor(acc, kept));
+    const shifted = binaryKernel(subtract, x, new Tensor(m, kept));
+    const d = binaryKernel(subtract, shifted, new Tensor(acc, kept));
     return x.dtype === "float64" ? d : new Tensor(Float32Array.from(d.buf), x.shape);
   }
   const n = x.shape[last]!;

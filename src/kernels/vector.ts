@@ -5,7 +5,7 @@
 // gradients, optimizer state, and the elementwise operations' operands.
 import type { Buffer } from "../tensor/tensor.ts";
 import { registerWasmModule, reserveArena, wasmViews } from "./wasm/gemm.ts";
-import { elementwiseModuleBytes } from "./wasm/elementwise-module.ts";
+import { elementwiseModuleBytes, type WasmBinary, type WasmUnary } from "./wasm/elementwise-module.ts";
 import { vectorModuleBytes } from "./wasm/vector-module.ts";
 
 type Fn = (...args: number[]) => void;
@@ -104,8 +104,8 @@ function elementwise(name: string, out: Buffer, bytes: number): { f: Fn; mem: Fl
   return { f, mem: out instanceof Float32Array ? v.f32 : v.f64 };
 }
 
-/** out = op x in SIMD; false (the caller loops in JS) where it does not apply. */
-export function unarySimd(name: string, x: Buffer, out: Buffer): boolean {
+/** out = op x in SIMD (the kernel an elementwise primitive names); false (the caller loops in JS) where it does not apply. */
+export function unarySimd(name: WasmUnary, x: Buffer, out: Buffer): boolean {
   const n = out.length;
   if (n < simdElementwise.min || !same(x, out)) return false;
   const es = out.BYTES_PER_ELEMENT;
@@ -128,13 +128,13 @@ export function unarySimd(name: string, x: Buffer, out: Buffer): boolean {
 export type Part = "same" | "tile" | "runs";
 
 /**
- * out = full op part (part op full when `partFirst`) in SIMD; false (the caller loops in JS)
- * where it does not apply: a small output, mixed dtypes, an operation without a SIMD kernel, or
+ * out = full op part (part op full when `partFirst`) in SIMD, op the kernel an elementwise
+ * primitive names; false (the caller loops in JS) where it does not apply: a small output, mixed dtypes, or
  * a float32 operation with a number that float32 cannot hold (JS computes with the number as it
  * is, then rounds once).
  */
 export function binarySimd(
-  name: string, full: Buffer, part: Buffer | number, partFirst: boolean, kind: Part, out: Buffer, rows: number, len: number,
+  name: WasmBinary, full: Buffer, part: Buffer | number, partFirst: boolean, kind: Part, out: Buffer, rows: number, len: number,
 ): boolean {
   const n = out.length;
   if (n < simdElementwise.min || !same(full, out)) return false;

@@ -1,27 +1,75 @@
-// Elementwise binary primitives with NumPy broadcasting, comparisons and `where`.
-// VJPs sum the cotangent back to each operand's shape (sumTo); JVPs broadcast tangents up to
-// the output's shape (fit).
+// Elementwise binary primitives with NumPy broadcasting, comparisons and `where`. Each is one
+// record: its scalar expression (from which its kernel's loops, its scalar function and jit's
+// fused loops are generated; src/kernels/scalar-expr.ts), the SIMD kernel that computes it
+// exactly if one does, and its derivative rules. VJPs sum the cotangent back to each operand's
+// shape (sumTo); JVPs broadcast tangents up to the output's shape (fit). Batching: operands
+// aligned to one rank, then the operation itself (NumPy broadcasting does the rest).
 import { definePrimitive, type Abstract, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { binaryKernel, binaryScalar, whereKernel, type BinaryName } from "../kernels/elementwise.ts";
+import { binaryKernel, binaryOp, whereKernel, type BinaryOp } from "../kernels/elementwise.ts";
+import { E, type Num } from "../kernels/scalar-expr.ts";
+import type { WasmBinary } from "../kernels/wasm/elementwise-module.ts";
 import { broadcastShapes, sameShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { log, neg } from "./unary.ts";
+import { floor, log, neg, sigmoid, square } from "./unary.ts";
 import { sumTo } from "./reduce.ts";
 import { broadcastTo } from "./shape.ts";
 import { aligned } from "./batching.ts";
 import { NUMBER, broadcastAbstract, resultDType, tensorOf } from "./abstract.ts";
 
-const kernel = (name: BinaryName) => (args: readonly Value[]): Value => {
-  const a = args[0]!;
-  const b = args[1]!;
-  return typeof a === "number" && typeof b === "number"
-    ? binaryScalar[name](a, b)
-    : binaryKernel(name, a as Tensor | number, b as Tensor | number);
+/** An elementwise binary primitive, with its compiled kernel. */
+export interface BinaryPrimitive extends Primitive {
+  readonly kernel: BinaryOp;
+}
+
+type Rules = Pick<Primitive, "jvp" | "vjp">;
+interface BinarySpec {
+  readonly name: string;
+  /** The value of one element, from the operands' elements a and b. */
+  readonly expr: (a: Num, b: Num) => Num;
+  /** The WebAssembly kernel that computes exactly `expr`, if one does. */
+  readonly simd?: WasmBinary;
+  /** Its derivative rules, written with primitives. */
+  readonly rules: Rules;
+}
+
+const binary = (spec: BinarySpec): BinaryPrimitive => {
+  const { name } = spec;
+  const elementwise = { arity: 2, expr: spec.expr(E.operand(0), E.operand(1)), simd: spec.simd };
+  const kernel = binaryOp(name, elementwise);
+  const { rules } = spec;
+  const p: BinaryPrimitive = Object.assign(definePrimitive({
+    name,
+    elementwise,
+    impl: (args: readonly Value[]): Value => {
+      const a = args[0]!;
+      const b = args[1]!;
+      return typeof a === "number" && typeof b === "number" ? kernel.scalar(a, b) : binaryKernel(kernel, a as Tensor | number, b as Tensor | number);
+    },
+    // the kernel's output shape and dtype, with its broadcasting error
+    abstractEval: (args: readonly Abstract[]): Abstract => broadcastAbstract(name, args[0]!, args[1]!),
+    jvp: rules.jvp,
+    vjp: rules.vjp,
+    batch: (values, batched): Value => aligned(p, values, batched, undefined),
+  }), { kernel });
+  return p;
 };
-/** The kernel's output shape and dtype, with its broadcasting error. */
-const shaped = (name: BinaryName) => (args: readonly Abstract[]): Abstract => broadcastAbstract(name, args[0]!, args[1]!);
+
+/**
+ * Rules from the two partial derivatives (each from a, b and the output, with primitives):
+ * the JVP is ta·∂a + tb·∂b, the VJP ct·∂a and ct·∂b summed back to each operand's shape.
+ */
+const partials = (da: (a: Value, b: Value, out: Value) => Value, db: (a: Value, b: Value, out: Value) => Value): Rules => ({
+  jvp: ([a, b], [ta, tb], out) => {
+    const t = plus(ta === null ? null : mul(ta!, da(a!, b!, out)), tb === null ? null : mul(tb!, db(a!, b!, out)));
+    return t === null ? null : fit(t, out);
+  },
+  vjp: (ct, [a, b], out, _params, wanted) => [
+    wanted[0] ? sumTo(mul(ct, da(a!, b!, out)), shapeOf(a!)) : null,
+    wanted[1] ? sumTo(mul(ct, db(a!, b!, out)), shapeOf(b!)) : null,
+  ],
+});
 
 /** Broadcasts a tangent up to the output's shape (a constant operand may have been smaller). */
 export const fit = (t: Value, out: Value): Value => {
@@ -32,64 +80,68 @@ export const fit = (t: Value, out: Value): Value => {
 /** A tangent that may be zero, added to another. */
 const plus = (a: MaybeValue, b: MaybeValue): MaybeValue => (a === null ? b : b === null ? a : add(a, b));
 
-export const addP = definePrimitive({
+export const addP = binary({
   name: "add",
-  impl: kernel("add"),
-  abstractEval: shaped("add"),
-  jvp: (_p, [ta, tb], out) => {
-    const t = plus(ta!, tb!);
-    return t === null ? null : fit(t, out);
+  expr: (a, b) => E.add(a, b),
+  simd: "add",
+  rules: {
+    jvp: (_p, [ta, tb], out) => {
+      const t = plus(ta!, tb!);
+      return t === null ? null : fit(t, out);
+    },
+    vjp: (ct, [a, b], _out, _params, wanted) => [
+      wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
+      wanted[1] ? sumTo(ct, shapeOf(b!)) : null,
+    ],
   },
-  vjp: (ct, [a, b], _out, _params, wanted) => [
-    wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
-    wanted[1] ? sumTo(ct, shapeOf(b!)) : null,
-  ],
-  batch: (values, batched): Value => aligned(addP, values, batched, undefined),
 });
 
-export const subP = definePrimitive({
+export const subP = binary({
   name: "sub",
-  impl: kernel("sub"),
-  abstractEval: shaped("sub"),
-  jvp: (_p, [ta, tb], out) => {
-    const t = tb === null ? ta! : ta === null ? neg(tb!) : sub(ta!, tb!);
-    return t === null ? null : fit(t, out);
+  expr: (a, b) => E.sub(a, b),
+  simd: "sub",
+  rules: {
+    jvp: (_p, [ta, tb], out) => {
+      const t = tb === null ? ta! : ta === null ? neg(tb!) : sub(ta!, tb!);
+      return t === null ? null : fit(t, out);
+    },
+    vjp: (ct, [a, b], _out, _params, wanted) => [
+      wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
+      wanted[1] ? sumTo(neg(ct), shapeOf(b!)) : null,
+    ],
   },
-  vjp: (ct, [a, b], _out, _params, wanted) => [
-    wanted[0] ? sumTo(ct, shapeOf(a!)) : null,
-    wanted[1] ? sumTo(neg(ct), shapeOf(b!)) : null,
-  ],
-  batch: (values, batched): Value => aligned(subP, values, batched, undefined),
 });
 
-export const mulP = definePrimitive({
+export const mulP = binary({
   name: "mul",
-  impl: kernel("mul"),
-  abstractEval: shaped("mul"),
-  jvp: ([a, b], [ta, tb], out) => {
-    const t = plus(ta === null ? null : mul(ta!, b!), tb === null ? null : mul(a!, tb!));
-    return t === null ? null : fit(t, out);
+  expr: (a, b) => E.mul(a, b),
+  simd: "mul",
+  rules: {
+    jvp: ([a, b], [ta, tb], out) => {
+      const t = plus(ta === null ? null : mul(ta!, b!), tb === null ? null : mul(a!, tb!));
+      return t === null ? null : fit(t, out);
+    },
+    vjp: (ct, [a, b], _out, _params, wanted) => [
+      wanted[0] ? sumTo(mul(ct, b!), shapeOf(a!)) : null,
+      wanted[1] ? sumTo(mul(a!, ct), shapeOf(b!)) : null,
+    ],
   },
-  vjp: (ct, [a, b], _out, _params, wanted) => [
-    wanted[0] ? sumTo(mul(ct, b!), shapeOf(a!)) : null,
-    wanted[1] ? sumTo(mul(a!, ct), shapeOf(b!)) : null,
-  ],
-  batch: (values, batched): Value => aligned(mulP, values, batched, undefined),
 });
 
-export const divP = definePrimitive({
+export const divP = binary({
   name: "div",
-  impl: kernel("div"),
-  abstractEval: shaped("div"),
-  jvp: ([, b], [ta, tb], out) => {
-    const t = plus(ta === null ? null : div(ta!, b!), tb === null ? null : neg(mul(tb!, div(out, b!))));
-    return t === null ? null : fit(t, out);
+  expr: (a, b) => E.div(a, b),
+  simd: "div",
+  rules: {
+    jvp: ([, b], [ta, tb], out) => {
+      const t = plus(ta === null ? null : div(ta!, b!), tb === null ? null : neg(mul(tb!, div(out, b!))));
+      return t === null ? null : fit(t, out);
+    },
+    vjp: (ct, [a, b], out, _params, wanted) => [
+      wanted[0] ? sumTo(div(ct, b!), shapeOf(a!)) : null,
+      wanted[1] ? sumTo(neg(mul(ct, div(out, b!))), shapeOf(b!)) : null,
+    ],
   },
-  vjp: (ct, [a, b], out, _params, wanted) => [
-    wanted[0] ? sumTo(div(ct, b!), shapeOf(a!)) : null,
-    wanted[1] ? sumTo(neg(mul(ct, div(out, b!))), shapeOf(b!)) : null,
-  ],
-  batch: (values, batched): Value => aligned(divP, values, batched, undefined),
 });
 
 // d/da a^b = b·a^(b-1); d/db a^b = a^b·log a, taken as 0 where a <= 0 (log undefined; the
@@ -110,68 +162,112 @@ const dPowB = (a: Value, out: Value): Value => {
   return where(positive, mul(out, log(where(positive, a, 1))), 0);
 };
 
-export const powP = definePrimitive({
+export const powP = binary({
   name: "pow",
-  impl: kernel("pow"),
-  abstractEval: shaped("pow"),
-  jvp: ([a, b], [ta, tb], out) => {
-    const t = plus(ta === null ? null : mul(ta!, dPowA(a!, b!)), tb === null ? null : mul(tb!, dPowB(a!, out)));
-    return t === null ? null : fit(t, out);
-  },
-  vjp: (ct, [a, b], out, _params, wanted) => [
-    wanted[0] ? sumTo(mul(ct, dPowA(a!, b!)), shapeOf(a!)) : null,
-    wanted[1] ? sumTo(mul(ct, dPowB(a!, out)), shapeOf(b!)) : null,
-  ],
-  batch: (values, batched): Value => aligned(powP, values, batched, undefined),
+  expr: (a, b) => E.math("pow", a, b),
+  rules: partials((a, b) => dPowA(a, b), (a, _b, out) => dPowB(a, out)),
 });
 
 // maximum/minimum: the derivative goes to the larger (smaller) operand; ties split it evenly.
+// (Math.max/min propagate NaN, like NumPy's maximum/minimum, and order −0 below +0.)
 const selector = (first: Value, second: Value, better: (x: Value, y: Value) => Value): [Value, Value] => {
   const half = mul(0.5, equal(first, second));
   return [add(better(first, second), half), add(better(second, first), half)];
 };
-const extremum = (name: "maximum" | "minimum", better: (x: Value, y: Value) => Value): Primitive => {
-  const p: Primitive = definePrimitive({
-    name,
-    impl: kernel(name),
-    abstractEval: shaped(name),
-    jvp: ([a, b], [ta, tb], out) => {
-      const [sa, sb] = selector(a!, b!, better);
-      const t = plus(ta === null ? null : mul(ta!, sa), tb === null ? null : mul(tb!, sb));
-      return t === null ? null : fit(t, out);
-    },
-    vjp: (ct, [a, b], _out, _params, wanted) => {
-      const [sa, sb] = selector(a!, b!, better);
-      return [wanted[0] ? sumTo(mul(ct, sa), shapeOf(a!)) : null, wanted[1] ? sumTo(mul(ct, sb), shapeOf(b!)) : null];
-    },
-    batch: (values, batched): Value => aligned(p, values, batched, undefined),
-  });
-  return p;
-};
-export const maximumP = extremum("maximum", (x, y) => greater(x, y));
-export const minimumP = extremum("minimum", (x, y) => less(x, y));
+const extremumRules = (better: (x: Value, y: Value) => Value): Rules => ({
+  jvp: ([a, b], [ta, tb], out) => {
+    const [sa, sb] = selector(a!, b!, better);
+    const t = plus(ta === null ? null : mul(ta!, sa), tb === null ? null : mul(tb!, sb));
+    return t === null ? null : fit(t, out);
+  },
+  vjp: (ct, [a, b], _out, _params, wanted) => {
+    const [sa, sb] = selector(a!, b!, better);
+    return [wanted[0] ? sumTo(mul(ct, sa), shapeOf(a!)) : null, wanted[1] ? sumTo(mul(ct, sb), shapeOf(b!)) : null];
+  },
+});
+export const maximumP = binary({ name: "maximum", expr: (a, b) => E.math("max", a, b), simd: "maximum", rules: extremumRules((x, y) => greater(x, y)) });
+export const minimumP = binary({ name: "minimum", expr: (a, b) => E.math("min", a, b), simd: "minimum", rules: extremumRules((x, y) => less(x, y)) });
 
 /** Comparisons give 0/1 and are piecewise constant: zero derivative at every order. */
-const comparison = (name: BinaryName): Primitive => {
-  const p: Primitive = definePrimitive({
-    name,
-    impl: kernel(name),
-    abstractEval: shaped(name),
-    jvp: () => null,
-    vjp: () => [null, null],
-    batch: (values, batched): Value => aligned(p, values, batched, undefined),
-  });
-  return p;
+const CONSTANT: Rules = { jvp: () => null, vjp: () => [null, null] };
+export const greaterP = binary({ name: "greater", expr: (a, b) => E.indicator(E.gt(a, b)), simd: "greater", rules: CONSTANT });
+export const lessP = binary({ name: "less", expr: (a, b) => E.indicator(E.lt(a, b)), simd: "less", rules: CONSTANT });
+export const equalP = binary({ name: "equal", expr: (a, b) => E.indicator(E.eq(a, b)), simd: "equal", rules: CONSTANT });
+export const greaterEqualP = binary({ name: "greaterEqual", expr: (a, b) => E.indicator(E.ge(a, b)), simd: "greaterEqual", rules: CONSTANT });
+export const lessEqualP = binary({ name: "lessEqual", expr: (a, b) => E.indicator(E.le(a, b)), simd: "lessEqual", rules: CONSTANT });
+
+// Second-round binary operations
+/** atan2(y, x): the angle of the point (x, y); ∂y = x/(x² + y²), ∂x = −y/(x² + y²). */
+export const atan2P = binary({
+  name: "atan2",
+  expr: (y, x) => E.math("atan2", y, x),
+  rules: partials(
+    (y, x) => div(x, add(square(x), square(y))),
+    (y, x) => div(neg(y), add(square(x), square(y))),
+  ),
+});
+
+/**
+ * NumPy's floored remainder: the sign of b (a zero remainder too), NaN for b = 0. JS's % is
+ * C's fmod (the sign of a, exact); a remainder of the other sign than b moves by b.
+ * ∂a = 1, ∂b = −floor(a/b).
+ */
+export const modP = binary({
+  name: "mod",
+  expr: (a, b) =>
+    E.let(E.rem(a, b), (m) =>
+      E.select(
+        E.ne(m, 0),
+        E.select(E.lt(m, 0), E.select(E.lt(b, 0), m, E.add(m, b)), E.select(E.lt(b, 0), E.add(m, b), m)),
+        E.select(E.lt(b, 0), -0, 0),
+      ),
+    ),
+  rules: partials(
+    () => 1,
+    (a, b) => neg(floor(div(a, b))),
+  ),
+});
+
+/**
+ * log(eᵃ + eᵇ) as NumPy's: the larger plus log1p(e^−|a − b|), exact for large operands; equal
+ * operands (±Infinity included) give a + log 2. ∂a = σ(a − b), ∂b = σ(b − a), each ½ where a
+ * and b are the same infinity.
+ */
+export const logaddexpP = binary({
+  name: "logaddexp",
+  expr: (a, b) =>
+    E.select(
+      E.eq(a, b),
+      E.add(a, Math.LN2),
+      E.let(E.sub(a, b), (d) =>
+        E.select(E.gt(d, 0), E.add(a, E.math("log1p", E.math("exp", E.neg(d)))), E.select(E.le(d, 0), E.add(b, E.math("log1p", E.math("exp", d))), d)),
+      ),
+    ),
+  rules: partials(
+    (a, b) => sigmoid(differenceOf(a, b)),
+    (a, b) => sigmoid(differenceOf(b, a)),
+  ),
+});
+/** a − b, with 0 where both are the same infinity (NaN stays NaN). */
+const differenceOf = (a: Value, b: Value): Value => {
+  const d = sub(a, b);
+  return where(equal(d, d), d, where(equal(a, b), 0, d));
 };
-export const greaterP = comparison("greater");
-export const lessP = comparison("less");
-export const equalP = comparison("equal");
-export const greaterEqualP = comparison("greaterEqual");
-export const lessEqualP = comparison("lessEqual");
+
+/** √(a² + b²) without overflow or underflow (Math.hypot scales); ∂a = a/out, ∂b = b/out (0 at the origin). */
+export const hypotP = binary({
+  name: "hypot",
+  expr: (a, b) => E.math("hypot", a, b),
+  rules: partials(
+    (a, _b, out) => div(a, where(equal(out, 0), 1, out)),
+    (_a, b, out) => div(b, where(equal(out, 0), 1, out)),
+  ),
+});
 
 /** where(cond, a, b): cond is not differentiated; a and b get the cotangent where chosen. */
 export const whereP = definePrimitive({
   name: "where",
+  elementwise: { arity: 3, expr: E.select(E.ne(E.operand(0), 0), E.operand(1), E.operand(2)), simd: "where" },
   impl: (args) => {
     const [c, a, b] = args as [Value, Value, Value];
     if (typeof c === "number" && typeof a === "number" && typeof b === "number") return c !== 0 ? a : b;
@@ -191,20 +287,21 @@ export const whereP = definePrimitive({
 });
 
 // Direct-style calls; plain numbers with nothing staging are computed in place (see unary.ts).
-const call2 =
-  (p: Primitive, scalar: (a: number, b: number) => number) =>
-  (a: Value, b: Value): Value =>
+const call2 = (p: BinaryPrimitive) => {
+  const scalar = p.kernel.scalar;
+  return (a: Value, b: Value): Value =>
     typeof a === "number" && typeof b === "number" && evaluatesNumbers() ? scalar(a, b) : bind(p, [a, b], undefined);
-export const add = call2(addP, binaryScalar.add);
-export const sub = call2(subP, binaryScalar.sub);
-export const mul = call2(mulP, binaryScalar.mul);
-export const div = call2(divP, binaryScalar.div);
-export const pow = call2(powP, binaryScalar.pow);
-export const maximum = call2(maximumP, binaryScalar.maximum);
-export const minimum = call2(minimumP, binaryScalar.minimum);
-export const greater = call2(greaterP, binaryScalar.greater);
-export const less = call2(lessP, binaryScalar.less);
-export const equal = call2(equalP, binaryScalar.equal);
-export const greaterEqual = call2(greaterEqualP, binaryScalar.greaterEqual);
-export const lessEqual = call2(lessEqualP, binaryScalar.lessEqual);
+};
+export const add = call2(addP);
+export const sub = call2(subP);
+export const mul = call2(mulP);
+export const div = call2(divP);
+export const pow = call2(powP);
+export const maximum = call2(maximumP);
+export const minimum = call2(minimumP);
+export const greater = call2(greaterP);
+export const less = call2(lessP);
+export const equal = call2(equalP);
+export const greaterEqual = call2(greaterEqualP);
+export const lessEqual = call2(lessEqualP);
 export const where = (c: Value, a: Value, b: Value): Value => bind(whereP, [c, a, b], undefined);

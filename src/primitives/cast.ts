@@ -3,12 +3,14 @@ import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, type Value } from "../../effects/value.ts";
 import { castKernel } from "../kernels/elementwise.ts";
+import { IDENTITY } from "../kernels/scalar-expr.ts";
 import { tensorOf } from "./abstract.ts";
 import { sameOp } from "./batching.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 
 export const castP = definePrimitive<{ dtype: DType }>({
   name: "cast",
+  elementwise: IDENTITY, // (the loop stores in the result's dtype)
   abstractEval: ([x], p) => (x!.scalar ? x! : tensorOf(x!.shape, p.dtype)),
   impl: (args, p) => {
     const x = args[0]!;

@@ -22,6 +22,7 @@ import {
 import { full, zeros } from "../tensor/create.ts";
 import { sameShape, sizeOf, type Shape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
+import { IDENTITY } from "../kernels/scalar-expr.ts";
 import { sumTo } from "./reduce.ts";
 import { NUMBER, tensorOf } from "./abstract.ts";
 import { allBatched, lift, shiftAxes } from "./batching.ts";
@@ -155,6 +156,7 @@ export const scatterAddP = definePrimitive<TakeParams & { dimSize: number }>({
 /** The number in a size-1 value (so that derivatives of numbers stay numbers when staged). */
 export const toNumberP = definePrimitive({
   name: "toNumber",
+  elementwise: IDENTITY, // (on a number)
   abstractEval: () => NUMBER,
   impl: (args) => {
     const x = args[0]!;

@@ -4,9 +4,11 @@ import { definePrimitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
 import { sameOp } from "./batching.ts";
+import { IDENTITY } from "../kernels/scalar-expr.ts";
 
 export const stopGradientP = definePrimitive({
   name: "stopGradient",
+  elementwise: IDENTITY,
   abstractEval: ([x]) => x!,
   impl: (args) => args[0]!,
   jvp: () => null,

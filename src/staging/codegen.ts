@@ -13,41 +13,7 @@ import { chunked } from "./chunked.ts";
 import { contiguousOffset, disjoint, isOuterProduct, sliceOffset, withoutLeadingOnes, type PadParams, type Piece } from "./layout.ts";
 import { newScratch } from "../tensor/scratch.ts";
 import { wasmUnavailableReason } from "../kernels/wasm/gemm.ts";
-
-/** Inline expressions for scalar operations ($0, $1, $2 are the operands). */
-const SCALAR: Record<string, string> = {
-  neg: "(-$0)",
-  exp: "Math.exp($0)",
-  log: "Math.log($0)",
-  log1p: "Math.log1p($0)",
-  expm1: "Math.expm1($0)",
-  sin: "Math.sin($0)",
-  cos: "Math.cos($0)",
-  tan: "Math.tan($0)",
-  tanh: "Math.tanh($0)",
-  sqrt: "Math.sqrt($0)",
-  square: "($0 * $0)",
-  abs: "Math.abs($0)",
-  relu: "($0 > 0 ? $0 : 0)",
-  sign: "($0 > 0 ? 1 : $0 < 0 ? -1 : $0 === 0 ? 0 : $0)",
-  sigmoid: "K.sigmoid($0)",
-  add: "($0 + $1)",
-  sub: "($0 - $1)",
-  mul: "($0 * $1)",
-  div: "($0 / $1)",
-  pow: "Math.pow($0, $1)",
-  maximum: "Math.max($0, $1)",
-  minimum: "Math.min($0, $1)",
-  greater: "($0 > $1 ? 1 : 0)",
-  less: "($0 < $1 ? 1 : 0)",
-  equal: "($0 === $1 ? 1 : 0)",
-  greaterEqual: "($0 >= $1 ? 1 : 0)",
-  lessEqual: "($0 <= $1 ? 1 : 0)",
-  where: "($0 !== 0 ? $1 : $2)",
-  stopGradient: "$0",
-  toNumber: "$0",
-  cast: "$0",
-};
+import { ElementwiseCode, elementwiseOf, hasSimdKernel } from "./elementwise-code.ts";
 
 /** Up to this many elements, even one elementwise operation becomes an inline loop. */
 const SINGLE_LOOP_MAX = 4096;
@@ -60,17 +26,6 @@ const count = (n: number): string => {
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new Error(`jit: internal error: ${typeof n} ${String(n)} is not a count to write into generated code`);
   return String(n);
 };
-
-/**
- * Elementwise operations that run in WebAssembly SIMD (../kernels/vector.ts) when every tensor
- * operand is laid out as the result. A JS loop costs ~2 ns per element however many operations
- * it fuses; each of these, copies in and out included, a few tenths: so a large run made only of
- * them calls their kernels one by one instead of becoming a loop.
- */
-const SIMD_OPS = new Set([
-  "add", "sub", "mul", "div", "maximum", "minimum", "greater", "less", "equal", "greaterEqual", "lessEqual",
-  "neg", "abs", "relu", "square", "sqrt", "sign", "where",
-]);
 
 export interface Compiled {
   (inputs: readonly Value[]): Value[];
@@ -111,6 +66,16 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     return `C[${consts.length - 1}]`;
   };
   const isScalar = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
+  // Elementwise primitives' code from their scalar expressions; helper functions are constants.
+  const helperRefs = new Map<unknown, string>();
+  const elementwise = new ElementwiseCode((fn) => {
+    let ref = helperRefs.get(fn);
+    if (ref === undefined) {
+      ref = `C[${consts.push(fn as unknown as Value) - 1}]`;
+      helperRefs.set(fn, ref);
+    }
+    return ref;
+  });
 
   const lines: string[] = [];
   let fresh = 0;
@@ -223,18 +188,23 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     }
     return b.outputs.map(atom);
   };
-  /** A run of large elementwise operations whose kernels all run in SIMD (see SIMD_OPS). */
+  /**
+   * A run of large elementwise operations whose kernels all run in WebAssembly SIMD
+   * (../kernels/vector.ts) when every tensor operand is laid out as the result. A JS loop costs
+   * ~2 ns per element however many operations it fuses; each of these, copies in and out
+   * included, a few tenths: so such a run calls their kernels one by one instead of becoming a loop.
+   */
   const simdRun = (group: readonly PrimEqn[]): boolean =>
     simd &&
     group[0]!.out.shape.reduce((a, b) => a * b, 1) > SINGLE_LOOP_MAX &&
-    group.every((e) => SIMD_OPS.has(e.prim.name) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out)));
+    group.every((e) => hasSimdKernel(e.prim) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out)));
   /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
   const fusible = (e: Eqn): boolean =>
     e.kind === "prim" &&
     !assembled.has(e.out.id) &&
     !outerSums.has(e.out.id) &&
     !e.out.scalar &&
-    ((SCALAR[e.prim.name] !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
+    ((elementwiseOf(e.prim) !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
       sliceOffset(e) !== null ||
       unitSum(e) ||
       (e.prim.name === "broadcastTo" && isSplat(e.inputs[0]!, e.out)));
@@ -311,16 +281,9 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         body.push(`const t${e.out.id} = ${args[0]};`); // one element, read as element 0
         continue;
       }
-      if (e.prim.name === "sigmoid") {
-        // inline (a call to K.sigmoid in a long loop body is not always inlined by V8)
-        body.push(`const e${e.out.id} = Math.exp(-Math.abs(${args[0]}));`);
-        const x = args[0]!;
-        const ex = `e${e.out.id}`;
-        const expr = `(${x} >= 0 ? 1 / (1 + ${ex}) : ${ex} / (1 + ${ex}))`;
-        body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
-        continue;
-      }
-      const expr = SCALAR[e.prim.name]!.replace(/\$(\d)/g, (_m, k: string) => args[Number(k)]!);
+      // (locals as statements, inline: a call in a long loop body is not always inlined by V8)
+      const { prelude, value: expr } = elementwise.element(e.prim, args, `e${e.out.id}`);
+      body.push(...prelude);
       body.push(`const t${e.out.id} = ${f32 ? `Math.fround(${expr})` : expr};`);
     }
     for (const e of kept) {
@@ -341,10 +304,8 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   };
   const emitEqn = (e: Eqn, indent: string): void => {
     if (e.kind === "prim") {
-      const expr = SCALAR[e.prim.name];
-      if (e.out.scalar && expr !== undefined && e.inputs.every(isScalar)) {
-        const args = e.inputs.map(atom);
-        lines.push(`${indent}const ${name(e.out)} = ${expr.replace(/\$(\d)/g, (_m, i: string) => args[Number(i)]!)};`);
+      if (e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar)) {
+        lines.push(`${indent}const ${name(e.out)} = ${elementwise.inline(e.prim, e.inputs.map(atom))};`);
       } else if (e.prim.name === "reshape" && !isScalar(e.inputs[0]!) && !e.out.scalar) {
         // a new shape over the same (immutable) buffer
         lines.push(`${indent}const ${name(e.out)} = K.tensor(${atom(e.inputs[0]!)}.buf, ${shapeRef(e.out.shape)});`);

@@ -63,9 +63,13 @@ const F64: Lanes = {
   k: (x) => konst([...new Uint8Array(new Float64Array([x, x]).buffer)]),
 };
 
-/** The binary operations, as the JS kernels name them; comparisons give 1 or 0. */
+/**
+ * The binary kernels (opcodes): an elementwise primitive whose scalar expression one of them
+ * computes bit for bit names it in its record (`simd`); comparisons give 1 or 0.
+ */
 export const WASM_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "greater", "less", "equal", "greaterEqual", "lessEqual"] as const;
 export type WasmBinary = (typeof WASM_BINARY)[number];
+/** The unary kernels (opcodes), named by primitives' records as the binary ones. */
 export const WASM_UNARY = ["neg", "abs", "relu", "square", "sqrt", "sign"] as const;
 export type WasmUnary = (typeof WASM_UNARY)[number];
 
