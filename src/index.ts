@@ -9,7 +9,7 @@ export { call, type Call } from "../effects/call.ts";
 export * from "./ops.ts";
 export type { VarianceOptions } from "./reductions-extra.ts";
 export type { IndexArgument } from "./indexing.ts";
-export type { Conv2dOptions, Pool2dOptions } from "./lax.ts";
+export type { Conv2dOptions, ConvTranspose2dOptions, Padding, Pool2dOptions } from "./lax.ts";
 export { grad, valueAndGrad, type GradOptions } from "./transforms/grad.ts";
 export { vjp, type Pullback } from "./transforms/vjp.ts";
 export { jvp } from "./transforms/forward.ts";

@@ -8,7 +8,7 @@ import { DTypeError, EffectError, ShapeError, ValueError, fmt, show } from "./er
 import { unperformedOperand } from "./misuse.ts";
 import { checkOptions, type OptionSpec } from "./options.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
-import { checkConv2d } from "./kernels/conv.ts";
+import { checkConv, checkConvTranspose } from "./kernels/conv-spec.ts";
 import { checkPool2d, maxPool2dKernel } from "./kernels/pool.ts";
 import { checkIndices, checkPerm, checkSlice } from "./kernels/shape-ops.ts";
 import { broadcastShapes, checkShape, normalizeAxes, normalizeAxis, sizeOf } from "./tensor/shape.ts";
@@ -227,40 +227,72 @@ export const where = (cond: Value, a: Value, b: Value): Value => {
   return B.where(cond, a, b);
 };
 
-/** Options of `conv2d`: stride and zero padding, one number or one per spatial axis (default 1 and 0). */
+/**
+ * Zero padding of a convolution or pooling: the same on every side (a number), per spatial axis
+ * on both sides (`[ph, pw]`), or per side (`[[top, bottom], [left, right]]`).
+ */
+export type Padding = number | readonly [number, number] | readonly [readonly [number, number], readonly [number, number]];
+
+/**
+ * Options of `conv2d`: `stride` and `dilation` (one number or one per spatial axis; default 1),
+ * zero `padding` (a `Padding`, or `"same"` — the output has ⌈H / stride⌉ rows, as JAX and
+ * TensorFlow, any odd padding at the bottom and right — or `"valid"`, none; default 0), and
+ * `groups` (default 1): the channels split into that many groups, each convolved with its own
+ * filters (w `[O, C / groups, KH, KW]`).
+ */
 export interface Conv2dOptions {
   stride?: number | readonly [number, number];
-  padding?: number | readonly [number, number];
+  padding?: Padding | "same" | "valid";
+  dilation?: number | readonly [number, number];
+  groups?: number;
 }
 
 /** The options conv2d accepts (any other key is a ValueError): to support a new one, add its key. */
-export const CONV2D_OPTIONS: OptionSpec = { stride: "any", padding: "any" }; // values: checkConv2d
+export const CONV2D_OPTIONS: OptionSpec = { stride: "any", padding: "any", dilation: "any", groups: "any" }; // values: checkConv
 
 export const conv2d = (x: Value, w: Value, options: Conv2dOptions = {}): Value => {
   checkOperand("conv2d", x, "input");
   checkOperand("conv2d", w, "filter");
   checkOptions("conv2d", options, CONV2D_OPTIONS);
-  const { stride, padding } = checkConv2d({ shape: shapeOf(x) }, { shape: shapeOf(w) }, options.stride ?? 1, options.padding ?? 0);
-  return C.conv2dRaw(x, w, { stride, padding });
+  const { stride, padding, dilation, groups } = checkConv("conv2d", { shape: shapeOf(x) }, { shape: shapeOf(w) }, options);
+  return C.conv2dRaw(x, w, { stride, padding, dilation, groups });
 };
 
-/** Options of the pooling operations: the window `size` and its `stride` (default `size`). */
+/** Options of `convTranspose2d`: `stride` (default 1) and the `padding` removed from the output (default 0), as PyTorch's. */
+export interface ConvTranspose2dOptions {
+  stride?: number | readonly [number, number];
+  padding?: Padding;
+}
+
+/** The options convTranspose2d accepts (any other key is a ValueError). */
+export const CONV_TRANSPOSE2D_OPTIONS: OptionSpec = { stride: "any", padding: "any" }; // values: checkConvTranspose
+
+export const convTranspose2d = (x: Value, w: Value, options: ConvTranspose2dOptions = {}): Value => {
+  checkOperand("convTranspose2d", x, "input");
+  checkOperand("convTranspose2d", w, "filter");
+  checkOptions("convTranspose2d", options, CONV_TRANSPOSE2D_OPTIONS);
+  const { stride, padding, outShape } = checkConvTranspose("convTranspose2d", { shape: shapeOf(x) }, { shape: shapeOf(w) }, options);
+  return C.conv2dInputGradRaw(x, w, { stride, padding, dilation: [1, 1], groups: 1, shape: outShape });
+};
+
+/** Options of the pooling operations: the window `size`, its `stride` (default `size`) and `padding` (default 0; each side smaller than the window). */
 export interface Pool2dOptions {
   size: number | readonly [number, number];
   stride?: number | readonly [number, number];
+  padding?: Padding;
 }
 
-/** Max pooling: the first maximum of each window (its derivative goes there). */
+/** Max pooling: the first maximum of each window (its derivative goes there); padding counts as −∞. */
 export const maxPool2d = (x: Value, options: Pool2dOptions): Value => {
   checkOperand("maxPool2d", x);
-  const { size, stride, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
-  if (x instanceof Tensor && evaluatesNumbers()) return maxPool2dKernel(x, size, stride).out;
-  return Sel.select(Sel.maxPool, x, { size, stride, outShape });
+  const { size, stride, padding, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
+  if (x instanceof Tensor && evaluatesNumbers()) return maxPool2dKernel(x, size, stride, padding).out;
+  return Sel.select(Sel.maxPool, x, { size, stride, padding, outShape });
 };
 
+/** Average pooling: the mean of each window, padding counting as zeros (the divisor is always the window's size). */
 export const avgPool2d = (x: Value, options: Pool2dOptions): Value => {
   checkOperand("avgPool2d", x);
-  const { size, stride } = checkPool2d("avgPool2d", { shape: shapeOf(x) }, options);
-  return C.avgPool2dRaw(x, { size, stride });
+  const { size, stride, padding } = checkPool2d("avgPool2d", { shape: shapeOf(x) }, options);
+  return C.avgPool2dRaw(x, { size, stride, padding });
 };
-

@@ -143,13 +143,16 @@ export const take = <X extends Value>(x: X, indices: lax.Indices, axis = 0): Eff
 /** Row `i` of `x` along its first axis, where `i` may be a traced value (staged as data by `jit`). */
 export const dynamicIndex = <X extends Value>(x: X, i: Value): Effect<Value> => composite("dynamicIndex", () => lax.dynamicIndex(x, i));
 // Neural network
-/** 2-d convolution (cross-correlation) of x `[N, C, H, W]` with w `[O, C, KH, KW]`, with `stride` and `padding`. */
+/** 2-d convolution (cross-correlation) of x `[N, C, H, W]` with w `[O, C / groups, KH, KW]`, with `stride`, `padding` (numbers, pairs, `"same"`, `"valid"`), `dilation` and `groups`. */
 export const conv2d = <X extends Value, W extends Value>(x: X, w: W, options: lax.Conv2dOptions = {}): Effect<ArrayOut<X, W>> =>
   composite("conv2d", () => lax.conv2d(x, w, options));
-/** 2-d max pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`). */
+/** Transposed 2-d convolution (conv2d's adjoint in its input) of x `[N, C_in, H, W]` with w `[C_in, C_out, KH, KW]` (PyTorch's layout): `[N, C_out, (H − 1)·stride − 2·padding + KH, ...]`. */
+export const convTranspose2d = <X extends Value, W extends Value>(x: X, w: W, options: lax.ConvTranspose2dOptions = {}): Effect<ArrayOut<X, W>> =>
+  composite("convTranspose2d", () => lax.convTranspose2d(x, w, options));
+/** 2-d max pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`) and `padding` (counting as −∞). */
 export const maxPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Effect<ArrayOut<X>> =>
   composite("maxPool2d", () => lax.maxPool2d(x, options));
-/** 2-d average pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`). */
+/** 2-d average pooling of x `[N, C, H, W]` over windows of `size` with `stride` (default `size`) and `padding` (zeros; the divisor is the whole window). */
 export const avgPool2d = <X extends Value>(x: X, options: lax.Pool2dOptions): Effect<ArrayOut<X>> =>
   composite("avgPool2d", () => lax.avgPool2d(x, options));
 /** Its value; its derivative is zero at every order. */

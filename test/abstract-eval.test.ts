@@ -74,7 +74,8 @@ const convArb = fc
     fc.tuple(dimArb(1, g.h + 2 * g.padding[0]), dimArb(1, g.w + 2 * g.padding[1])).map(([kh, kw]) => {
       const oh = Math.floor((g.h + 2 * g.padding[0] - kh) / g.stride[0]) + 1;
       const ow = Math.floor((g.w + 2 * g.padding[1] - kw) / g.stride[1]) + 1;
-      return { x: [g.n, g.c, g.h, g.w], w: [g.o, g.c, kh, kw], y: [g.n, g.o, oh, ow], p: { stride: g.stride, padding: g.padding as [number, number] } };
+      const padding = [[g.padding[0], g.padding[0]], [g.padding[1], g.padding[1]]] as const;
+      return { x: [g.n, g.c, g.h, g.w], w: [g.o, g.c, kh, kw], y: [g.n, g.o, oh, ow], p: { stride: g.stride, padding, dilation: [1, 1] as const, groups: 1 } };
     }),
   );
 /** Valid pooling geometry: x [N, C, H, W], window size <= H, W, stride, output [N, C, OH, OW]. */
@@ -84,7 +85,7 @@ const poolArb = fc
     fc.tuple(dimArb(1, g.h), dimArb(1, g.w)).map(([kh, kw]) => ({
       x: [g.n, g.c, g.h, g.w],
       y: [g.n, g.c, Math.floor((g.h - kh) / g.stride[0]) + 1, Math.floor((g.w - kw) / g.stride[1]) + 1],
-      p: { size: [kh, kw] as [number, number], stride: g.stride },
+      p: { size: [kh, kw] as [number, number], stride: g.stride, padding: [[0, 0], [0, 0]] as const },
     })),
   );
 /** A reduction's operand (no empty reduced axis when `nonEmpty`) and its parameters. */
@@ -336,7 +337,7 @@ describe("bad shapes: the same error eagerly and under jit", () => {
         eagerVsJit(C.conv2dWeightGradP as Any, [x!, o!], { ...p, shape: g.w });
         eagerVsJit(C.conv2dP as Any, [x!, w!], p);
         eagerVsJit(C.conv2dInputGradP as Any, [y!, w!], { ...p, shape: g.x });
-        eagerVsJit(C.avgPool2dGradP as Any, [o!], { size: [1, 1], stride: [1, 1], shape: g.x });
+        eagerVsJit(C.avgPool2dGradP as Any, [o!], { size: [1, 1], stride: [1, 1], padding: [[0, 0], [0, 0]], shape: g.x });
       }),
       RUNS,
     );

@@ -13,7 +13,7 @@ const KNOWN_MISSING: string[] = [
   "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "log2", "log10", "exp2",
   "cbrt", "erf", "erfc", "erfinv", "floor", "ceil", "round", "trunc", "gelu", "silu", "atan2",
   "mod", "logaddexp", "hypot",
-  "convTranspose2d", "customJvp", "vjpWithAux",
+  "customJvp", "vjpWithAux",
   "linalg.cholesky", "linalg.triangularSolve", "linalg.solve", "linalg.inv", "linalg.det",
   "linalg.slogdet", "linalg.qr", "linalg.eigh", "linalg.svd", "random.key", "random.split",
   "random.foldIn", "random.uniform", "random.normal", "random.bernoulli", "random.categorical",

@@ -53,8 +53,8 @@ const within = (name: string, into: (x: Value) => Value) =>
   function* (x: Value): Gen<Value> {
     return bind(prim(name), [into(x)], undefined);
   };
-const conv = { stride: [1, 2] as const, padding: [1, 0] as const };
-const pool = { size: [2, 2] as const, stride: [2, 2] as const };
+const conv = { stride: [1, 2] as const, padding: [[1, 1], [0, 0]] as const, dilation: [1, 1] as const, groups: 1 };
+const pool = { size: [2, 2] as const, stride: [2, 2] as const, padding: [[0, 0], [0, 0]] as const };
 const takeParams = { indices: Int32Array.from([2, 0, 3]), indexShape: [3], axis: 0 };
 
 const customF = customVjp(

@@ -250,8 +250,8 @@ describe("checkPool2d", () => {
   const x = { shape: [2, 3, 8, 6] };
 
   it("normalizes size and stride (stride defaults to size)", () => {
-    expect(checkPool2d("maxPool2d", x, { size: 2 })).toEqual({ size: [2, 2], stride: [2, 2], outShape: [2, 3, 4, 3] });
-    expect(checkPool2d("avgPool2d", x, { size: [3, 2], stride: 1 })).toEqual({ size: [3, 2], stride: [1, 1], outShape: [2, 3, 6, 5] });
+    expect(checkPool2d("maxPool2d", x, { size: 2 })).toEqual({ size: [2, 2], stride: [2, 2], padding: [[0, 0], [0, 0]], outShape: [2, 3, 4, 3] });
+    expect(checkPool2d("avgPool2d", x, { size: [3, 2], stride: 1 })).toEqual({ size: [3, 2], stride: [1, 1], padding: [[0, 0], [0, 0]], outShape: [2, 3, 6, 5] });
   });
 
   it("rejects ranks other than 4, naming op and shape", () => {
@@ -262,7 +262,7 @@ describe("checkPool2d", () => {
 
   it("rejects missing or malformed options", () => {
     for (const o of [undefined, null, 2, {}, { stride: 2 }])
-      expect(() => checkPool2d("avgPool2d", x, o)).toThrow(/avgPool2d: options must be an object \{ size, stride\? \}/);
+      expect(() => checkPool2d("avgPool2d", x, o)).toThrow(/avgPool2d: options must be an object \{ size, stride\?, padding\? \}/);
     expect(() => checkPool2d("avgPool2d", x, {})).toThrow(ValueError);
   });
 

@@ -5,8 +5,8 @@
 // convolutions are computed in single precision. Otherwise the JS path below: internals in
 // float64 (col buffers and accumulators are Float64Array, so the hot loops see one array type and
 // float32 inputs get double accumulation for free), products through `product`.
-import { ShapeError, ValueError, fmt, show } from "../errors.ts";
-import { sizeProblem } from "../tensor/shape.ts";
+import { ShapeError, fmt } from "../errors.ts";
+import { checkConv, pairOption, type Pads, type Pair } from "./conv-spec.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
 import { gemm } from "./matmul.ts";
 import { WASM_MIN_FLOPS, registerWasmModule, reserveArena, useWasmGemm, wasmEnabled, wasmGemm, wasmStats, wasmViews, type Precision } from "./wasm/gemm.ts";
@@ -21,56 +21,32 @@ let convK: Record<"im2col32" | "col2im32" | "transpose32" | "im2col64" | "col2im
 registerWasmModule(() => gemmModuleBytes(), (ex) => (gemmK = ex as typeof gemmK));
 registerWasmModule(convModuleBytes, (ex) => (convK = ex as typeof convK));
 
-// `undefined` takes the default (stride 1, padding 0) so callers can pass options through as-is.
-const pair = (op: string, name: string, v: unknown, min: number): [number, number] => {
-  if (v === undefined) return [min, min];
-  const ok = (d: unknown): d is number => Number.isInteger(d) && (d as number) >= min;
-  if (ok(v)) return [v, v];
-  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
-  const what = min > 0 ? "a positive integer" : "a non-negative integer";
-  throw new ValueError(`${op}: ${name} must be ${what} or a pair [h, w] of them, got ${show(v)}`);
-};
-
-/** Validates conv2d arguments (on anything with a shape) and returns normalized pairs and the output shape. */
+/**
+ * Validates conv2d arguments (on anything with a shape) with zero padding a number or [ph, pw]
+ * on both sides, and returns the normalized pairs and the output shape (`checkConv` takes every
+ * option).
+ */
 export function checkConv2d(
   x: { shape: readonly number[] },
   w: { shape: readonly number[] },
   stride: unknown,
   padding: unknown,
 ): { stride: [number, number]; padding: [number, number]; outShape: number[] } {
-  const xs = x.shape;
-  const ws = w.shape;
-  if (xs.length !== 4)
-    throw new ShapeError(`conv2d: x ${fmt(xs)} has rank ${xs.length}; x must be [N, C, H, W] (add a batch axis with reshape)`);
-  if (ws.length !== 4)
-    throw new ShapeError(`conv2d: w ${fmt(ws)} has rank ${ws.length}; w must be [outChannels, inChannels, KH, KW]`);
-  if (xs[1] !== ws[1])
-    throw new ShapeError(
-      `conv2d: x ${fmt(xs)} has ${xs[1]} channels but w ${fmt(ws)} expects ${ws[1]}; ` +
-        "w's second axis (inChannels) must equal x's channel axis C — check the layouts x [N, C, H, W], w [O, C, KH, KW]",
-    );
-  const s = pair("conv2d", "stride", stride, 1);
-  const p = pair("conv2d", "padding", padding, 0);
-  const [, , h, wd] = xs as [number, number, number, number];
-  const [o, , kh, kw] = ws as [number, number, number, number];
-  if (kh < 1 || kw < 1) throw new ShapeError(`conv2d: w ${fmt(ws)} has an empty kernel; KH and KW must be at least 1`);
-  if (kh > h + 2 * p[0] || kw > wd + 2 * p[1])
-    throw new ShapeError(
-      `conv2d: kernel ${kh}x${kw} of w ${fmt(ws)} is larger than the padded input ${h + 2 * p[0]}x${wd + 2 * p[1]} ` +
-        `of x ${fmt(xs)} with padding ${fmt(p)}; use a smaller kernel or more padding`,
-    );
-  const oh = Math.floor((h + 2 * p[0] - kh) / s[0]) + 1;
-  const ow = Math.floor((wd + 2 * p[1] - kw) / s[1]) + 1;
-  const outShape = [xs[0]!, o, oh, ow];
-  const what = `conv2d: x ${fmt(xs)} with w ${fmt(ws)}, stride ${fmt(s)} and padding ${fmt(p)}`;
-  const problem = sizeProblem(outShape);
-  if (problem !== undefined) throw new ShapeError(`${what} gives an output of shape ${fmt(outShape)}, which has ${problem}`);
-  const patches = [xs[1]! * kh * kw, oh * ow]; // im2col's buffer: one column per output position
-  const colProblem = sizeProblem(patches);
-  if (colProblem !== undefined)
-    throw new ShapeError(`${what} unfolds into patches of shape ${fmt(patches)} (C*KH*KW by OH*OW), which has ${colProblem}`);
-  return { stride: s, padding: p, outShape };
+  const p = pairOption("conv2d", "padding", padding, 0);
+  const spec = checkConv("conv2d", x, w, { stride, padding: p });
+  return { stride: [spec.stride[0], spec.stride[1]], padding: p, outShape: spec.outShape };
 }
+
+/** Padding as a kernel takes it: [ph, pw] on both sides, or [[top, bottom], [left, right]]. */
+export type PaddingArg = Pair | Pads;
+const padsOf = (p: PaddingArg): Pads => (typeof p[0] === "number" ? [[p[0], p[0]], [p[1] as number, p[1] as number]] : (p as Pads));
+
+/** Dilation and groups of a kernel call (default 1 and 1). */
+export interface ConvExtras {
+  readonly dilation?: Pair;
+  readonly groups?: number;
+}
+const specOf = (stride: Pair, padding: PaddingArg, more: ConvExtras) => ({ stride, padding: padsOf(padding), dilation: more.dilation, groups: more.groups });
 
 /**
  * c[co..] += A[m, k] * B[k, n] (A[i, p] = a[ao + i * ars + p * acs], b row-major at bo): in
@@ -87,20 +63,25 @@ function product(
 
 const precisionOf = (dtype: DType): Precision => (dtype === "float32" ? "f32" : "f64");
 
-/** Geometry shared by the three kernels. */
+/**
+ * Geometry shared by the three kernels. With groups, the images are (image, group) pairs — x
+ * [N, G·C, H, W] read as [N·G, C, H, W] and the output [N, G·O, OH, OW] as [N·G, O, OH, OW] —
+ * and image k uses the filters of group k mod G: c and o are per group, n counts pairs.
+ */
 interface Geo {
   n: number; c: number; h: number; w: number;
   o: number; kh: number; kw: number;
-  sh: number; sw: number; ph: number; pw: number;
+  sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
   oh: number; ow: number;
+  groups: number;
 }
 
-const geo = (xs: readonly number[], ws: readonly number[], s: readonly [number, number], p: readonly [number, number]): Geo => {
-  const oh = Math.floor((xs[2]! + 2 * p[0] - ws[2]!) / s[0]) + 1;
-  const ow = Math.floor((xs[3]! + 2 * p[1] - ws[3]!) / s[1]) + 1;
+const geo = (xs: readonly number[], ws: readonly number[], s: Pair, p: Pads, d: Pair, groups: number): Geo => {
+  const oh = Math.floor((xs[2]! + p[0][0] + p[0][1] - ((ws[2]! - 1) * d[0] + 1)) / s[0]) + 1;
+  const ow = Math.floor((xs[3]! + p[1][0] + p[1][1] - ((ws[3]! - 1) * d[1] + 1)) / s[1]) + 1;
   return {
-    n: xs[0]!, c: xs[1]!, h: xs[2]!, w: xs[3]!, o: ws[0]!, kh: ws[2]!, kw: ws[3]!,
-    sh: s[0], sw: s[1], ph: p[0], pw: p[1], oh, ow,
+    n: xs[0]! * groups, c: xs[1]! / groups, h: xs[2]!, w: xs[3]!, o: ws[0]! / groups, kh: ws[2]!, kw: ws[3]!,
+    sh: s[0], sw: s[1], ph: p[0][0], pw: p[1][0], dh: d[0], dw: d[1], oh, ow, groups,
   };
 };
 
@@ -109,16 +90,16 @@ const finish = (out: Float64Array, dtype: DType, shape: readonly number[]): Tens
   new Tensor(dtype === "float64" ? out : Float32Array.from(out), shape);
 
 /**
- * The range [lo, hi) of output columns whose input column ow*sw - pw + kj lies inside [0, w):
+ * The range [lo, hi) of output columns whose input column ow*sw - pw + kj*dw lies inside [0, w):
  * everything outside it reads padding, so the inner loops need no bounds test.
  */
-const colLo = (g: Geo, kj: number): number => Math.min(g.ow, Math.max(0, Math.ceil((g.pw - kj) / g.sw)));
+const colLo = (g: Geo, kj: number): number => Math.min(g.ow, Math.max(0, Math.ceil((g.pw - kj * g.dw) / g.sw)));
 const colHi = (g: Geo, kj: number, lo: number): number =>
-  Math.max(lo, Math.min(g.ow, Math.floor((g.w - 1 + g.pw - kj) / g.sw) + 1));
+  Math.max(lo, Math.min(g.ow, Math.floor((g.w - 1 + g.pw - kj * g.dw) / g.sw) + 1));
 
-/** col[(c, ki, kj), (oh, ow)] = x[img, c, oh*sh - ph + ki, ow*sw - pw + kj], zero in the padding. */
+/** col[(c, ki, kj), (oh, ow)] = x[img, c, oh*sh - ph + ki*dh, ow*sw - pw + kj*dw], zero in the padding. */
 function im2col(x: Float64Array, xo: number, g: Geo, col: Float64Array): void {
-  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, oh: OH, ow: OW } = g;
+  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, dh, dw, oh: OH, ow: OW } = g;
   let r = 0;
   for (let c = 0; c < C; c++)
     for (let ki = 0; ki < KH; ki++)
@@ -127,12 +108,12 @@ function im2col(x: Float64Array, xo: number, g: Geo, col: Float64Array): void {
         const hi = colHi(g, kj, lo);
         for (let i = 0; i < OH; i++) {
           const d = (r * OH + i) * OW;
-          const ih = i * sh - ph + ki;
+          const ih = i * sh - ph + ki * dh;
           if (ih < 0 || ih >= H) {
             col.fill(0, d, d + OW);
             continue;
           }
-          const s = xo + (c * H + ih) * W - pw + kj;
+          const s = xo + (c * H + ih) * W - pw + kj * dw;
           for (let j = 0; j < lo; j++) col[d + j] = 0;
           for (let j = lo; j < hi; j++) col[d + j] = x[s + j * sw]!;
           for (let j = hi; j < OW; j++) col[d + j] = 0;
@@ -142,7 +123,7 @@ function im2col(x: Float64Array, xo: number, g: Geo, col: Float64Array): void {
 
 /** The adjoint of im2col: scatter-add col back into dx (padding entries are dropped). */
 function col2im(col: Float64Array, g: Geo, dx: Float64Array, xo: number): void {
-  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, oh: OH, ow: OW } = g;
+  const { c: C, h: H, w: W, kh: KH, kw: KW, sh, sw, ph, pw, dh, dw, oh: OH, ow: OW } = g;
   let r = 0;
   for (let c = 0; c < C; c++)
     for (let ki = 0; ki < KH; ki++)
@@ -150,10 +131,10 @@ function col2im(col: Float64Array, g: Geo, dx: Float64Array, xo: number): void {
         const lo = colLo(g, kj);
         const hi = colHi(g, kj, lo);
         for (let i = 0; i < OH; i++) {
-          const ih = i * sh - ph + ki;
+          const ih = i * sh - ph + ki * dh;
           if (ih < 0 || ih >= H) continue;
           const d = (r * OH + i) * OW;
-          const s = xo + (c * H + ih) * W - pw + kj;
+          const s = xo + (c * H + ih) * W - pw + kj * dw;
           for (let j = lo; j < hi; j++) dx[s + j * sw] += col[d + j]!;
         }
       }
@@ -191,7 +172,7 @@ function enter(prec: Precision, g: Geo, m: number, k: number, n: number, end: nu
   // (reserving loads the modules on first use, which fills in gemmK and convK)
   if (!reserveArena(end) || gemmK === undefined || convK === undefined) return undefined;
   const v = wasmViews()!;
-  new Int32Array(v.f32.buffer, 0, GEO_FIELDS).set([g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow]);
+  new Int32Array(v.f32.buffer, 0, GEO_FIELDS).set([g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow, g.dh, g.dw]);
   return prec === "f32"
     ? { view: v.f32, es: 4, gemm: gemmK.sgemm, im2col: convK.im2col32, col2im: convK.col2im32, transpose: convK.transpose32 }
     : { view: v.f64, es: 8, gemm: gemmK.dgemm, im2col: convK.im2col64, col2im: convK.col2im64, transpose: convK.transpose64 };
@@ -216,22 +197,27 @@ const zero = (a: Arena, at: number, len: number): void => {
 };
 const take = (a: Arena, at: number, len: number): Buffer => a.view.slice(at / a.es, at / a.es + len);
 
-/** conv2d in the arena: per image, im2col then out[img] = w x col. */
+/** The offset (in elements) of image k's filters: group k mod G's [O, C*KH*KW] block. */
+const filtersOf = (g: Geo, k: number, ckk: number): number => (k % g.groups) * g.o * ckk;
+
+/** conv2d in the arena: per image, im2col then out[img] = w[its group] x col. */
 function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
   const mp = roundUp(g.o, s.mr);
-  const { at, end } = regions([scratchBytes(s), packABytes(s, ckk), packBBytes(s, ckk, ohw), xb.length * es, mp * ckk * es, ckk * ohw * es, g.n * mp * ohw * es]);
+  // The last group's filters are followed by mp - O zero rows (the others by the next group's).
+  const wRows = g.groups * g.o + mp - g.o;
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ckk), packBBytes(s, ckk, ohw), xb.length * es, wRows * ckk * es, ckk * ohw * es, g.n * mp * ohw * es]);
   const [geoAt, scratch, pA, pB, x, w, col, out] = at as [number, number, number, number, number, number, number, number];
   const a = enter(prec, g, g.o, ckk, ohw, end);
   if (!a) return undefined;
   put(a, x, xb);
   put(a, w, wb);
-  zero(a, w + g.o * ckk * es, (mp - g.o) * ckk);
+  zero(a, w + g.groups * g.o * ckk * es, (mp - g.o) * ckk);
   for (let img = 0; img < g.n; img++) {
     a.im2col(x + img * xsz * es, col, geoAt);
-    a.gemm(w, col, out + img * mp * ohw * es, mp, ckk, ohw, pA, pB, scratch, OVERWRITE);
+    a.gemm(w + filtersOf(g, img, ckk) * es, col, out + img * mp * ohw * es, mp, ckk, ohw, pA, pB, scratch, OVERWRITE);
     wasmStats.calls++;
   }
   if (mp === g.o) return take(a, out, g.n * g.o * ohw);
@@ -242,68 +228,83 @@ function conv2dArena(xb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | 
   return res;
 }
 
-/** The input gradient in the arena: w turned once, then per image dcol = w^T ct[img], col2im. */
+/** The input gradient in the arena: each group's w turned once, then per image dcol = w^T ct[img], col2im. */
 function inputGradArena(cb: Buffer, wb: Buffer, g: Geo, prec: Precision): Buffer | undefined {
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
   const mp = roundUp(ckk, s.mr);
-  const { at, end } = regions([scratchBytes(s), packABytes(s, g.o), packBBytes(s, g.o, ohw), cb.length * es, wb.length * es, mp * g.o * es, mp * ohw * es, g.n * xsz * es]);
+  const { at, end } = regions([scratchBytes(s), packABytes(s, g.o), packBBytes(s, g.o, ohw), cb.length * es, wb.length * es, g.groups * mp * g.o * es, mp * ohw * es, g.n * xsz * es]);
   const [geoAt, scratch, pA, pB, ct, w, wT, dcol, dx] = at as [number, number, number, number, number, number, number, number, number];
   const a = enter(prec, g, ckk, g.o, ohw, end);
   if (!a) return undefined;
   put(a, ct, cb);
   put(a, w, wb);
-  a.transpose(w, wT, g.o, ckk, ckk, g.o);
-  zero(a, wT + ckk * g.o * es, (mp - ckk) * g.o);
+  for (let grp = 0; grp < g.groups; grp++) {
+    const turned = wT + grp * mp * g.o * es;
+    a.transpose(w + grp * g.o * ckk * es, turned, g.o, ckk, ckk, g.o);
+    zero(a, turned + ckk * g.o * es, (mp - ckk) * g.o);
+  }
   zero(a, dx, g.n * xsz);
   for (let img = 0; img < g.n; img++) {
-    a.gemm(wT, ct + img * g.o * ohw * es, dcol, mp, g.o, ohw, pA, pB, scratch, OVERWRITE);
+    a.gemm(wT + (img % g.groups) * mp * g.o * es, ct + img * g.o * ohw * es, dcol, mp, g.o, ohw, pA, pB, scratch, OVERWRITE);
     wasmStats.calls++;
     a.col2im(dcol, dx + img * xsz * es, geoAt);
   }
   return take(a, dx, g.n * xsz);
 }
 
+/**
+ * Which dw block image k adds into: with `batches` > 1 the images are that many consecutive
+ * batches (per-example filter gradients under vmap), each with a dw of its own; within one,
+ * image k's group is k mod G. Blocks are [O, C*KH*KW], batch-major then group.
+ */
+const blockOf = (g: Geo, k: number, batches: number): number => Math.floor(k / (g.n / batches)) * g.groups + (k % g.groups);
+
 /** The weight gradient in the arena, as dw^T [ckk, O] += col[img] x ct[img]^T: turning ct[img]
  * ([O, OH*OW]) is cheaper than turning col[img] ([C*KH*KW, OH*OW]); dw^T is turned at the end.
- * With `groups` > 1 the images are that many consecutive groups, each with its own dw. */
-function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision, groups = 1): Buffer | undefined {
+ * One dw block per batch and group (see `blockOf`). */
+function weightGradArena(xb: Buffer, cb: Buffer, g: Geo, prec: Precision, batches = 1): Buffer | undefined {
   const ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, xsz = g.c * g.h * g.w;
   const s = gemmShape(prec);
   const es = s.es;
   const mp = roundUp(ckk, s.mr), np = roundUp(g.o, nr(s));
-  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, np), xb.length * es, cb.length * es, ohw * np * es, mp * ohw * es, mp * np * es, groups * ckk * g.o * es]);
+  const blocks = batches * g.groups;
+  const { at, end } = regions([scratchBytes(s), packABytes(s, ohw), packBBytes(s, ohw, np), xb.length * es, cb.length * es, ohw * np * es, mp * ohw * es, mp * np * es, blocks * ckk * g.o * es]);
   const [geoAt, scratch, pA, pB, x, ct, ctT, col, dwT, dw] = at as [number, number, number, number, number, number, number, number, number, number];
   const a = enter(prec, g, g.o, ohw, ckk, end);
   if (!a) return undefined;
   put(a, x, xb);
   put(a, ct, cb);
   zero(a, ctT, ohw * np); // the transposes write columns [0, O) only
-  const per = g.n / groups;
-  for (let grp = 0; grp < groups; grp++) {
-    if (per === 0) zero(a, dwT, mp * np); // (otherwise the group's first image's product overwrites it)
-    for (let img = grp * per; img < (grp + 1) * per; img++) {
+  const per = g.n / batches;
+  for (let blk = 0; blk < blocks; blk++) {
+    // the block's images: batch b's images of group grp
+    const b = Math.floor(blk / g.groups), grp = blk % g.groups;
+    const first = b * per + grp;
+    if (first >= (b + 1) * per) zero(a, dwT, mp * np); // no image (otherwise the first one's product overwrites it)
+    for (let img = first; img < (b + 1) * per; img += g.groups) {
       zero(a, col + ckk * ohw * es, (mp - ckk) * ohw); // (im2col's last vector may overrun into it)
       a.im2col(x + img * xsz * es, col, geoAt);
       a.transpose(ct + img * g.o * ohw * es, ctT, g.o, ohw, ohw, np);
-      a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch, img === grp * per ? OVERWRITE : ACCUMULATE);
+      a.gemm(col, ctT, dwT, mp, ohw, np, pA, pB, scratch, img === first ? OVERWRITE : ACCUMULATE);
       wasmStats.calls++;
     }
-    a.transpose(dwT, dw + grp * ckk * g.o * es, ckk, g.o, np, ckk);
+    a.transpose(dwT, dw + blk * ckk * g.o * es, ckk, g.o, np, ckk);
   }
-  return take(a, dw, groups * g.o * ckk);
+  return take(a, dw, blocks * g.o * ckk);
 }
 
 // ---- the kernels ----------------------------------------------------------------------------
 
-export function conv2dKernel(x: Tensor, w: Tensor, stride: readonly [number, number], padding: readonly [number, number]): Tensor {
-  const { outShape } = checkConv2d(x, w, stride, padding);
-  const g = geo(x.shape, w.shape, stride, padding);
+/** conv2d of x [N, C, H, W] with w [O, C / groups, KH, KW]: per image (and group) w x im2col(x). */
+export function conv2dKernel(x: Tensor, w: Tensor, stride: Pair, padding: PaddingArg, more: ConvExtras = {}): Tensor {
+  const spec = checkConv("conv2d", x, w, specOf(stride, padding, more));
+  const g = geo(x.shape, w.shape, spec.stride, spec.padding, spec.dilation, spec.groups);
   const dtype = promote(x.dtype, w.dtype);
   const prec = precisionOf(dtype);
   const inArena = conv2dArena(x.buf, w.buf, g, prec);
-  if (inArena) return new Tensor(inArena, outShape);
+  if (inArena) return new Tensor(inArena, spec.outShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const xb = f64(x.buf);
@@ -313,19 +314,18 @@ export function conv2dKernel(x: Tensor, w: Tensor, stride: readonly [number, num
   // Per image: out[img] [O, OH*OW] = w [O, C*KH*KW] x col [C*KH*KW, OH*OW].
   for (let img = 0; img < g.n; img++) {
     im2col(xb, img * g.c * g.h * g.w, g, col);
-    product(prec, wb, 0, ckk, 1, col, 0, out, img * g.o * ohw, g.o, ckk, ohw);
+    product(prec, wb, filtersOf(g, img, ckk), ckk, 1, col, 0, out, img * g.o * ohw, g.o, ckk, ohw);
   }
-  return finish(out, dtype, outShape);
+  return finish(out, dtype, spec.outShape);
 }
 
 /** dx = conv2d^T(ct) in x: per image dcol = w^T ct[img], then col2im. */
 export function conv2dInputGradKernel(
-  ct: Tensor, w: Tensor, xShape: readonly number[],
-  stride: readonly [number, number], padding: readonly [number, number],
+  ct: Tensor, w: Tensor, xShape: readonly number[], stride: Pair, padding: PaddingArg, more: ConvExtras = {},
 ): Tensor {
-  const { outShape } = checkConv2d({ shape: xShape }, w, stride, padding);
-  checkCt("conv2dInputGrad", ct, outShape);
-  const g = geo(xShape, w.shape, stride, padding);
+  const spec = checkConv("conv2dInputGrad", { shape: xShape }, w, specOf(stride, padding, more));
+  checkCt("conv2dInputGrad", ct, spec.outShape);
+  const g = geo(xShape, w.shape, spec.stride, spec.padding, spec.dilation, spec.groups);
   const dtype = promote(ct.dtype, w.dtype);
   const prec = precisionOf(dtype);
   const inArena = inputGradArena(ct.buf, w.buf, g, prec);
@@ -339,39 +339,37 @@ export function conv2dInputGradKernel(
   for (let img = 0; img < g.n; img++) {
     dcol.fill(0);
     // w read transposed: row stride 1, column stride ckk.
-    product(prec, wb, 0, 1, ckk, cb, img * g.o * ohw, dcol, 0, ckk, g.o, ohw);
+    product(prec, wb, filtersOf(g, img, ckk), 1, ckk, cb, img * g.o * ohw, dcol, 0, ckk, g.o, ohw);
     col2im(dcol, g, dx, img * g.c * g.h * g.w);
   }
   return finish(dx, dtype, xShape);
 }
 
 /**
- * dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. With `groups`
- * > 1 the images are that many consecutive groups (per-example filter gradients under vmap):
- * the result is [groups, ...wShape], each group's sum.
+ * dw = conv2d^T(ct) in w: sum over images of ct[img] [O, OH*OW] x col[img]^T. With `batches`
+ * > 1 the images are that many consecutive batches (per-example filter gradients under vmap):
+ * the result is [batches, ...wShape], each batch's sum.
  */
 export function conv2dWeightGradKernel(
-  x: Tensor, ct: Tensor, wShape: readonly number[],
-  stride: readonly [number, number], padding: readonly [number, number], groups = 1,
+  x: Tensor, ct: Tensor, wShape: readonly number[], stride: Pair, padding: PaddingArg, batches = 1, more: ConvExtras = {},
 ): Tensor {
-  const { outShape } = checkConv2d(x, { shape: wShape }, stride, padding);
-  checkCt("conv2dWeightGrad", ct, outShape);
-  const g = geo(x.shape, wShape, stride, padding);
+  const spec = checkConv("conv2dWeightGrad", x, { shape: wShape }, specOf(stride, padding, more));
+  checkCt("conv2dWeightGrad", ct, spec.outShape);
+  const g = geo(x.shape, wShape, spec.stride, spec.padding, spec.dilation, spec.groups);
   const dtype = promote(x.dtype, ct.dtype);
   const prec = precisionOf(dtype);
-  const dwShape = groups === 1 ? wShape : [groups, ...wShape];
-  const inArena = weightGradArena(x.buf, ct.buf, g, prec, groups);
+  const dwShape = batches === 1 ? wShape : [batches, ...wShape];
+  const inArena = weightGradArena(x.buf, ct.buf, g, prec, batches);
   if (inArena) return new Tensor(inArena, dwShape);
   const ckk = g.c * g.kh * g.kw;
   const ohw = g.oh * g.ow;
   const xb = f64(x.buf);
   const cb = f64(ct.buf);
   const col = new Float64Array(ckk * ohw);
-  const dws = new Float64Array(groups * g.o * ckk);
+  const dws = new Float64Array(batches * g.groups * g.o * ckk);
   const fast = useWasmGemm(prec, g.o, ohw, ckk);
-  const per = g.n / groups;
   for (let img = 0; img < g.n; img++) {
-    const dw = groups === 1 ? dws : dws.subarray(Math.floor(img / per) * g.o * ckk);
+    const dw = dws.subarray(blockOf(g, img, batches) * g.o * ckk);
     im2col(xb, img * g.c * g.h * g.w, g, col);
     // col^T as B: B[q, j] = col[j * ohw + q] (row stride 1, column stride ohw).
     if (fast) wasmGemm(prec, cb, img * g.o * ohw, ohw, 1, col, 0, 1, ohw, dw, 0, g.o, ohw, ckk);

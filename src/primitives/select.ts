@@ -9,6 +9,7 @@
 import { definePrimitive, type Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import type { Value } from "../../effects/value.ts";
+import type { Pads } from "../kernels/conv-spec.ts";
 import { checkPool2d, maxPool2dGatherKernel, maxPool2dKernel, maxPool2dScatterKernel } from "../kernels/pool.ts";
 import { argReduceKernel, checkReducible } from "../kernels/reduce.ts";
 import { scatterAddKernel, takeKernel } from "../kernels/shape-ops.ts";
@@ -89,16 +90,18 @@ export const extremum = selection<ExtremumParams>({
 export interface MaxPoolParams {
   readonly size: readonly [number, number];
   readonly stride: readonly [number, number];
+  /** [[top, bottom], [left, right]], counting as −∞. */
+  readonly padding: Pads;
   readonly outShape: readonly number[];
 }
 
-/** Max pooling: the first maximum of each window. */
+/** Max pooling: the first maximum of each window (padding counts as −∞; it is never picked while the window holds a larger value). */
 export const maxPool = selection<MaxPoolParams>({
   name: "maxPool2d",
-  picks: (x, p) => maxPool2dKernel(x, p.size, p.stride).argmax,
-  outShape: (xs, p) => checkPool2d("maxPool2d", { shape: xs }, { size: p.size, stride: p.stride }).outShape,
-  gather: (x, v, p) => maxPool2dGatherKernel(x, v, p.size, p.stride),
-  scatter: (x, c, p) => maxPool2dScatterKernel(x, c, p.size, p.stride),
+  picks: (x, p) => maxPool2dKernel(x, p.size, p.stride, p.padding).argmax,
+  outShape: (xs, p) => checkPool2d("maxPool2d", { shape: xs }, { size: p.size, stride: p.stride, padding: p.padding }).outShape,
+  gather: (x, v, p) => maxPool2dGatherKernel(x, v, p.size, p.stride, p.padding),
+  scatter: (x, c, p) => maxPool2dScatterKernel(x, c, p.size, p.stride, p.padding),
   // The batch folded into the images' N.
   batch: (prim, values, batched, p, size): Value =>
     unfoldImages(bind(prim, allBatched(values, batched, size).map(foldImages), { ...p, outShape: foldShape(p.outShape, size) }), size),

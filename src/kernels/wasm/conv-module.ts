@@ -3,8 +3,9 @@
 // own over the gemm's memory (registered by ../conv.ts), so im2col's output feeds the gemm in
 // place and nothing is copied out between the steps. Pointers in bytes, sizes in elements.
 //
-// im2col(x, col, g):   col[(c, ki, kj), (i, j)] = x[c, i*sh - ph + ki, j*sw - pw + kj], zero in
-//                      the padding. With stride 1 the rows move as whole vectors, which may
+// im2col(x, col, g):   col[(c, ki, kj), (i, j)] = x[c, i*sh - ph + ki*dh, j*sw - pw + kj*dw], zero
+//                      in the padding (ph, pw: the top and left padding; the bottom and right
+//                      padding only shows in OH and OW). With stride 1 the rows move as whole vectors, which may
 //                      overrun a row by up to one vector: rows are written in order (the next row
 //                      overwrites it) and the caller leaves 16 bytes of slack after col and x.
 // col2im(col, dx, g):  the adjoint, dx[...] += col[...], in the JS kernel's order (c, ki, kj, i, j),
@@ -13,7 +14,7 @@
 // transpose(src, dst, rows, cols, lds, ldd): dst[j, r] = src[r, j] (r < rows, j < cols), row
 //                      strides lds and ldd in elements (padded rows for the gemm's tiles).
 //
-// g points at the geometry as 11 i32s in memory: C, H, W, KH, KW, sh, sw, ph, pw, OH, OW.
+// g points at the geometry as 13 i32s in memory: C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, dh, dw.
 import { Func, assemble, block, br, brIf, f32, f32x4, f64, f64x2, forRange, get, i32, if_, loop, memory, set, v128, type Expr, type Local } from "./asm.ts";
 
 const c = i32.const;
@@ -39,14 +40,14 @@ export const scalar = {
 };
 
 /** Number of i32 fields in the geometry block. */
-export const GEO_FIELDS = 11;
+export const GEO_FIELDS = 13;
 
 interface Geo {
-  C: Local; H: Local; W: Local; KH: Local; KW: Local; sh: Local; sw: Local; ph: Local; pw: Local; OH: Local; OW: Local;
+  C: Local; H: Local; W: Local; KH: Local; KW: Local; sh: Local; sw: Local; ph: Local; pw: Local; OH: Local; OW: Local; dh: Local; dw: Local;
 }
 
 function loadGeo(fn: Func, g: Local): { geo: Geo; init: Expr[] } {
-  const names = ["C", "H", "W", "KH", "KW", "sh", "sw", "ph", "pw", "OH", "OW"] as const;
+  const names = ["C", "H", "W", "KH", "KW", "sh", "sw", "ph", "pw", "OH", "OW", "dh", "dw"] as const;
   const locals = names.map(() => fn.local("i32"));
   const geo = Object.fromEntries(names.map((n, i) => [n, locals[i]!])) as unknown as Geo;
   return { geo, init: locals.map((l, i) => set(l, i32.load(get(g), i * 4))) };
@@ -56,7 +57,7 @@ function loadGeo(fn: Func, g: Local): { geo: Geo; init: Expr[] } {
  * The loops both kernels share: for each row r = (c, ki, kj) of col, the output columns [lo, hi)
  * whose input column lies inside the image and the output rows [iLo, iHi) whose input row does
  * (bounds found once per r, not per element or row). `inside` runs per output row in [iLo, iHi)
- * with rowp = the col row's start and srcp = the byte address of x[c, ih, -pw + kj] (only ever
+ * with rowp = the col row's start and srcp = the byte address of x[c, ih, -pw + kj*dw] (only ever
  * read at columns lo .. hi); `padRows(at, rows)` for the runs of output rows before iLo and
  * after iHi, which read padding only (contiguous in col).
  */
@@ -66,8 +67,8 @@ function walk(
 ): Expr {
   const [cc, ki, kj, i, iLo, iHi, lo, hi, rowp, srcp, plane, ldo, lds, blk] = Array.from({ length: 14 }, () => fn.local("i32"));
   const { inside, padRows } = body({ lo, hi, rowp, srcp });
-  const colOf = (j: Expr): Expr => add(i32.sub(mul(j, get(g.sw)), get(g.pw)), get(kj));
-  const rowOf = (r: Expr): Expr => add(i32.sub(mul(r, get(g.sh)), get(g.ph)), get(ki));
+  const colOf = (j: Expr): Expr => add(i32.sub(mul(j, get(g.sw)), get(g.pw)), mul(get(kj), get(g.dw)));
+  const rowOf = (r: Expr): Expr => add(i32.sub(mul(r, get(g.sh)), get(g.ph)), mul(get(ki), get(g.dh)));
   /** first v in [0, n) with ok(v) false -> from; then back from n while bad (bounds of a run). */
   const bounds = (l: Local, h: Local, n: Local, pos: (v: Expr) => Expr, size: Local): Expr[] => [
     set(l, c(0)),
@@ -87,7 +88,7 @@ function walk(
           ...bounds(lo, hi, g.OW, colOf, g.W),
           ...padRows(get(blk), get(iLo)),
           set(rowp, add(get(blk), mul(get(iLo), get(ldo)))),
-          set(srcp, add(get(plane), mul(add(i32.sub(mul(rowOf(get(iLo)), get(g.W)), get(g.pw)), get(kj)), c(es)))),
+          set(srcp, add(get(plane), mul(add(i32.sub(mul(rowOf(get(iLo)), get(g.W)), get(g.pw)), mul(get(kj), get(g.dw))), c(es)))),
           forRange(i, get(iLo), get(iHi), 1, [...inside, inc(rowp, get(ldo)), inc(srcp, get(lds))]),
           ...padRows(get(rowp), i32.sub(get(g.OH), get(iHi))),
           inc(blk, mul(get(g.OH), get(ldo))),
