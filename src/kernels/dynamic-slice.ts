@@ -19,7 +19,7 @@ export function clampStarts(op: string, starts: readonly number[], shape: readon
 export function checkWindow(op: string, shape: readonly number[], sizes: readonly number[], what = "sizes"): void {
   if (sizes.length !== shape.length || sizes.some((d, i) => !Number.isInteger(d) || d < 0 || d > shape[i]!))
     throw new ShapeError(
-      `${op}: ${what} ${fmt(sizes)} do not fit in shape ${fmt(shape)}; give one non-negative integer per axis, ` +
+      `${op}: ${what} ${fmt(sizes)} ${what === "sizes" ? "do" : "does"} not fit in shape ${fmt(shape)}; give one non-negative integer per axis, ` +
         "each at most that axis' length",
     );
 }
