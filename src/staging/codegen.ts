@@ -10,6 +10,7 @@ import { type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts
 import { runtime } from "./runtime.ts";
 import { ALIASING, countUses, liveEquations, reusableVars } from "./analysis.ts";
 import { chunked } from "./chunked.ts";
+import { buildTape, TAPE_MIN, TapeOps, type Tape } from "./scalar-tape.ts";
 import { contiguousOffset, disjoint, isOuterProduct, sliceOffset, withoutLeadingOnes, type PadParams, type Piece } from "./layout.ts";
 import { newScratch } from "../tensor/scratch.ts";
 import { wasmUnavailableReason } from "../kernels/wasm/gemm.ts";
@@ -76,6 +77,18 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     }
     return ref;
   });
+  /** Scalar arithmetic on numbers: inline JS, or an instruction of a tape in a long run. */
+  const inlineScalar = (e: Eqn): e is PrimEqn => e.kind === "prim" && e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar);
+  const scalarTemplate = (e: PrimEqn): string => elementwise.template(e.prim);
+  const tapeOps = new TapeOps();
+  const tapes: Tape[] = [];
+  const emitTape = (run: readonly PrimEqn[], indent: string): void => {
+    const { tape, loads, stores } = buildTape(run, (e) => scalarTemplate(e)!, tapeOps, uses);
+    const k = tapes.push(tape) - 1;
+    for (const [r, id] of loads) lines.push(`${indent}T[${k}].regs[${count(r)}] = v${id};`);
+    lines.push(`${indent}runTape(T[${k}].code, T[${k}].regs);`);
+    for (const [r, id] of stores) lines.push(`${indent}const v${id} = T[${k}].regs[${count(r)}];`);
+  };
 
   const lines: string[] = [];
   let fresh = 0;
@@ -166,8 +179,20 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     }
     planAccumulates(eqns);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
+    let scalarRunEnd = 0; // the end of the run of scalar arithmetic last looked at
     for (let i = 0; i < eqns.length; ) {
       const e = eqns[i]!;
+      if (i >= scalarRunEnd && inlineScalar(e)) {
+        let j = i + 1;
+        while (j < eqns.length && inlineScalar(eqns[j]!)) j++;
+        scalarRunEnd = j;
+        if (j - i >= TAPE_MIN) {
+          emitTape(eqns.slice(i, j) as PrimEqn[], indent);
+          i = j;
+          onUnit?.();
+          continue;
+        }
+      }
       if (e.kind === "prim" && intoAccumulator.has(e.out.id)) {
         i++; // computed by the accumulate that reads it
         continue;
@@ -454,11 +479,12 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   // Intermediates live in this program's scratch memory, weights pinned in WebAssembly memory,
   // until the (outermost) call returns.
   const { helpers, body } = chunked(lines, units);
+  const interpreter = tapeOps.empty ? "" : tapeOps.source("runTape");
   const source =
-    `"use strict";\n${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  const kept = K.enterResults(RS, I);\n  K.begin();\n  try {\n` +
+    `"use strict";\n${interpreter}${helpers}return function compiled(I) {\n  const scratch = K.enter(S);\n  const kept = K.enterResults(RS, I);\n  K.begin();\n  try {\n` +
     `${body.map((l) => `  ${l}`).join("\n")}\n  } finally {\n    K.end();\n    K.leaveResults(RS, kept);\n    K.leave(S, scratch);\n  }\n};`;
   const kept = options.reuseOutputs ? newScratch() : null;
-  const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", "RS", source)(prims, params, consts, runtime, reused, newScratch(), shapes, kept) as (
+  const fn = new Function("P", "Q", "C", "K", "B", "S", "Z", "RS", "T", source)(prims, params, consts, runtime, reused, newScratch(), shapes, kept, tapes) as (
     inputs: readonly Value[],
   ) => Value[];
   return Object.assign(fn, { source });
