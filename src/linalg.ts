@@ -24,7 +24,7 @@ import { lu, luParts } from "./primitives/linalg/lu.ts";
 import { qr as qrOf, qrParts } from "./primitives/linalg/qr.ts";
 import { eigh as eighOf, eighParts } from "./primitives/linalg/eigh.ts";
 import { svd as svdOf, svdParts } from "./primitives/linalg/svd.ts";
-import { UNIT_LOWER, UPPER, triangularSolve as solveTriangular } from "./primitives/linalg/triangular-solve.ts";
+import { UNIT_LOWER, triangularSolve as solveTriangular, upperOfLu } from "./primitives/linalg/triangular-solve.ts";
 
 /** Options of `linalg.triangularSolve`. */
 export interface TriangularSolveOptions {
@@ -127,7 +127,7 @@ const solveValue = (a0: unknown, b0: unknown, op = "linalg.solve"): Value => {
   const { lu: factors, p } = luParts(lu(a));
   const luB = withBatch(factors, rhs.batch);
   const permuted = withBatch(mm(p, rhs.b), rhs.batch); // P b
-  const x = solveTriangular(luB, solveTriangular(luB, permuted, UNIT_LOWER), UPPER);
+  const x = solveTriangular(luB, solveTriangular(luB, permuted, UNIT_LOWER), upperOfLu(op));
   return rhs.vector ? reshape(x, shapeOf(x).slice(0, -1)) : x;
 };
 
@@ -167,7 +167,7 @@ export const inv = <A extends Value>(a: A): Effect<ArrayOut<A>> =>
     const v = matrixOperand("linalg.inv", a);
     checkSquare("linalg.inv", shapeOf(v));
     const { lu: factors, p } = luParts(lu(v)); // a⁻¹ = U⁻¹ L⁻¹ P
-    return solveTriangular(factors, solveTriangular(factors, p, UNIT_LOWER), UPPER);
+    return solveTriangular(factors, solveTriangular(factors, p, UNIT_LOWER), upperOfLu("linalg.inv"));
   });
 
 /**

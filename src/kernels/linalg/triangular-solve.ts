@@ -14,6 +14,12 @@ export interface TriangularSolveParams {
   readonly transposeA: boolean;
   /** A's diagonal is taken as ones and not read (the L of an LU factorization). */
   readonly unitDiagonal: boolean;
+  /**
+   * The operation whose matrix A is the U of an LU factorization (linalg.solve, linalg.inv, the
+   * derivative of linalg.det): a zero on A's diagonal then means that operation's matrix is
+   * singular, and the error says so in its name.
+   */
+  readonly factorOf?: string;
 }
 
 const OP = "linalg.triangularSolve";
@@ -44,7 +50,7 @@ export const triangularSolveKernel = (a: Tensor, b: Tensor, p: TriangularSolvePa
     // Entry (i, j) of op(A).
     const at = p.transposeA ? (i: number, j: number) => am[j * n + i]! : (i: number, j: number) => am[i * n + j]!;
     if (!p.unitDiagonal)
-      for (let i = 0; i < n; i++) if (am[i * n + i] === 0) throw singular(a.shape, m, i);
+      for (let i = 0; i < n; i++) if (am[i * n + i] === 0) throw singular(a.shape, m, i, p.factorOf);
     for (let step = 0; step < n; step++) {
       const i = forward ? step : n - 1 - step;
       const d = p.unitDiagonal ? 1 : at(i, i);
@@ -61,10 +67,14 @@ export const triangularSolveKernel = (a: Tensor, b: Tensor, p: TriangularSolvePa
   return out;
 };
 
-const singular = (shape: readonly number[], m: number, i: number): ValueError =>
-  new ValueError(
-    `${OP}: the triangular matrix ${shape.length > 2 ? `at batch index ${m} of the stack ${fmt(shape)}` : `of shape ${fmt(shape)}`} ` +
-      `has a zero on its diagonal (row ${i}), so it is singular and the system has no unique solution. linalg.solve and ` +
-      "linalg.inv meet this for a singular matrix, as do the derivatives of linalg.det and linalg.slogdet (NumPy raises " +
-      "LinAlgError there): check the matrix, or regularize it (a + εI), or use linalg.svd for a least-squares solution",
+const singular = (shape: readonly number[], m: number, i: number, factorOf: string | undefined): ValueError => {
+  const which = shape.length > 2 ? `at batch index ${m} of the stack ${fmt(shape)}` : `of shape ${fmt(shape)}`;
+  const fix = "check the matrix, or regularize it (a + εI), or use linalg.svd for a least-squares solution";
+  return new ValueError(
+    factorOf === undefined
+      ? `${OP}: the triangular matrix ${which} has a zero on its diagonal (row ${i}), so it is singular and the system has ` +
+          `no unique solution (NumPy raises LinAlgError here): ${fix}`
+      : `${factorOf}: the matrix ${which} is singular (its LU factorization with partial pivoting has a zero pivot in ` +
+          `row ${i}), so it has no inverse (NumPy raises LinAlgError here): ${fix}`,
   );
+};

@@ -12,7 +12,10 @@ import { tensorOf } from "../abstract.ts";
 import { add } from "../binary.ts";
 import { pad } from "../shape.ts";
 import { columns, identityLike, mm, strictLower, upper } from "./matrices.ts";
-import { UNIT_LOWER, UPPER, solveRight, transposed, triangularSolve } from "./triangular-solve.ts";
+import { UNIT_LOWER, solveRight, transposed, triangularSolve, upperOfLu } from "./triangular-solve.ts";
+
+/** Who meets a singular U in these rules: the operations whose values need no inverse. */
+const UPPER = upperOfLu("linalg.det / linalg.slogdet (their derivative, which needs the inverse)");
 
 export const luP = definePrimitive({
   name: "lu",

@@ -9,7 +9,7 @@ import { checkTriangularSolve, triangularSolveKernel, type TriangularSolveParams
 import { promote, type Tensor } from "../../tensor/tensor.ts";
 import { tensorOf } from "../abstract.ts";
 import { allBatched } from "../batching.ts";
-import { neg, } from "../unary.ts";
+import { neg } from "../unary.ts";
 import { sub } from "../binary.ts";
 import { T, lower, mm, strictLower, strictUpper, upper } from "./matrices.ts";
 
@@ -50,5 +50,7 @@ export const solveRight = (a: Value, b: Value, p: TriangularSolveParams): Value 
 export const LOWER: TriangularSolveParams = Object.freeze({ lower: true, transposeA: false, unitDiagonal: false });
 export const UPPER: TriangularSolveParams = Object.freeze({ lower: false, transposeA: false, unitDiagonal: false });
 export const UNIT_LOWER: TriangularSolveParams = Object.freeze({ lower: true, transposeA: false, unitDiagonal: true });
+/** U of an LU factorization, for `op` (named by the error if U is singular). */
+export const upperOfLu = (op: string): TriangularSolveParams => ({ ...UPPER, factorOf: op });
 /** The same triangle, transposed. */
 export const transposed = (p: TriangularSolveParams): TriangularSolveParams => ({ ...p, transposeA: !p.transposeA });
