@@ -42,6 +42,7 @@ const t = (...shape: number[]): Operand => ({ shape, diff: true });
 const pos = (...shape: number[]): Operand => ({ shape, domain: "pos", diff: true });
 const data = (...shape: number[]): Operand => ({ shape, diff: false });
 const index = (n: number): Operand => ({ shape: [], domain: n, diff: false });
+const key = (): Operand => ({ shape: [2], domain: 2 ** 32, diff: false });
 
 const unary = ["neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "sqrt", "square", "abs", "sign"];
 const binary = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "greater", "less", "equal", "greaterEqual", "lessEqual"];
@@ -105,6 +106,13 @@ const cases: Record<string, Case> = {
   cast: { operands: [t(3)], apply: of("cast", { dtype: "float32" }) },
   stopGradient: { operands: [t(3)], apply: of("stopGradient") },
   customCall: { operands: [t(3), t(3)], apply: (x, y) => customF(x, y) as Gen<Value> },
+  // random: keys are two 32-bit words (data); samples have zero derivative
+  "random.split": { operands: [key()], apply: of("random.split", { n: 3 }) },
+  "random.foldIn": { operands: [key(), index(1000)], apply: of("random.foldIn") },
+  "random.uniform": { operands: [key()], apply: of("random.uniform", { shape: [2, 3], dtype: "float64", minval: -1, maxval: 2 }) },
+  "random.normal": { operands: [key()], apply: of("random.normal", { shape: [3], dtype: "float32" }) },
+  "random.categorical": { operands: [key(), t(2, 3)], apply: of("random.categorical", { axis: 1, shape: [4, 2] }) },
+  "random.permutation": { operands: [key()], apply: of("random.permutation", { n: 5 }) },
   flip: { operands: [t(2, 3, 2)], apply: of("flip", { axes: [0, 2] }) },
   triangle: { operands: [t(3, 4)], apply: of("triangle", { lower: false, k: -1 }) },
   cumsum: { operands: [t(3, 4)], apply: of("cumsum", { axis: 1, reverse: false }) },
