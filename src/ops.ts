@@ -197,7 +197,7 @@ export const tensordot = <A extends Value, B extends Value>(a: A, b: B, axes: Co
  * are summed, and without "->" the output is the letters that appear once, sorted. Three or more
  * operands are contracted pairwise in a greedy order by intermediate size, each pair one matmul.
  */
-export const einsum = <X extends Value>(spec: string, ...operands: X[]): Effect<ArrayOut<X>> => composite("einsum", () => Con.einsum(spec, operands));
+export const einsum = <X extends Value[]>(spec: string, ...operands: X): Effect<ArrayOut<X[number]>> => composite("einsum", () => Con.einsum(spec, operands));
 
 // Reductions, sorting and indexing (second round)
 /** The value an index argument (number[], Int32Array, or a tensor) stands for in result types. */

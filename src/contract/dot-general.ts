@@ -35,6 +35,27 @@ const asMatrices = (x: Value, batch: readonly number[], first: readonly number[]
   return [S.reshape(S.transpose(x, direct), [...lead, m, n]), false];
 };
 
+/** Whether an operand must be copied (transposed) to be read as matrices with these axis groups. */
+const needsCopy = (batch: readonly number[], first: readonly number[], second: readonly number[]): boolean =>
+  !isIdentity([...batch, ...first, ...second]) && !isIdentity([...batch, ...second, ...first]);
+
+/**
+ * The contracted pairs in the order that copies fewest elements: summing over the pairs in any
+ * order gives the same product, so they are listed in a's axis order or in b's, whichever lets
+ * the larger operand (or both) be read in place.
+ */
+const pairOrder = (as: readonly number[], bs: readonly number[], dims: DotDims, freeA: readonly number[], freeB: readonly number[]) => {
+  const pairs = dims.contractA.map((a, k) => [a, dims.contractB[k]!] as const);
+  const cost = (order: readonly (readonly [number, number])[]): number => {
+    const ca = order.map((p) => p[0]);
+    const cb = order.map((p) => p[1]);
+    return (needsCopy(dims.batchA, freeA, ca) ? sizeOfAxes(as, as.map((_, i) => i)) : 0) + (needsCopy(dims.batchB, cb, freeB) ? sizeOfAxes(bs, bs.map((_, i) => i)) : 0);
+  };
+  const candidates = [pairs, [...pairs].sort((p, q) => p[0] - q[0]), [...pairs].sort((p, q) => p[1] - q[1])];
+  const best = candidates.reduce((x, y) => (cost(y) < cost(x) ? y : x));
+  return { contractA: best.map((p) => p[0]), contractB: best.map((p) => p[1]) };
+};
+
 /**
  * The contraction of `a` and `b` over `dims`: its axes are the batch axes (in `batchA`'s
  * order), then a's other axes, then b's other axes, each in their order. Sizes are the caller's
@@ -50,7 +71,8 @@ export const dotGeneral = (a: Value, b: Value, dims: DotDims): Value => {
   // A 0-d operand only scales the other one (nothing to pair).
   if (as.length === 0 || bs.length === 0) return mul(a, b);
   const out = [...dims.batchA.map((i) => as[i]!), ...freeA.map((i) => as[i]!), ...freeB.map((i) => bs[i]!)];
-  const [a3, transA] = asMatrices(a, dims.batchA, freeA, dims.contractA);
-  const [b3, transB] = asMatrices(b, dims.batchB, dims.contractB, freeB);
+  const { contractA, contractB } = pairOrder(as, bs, dims, freeA, freeB);
+  const [a3, transA] = asMatrices(a, dims.batchA, freeA, contractA);
+  const [b3, transB] = asMatrices(b, dims.batchB, contractB, freeB);
   return S.reshape(matmul2(a3, b3, transA, transB), out);
 };
