@@ -11,6 +11,8 @@ import { flatten, type Flat } from "../../pytree.ts";
 import type { Block } from "../../staging/ir.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
+import { jvpDirect } from "../../transforms/forward.ts";
+import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
 import { asTensor, carryKinds, checkSameLeaves, inKind, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
@@ -113,6 +115,37 @@ function stageScan(trace: StagingTrace, operands: readonly Value[], p: ScanParam
   return { outs, structure, closure: trace.value(closure), grads: wanted };
 }
 
+/**
+ * jvp above jit: one staged loop over the body's JVP, the carry's tangent carried and the ys'
+ * tangents stacked alongside; in any other nesting, the steps unrolled.
+ */
+function* forward(operands: readonly Value[], p: ScanParams): Gen<unknown> {
+  const d = dualsAboveStaging(operands);
+  if (d) {
+    const nC = p.init.leaves.length;
+    const [init, xs] = [d.primals.slice(0, nC), d.primals.slice(nC)];
+    const [initT, xsT] = [d.tangents.slice(0, nC), d.tangents.slice(nC)];
+    const jvps: ScanParams = {
+      fn: function* (c: [unknown, unknown], x: [unknown, unknown]) {
+        const [out, t] = jvpDirect("scan", p.fn, [c[0], x[0]], [c[1], x[1]]) as [unknown, [unknown, unknown]];
+        checkStep(out);
+        const [carry, y] = out as [unknown, unknown];
+        return [[carry, t[0]], [y, t[1]]];
+      },
+      init: flatten([p.init.rebuild(init), p.init.rebuild(initT)]),
+      xs: flatten([p.xs.rebuild(xs), p.xs.rebuild(xsT)]),
+      length: p.length,
+    };
+    const r = stagedWhole(() => stageScan(d.staging, [...init, ...initT, ...xs, ...xsT], jvps, null));
+    if (r) {
+      const [[carry, carryT], [ys, ysT]] = r.structure.rebuild(r.outs) as [[unknown, unknown], [unknown, unknown]];
+      const [c, y] = [flatten(carry), flatten(ys)];
+      return [c.rebuild(dualsOf(d.fwd, c.leaves, flatten(carryT).leaves)), y.rebuild(dualsOf(d.fwd, y.leaves, flatten(ysT).leaves))];
+    }
+  }
+  return yield* unrolled(operands, p);
+}
+
 const scanP: ControlPrimitive<ScanParams> = {
   name: "scan",
   decided: (operands) => concrete(operands),
@@ -122,8 +155,8 @@ const scanP: ControlPrimitive<ScanParams> = {
     return r.structure.rebuild(r.outs);
   },
   vjp: (trace, primals, p, wanted) => stageScan(trace, primals, p, { wanted }),
-  // A fixed trip count: expressed with operations, the steps unroll.
-  jvp: unrolled,
+  jvp: forward,
+  // A fixed trip count: expressed with batched operations, the steps unroll.
   batch: unrolled,
 };
 

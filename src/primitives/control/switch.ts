@@ -8,6 +8,8 @@ import { TransformError, ValueError } from "../../errors.ts";
 import * as lax from "../../lax.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
+import { jvpDirect } from "../../transforms/forward.ts";
+import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { alias, inRecursiveBody, origin, sinks } from "./recursion-state.ts";
 import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode, type StagedProgram } from "./staging.ts";
@@ -101,6 +103,34 @@ function* selectAll(operands: readonly Value[], p: BranchParams): Gen<unknown> {
   return first.rebuild(picked);
 }
 
+/**
+ * jvp above jit: one branch staged, each branch replaced by its JVP (operands and their tangents
+ * in, results and theirs out); in any other nesting, every branch and a select.
+ */
+function* forward(operands: readonly Value[], p: BranchParams): Gen<unknown> {
+  const d = dualsAboveStaging(operands);
+  if (d) {
+    const [index, ...leaves] = d.primals as [Value, ...Value[]];
+    const tangents = d.tangents.slice(1);
+    const jvps: BranchParams = {
+      ...p,
+      branches: p.branches.map((fn) =>
+        function* (primals: unknown[], tangents: unknown[]) {
+          return jvpDirect(p.name, fn, primals, tangents);
+        },
+      ),
+      structure: flatten([p.structure.rebuild(leaves), p.structure.rebuild(tangents)]),
+    };
+    const r = stagedWhole(() => stageBranches(d.staging, [index, ...leaves, ...tangents], jvps, null));
+    if (r) {
+      const [out, t] = r.structure.rebuild(r.outs) as [unknown, unknown];
+      const outFlat = flatten(out);
+      return outFlat.rebuild(dualsOf(d.fwd, outFlat.leaves, flatten(t).leaves));
+    }
+  }
+  return yield* selectAll(operands, p);
+}
+
 const branchP: ControlPrimitive<BranchParams> = {
   name: "switch",
   decided: (operands) => concrete([operands[0]!]),
@@ -118,7 +148,7 @@ const branchP: ControlPrimitive<BranchParams> = {
     const sinkOf = primals.slice(1).map((l, i) => (leafWanted[i] ? (sinks(trace).get(origin(trace, l)) ?? null) : null));
     return stageBranches(trace, primals, p, { wanted: leafWanted, sinks: sinkOf });
   },
-  jvp: selectAll,
+  jvp: forward,
   batch: selectAll,
 };
 

@@ -10,6 +10,8 @@ import { TransformError } from "../../errors.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import type { Block } from "../../staging/ir.ts";
+import { jvpDirect } from "../../transforms/forward.ts";
+import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, stagingHere, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
 import { asTensor, carryKinds, checkSameLeaves, checkScalar, inKind, scalarValue, stageProgram, varLike, type PullbackMode } from "./staging.ts";
@@ -104,15 +106,41 @@ function stageWhile(trace: StagingTrace, init: readonly Value[], p: WhileParams,
   return { ...results, closure: trace.value(closure), grads: wanted };
 }
 
+/**
+ * jvp above jit: one staged loop over the body's JVP, the carry's tangent carried alongside (the
+ * condition reads the primal carry); in any other nesting, the loop run in place.
+ */
+function* forward(operands: readonly Value[], p: WhileParams): Gen<unknown> {
+  const d = dualsAboveStaging(operands);
+  if (d) {
+    const jvps: WhileParams = {
+      condFn: function* (c: [unknown, unknown]) {
+        return yield* p.condFn(c[0]);
+      },
+      bodyFn: function* (c: [unknown, unknown]) {
+        return jvpDirect("whileLoop", p.bodyFn, [c[0]], [c[1]]);
+      },
+      structure: flatten([p.structure.rebuild(d.primals), p.structure.rebuild(d.tangents)]),
+    };
+    const r = stagedWhole(() => stageWhile(d.staging, [...d.primals, ...d.tangents], jvps, null));
+    if (r) {
+      const [carry, carryT] = jvps.structure.rebuild(r.outs) as [unknown, unknown];
+      const c = flatten(carry);
+      return c.rebuild(dualsOf(d.fwd, c.leaves, flatten(carryT).leaves));
+    }
+  }
+  return yield* loop(operands, p);
+}
+
 const whileP: ControlPrimitive<WhileParams> = {
   name: "whileLoop",
   decided: (operands) => concrete(operands),
   impl: loop,
   stage: (trace, operands, p) => p.structure.rebuild(stageWhile(trace, operands, p, null).outs),
   vjp: (trace, primals, p, wanted) => stageWhile(trace, primals, p, { wanted }),
+  jvp: forward,
   // The trip count is known only when the condition is: the loop runs in place, and says so
-  // if the condition is batched or staged under the transformation.
-  jvp: loop,
+  // if the condition is batched.
   batch: loop,
 };
 
