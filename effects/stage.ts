@@ -17,11 +17,14 @@ export const capturedFromEnclosing = (e: unknown): boolean => isCaptureError(e) 
 
 /** A value of the staged program: it has a shape and a dtype but no number yet. */
 export class StagedValue extends Traced {
+  /** The value as an operand of equations (one object however often it is read). */
+  readonly asAtom: Atom;
   constructor(
     trace: StagingTrace,
     readonly v: Var,
   ) {
     super(trace);
+    this.asAtom = varAtom(v);
   }
   get shape(): readonly number[] {
     return this.v.shape;
@@ -64,7 +67,7 @@ export class StagingTrace extends Trace {
 
   /** An operand as an atom: a variable of this program or a constant. */
   atom(v: Value): Atom {
-    if (this.owns(v)) return varAtom(v.v);
+    if (this.owns(v)) return v.asAtom;
     if (v instanceof Traced)
       throw Object.assign(
         new TransformError(

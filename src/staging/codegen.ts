@@ -42,7 +42,9 @@ export interface CompileOptions {
 export function compile(block: Block, options: CompileOptions = {}): Compiled {
   // (decided when the program compiles; if WebAssembly is switched off later, the kernels run
   // their JS loops, one operation at a time)
-  const simd = wasmUnavailableReason() === undefined;
+  // (asked only when a large elementwise run needs it: asking loads the WebAssembly modules)
+  let simdKnown: boolean | undefined;
+  const simd = (): boolean => (simdKnown ??= wasmUnavailableReason() === undefined);
   const prims: Primitive<unknown>[] = [];
   const params: unknown[] = [];
   const consts: Value[] = [];
@@ -107,8 +109,9 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const planAccumulates = (eqns: readonly Eqn[]): void => {
     const made = new Map<number, PrimEqn>();
     for (const e of eqns) {
-      // (only a result read once can be an accumulated value below: no entry for the others)
-      if (e.kind === "prim" && uses.get(e.out.id) === 1 && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
+      // (only a tensor result read once can be an accumulated value below, one the accumulator
+      // may keep or a product computed into it: no entry for the others)
+      if (e.kind === "prim" && !e.out.scalar && uses.get(e.out.id) === 1 && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
       if (e.kind !== "accumulate" || e.value.kind !== "var" || uses.get(e.value.v.id) !== 1) continue;
       const src = made.get(e.value.v.id);
       if (src?.prim.name === "matmul" && !src.out.scalar) intoAccumulator.set(src.out.id, src);
@@ -170,7 +173,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const outerSums = new Map<number, [Atom, Atom][]>();
   const outerOf = (e: PrimEqn): [Atom, Atom] | null => (e.prim.name === "matmul" && isOuterProduct(e) ? [e.inputs[0]!, e.inputs[1]!] : null);
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
-    const eqns = liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
+    const eqns = absorbed.size === 0 ? liveEquations(b, live) : liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
     planSums(eqns, outerSums, outerOf, (root) => root.out.shape.length === 2);
     planSums(eqns, assembled, pieceOf, (_root, pieces) => disjoint(pieces));
     for (let k = eqns.length - 1; k >= 0; k--) {
@@ -220,9 +223,9 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
    * included, a few tenths: so such a run calls their kernels one by one instead of becoming a loop.
    */
   const simdRun = (group: readonly PrimEqn[]): boolean =>
-    simd &&
     group[0]!.out.shape.reduce((a, b) => a * b, 1) > SINGLE_LOOP_MAX &&
-    group.every((e) => hasSimdKernel(e.prim) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out)));
+    group.every((e) => hasSimdKernel(e.prim) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out))) &&
+    simd();
   /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
   const fusible = (e: Eqn): boolean =>
     e.kind === "prim" &&

@@ -80,12 +80,15 @@ export class TapeOps {
  * than within the run is stored out after it.
  */
 export function buildTape(run: readonly PrimEqn[], template: (e: PrimEqn) => string, ops: TapeOps, uses: IdCounts): TapeUse {
+  // The opcode of each primitive, looked up once per primitive rather than per equation.
+  const opcodes = new Map<unknown, number>();
   // Results are numbered densely from the run's smallest result id (ids grow as tracing goes).
   let lo = Infinity;
   let hi = -1;
-  for (const e of run) {
-    lo = Math.min(lo, e.out.id);
-    hi = Math.max(hi, e.out.id);
+  for (let i = 0; i < run.length; i++) {
+    const id = run[i]!.out.id;
+    if (id < lo) lo = id;
+    if (id > hi) hi = id;
   }
   const regOfOut = new Int32Array(hi - lo + 1).fill(-1);
   const readsInRun = new Int32Array(hi - lo + 1);
@@ -123,11 +126,14 @@ export function buildTape(run: readonly PrimEqn[], template: (e: PrimEqn) => str
   };
   const code = new Int32Array(5 * run.length); // (at most 3 operands)
   let at = 0;
-  for (const e of run) {
-    const op = ops.opcode(template(e));
+  for (let i = 0; i < run.length; i++) {
+    const e = run[i]!;
+    let op = opcodes.get(e.prim);
+    if (op === undefined) opcodes.set(e.prim, (op = ops.opcode(template(e))));
     code[at++] = op;
     const outAt = at++;
-    for (let k = 0; k < ops.arity(op); k++) code[at++] = reg(e.inputs[k]!);
+    const arity = ops.arity(op);
+    for (let k = 0; k < arity; k++) code[at++] = reg(e.inputs[k]!);
     code[outAt] = nextReg;
     regOfOut[e.out.id - lo] = nextReg++;
   }
