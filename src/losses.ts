@@ -7,8 +7,7 @@ import { primal, shapeOf, type Value } from "../effects/value.ts";
 import { concreteLabels, logProbAtLabel, readLabels, type Labels } from "./class-labels.ts";
 import { ShapeError, ValueError, fmt } from "./errors.ts";
 import { checkOptions, type OptionSpec } from "./options.ts";
-import { add, exp, greater, log1p, logSoftmax, mean, mul, neg, sigmoid, square, sub, sum, where } from "./ops.ts";
-import { customVjp } from "./transforms/custom.ts";
+import { logSoftmax, mean, mul, neg, softplus, square, sub, sum } from "./ops.ts";
 import type { Tensor } from "./tensor/tensor.ts";
 
 type Gen<R> = Generator<Effect, R, unknown>;
@@ -75,28 +74,8 @@ export function* mseLoss(pred: Value, target: Value, options?: LossOptions): Gen
   return yield* reduce(yield* square(yield* sub(pred, target)), reduction);
 }
 
-/**
- * log(1 + e^x) without overflow: x + log1p(e^−x) for x > 0, log1p(e^x) otherwise; both
- * branches only see exponents <= 0. Reverse mode uses the custom rule ct·σ(x) (one fused,
- * exact expression instead of the branches' chain); forward mode differentiates the program.
- */
-function* softplusProgram(x: Value): Gen<Value> {
-  const positive = yield* greater(x, 0);
-  const negAbs = yield* where(positive, yield* neg(x), x); // −|x|, with derivative ∓1 (never 0)
-  const linear = yield* where(positive, x, 0); // max(x, 0)
-  return yield* add(linear, yield* log1p(yield* exp(negAbs)));
-}
-
-/** Elementwise log(1 + eˣ), computed stably; its derivative is the sigmoid. */
-export const softplus: (x: Value) => Gen<Value> = customVjp(
-  softplusProgram,
-  function* (x: Value) {
-    return [yield* softplusProgram(x), x] as [Value, Value];
-  },
-  function* (x: Value, ct: Value) {
-    return [yield* mul(ct, yield* sigmoid(x))];
-  } as never,
-);
+/** Elementwise log(1 + eˣ), computed stably; its derivative is the sigmoid. (The operation of ops.ts, a primitive.) */
+export { softplus };
 
 /**
  * Binary cross-entropy from logits, elementwise: softplus(x) − x·t = max(x, 0) − x·t +

@@ -46,6 +46,14 @@ export const pow = binary(B.powP);
 export const maximum = binary(B.maximumP);
 /** Elementwise smaller of a and b, with NumPy broadcasting. */
 export const minimum = binary(B.minimumP);
+/** Elementwise angle of the point (x, y) — atan2(y, x) in (−π, π] — with NumPy broadcasting. */
+export const atan2 = binary(B.atan2P);
+/** Elementwise remainder of a / b with the sign of b (NumPy's floored `mod`: mod(−1, 3) = 2), with NumPy broadcasting; NaN for b = 0. */
+export const mod = binary(B.modP);
+/** Elementwise log(eᵃ + eᵇ), computed stably (large operands and −Infinity), with NumPy broadcasting. */
+export const logaddexp = binary(B.logaddexpP);
+/** Elementwise √(a² + b²) without overflow or underflow, with NumPy broadcasting. */
+export const hypot = binary(B.hypotP);
 // Comparisons: 0/1 values, zero derivative
 /** Elementwise a > b as 1 or 0; not differentiable (zero derivative). */
 export const greater = binary(B.greaterP);
@@ -88,6 +96,50 @@ export const square = unary(U.squareP);
 export const abs = unary(U.absP);
 /** Elementwise sign (−1, 0 or 1); zero derivative. */
 export const sign = unary(U.signP);
+/** Elementwise arcsine, in [−π/2, π/2]; NaN outside [−1, 1]. */
+export const asin = unary(U.asinP);
+/** Elementwise arccosine, in [0, π]; NaN outside [−1, 1]. */
+export const acos = unary(U.acosP);
+/** Elementwise arctangent, in (−π/2, π/2). */
+export const atan = unary(U.atanP);
+/** Elementwise hyperbolic sine. */
+export const sinh = unary(U.sinhP);
+/** Elementwise hyperbolic cosine. */
+export const cosh = unary(U.coshP);
+/** Elementwise inverse hyperbolic sine. */
+export const asinh = unary(U.asinhP);
+/** Elementwise inverse hyperbolic cosine; NaN below 1. */
+export const acosh = unary(U.acoshP);
+/** Elementwise inverse hyperbolic tangent; ±Infinity at ±1, NaN outside [−1, 1]. */
+export const atanh = unary(U.atanhP);
+/** Elementwise base-2 logarithm (−Infinity at 0, NaN below). */
+export const log2 = unary(U.log2P);
+/** Elementwise base-10 logarithm (−Infinity at 0, NaN below). */
+export const log10 = unary(U.log10P);
+/** Elementwise 2ˣ. */
+export const exp2 = unary(U.exp2P);
+/** Elementwise cube root (negative for negative x). */
+export const cbrt = unary(U.cbrtP);
+/** Elementwise error function (2/√π)·∫₀ˣ e^(−t²) dt, accurate to a few ulps at float64. */
+export const erf = unary(U.erfP);
+/** Elementwise 1 − erf(x), accurate for large x where it is tiny (no cancellation). */
+export const erfc = unary(U.erfcP);
+/** Elementwise inverse of erf: ±Infinity at ±1, NaN outside [−1, 1]. */
+export const erfinv = unary(U.erfinvP);
+/** Elementwise largest integer ≤ x; zero derivative. */
+export const floor = unary(U.floorP);
+/** Elementwise smallest integer ≥ x; zero derivative. */
+export const ceil = unary(U.ceilP);
+/** Elementwise nearest integer, halves to even (NumPy's `round`: 0.5 → 0, 1.5 → 2, 2.5 → 2); zero derivative. */
+export const round = unary(U.roundP);
+/** Elementwise integer part (rounds toward zero); zero derivative. */
+export const trunc = unary(U.truncP);
+/** Elementwise log(1 + eˣ), computed stably (exact for large |x|); its derivative is the sigmoid. */
+export const softplus = unary(U.softplusP);
+/** Elementwise x·σ(x) (SiLU, swish). */
+export const silu = unary(U.siluP);
+/** Elementwise exact GELU x·Φ(x), Φ the standard normal distribution function (erf-based, not the tanh approximation). */
+export const gelu = unary(U.geluP);
 
 /** Elementwise selection: `a` where `cond` is nonzero, `b` elsewhere (broadcast together); differentiable in a and b. */
 export const where = <C extends Value, A extends Value, B extends Value>(cond: C, a: A, b: B): Effect<Out<C | A, B>> =>

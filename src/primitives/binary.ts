@@ -23,8 +23,8 @@ export interface BinaryPrimitive extends Primitive {
   readonly kernel: BinaryOp;
 }
 
-type Rules = Pick<Primitive, "jvp" | "vjp">;
-interface BinarySpec {
+export type Rules = Pick<Primitive, "jvp" | "vjp">;
+export interface BinarySpec {
   readonly name: string;
   /** The value of one element, from the operands' elements a and b. */
   readonly expr: (a: Num, b: Num) => Num;
@@ -34,7 +34,8 @@ interface BinarySpec {
   readonly rules: Rules;
 }
 
-const binary = (spec: BinarySpec): BinaryPrimitive => {
+/** Defines an elementwise binary primitive (NumPy broadcasting) from its expression, SIMD kernel and rules (the compiler requires the expression). */
+export const defineBinary = (spec: BinarySpec): BinaryPrimitive => {
   const { name } = spec;
   const elementwise = { arity: 2, expr: spec.expr(E.operand(0), E.operand(1)), simd: spec.simd };
   const kernel = binaryOp(name, elementwise);
@@ -60,7 +61,7 @@ const binary = (spec: BinarySpec): BinaryPrimitive => {
  * Rules from the two partial derivatives (each from a, b and the output, with primitives):
  * the JVP is ta·∂a + tb·∂b, the VJP ct·∂a and ct·∂b summed back to each operand's shape.
  */
-const partials = (da: (a: Value, b: Value, out: Value) => Value, db: (a: Value, b: Value, out: Value) => Value): Rules => ({
+export const partials = (da: (a: Value, b: Value, out: Value) => Value, db: (a: Value, b: Value, out: Value) => Value): Rules => ({
   jvp: ([a, b], [ta, tb], out) => {
     const t = plus(ta === null ? null : mul(ta!, da(a!, b!, out)), tb === null ? null : mul(tb!, db(a!, b!, out)));
     return t === null ? null : fit(t, out);
@@ -80,7 +81,7 @@ export const fit = (t: Value, out: Value): Value => {
 /** A tangent that may be zero, added to another. */
 const plus = (a: MaybeValue, b: MaybeValue): MaybeValue => (a === null ? b : b === null ? a : add(a, b));
 
-export const addP = binary({
+export const addP = defineBinary({
   name: "add",
   expr: (a, b) => E.add(a, b),
   simd: "add",
@@ -96,7 +97,7 @@ export const addP = binary({
   },
 });
 
-export const subP = binary({
+export const subP = defineBinary({
   name: "sub",
   expr: (a, b) => E.sub(a, b),
   simd: "sub",
@@ -112,7 +113,7 @@ export const subP = binary({
   },
 });
 
-export const mulP = binary({
+export const mulP = defineBinary({
   name: "mul",
   expr: (a, b) => E.mul(a, b),
   simd: "mul",
@@ -128,7 +129,7 @@ export const mulP = binary({
   },
 });
 
-export const divP = binary({
+export const divP = defineBinary({
   name: "div",
   expr: (a, b) => E.div(a, b),
   simd: "div",
@@ -162,7 +163,7 @@ const dPowB = (a: Value, out: Value): Value => {
   return where(positive, mul(out, log(where(positive, a, 1))), 0);
 };
 
-export const powP = binary({
+export const powP = defineBinary({
   name: "pow",
   expr: (a, b) => E.math("pow", a, b),
   rules: partials((a, b) => dPowA(a, b), (a, _b, out) => dPowB(a, out)),
@@ -185,20 +186,20 @@ const extremumRules = (better: (x: Value, y: Value) => Value): Rules => ({
     return [wanted[0] ? sumTo(mul(ct, sa), shapeOf(a!)) : null, wanted[1] ? sumTo(mul(ct, sb), shapeOf(b!)) : null];
   },
 });
-export const maximumP = binary({ name: "maximum", expr: (a, b) => E.math("max", a, b), simd: "maximum", rules: extremumRules((x, y) => greater(x, y)) });
-export const minimumP = binary({ name: "minimum", expr: (a, b) => E.math("min", a, b), simd: "minimum", rules: extremumRules((x, y) => less(x, y)) });
+export const maximumP = defineBinary({ name: "maximum", expr: (a, b) => E.math("max", a, b), simd: "maximum", rules: extremumRules((x, y) => greater(x, y)) });
+export const minimumP = defineBinary({ name: "minimum", expr: (a, b) => E.math("min", a, b), simd: "minimum", rules: extremumRules((x, y) => less(x, y)) });
 
 /** Comparisons give 0/1 and are piecewise constant: zero derivative at every order. */
 const CONSTANT: Rules = { jvp: () => null, vjp: () => [null, null] };
-export const greaterP = binary({ name: "greater", expr: (a, b) => E.indicator(E.gt(a, b)), simd: "greater", rules: CONSTANT });
-export const lessP = binary({ name: "less", expr: (a, b) => E.indicator(E.lt(a, b)), simd: "less", rules: CONSTANT });
-export const equalP = binary({ name: "equal", expr: (a, b) => E.indicator(E.eq(a, b)), simd: "equal", rules: CONSTANT });
-export const greaterEqualP = binary({ name: "greaterEqual", expr: (a, b) => E.indicator(E.ge(a, b)), simd: "greaterEqual", rules: CONSTANT });
-export const lessEqualP = binary({ name: "lessEqual", expr: (a, b) => E.indicator(E.le(a, b)), simd: "lessEqual", rules: CONSTANT });
+export const greaterP = defineBinary({ name: "greater", expr: (a, b) => E.indicator(E.gt(a, b)), simd: "greater", rules: CONSTANT });
+export const lessP = defineBinary({ name: "less", expr: (a, b) => E.indicator(E.lt(a, b)), simd: "less", rules: CONSTANT });
+export const equalP = defineBinary({ name: "equal", expr: (a, b) => E.indicator(E.eq(a, b)), simd: "equal", rules: CONSTANT });
+export const greaterEqualP = defineBinary({ name: "greaterEqual", expr: (a, b) => E.indicator(E.ge(a, b)), simd: "greaterEqual", rules: CONSTANT });
+export const lessEqualP = defineBinary({ name: "lessEqual", expr: (a, b) => E.indicator(E.le(a, b)), simd: "lessEqual", rules: CONSTANT });
 
 // Second-round binary operations
 /** atan2(y, x): the angle of the point (x, y); ∂y = x/(x² + y²), ∂x = −y/(x² + y²). */
-export const atan2P = binary({
+export const atan2P = defineBinary({
   name: "atan2",
   expr: (y, x) => E.math("atan2", y, x),
   rules: partials(
@@ -212,7 +213,7 @@ export const atan2P = binary({
  * C's fmod (the sign of a, exact); a remainder of the other sign than b moves by b.
  * ∂a = 1, ∂b = −floor(a/b).
  */
-export const modP = binary({
+export const modP = defineBinary({
   name: "mod",
   expr: (a, b) =>
     E.let(E.rem(a, b), (m) =>
@@ -233,7 +234,7 @@ export const modP = binary({
  * operands (±Infinity included) give a + log 2. ∂a = σ(a − b), ∂b = σ(b − a), each ½ where a
  * and b are the same infinity.
  */
-export const logaddexpP = binary({
+export const logaddexpP = defineBinary({
   name: "logaddexp",
   expr: (a, b) =>
     E.select(
@@ -255,7 +256,7 @@ const differenceOf = (a: Value, b: Value): Value => {
 };
 
 /** √(a² + b²) without overflow or underflow (Math.hypot scales); ∂a = a/out, ∂b = b/out (0 at the origin). */
-export const hypotP = binary({
+export const hypotP = defineBinary({
   name: "hypot",
   expr: (a, b) => E.math("hypot", a, b),
   rules: partials(
