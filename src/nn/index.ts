@@ -12,4 +12,5 @@ export { lstmCell, type LstmCellParams, type LstmCellInitOptions } from "./lstm-
 export { treeLstmCell, type TreeLstmCellParams, type TreeLstmCellInitOptions, type TreeState } from "./tree-lstm-cell.ts";
 export { dropout, dropoutMask, type DropoutOptions } from "./dropout.ts";
 export { layerNorm, type LayerNormParams, type LayerNormOptions } from "./layer-norm.ts";
+export { batchNorm, type BatchNormParams, type BatchNormState, type BatchNormOptions } from "./batch-norm.ts";
 export type { InitOptions } from "./util.ts";
