@@ -39,6 +39,8 @@ export * from "./train/index.ts";
 export * as nn from "./nn/index.ts";
 /** Optimizers as pure init/update functions over pytrees (optax-style): SGD, Adagrad, Adam, AdamW. */
 export * as optim from "./optim/index.ts";
+/** Linear algebra on stacks of matrices `[..., m, n]`: cholesky, triangularSolve, solve, inv, det, slogdet, qr, eigh, svd — each differentiable at every order, batched, and staged by jit. */
+export * as linalg from "./linalg.ts";
 /** Random numbers from counter-based keys, bit-identical to JAX's default Threefry-2x32 generator: `random.key(seed)`, then `split`, `foldIn`, `uniform`, `normal`, `bernoulli`, `categorical`, `permutation` (used with `yield*`). */
 export * as random from "./random/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";

@@ -70,6 +70,14 @@ const customF = customVjp(
   },
 );
 
+/** A linalg primitive on a [3, 3] operand shifted by 5I (after a aᵀ where `spd`), then the other operands. */
+const wellPosed = (name: string, params?: unknown, spd = false) =>
+  function* (a: Value, ...rest: Value[]): Gen<Value> {
+    const x = spd ? bind(prim("matmul"), [a, a], { transA: false, transB: true }) : a;
+    const shift = new Tensor(Float64Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? 5 : 0)), [3, 3]);
+    return bind(prim(name), [bind(prim("add"), [x, shift], undefined), ...rest], params);
+  };
+
 const cases: Record<string, Case> = {
   ...Object.fromEntries(unary.map((n) => [n, { operands: [positive.has(n) ? pos(2, 3) : t(2, 3)], apply: of(n) }])),
   ...Object.fromEntries(binary.map((n) => [n, { operands: n === "div" || n === "pow" ? [pos(2, 3), pos(3)] : [t(2, 3), t(3)], apply: of(n) }])),
@@ -127,6 +135,13 @@ const cases: Record<string, Case> = {
   topKScatter: { operands: [data(3, 4), t(3, 2)], apply: of("topKScatter", { k: 2 }) },
   dynamicSlice: { operands: [t(4, 3), index(4), index(3)], apply: of("dynamicSlice", { sizes: [2, 2] }) },
   dynamicUpdateSlice: { operands: [t(4, 3), t(2, 2), index(4), index(3)], apply: of("dynamicUpdateSlice") },
+  // linalg (operands made well posed first, with primitives: a diagonal away from zero; a aᵀ + 5I positive definite)
+  triangularSolve: { operands: [t(3, 3), t(3, 2)], apply: wellPosed("triangularSolve", { lower: false, transposeA: true, unitDiagonal: false }) },
+  cholesky: { operands: [t(3, 3)], apply: wellPosed("cholesky", undefined, true) },
+  lu: { operands: [t(3, 3)], apply: wellPosed("lu") },
+  qr: { operands: [t(4, 3)], apply: of("qr") },
+  eigh: { operands: [t(3, 3)], apply: of("eigh") },
+  svd: { operands: [t(3, 4)], apply: of("svd") },
 };
 
 /**
