@@ -221,6 +221,16 @@ describe("contraction order (greedy, by intermediate size)", () => {
     })(randomTensor([2, 3, 2], 1), randomTensor([3, 2, 2], 2)).toString();
     expect(td.match(/transpose\(/g)?.length).toBe(1);
   });
+
+  it("a pair with nothing to sum (outer or elementwise product) is one broadcast multiplication, not a matmul of 1x1 blocks", () => {
+    for (const [spec, shapes] of [["bi,bi->bi", [[5, 3], [5, 3]]], ["i,j->ij", [[2], [3]]], ["bi,bj->bij", [[4, 2], [4, 3]]]] as const) {
+      const ir = makeIR(function* (x: Value, y: Value) {
+        return yield* einsum(spec, x, y);
+      })(randomTensor(shapes[0], 1), randomTensor(shapes[1], 2)).toString();
+      expect(ir, spec).toMatch(/ mul\(/);
+      expect(ir, spec).not.toMatch(/matmul\(/);
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +253,7 @@ const cases: Case[] = [
   { name: "ii (trace)", f: es("ii"), args: [randomTensor([3, 3], 8)] },
   { name: "ijk->kj", f: es("ijk->kj"), args: [randomTensor([2, 3, 2], 9)] },
   { name: "i,j->ij", f: es("i,j->ij"), args: [randomTensor([2], 10), randomTensor([3], 11)] },
+  { name: "bi,bj->jbi", f: es("bi,bj->jbi"), args: [randomTensor([2, 3], 22), randomTensor([2, 2], 23)] },
   { name: "ij,jk,kl->il", f: es("ij,jk,kl->il"), args: [randomTensor([2, 3], 12), randomTensor([3, 2], 13), randomTensor([2, 3], 14)] },
   { name: "iij,jk->ik", f: es("iij,jk->ik"), args: [randomTensor([2, 2, 3], 15), randomTensor([3, 2], 16)] },
   {

@@ -2,7 +2,8 @@
 // axes (kept, matched elementwise) or contracted axes (summed over), every other axis kept.
 // It is one batched product of the matmul kernel: each operand is transposed and reshaped to
 // [batch, rows, inner] — or, when that needs no copy, read transposed by the kernel — so its
-// derivatives, batching and jit are matmul's, transpose's and reshape's.
+// derivatives, batching and jit are matmul's, transpose's and reshape's. With nothing to sum it
+// is a broadcast multiplication instead.
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { mul } from "../primitives/binary.ts";
 import { matmul2 } from "../primitives/matmul.ts";
@@ -57,6 +58,21 @@ const pairOrder = (as: readonly number[], bs: readonly number[], dims: DotDims, 
 };
 
 /**
+ * Nothing summed (an outer or elementwise product): one broadcast multiplication, each operand
+ * laid out as [batch, its own axes] with size-1 axes where the other's go. (A matmul with an
+ * inner size of 1 would give the same numbers, one tiny product per batch element.)
+ */
+const outerProduct = (a: Value, b: Value, dims: DotDims, freeA: readonly number[], freeB: readonly number[]): Value => {
+  const as = shapeOf(a);
+  const bs = shapeOf(b);
+  const batch = dims.batchA.map((i) => as[i]!);
+  const ones = (n: number): number[] => Array<number>(n).fill(1);
+  const left = S.reshape(S.transpose(a, [...dims.batchA, ...freeA]), [...batch, ...freeA.map((i) => as[i]!), ...ones(freeB.length)]);
+  const right = S.reshape(S.transpose(b, [...dims.batchB, ...freeB]), [...batch, ...ones(freeA.length), ...freeB.map((i) => bs[i]!)]);
+  return mul(left, right);
+};
+
+/**
  * The contraction of `a` and `b` over `dims`: its axes are the batch axes (in `batchA`'s
  * order), then a's other axes, then b's other axes, each in their order. Sizes are the caller's
  * to check.
@@ -71,6 +87,7 @@ export const dotGeneral = (a: Value, b: Value, dims: DotDims): Value => {
   // A 0-d operand only scales the other one (nothing to pair).
   if (as.length === 0 || bs.length === 0) return mul(a, b);
   const out = [...dims.batchA.map((i) => as[i]!), ...freeA.map((i) => as[i]!), ...freeB.map((i) => bs[i]!)];
+  if (dims.contractA.length === 0) return outerProduct(a, b, dims, freeA, freeB);
   const { contractA, contractB } = pairOrder(as, bs, dims, freeA, freeB);
   const [a3, transA] = asMatrices(a, dims.batchA, freeA, contractA);
   const [b3, transB] = asMatrices(b, dims.batchB, contractB, freeB);
