@@ -80,6 +80,34 @@ export interface Primitive<P = undefined> {
    * `simd` names the WebAssembly kernel that computes it bit for bit. Absent: not elementwise.
    */
   readonly elementwise?: Elementwise;
+  /**
+   * What code generation may do with the primitive besides calling its kernel (each optional;
+   * jit reads these, never a primitive's name).
+   */
+  readonly capabilities?: Capabilities<P>;
+}
+
+/**
+ * Facts about a primitive that let generated code skip work. Each must hold for every operand
+ * the primitive accepts; a primitive claims none unless its kernel is exactly what it says.
+ */
+export interface Capabilities<P> {
+  /** The result may be operand 0's buffer or a view of it, never a fresh buffer (reshape, stopGradient). */
+  readonly aliasesOperand?: boolean;
+  /** Layout only: the result is operand 0's elements in their order under the output's shape (a tensor over the same buffer). */
+  readonly relayout?: boolean;
+  /** Operand 0 broadcast to the output's shape: a one-element operand is a splat (every element is its element 0). */
+  readonly broadcast?: boolean;
+  /** Row `operand 1` of operand 0 along axis 0 (a number for a float64 vector): jit reads it in place. */
+  readonly rowIndex?: boolean;
+  /** The axes operand 0 is summed over, in order from zero (over axes of extent 1 only: a copy). */
+  sumAxes?(params: P): readonly number[];
+  /** A matrix product of operands 0 and 1, read transposed as the flags say: it can accumulate into a buffer, or run on a weight pinned for the call. */
+  contraction?(params: P): { readonly transA: boolean; readonly transB: boolean };
+  /** Operand 0 written at `starts` into zeros of `shape`. */
+  zeroPad?(params: P): { readonly starts: readonly number[]; readonly shape: readonly number[] };
+  /** Operand 0 from `starts` (included) to `ends` (excluded) on each axis. */
+  slice?(params: P): { readonly starts: readonly number[]; readonly ends: readonly number[] };
 }
 
 const registry: Primitive<never>[] = [];

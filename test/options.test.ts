@@ -65,7 +65,7 @@ describe("transformations", () => {
   }
   it("grad, valueAndGrad, jit and scan", () => {
     expectRejected(() => grad(f, { argnum: 1 } as never), ["grad", "argnum", "did you mean argnums?"]);
-    expectRejected(() => valueAndGrad(f, { hasAux: true } as never), ["valueAndGrad", "hasAux", "argnums"]);
+    expectRejected(() => valueAndGrad(f, { has_aux: true } as never), ["valueAndGrad", "has_aux", "argnums, hasAux"]);
     expectRejected(() => grad(f, { argnums: "1" } as never), ["grad", "argnums", '"1"']);
     expectRejected(() => jit(f, { reuseOutput: true } as never), ["jit", "reuseOutput", "reuseOutputs, cacheSize"]);
     expectRejected(

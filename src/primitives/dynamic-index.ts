@@ -34,6 +34,7 @@ const scalarIndex = (op: string, i: Abstract): void => {
 /** x[i] along axis 0: a row of x (a number for a float64 vector, as scalars are numbers). */
 export const dynamicIndexP = definePrimitive({
   name: "dynamicIndex",
+  capabilities: { rowIndex: true },
   abstractEval: ([x, i]) => {
     if (x!.shape.length === 0) throw new ShapeError("dynamicIndex: cannot index a 0-d value; reshape it to [1] first");
     scalarIndex("dynamicIndex", i!);

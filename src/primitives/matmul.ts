@@ -23,6 +23,7 @@ const PLAIN: MatmulParams = Object.freeze({ transA: false, transB: false });
 
 export const matmulP = definePrimitive<MatmulParams>({
   name: "matmul",
+  capabilities: { contraction: (p) => p },
   abstractEval: ([a, b], p) => tensorOf(checkMatmul(a!, b!, p.transA, p.transB), promote(a!.dtype, b!.dtype)),
   impl: (args, p) => matmulKernel(args[0] as Tensor, args[1] as Tensor, p.transA, p.transB),
   jvp: ([a, b], [ta, tb], _out, p) => {

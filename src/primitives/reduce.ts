@@ -27,6 +27,7 @@ const reduced = (x: Abstract, p: ReduceParams): Abstract => (x.scalar ? x : tens
 
 export const sumP = definePrimitive<ReduceParams>({
   name: "sum",
+  capabilities: { sumAxes: (p) => p.axes },
   abstractEval: ([x], p) => reduced(x!, p),
   impl: (args, p) => {
     const x = args[0]!;

@@ -44,6 +44,7 @@ const shaped = (shape: Shape, x: Abstract): Abstract => tensorOf(shape, x.dtype)
 
 export const reshapeP = definePrimitive<{ shape: Shape }>({
   name: "reshape",
+  capabilities: { aliasesOperand: true, relayout: true },
   abstractEval: ([x], p) => (checkReshape(x!.shape, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => {
     const x = asTensor(args[0]!);
@@ -71,6 +72,7 @@ export const inversePerm = (perm: readonly number[]): number[] => {
 
 export const broadcastToP = definePrimitive<{ shape: Shape }>({
   name: "broadcastTo",
+  capabilities: { broadcast: true },
   abstractEval: ([x], p) => (checkBroadcastTo(x!.shape, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => broadcastToKernel(asTensor(args[0]!), p.shape),
   jvp: (_p, [t], _out, p) => (t === null ? null : broadcastTo(t!, p.shape)),
@@ -108,6 +110,7 @@ export const concatP = definePrimitive<{ axis: number }>({
 
 export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonly number[] }>({
   name: "slice",
+  capabilities: { slice: (p) => p },
   abstractEval: ([x], p) => shaped(p.starts.map((s, i) => p.ends[i]! - s), x!),
   impl: (args, p) => sliceKernel(asTensor(args[0]!), p.starts, p.ends),
   jvp: (_p, [t], _out, p) => (t === null ? null : slice(t!, p.starts, p.ends)),
@@ -118,6 +121,7 @@ export const sliceP = definePrimitive<{ starts: readonly number[]; ends: readonl
 /** Zeros of `shape` with the operand written at `starts`: the adjoint of slice. */
 export const padP = definePrimitive<{ starts: readonly number[]; shape: Shape }>({
   name: "pad",
+  capabilities: { zeroPad: (p) => p },
   abstractEval: ([x], p) => (checkPad(x!.shape, p.starts, p.shape), shaped(p.shape, x!)),
   impl: (args, p) => padKernel(asTensor(args[0]!), p.starts, p.shape),
   jvp: (_p, [t], _out, p) => (t === null ? null : pad(t!, p.starts, p.shape)),

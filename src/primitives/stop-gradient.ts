@@ -8,6 +8,7 @@ import { IDENTITY } from "../kernels/scalar-expr.ts";
 
 export const stopGradientP = definePrimitive({
   name: "stopGradient",
+  capabilities: { aliasesOperand: true },
   elementwise: IDENTITY,
   abstractEval: ([x]) => x!,
   impl: (args) => args[0]!,

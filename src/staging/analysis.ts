@@ -1,9 +1,7 @@
 // Analyses of a staged program that code generation needs: reads per variable, dead code,
 // buffers that can be reused from call to call.
 import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn } from "./ir.ts";
-
-// Primitives whose result may share its operand's buffer (a view or the operand itself).
-export const ALIASING = new Set(["reshape", "stopGradient"]);
+import { aliasesOperand } from "./capabilities.ts";
 
 /**
  * A set of variable ids (small dense integers, from 0): a growable byte per id. A program of a
@@ -72,7 +70,7 @@ export function reusableVars(root: Block): { has(id: number): boolean } {
   const visit = (b: Block): void => {
     b.outputs.forEach((a) => mark(a, false));
     for (const e of b.eqns) {
-      if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !ALIASING.has(e.prim.name)));
+      if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
       else operandsOf(e).forEach((a) => mark(a, false));
       // A closure runs after its block has returned: its buffers, and those it reads from the
       // enclosing blocks (a loop's step values it captured), must outlive the block.

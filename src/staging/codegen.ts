@@ -8,10 +8,11 @@ import type { Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts";
 import { runtime } from "./runtime.ts";
-import { ALIASING, countUses, liveEquations, reusableVars } from "./analysis.ts";
+import { countUses, liveEquations, reusableVars } from "./analysis.ts";
+import { aliasesOperand, contraction, isAddition, isBroadcast, isRelayout, isRowIndex, sumAxes, zeroPad } from "./capabilities.ts";
 import { chunked } from "./chunked.ts";
 import { buildTape, TAPE_MIN, TapeOps, type Tape } from "./scalar-tape.ts";
-import { contiguousOffset, disjoint, isOuterProduct, sliceOffset, withoutLeadingOnes, type PadParams, type Piece } from "./layout.ts";
+import { contiguousOffset, disjoint, isOuterProduct, sliceOffset, withoutLeadingOnes, type Piece } from "./layout.ts";
 import { newScratch } from "../tensor/scratch.ts";
 import { wasmUnavailableReason } from "../kernels/wasm/gemm.ts";
 import { ElementwiseCode, elementwiseOf, hasSimdKernel } from "./elementwise-code.ts";
@@ -111,10 +112,10 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     for (const e of eqns) {
       // (only a tensor result read once can be an accumulated value below, one the accumulator
       // may keep or a product computed into it: no entry for the others)
-      if (e.kind === "prim" && !e.out.scalar && uses.get(e.out.id) === 1 && !ALIASING.has(e.prim.name)) made.set(e.out.id, e);
+      if (e.kind === "prim" && !e.out.scalar && uses.get(e.out.id) === 1 && !aliasesOperand(e.prim)) made.set(e.out.id, e);
       if (e.kind !== "accumulate" || e.value.kind !== "var" || uses.get(e.value.v.id) !== 1) continue;
       const src = made.get(e.value.v.id);
-      if (src?.prim.name === "matmul" && !src.out.scalar) intoAccumulator.set(src.out.id, src);
+      if (src && contraction(src.prim, src.params) && !src.out.scalar) intoAccumulator.set(src.out.id, src);
       else if (src) owned.add(src.out.id);
     }
   };
@@ -133,12 +134,12 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
       if (a.kind !== "var" || uses.get(a.v.id) !== 1) return null;
       const e = def.get(a.v.id);
       if (!e || e.out.dtype !== out.dtype || !sameKind(e.out, out) || absorbed.has(e.out.id)) return null;
-      const leaf = e.prim.name === "add" ? null : leafOf(e);
+      const leaf = isAddition(e.prim) ? null : leafOf(e);
       if (leaf !== null) {
         inner.push(e.out.id);
         return [leaf];
       }
-      const sub = e.prim.name === "add" ? sumTerms(e, inner) : null;
+      const sub = isAddition(e.prim) ? sumTerms(e, inner) : null;
       if (sub) inner.push(e.out.id);
       return sub;
     };
@@ -150,7 +151,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     };
     for (let i = eqns.length - 1; i >= 0; i--) {
       const e = eqns[i]!;
-      if (e.kind !== "prim" || e.prim.name !== "add" || e.out.scalar || absorbed.has(e.out.id)) continue;
+      if (e.kind !== "prim" || e.out.scalar || !isAddition(e.prim) || absorbed.has(e.out.id)) continue;
       const inner: number[] = [];
       const leaves = sumTerms(e, inner);
       if (!leaves || !accept(e, leaves)) continue;
@@ -163,15 +164,16 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const assembled = new Map<number, Piece[]>();
   const pieceOf = (e: PrimEqn): Piece | null => {
     const src = e.inputs[0]!;
-    if (e.prim.name !== "pad" || src.kind !== "var" || src.v.scalar || src.v.dtype !== e.out.dtype) return null;
-    const offset = contiguousOffset(src.v.shape, e.params as PadParams);
+    const pad = zeroPad(e.prim, e.params);
+    if (!pad || src.kind !== "var" || src.v.scalar || src.v.dtype !== e.out.dtype) return null;
+    const offset = contiguousOffset(src.v.shape, pad);
     return offset === null ? null : { src, offset, size: src.v.shape.reduce((x, y) => x * y, 1) };
   };
   // A sum of outer products (a weight's gradient in an unrolled RNN: hᵀ·g per step, added up)
   // is one matrix product of the stacked vectors, Xᵀ·Y: the weight-sized sum is written once
   // instead of once per step, and T products and T − 1 additions become one kernel call.
   const outerSums = new Map<number, [Atom, Atom][]>();
-  const outerOf = (e: PrimEqn): [Atom, Atom] | null => (e.prim.name === "matmul" && isOuterProduct(e) ? [e.inputs[0]!, e.inputs[1]!] : null);
+  const outerOf = (e: PrimEqn): [Atom, Atom] | null => (isOuterProduct(e) ? [e.inputs[0]!, e.inputs[1]!] : null);
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
     const eqns = absorbed.size === 0 ? liveEquations(b, live) : liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
     planSums(eqns, outerSums, outerOf, (root) => root.out.shape.length === 2);
@@ -235,7 +237,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     ((elementwiseOf(e.prim) !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
       sliceOffset(e) !== null ||
       unitSum(e) ||
-      (e.prim.name === "broadcastTo" && isSplat(e.inputs[0]!, e.out)));
+      (isBroadcast(e.prim) && isSplat(e.inputs[0]!, e.out)));
   const kindOf = (a: Atom): { shape: readonly number[]; dtype: string } => (a.kind === "var" ? a.v : (a.value as Tensor));
   /** An operand laid out like the result but for leading axes of extent 1 ([n] in [1, n]). */
   const sameLayout = (a: Atom, out: Var): boolean => {
@@ -251,17 +253,17 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   };
   /** sum over every axis of a small tensor of the result's dtype. */
   const isSmallTotal = (e: PrimEqn): boolean => {
-    if (e.prim.name !== "sum" || isScalar(e.inputs[0]!)) return false;
+    const axes = sumAxes(e.prim, e.params);
+    if (!axes || isScalar(e.inputs[0]!)) return false;
     const x = kindOf(e.inputs[0]!);
-    const { axes } = e.params as { axes: readonly number[] };
     const total = x.shape.every((d, k) => axes.includes(k) || d === 1); // one element out
     return x.dtype === e.out.dtype && total && axes.length > 0 && !unitSum(e) && x.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX;
   };
   /** sum over axes of extent 1 only: element for element, 0 + x (as the kernel adds it to 0). */
   const unitSum = (e: PrimEqn): boolean => {
-    if (e.prim.name !== "sum" || isScalar(e.inputs[0]!) || e.out.scalar) return false;
+    const axes = sumAxes(e.prim, e.params);
+    if (!axes || isScalar(e.inputs[0]!) || e.out.scalar) return false;
     const x = kindOf(e.inputs[0]!);
-    const { axes } = e.params as { axes: readonly number[] };
     return x.dtype === e.out.dtype && axes.length > 0 && axes.every((k) => x.shape[k] === 1);
   };
   const sameKind = (a: { shape: readonly number[]; dtype: string }, b: Var): boolean =>
@@ -298,14 +300,14 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         body.push(`const t${e.out.id} = ${src}[i + ${count(offset)}];`);
         continue;
       }
-      if (e.prim.name === "sum") {
+      if (unitSum(e)) {
         // (a unit sum: same elements in the same order, another shape)
         const v = read(e.inputs[0]!, true);
         body.push(`const t${e.out.id} = ${f32 ? `Math.fround(0 + ${v})` : `0 + ${v}`};`);
         continue;
       }
       const args = e.inputs.map((a) => read(a));
-      if (e.prim.name === "broadcastTo") {
+      if (isBroadcast(e.prim)) {
         body.push(`const t${e.out.id} = ${args[0]};`); // one element, read as element 0
         continue;
       }
@@ -334,10 +336,10 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     if (e.kind === "prim") {
       if (e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar)) {
         lines.push(`${indent}const ${name(e.out)} = ${elementwise.inline(e.prim, e.inputs.map(atom))};`);
-      } else if (e.prim.name === "reshape" && !isScalar(e.inputs[0]!) && !e.out.scalar) {
+      } else if (isRelayout(e.prim) && !isScalar(e.inputs[0]!) && !e.out.scalar) {
         // a new shape over the same (immutable) buffer
         lines.push(`${indent}const ${name(e.out)} = K.tensor(${atom(e.inputs[0]!)}.buf, ${shapeRef(e.out.shape)});`);
-      } else if (e.prim.name === "dynamicIndex" && !isScalar(e.inputs[0]!)) {
+      } else if (isRowIndex(e.prim) && !isScalar(e.inputs[0]!)) {
         const [x, i] = e.inputs.map(atom);
         lines.push(`${indent}const ${name(e.out)} = K.index(${x}, ${i}, ${e.out.scalar ? "null" : shapeRef(e.out.shape)});`);
       } else if (isSmallTotal(e)) {
@@ -368,12 +370,12 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
         const k = prims.length - 1;
         const call = `P[${k}].impl([${e.inputs.map(atom).join(", ")}], Q[${k}])`;
         const b = e.inputs[1];
-        if (e.prim.name === "matmul" && !e.out.scalar && !(b?.kind === "var" && reusedIds.has(b.v.id))) {
+        const flags = contraction(e.prim, e.params);
+        if (flags && !e.out.scalar && !(b?.kind === "var" && reusedIds.has(b.v.id))) {
           // A few rows times a weight: the weight stays in WebAssembly memory for the call. (Not
           // for a reused buffer: its contents change within the call, in a loop.)
-          const p = e.params as { transA: boolean; transB: boolean };
           const [x, w] = e.inputs.map(atom);
-          lines.push(`${indent}const ${name(e.out)} = ${result(`K.matvec(${x}, ${w}, ${p.transA}, ${p.transB}) ?? ${call}`, e.out)};`);
+          lines.push(`${indent}const ${name(e.out)} = ${result(`K.matvec(${x}, ${w}, ${flags.transA}, ${flags.transB}) ?? ${call}`, e.out)};`);
         } else lines.push(`${indent}const ${name(e.out)} = ${result(call, e.out)};`);
       }
       return;
@@ -382,7 +384,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     if (e.kind === "accumulate") {
       const mm = e.value.kind === "var" ? intoAccumulator.get(e.value.v.id) : undefined;
       if (mm) {
-        const p = mm.params as { transA: boolean; transB: boolean };
+        const p = contraction(mm.prim, mm.params)!;
         const [a, b] = mm.inputs.map(atom);
         return void lines.push(`${indent}K.accumulateMatmul(${atom(e.acc)}, ${a}, ${b}, ${p.transA ? 1 : 0}, ${p.transB ? 1 : 0});`);
       }

@@ -3,6 +3,7 @@
 // shapes equal but for leading axes of extent 1.
 import { Tensor } from "../tensor/tensor.ts";
 import type { Atom, Eqn, PrimEqn } from "./ir.ts";
+import { contraction, sliceBounds } from "./capabilities.ts";
 
 export interface PadParams {
   starts: readonly number[];
@@ -41,10 +42,11 @@ export const disjoint = (pieces: readonly Piece[]): boolean => {
  * axis before the sliced one, every element of those after it), or null.
  */
 export function sliceOffset(e: Eqn): number | null {
-  if (e.kind !== "prim" || e.prim.name !== "slice") return null;
+  const bounds = e.kind === "prim" ? sliceBounds(e.prim, e.params) : undefined;
+  if (e.kind !== "prim" || !bounds) return null;
   const x = e.inputs[0]!;
   if (x.kind !== "var" || x.v.scalar || x.v.dtype !== e.out.dtype) return null;
-  const { starts, ends } = e.params as { starts: readonly number[]; ends: readonly number[] };
+  const { starts, ends } = bounds;
   const shape = x.v.shape;
   let axis = -1;
   for (let k = 0; k < shape.length; k++) if (starts[k] !== 0 || ends[k] !== shape[k]) axis = axis < 0 ? k : axis;
@@ -62,12 +64,13 @@ export function sliceOffset(e: Eqn): number | null {
 
 /** A matrix product with inner dimension 1 of two 2-d tensors (either read transposed): x ⊗ y. */
 export function isOuterProduct(e: PrimEqn): boolean {
+  const flags = contraction(e.prim, e.params);
+  if (!flags) return false;
   const tensorOf = (x: Atom | undefined): { shape: readonly number[]; dtype: string } | null =>
     x === undefined ? null : x.kind === "var" ? (x.v.scalar ? null : x.v) : x.value instanceof Tensor ? x.value : null;
   const [a, b] = [tensorOf(e.inputs[0]), tensorOf(e.inputs[1])];
   if (!a || !b || a.shape.length !== 2 || b.shape.length !== 2 || a.dtype !== e.out.dtype || b.dtype !== e.out.dtype) return false;
-  const { transA } = e.params as { transA: boolean };
-  return (transA ? a.shape[0] : a.shape[1]) === 1;
+  return (flags.transA ? a.shape[0] : a.shape[1]) === 1;
 }
 
 export const withoutLeadingOnes = (s: readonly number[]): readonly number[] => {
