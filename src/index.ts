@@ -45,6 +45,8 @@ export * as linalg from "./linalg.ts";
 /** Random numbers from counter-based keys, bit-identical to JAX's default Threefry-2x32 generator: `random.key(seed)`, then `split`, `foldIn`, `uniform`, `normal`, `bernoulli`, `categorical`, `permutation` (used with `yield*`). */
 export * as random from "./random/index.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
+/** CTC loss (log-space forward algorithm over [T, N, C] log-probabilities, PyTorch's conventions), as Lantern's DeepSpeech2 trains with. */
+export { ctcLoss, type CtcLossOptions, type IntegerList } from "./losses/ctc.ts";
 export { treeMap, treeZerosLike, treeAdd, treeSub, treeScale, treeDot, treeGlobalNorm, treeSize } from "./tree-math.ts";
 export { setWasmEnabled, wasmUnavailableReason } from "./kernels/wasm/gemm.ts";
 export { setMatmulThreads, matmulThreads, matmulThreadsUnavailableReason } from "./kernels/wasm/threads.ts";
