@@ -591,6 +591,39 @@ export function opCases(): OpCase[] {
     cases.push({ name: `${name} [1,1,5,4] size 2 stride 1`, f: program1((x) => op(x, { size: 2, stride: 1 })), args: (s) => distinctLeaves([[1, 1, 5, 4]], s) });
     cases.push({ name: `${name} [1,1,5,5] size 3 stride 2`, f: program1((x) => op(x, { size: 3, stride: 2 })), args: (s) => distinctLeaves([[1, 1, 5, 5]], s) });
   }
+  // Shape operations and contractions of the second round (test/shape-extra.test.ts, test/einsum.test.ts)
+  cases.push({ name: "stack [2,3] [2,3] axis 1", f: program2((a, b) => Y.stack([a, b], 1)), args: (s) => [randomTensor([2, 3], s), randomTensor([2, 3], s ^ 1)] });
+  cases.push({
+    name: "split [2,4] in 2 along axis 1, the pieces swapped",
+    f: program1(function* (x) {
+      const [a, b] = yield* Y.split(x, 2, 1);
+      return yield* Y.concat([b!, a!], 1);
+    }),
+    args: (s) => [randomTensor([2, 4], s)],
+  });
+  cases.push({ name: "flip [2,3,2] axes [0,-1]", f: program1((x) => Y.flip(x, [0, -1])), args: (s) => [randomTensor([2, 3, 2], s)] });
+  cases.push({ name: "tile [2,3] [2,1,2]", f: program1((x) => Y.tile(x, [2, 1, 2])), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "repeat [2,3] [1,0,2] axis -1", f: program1((x) => Y.repeat(x, [1, 0, 2], -1)), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "squeeze [1,3,1] and expandDims", f: program1(function* (x) { return yield* Y.expandDims(yield* Y.squeeze(x), [0, 2]); }), args: (s) => [randomTensor([1, 3, 1], s)] });
+  cases.push({ name: "pad [2,3] constant 1.5", f: program1((x) => Y.pad(x, [[1, 0], [0, 2]], { value: 1.5 })), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "pad [2,3] edge", f: program1((x) => Y.pad(x, [[2, 1], [1, 1]], { mode: "edge" })), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "pad [3,3] reflect", f: program1((x) => Y.pad(x, [[2, 1], [0, 2]], { mode: "reflect" })), args: (s) => [randomTensor([3, 3], s)] });
+  cases.push({ name: "tril [2,3,3] k -1", f: program1((x) => Y.tril(x, -1)), args: (s) => [randomTensor([2, 3, 3], s)] });
+  cases.push({ name: "triu [3,4] k 1", f: program1((x) => Y.triu(x, 1)), args: (s) => [randomTensor([3, 4], s)] });
+  cases.push({ name: "diag of a vector, k -1", f: program1((x) => Y.diag(x, -1)), args: (s) => [randomTensor([3], s)] });
+  cases.push({ name: "diag of a matrix, k 1", f: program1((x) => Y.diag(x, 1)), args: (s) => [randomTensor([3, 4], s)] });
+  cases.push({ name: "trace [3,3]", f: program1((x) => Y.trace(x)), args: (s) => [randomTensor([3, 3], s)] });
+  cases.push({
+    name: "tensordot [2,3,2] [3,2,2] axes [[1,0],[0,2]]",
+    f: program2((a, b) => Y.tensordot(a, b, [[1, 0], [0, 2]])),
+    args: (s) => [randomTensor([2, 3, 2], s), randomTensor([3, 2, 2], s ^ 1)],
+  });
+  cases.push({ name: "einsum bij,bkj->bik", f: program2((a, b) => Y.einsum("bij,bkj->bik", a, b)), args: (s) => [randomTensor([2, 2, 3], s), randomTensor([2, 2, 3], s ^ 1)] });
+  cases.push({
+    name: "einsum ij,jk,kk->ik (a chain with a diagonal)",
+    f: program2(function* (a, b) { return yield* Y.einsum("ij,jk,kk->ik", a, b, yield* Y.mul(b, b)); }),
+    args: (s) => [randomTensor([2, 3], s), randomTensor([3, 3], s ^ 1)],
+  });
   cases.push({ name: "stopGradient", f: program1((x) => Y.stopGradient(x)), args: (s) => [randomTensor([2, 3], s)], zeroDerivative: true, notFiniteDifferences: true });
   return cases;
 }

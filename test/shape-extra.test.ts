@@ -452,6 +452,8 @@ describe("bad input gives tagged errors", () => {
     ["triu fractional k", () => triu(x, 0.5), ValueError, /triu: the diagonal k must be an integer/],
     ["diag of rank 3", () => diag(zeros([2, 2, 2])), ShapeError, /diag: takes a vector .* or a matrix .* got shape \[2, 2, 2\]/],
     ["trace of a vector", () => trace(tensor([1, 2])), ShapeError, /trace: takes a matrix/],
+    ["diag too large", () => diag(zeros([1]), 60000), ShapeError, /diag: shape \[60001, 60001\] has 3600120001 elements, more than/],
+    ["tile too large", () => tile(x, [50000, 50000]), ShapeError, /tile: shape \[100000, 150000\] has/],
     ["stack of a plain array", () => stack([[1, 2] as never]), Error, /stack: element 0 is a plain array/],
   ];
   it.each(cases)("%s", (_name, op, cls, message) => {

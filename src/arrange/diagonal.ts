@@ -7,6 +7,7 @@ import { ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { checkOperand } from "../lax.ts";
 import { sum } from "../primitives/reduce.ts";
 import * as S from "../primitives/shape.ts";
+import { checkSize } from "../tensor/shape.ts";
 
 /** Flat positions of diagonal k of an [n1, n2] matrix, row-major (NumPy's offset: > 0 above the main diagonal). */
 const diagonalPositions = (n1: number, n2: number, k: number): Int32Array => {
@@ -45,6 +46,7 @@ export const diag = (x: Value, k = 0): Value => {
         "for the diagonals of a batch of matrices use einsum (e.g. einsum(\"bii->bi\", x))",
     );
   const n = xs[0]! + Math.abs(k);
+  checkSize("diag", [n, n]);
   const indices = diagonalPositions(n, n, k);
   return S.reshape(S.scatterAdd(x, { indices, indexShape: [xs[0]!], axis: 0 }, n * n), [n, n]);
 };
