@@ -149,9 +149,4 @@ export const runtime = {
     const product = () => matmulKernel(new Tensor(xs, [steps, m]), new Tensor(ys, [steps, n]), true, false);
     return new Tensor((fresh ? outside(product) : product()).buf, shape);
   },
-  /** sigmoid without overflow, as the kernel computes it. */
-  sigmoid(v: number): number {
-    const e = Math.exp(-Math.abs(v));
-    return v >= 0 ? 1 / (1 + e) : e / (1 + e);
-  },
 };
