@@ -6,7 +6,7 @@
 // eigenvalues, and over batch axes.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Tensor, grad, linalg, mul, run, square, sum, tensor, type Effect, type Value } from "../src/index.ts";
+import { Tensor, grad, linalg, matmul, mul, run, slice, square, sum, tensor, transpose, type Effect, type Value } from "../src/index.ts";
 import { checkGrads, numericGrad, type Program } from "./check-grads.ts";
 import { expectSame } from "./expect-same.ts";
 import { matrixArb, separatedSvdArb, separatedSymmetricArb, spdArb, wellConditionedArb } from "./linalg-helpers.ts";
@@ -134,6 +134,23 @@ describe("linalg derivatives against finite differences (first and second order,
     );
   });
 
+  it("float32: first-order derivatives of solve, cholesky and eigh against finite differences at float32's tolerance", () => {
+    const a = tensor(fc.sample(wellConditionedArb(3), { numRuns: 1, seed: 11 })[0]!.toArray() as number[][], { dtype: "float32" });
+    const spd = tensor(fc.sample(spdArb(3), { numRuns: 1, seed: 12 })[0]!.toArray() as number[][], { dtype: "float32" });
+    const sep = tensor(fc.sample(separatedSymmetricArb(3), { numRuns: 1, seed: 13 })[0]!.toArray() as number[][], { dtype: "float32" });
+    const f32 = { order: 1, modes: ["fwd", "rev"], rtol: 2e-2, atol: 1e-3 } as const;
+    checkGrads(function* solve32(x: Value) {
+      return yield* linalg.solve(x, tensor([1, -2, 3], { dtype: "float32" }));
+    }, [a], f32);
+    checkGrads(function* cholesky32(x: Value) {
+      return yield* linalg.cholesky(x);
+    }, [spd], f32);
+    checkGrads(function* eigh32(x: Value) {
+      const [w] = yield* linalg.eigh(x);
+      return w;
+    }, [sep], f32);
+  });
+
   it("over batch axes: each matrix's derivative is its own", () => {
     const a = fc.sample(wellConditionedArb(3, [2]), { numRuns: 1, seed: 5 })[0]!;
     const spd = fc.sample(spdArb(3, [2]), { numRuns: 1, seed: 6 })[0]!;
@@ -172,16 +189,18 @@ describe("linalg derivatives at repeated eigenvalues and singular values", () =>
     expect(Array.from(h.buf).every(Number.isFinite)).toBe(true);
   });
 
-  it("eigh at a repeated eigenvalue: a function of the eigenvector space (a projector) has its derivative", () => {
-    // A = diag(1, 1, 3): the projector on the eigenvalue-3 space, v₃ v₃ᵀ, is smooth there.
-    const a = tensor([[1, 0, 0], [0, 1, 0], [0, 0, 3]]);
+  it("eigh at a repeated eigenvalue: a function of the other eigenvector (its projector) gets its derivative", () => {
+    // The eigenvalue 3 is simple, so v₃ v₃ᵀ is smooth even where 1 is repeated.
+    const c = tensor([[1, 2, 0], [-1, 0.5, 3], [2, 1, -2]]);
     function* projector(x: Value) {
       const [, v] = yield* linalg.eigh(x);
-      const top = yield* square(v);
-      return yield* weighted(top, 4);
+      const v3 = yield* slice(v, [0, 2], [3, 3]);
+      return yield* sum(yield* mul(c, yield* matmul(v3, yield* transpose(v3))));
     }
-    const g = run(grad(projector), a) as Tensor;
-    expect(Array.from(g.buf).every(Number.isFinite)).toBe(true);
+    for (const a of [tensor([[1, 0, 0], [0, 1, 0], [0, 0, 3]]), tensor([[2, 1, 0], [1, 2, 0], [0, 0, 1]])]) {
+      const g = run(grad(projector), a) as Tensor;
+      expectSame(g, numericGrad(projector as Program, [a]), 1e-7);
+    }
   });
 
   it("svd of a matrix with a zero singular value: the gradient of Σ s is U Vᵀ (a subgradient, as JAX's), finite", () => {
