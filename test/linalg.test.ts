@@ -399,6 +399,14 @@ describe("linalg bad input", () => {
     expectError(() => perform(() => linalg.triangularSolve(tensor([1, 2]), tensor([1, 2]))), ShapeError, "linalg.triangularSolve", "matrix a");
   });
 
+  it("NaN in gives NaN out, not a hang or a wrong number (cholesky: a ValueError)", () => {
+    const bad = tensor([[1, NaN, 0], [NaN, 2, 0], [0, 0, 3]]);
+    const hasNaN = (v: unknown): boolean => (Array.isArray(v) ? v.some(hasNaN) : Array.from((v as Tensor).buf).some(Number.isNaN));
+    for (const op of [linalg.solve(bad, tensor([1, 2, 3])), linalg.inv(bad), linalg.det(bad), linalg.qr(bad), linalg.eigh(bad), linalg.svd(bad)])
+      expect(hasNaN(perform(() => op)), op.name).toBe(true);
+    expectError(() => perform(() => linalg.cholesky(bad)), ValueError, "linalg.cholesky", "not positive definite");
+  });
+
   it("unknown options and non-tensors: errors naming the operation", () => {
     const a = tensor([[1, 0], [0, 1]]);
     expectError(() => perform(() => linalg.triangularSolve(a, a, { lower: true, upper: true } as never)), ValueError, "linalg.triangularSolve", "upper");
