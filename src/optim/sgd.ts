@@ -1,6 +1,8 @@
-// Stochastic gradient descent with optional momentum, Nesterov momentum and (L2) weight decay,
-// as torch.optim.SGD (dampening 0):
-//   g ← g + weightDecay·p;  v ← momentum·v + g;  d = nesterov ? g + momentum·v : v;  p ← p − lr·d
+// Stochastic gradient descent with optional momentum, Nesterov momentum, dampening and (L2)
+// weight decay, as torch.optim.SGD:
+//   g ← g + weightDecay·p
+//   v ← g on the first step, then v ← momentum·v + (1 − dampening)·g
+//   d = nesterov ? g + momentum·v : v;  p ← p − lr·d
 // Without momentum: p ← p − lr·g.
 import { ValueError } from "../errors.ts";
 import {
@@ -12,8 +14,12 @@ import { checkOptions } from "../options.ts";
 
 export interface SgdOptions extends StepOptions {
   lr: LearningRate;
+  /** Momentum factor μ (default 0: plain SGD). */
   momentum?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0, as PyTorch). */
   nesterov?: boolean;
+  /** Dampening of the gradient in the velocity after the first step (default 0). */
+  dampening?: number;
   weightDecay?: number;
 }
 
@@ -25,13 +31,14 @@ export interface SgdState extends OptimizerState {
 /** Stochastic gradient descent, with optional momentum (heavy ball or Nesterov) and weight decay. */
 export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
   const op = "sgd";
-  checkOptions(op, options, { ...STEP_OPTIONS, momentum: "number", nesterov: "boolean", weightDecay: "number" });
+  checkOptions(op, options, { ...STEP_OPTIONS, momentum: "number", nesterov: "boolean", dampening: "number", weightDecay: "number" });
   const lr = checkLearningRate(op, options?.lr);
   const momentum = checkNumber(op, "momentum", options.momentum ?? 0, 0);
   const nesterov = options.nesterov ?? false;
+  const dampening = checkNumber(op, "dampening", options.dampening ?? 0, 0, 1);
   const wd = checkNumber(op, "weightDecay", options.weightDecay ?? 0, 0);
   const clip = checkClip(op, options);
-  if (nesterov && momentum === 0) throw new ValueError("sgd: nesterov needs momentum > 0");
+  if (nesterov && (momentum === 0 || dampening !== 0)) throw new ValueError("sgd: nesterov needs momentum > 0 and dampening 0 (as PyTorch)");
   return {
     init: (params) => (momentum > 0 ? { count: 0, velocity: slotLike("sgd.init", params) } : { count: 0 }),
     update(grads, state, params) {
@@ -44,10 +51,12 @@ export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
         });
         return [p, { count: count + 1 }];
       }
+      // PyTorch starts the velocity at the first gradient (undampened)
+      const first = count === 0;
       const [p, [velocity]] = stepLeaves("sgd.update", params, grads, [{ name: "velocity", tree: state.velocity }], clip, (p, g, [v], outP, [outV]) => {
         for (let k = 0; k < p.length; k++) {
           const gk = g[k]! + wd * p[k]!;
-          const vk = momentum * v![k]! + gk;
+          const vk = first ? gk : momentum * v![k]! + (1 - dampening) * gk;
           outV![k] = vk;
           outP[k] = p[k]! - rate * (nesterov ? gk + momentum * vk : vk);
         }
