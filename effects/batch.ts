@@ -1,11 +1,12 @@
 // Batching (vmap): a box holds a whole batch of values, stacked along axis 0. On an operation
 // the handler applies the primitive's batching rule (the `batch` field of its record, see
-// effects/primitive.ts; the shared shapes of rule are in src/primitives/batching.ts) — an
-// operation on the stacked values. Rules are operations, so every handler below sees (and can
-// differentiate) them. vmap itself (splitting arguments, stacking results) is
-// src/transforms/vmap.ts.
+// effects/primitive.ts) — an operation on the stacked values. Rules are operations, so every
+// handler below sees (and can differentiate) them.
+// vmap is one chain of three modules, each using only the ones before it: this handler;
+// src/primitives/batching.ts, the shapes of rule primitives share and how a batch splits into
+// examples; src/transforms/vmap.ts, which splits the arguments, installs this handler with
+// those helpers, and stacks the results.
 import { TransformError } from "../src/errors.ts";
-import { exampleOf, stackExamples } from "../src/primitives/batching.ts";
 import type { Primitive } from "./primitive.ts";
 import { Trace, bind } from "./trace.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "./value.ts";
@@ -36,11 +37,22 @@ export class BatchBox extends Traced {
   }
 }
 
+/** How a batch splits into its examples and stacks back (operations: given by vmap). */
+export interface Examples {
+  /** Example `b` of a value stacked along axis 0. */
+  exampleOf(v: Value, b: number): Value;
+  /** Examples stacked along a new axis 0. */
+  stack(examples: readonly Value[]): Value;
+}
+
 export class BatchTrace extends Trace {
   readonly name = "vmap";
   /** While ≥ 0, the program runs for this one example: see `perExample`. */
   private example = -1;
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    private readonly examples: Examples,
+  ) {
     super();
   }
 
@@ -49,7 +61,7 @@ export class BatchTrace extends Trace {
   }
 
   override substitute(v: Traced): Value {
-    return this.example >= 0 && this.owns(v) ? exampleOf(v.value, this.example) : v;
+    return this.example >= 0 && this.owns(v) ? this.examples.exampleOf(v.value, this.example) : v;
   }
 
   /**
@@ -69,7 +81,7 @@ export class BatchTrace extends Trace {
         this.example = -1;
       }
     }
-    return new BatchBox(this, stackExamples(results));
+    return new BatchBox(this, this.examples.stack(results));
   }
 
   owns(v: unknown): v is BatchBox {
@@ -77,7 +89,7 @@ export class BatchTrace extends Trace {
   }
 
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
-    if (this.example >= 0) return bind(prim, args.map((a) => (this.owns(a) ? exampleOf(a.value, this.example) : a)), params);
+    if (this.example >= 0) return bind(prim, args.map((a) => (this.owns(a) ? this.examples.exampleOf(a.value, this.example) : a)), params);
     const values = new Array<Value>(args.length);
     const batched = new Array<boolean>(args.length);
     for (let i = 0; i < args.length; i++) {

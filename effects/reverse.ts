@@ -6,9 +6,6 @@
 // on a heap stack: the box itself records its primitive and operands. When the program has
 // returned, the driver (reset) seeds the output's adjoint and pops the stack, running each
 // pending step. No recursion per effect: a program of any length differentiates.
-import { add } from "../src/primitives/binary.ts";
-import { Tensor } from "../src/tensor/tensor.ts";
-import { addInto } from "../src/kernels/vector.ts";
 import type { MaybeValue, Primitive } from "./primitive.ts";
 import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
@@ -33,12 +30,28 @@ export class ReverseBox extends PrimalBox {
   }
 }
 
+/**
+ * How the backward pass sums two cotangents of one value (given by the transformation that
+ * installs the handler: src/transforms/cotangent-sum.ts).
+ */
+export interface CotangentSum {
+  /** a + b, performed as an operation (so that the handlers below differentiate it). */
+  add(a: Value, b: Value): Value;
+  /** Whether `sum` (of a and b) is a buffer of its own that nobody else holds. */
+  fresh(sum: Value, a: Value, b: Value): boolean;
+  /** acc += ct in place when both are concrete and alike; false (nothing done) otherwise. */
+  addInPlace(acc: Value, ct: Value): boolean;
+}
+
 export class ReverseTrace extends Trace {
   /** The pending backward steps, in the order the program performed them. */
   private readonly pending: ReverseBox[] = [];
   private count = 0;
 
-  constructor(readonly name: string) {
+  constructor(
+    readonly name: string,
+    private readonly sum: CotangentSum,
+  ) {
     super();
   }
 
@@ -83,8 +96,9 @@ export class ReverseTrace extends Trace {
   backward(roots: readonly Value[], seeds: readonly Value[]): MaybeValue[] {
     const adj = new Array<MaybeValue>(this.count).fill(null);
     const owned = new Uint8Array(this.count);
+    const sum = this.sum;
     roots.forEach((r, i) => {
-      if (this.owns(r)) accumulate(adj, owned, r.id, seeds[i]!);
+      if (this.owns(r)) accumulate(sum, adj, owned, r.id, seeds[i]!);
     });
     const pending = this.pending;
     for (let k = pending.length - 1; k >= 0; k--) {
@@ -100,7 +114,7 @@ export class ReverseTrace extends Trace {
         : prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
       for (let i = 0; i < args.length; i++) {
         const c = cts[i];
-        if (c != null && wanted[i]) accumulate(adj, owned, (args[i] as ReverseBox).id, c);
+        if (c != null && wanted[i]) accumulate(sum, adj, owned, (args[i] as ReverseBox).id, c);
       }
     }
     return adj;
@@ -116,22 +130,13 @@ const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 << MAX_MA
  * adj[id] += ct. The sum is computed with operations (so handlers below differentiate it),
  * except that a buffer this pass made itself, and nobody else holds, is added into in place.
  */
-const accumulate = (adj: MaybeValue[], owned: Uint8Array, id: number, ct: Value): void => {
+const accumulate = (sum: CotangentSum, adj: MaybeValue[], owned: Uint8Array, id: number, ct: Value): void => {
   const prev = adj[id]!;
   if (prev === null) adj[id] = ct;
-  else if (owned[id] === 1 && inPlaceAdd(prev, ct)) return;
+  else if (owned[id] === 1 && sum.addInPlace(prev, ct)) return;
   else {
-    const sum = add(prev, ct);
-    adj[id] = sum;
-    owned[id] = sum instanceof Tensor && sum !== prev && sum !== ct ? 1 : 0;
+    const s = sum.add(prev, ct);
+    adj[id] = s;
+    owned[id] = sum.fresh(s, prev, ct) ? 1 : 0;
   }
-};
-
-/** Adds `ct` into `acc` in place when both are concrete tensors of one shape and dtype. */
-const inPlaceAdd = (acc: Value, ct: Value): boolean => {
-  if (!(acc instanceof Tensor) || !(ct instanceof Tensor)) return false;
-  if (acc.dtype !== ct.dtype || acc.size !== ct.size || acc.shape.length !== ct.shape.length) return false;
-  for (let i = 0; i < acc.shape.length; i++) if (acc.shape[i] !== ct.shape[i]) return false;
-  addInto(acc.buf, ct.buf);
-  return true;
 };

@@ -3,8 +3,9 @@
 // are stacked along axis 0 (`batched[i]` says whether `values[i]` is), and a rule gives the
 // output with the batch (of `size`) on axis 0, computed with the same primitives — so every
 // handler below vmap sees, and can differentiate, what the rule does.
-// The handler applying the rules is BatchTrace (effects/batch.ts); vmap (src/transforms/vmap.ts)
-// splits the arguments and stacks the results. This module registers nothing.
+// The handler applying the rules is BatchTrace (effects/batch.ts), which vmap
+// (src/transforms/vmap.ts) installs with exampleOf and stackExamples below; vmap splits the
+// arguments and stacks the results. This module registers nothing.
 import type { Primitive } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";

@@ -1,6 +1,7 @@
 // grad and valueAndGrad: run the program under a fresh reverse handler (shift on every
 // operation), then reset: seed the output's adjoint with 1 and run the pending steps.
 import { ReverseBox, ReverseTrace } from "../../effects/reverse.ts";
+import { cotangentSum } from "./cotangent-sum.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
 import { isLeaf, mapLeaves, type Flat } from "../pytree.ts";
@@ -109,7 +110,7 @@ export function reverseGrad(
   hasAux = false,
 ): [Value, unknown, unknown] {
   const nums = checkArgnums(name, argnums, args.length);
-  return withTrace(new ReverseTrace(name), (trace) => {
+  return withTrace(new ReverseTrace(name, cotangentSum), (trace) => {
     const flats: Flat[] = [];
     const inputs: ReverseBox[][] = [];
     const boxedArgs = args.slice();

@@ -1,6 +1,7 @@
 // vjp: run the program under a reverse handler and hand back its output with a pullback
 // that replays the pending backward steps for any cotangent, as often as it is called.
 import { ReverseTrace } from "../../effects/reverse.ts";
+import { cotangentSum } from "./cotangent-sum.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
@@ -15,7 +16,7 @@ export type Pullback = (cotangent: unknown) => Gen<unknown[]>;
 /** [output, pullback] of `f` at `primals` (direct style); with `hasAux`, [output, pullback, aux] for a program returning [output, aux]. */
 export function vjpDirect(name: string, f: AnyProgram, primals: readonly unknown[], hasAux = false): [unknown, Pullback, unknown?] {
   checkProgram(name, f);
-  const trace = new ReverseTrace(name);
+  const trace = new ReverseTrace(name, cotangentSum);
   const { flats, inputs, outFlat, outLeaves, aux } = withTrace(trace, () => {
     const flats: Flat[] = primals.map((p, i) => differentiable(name, p, i));
     const inputs = flats.map((flat) => flat.leaves.map((leaf) => trace.input(leaf)));

@@ -1,7 +1,8 @@
 // vmap: run a program once on a whole batch. Inputs are split along `inAxes`; the program sees
-// one example's shapes; outputs are stacked along axis 0. The handler is BatchTrace
-// (effects/batch.ts); each primitive's batching rule is the `batch` field of its record (its
-// family's file in src/primitives/), built from the helpers in src/primitives/batching.ts.
+// one example's shapes; outputs are stacked along axis 0. The last module of vmap's chain: the
+// handler is BatchTrace (effects/batch.ts), installed here with how examples split and stack
+// (src/primitives/batching.ts); each primitive's batching rule is the `batch` field of its
+// record (its family's file in src/primitives/), built from the helpers of batching.ts.
 import { BatchTrace } from "../../effects/batch.ts";
 import { withTrace } from "../../effects/trace.ts";
 import { Traced, shapeOf, type Value } from "../../effects/value.ts";
@@ -10,6 +11,7 @@ import { ShapeError, TransformError, fmt, show } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import { arraysAsTensors } from "../tensor/typed-array.ts";
 import * as S from "../primitives/shape.ts";
+import { exampleOf, stackExamples } from "../primitives/batching.ts";
 import { BatchBox } from "../../effects/batch.ts";
 import { markProgram } from "../misuse.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "./common.ts";
@@ -119,7 +121,7 @@ export function vmapDirect(f: AnyProgram, args: readonly unknown[], inAxes: InAx
     return { flat, axes };
   });
   if (size === -1) throw new TransformError("vmap: no argument is mapped (every inAxes entry is null or every mapped argument is empty of tensors)");
-  return withTrace(new BatchTrace(size), (trace) => {
+  return withTrace(new BatchTrace(size, { exampleOf, stack: stackExamples }), (trace) => {
     let k = 0;
     const batchedArgs = args.map((arg, i) => {
       const mapped = flats[i];
