@@ -14,7 +14,7 @@ import { StagingTrace, isCaptureError } from "../../../effects/stage.ts";
 import { depth, dynamicTrace, type Trace } from "../../../effects/trace.ts";
 import { Traced, type Value } from "../../../effects/value.ts";
 import type { Flat } from "../../pytree.ts";
-import type { Gen } from "../../transforms/common.ts";
+import type { Effect } from "../../../effects/effect.ts";
 import { reverseThroughClosure, tracedAbove, type WithPullback } from "./staged-reverse.ts";
 import { inRecursiveBody } from "./recursion-state.ts";
 
@@ -22,6 +22,14 @@ import { inRecursiveBody } from "./recursion-state.ts";
 export interface StagedWithPullback extends WithPullback {
   readonly structure: Flat;
 }
+
+/** What a program runs with `yield*`: a generator, or an operation (an Effect is its own iterator). */
+export interface Runs<R> {
+  [Symbol.iterator](): Iterator<Effect, R, unknown>;
+}
+
+/** A result already known, for `yield*`. */
+const known = <R>(value: R): Runs<R> => ({ [Symbol.iterator]: () => ({ next: () => ({ done: true, value }) }) });
 
 export interface ControlPrimitive<P> {
   readonly name: string;
@@ -31,7 +39,7 @@ export interface ControlPrimitive<P> {
    */
   decided(operands: readonly Value[], params: P, staging: StagingTrace | null): boolean;
   /** Runs the construct in place: every handler sees (differentiates, batches) what actually happens. */
-  impl(operands: readonly Value[], params: P): Gen<unknown>;
+  impl(operands: readonly Value[], params: P): Runs<unknown>;
   /**
    * Under jit with no transformation above: abstract evaluation of its programs on staged
    * values (no kernel runs) into one equation of the IR; returns the staged results.
@@ -46,9 +54,9 @@ export interface ControlPrimitive<P> {
    * Forward mode above staging, and any transformation above staging that cannot keep the
    * construct whole: the construct expressed with operations the handler above differentiates.
    */
-  jvp(operands: readonly Value[], params: P): Gen<unknown>;
+  jvp(operands: readonly Value[], params: P): Runs<unknown>;
   /** vmap (a batched operand decides what runs): the construct expressed with batched operations. */
-  batch(operands: readonly Value[], params: P): Gen<unknown>;
+  batch(operands: readonly Value[], params: P): Runs<unknown>;
   /**
    * A construct that cannot be expressed in operations while staged (a recursion): when its
    * programs read a differentiated value through a closure under grad inside jit, that error stands.
@@ -89,14 +97,18 @@ export const concrete = (values: readonly Value[]): boolean => abstractBase(valu
 export const stagingHere = (top: Trace | null): StagingTrace | null =>
   top instanceof StagingTrace && (top.level === depth() - 1 || inRecursiveBody(top)) ? top : null;
 
-/** Applies a control primitive: picks its rule from the handlers that own the operands. */
-export function* bindControl<P>(prim: ControlPrimitive<P>, operands: readonly Value[], params: P): Gen<unknown> {
+/**
+ * Applies a control primitive: picks its rule from the handlers that own the operands. Not a
+ * generator itself: `yield* bindControl(...)` delegates straight to the rule (no frame of its
+ * own per call, which a deep recursion would pay at every level).
+ */
+export function bindControl<P>(prim: ControlPrimitive<P>, operands: readonly Value[], params: P): Runs<unknown> {
   const d = dynamicTrace();
   const staging = d instanceof StagingTrace ? d : null;
-  if (prim.decided(operands, params, staging)) return yield* prim.impl(operands, params);
+  if (prim.decided(operands, params, staging)) return prim.impl(operands, params);
   const top = owner(operands);
   const here = top === null ? staging : stagingHere(top);
-  if (here) return prim.stage(here, operands, params);
+  if (here) return known(prim.stage(here, operands, params));
   const base = abstractBase(operands);
   if (staging !== null && base === staging && top instanceof ReverseTrace) {
     let structure: Flat | undefined;
@@ -106,15 +118,15 @@ export function* bindControl<P>(prim: ControlPrimitive<P>, operands: readonly Va
         structure = r.structure;
         return r;
       });
-      return structure!.rebuild(outs);
+      return known(structure!.rebuild(outs));
     } catch (e) {
       // A program reads a differentiated value through a closure: the construct cannot be
       // staged whole under grad; the handler above differentiates it expressed in operations.
       if (!isCaptureError(e) || prim.whole) throw e;
     }
-    return yield* prim.jvp(operands, params);
+    return prim.jvp(operands, params);
   }
   // A batch decides (vmap, or vmap inside jit); else a transformation above staging expands it.
-  if (base instanceof BatchTrace || top instanceof BatchTrace) return yield* prim.batch(operands, params);
-  return yield* prim.jvp(operands, params);
+  if (base instanceof BatchTrace || top instanceof BatchTrace) return prim.batch(operands, params);
+  return prim.jvp(operands, params);
 }

@@ -181,10 +181,7 @@ const fixpointP: ControlPrimitive<FixParams> = {
   // Not staging: the recursion runs, each level in a frame of the driver's (`call`), so a
   // recursion of any depth costs linear time.
   decided: (_operands, _p, staging) => staging === null,
-  *impl(operands, p) {
-    const args = operands === p.structure.leaves ? p.args : (p.structure.rebuild(operands) as unknown[]);
-    return yield* callInFrame(runBody, p.rec, args);
-  },
+  impl: (operands, p) => callInFrame(runBody, p.rec, operands === p.structure.leaves ? p.args : (p.structure.rebuild(operands) as unknown[])),
   stage: staged,
   vjp: (trace, primals, p, wanted) => {
     const args = argsOf(p, primals);

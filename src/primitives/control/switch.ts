@@ -10,7 +10,7 @@ import { flatten, type Flat } from "../../pytree.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import { jvpDirect } from "../../transforms/forward.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
-import { bindControl, concrete, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
+import { bindControl, concrete, type ControlPrimitive, type Runs, type StagedWithPullback } from "./control-primitive.ts";
 import { alias, inRecursiveBody, origin, sinks } from "./recursion-state.ts";
 import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode, type StagedProgram } from "./staging.ts";
 
@@ -134,9 +134,7 @@ function* forward(operands: readonly Value[], p: BranchParams): Gen<unknown> {
 const branchP: ControlPrimitive<BranchParams> = {
   name: "switch",
   decided: (operands) => concrete([operands[0]!]),
-  *impl(operands, p) {
-    return yield* p.branches[chosen(p, operands[0]!)]!(...argsOf(p, operands));
-  },
+  impl: (operands, p) => p.branches[chosen(p, operands[0]!)]!(...argsOf(p, operands)),
   stage: (trace, operands, p) => {
     const r = stageBranches(trace, operands, p, null);
     return r.structure.rebuild(r.outs);
@@ -152,7 +150,7 @@ const branchP: ControlPrimitive<BranchParams> = {
   batch: selectAll,
 };
 
-const applyBranch = (p: BranchParams, index: Value): Gen<unknown> => {
+const applyBranch = (p: BranchParams, index: Value): Runs<unknown> => {
   lax.checkOperand(p.name, index, what(p));
   return bindControl(branchP, [index, ...p.structure.leaves], p);
 };
