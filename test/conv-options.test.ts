@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
-  ShapeError, ValueError, Tensor, avgPool2d, conv2d, convTranspose2d, grad, jit, maxPool2d, run, sum, tensor, vmap,
+  ShapeError, ValueError, Tensor, avgPool2d, conv2d, convTranspose2d, grad, jit, maxPool2d, mul, run, sum, tensor, vmap,
   type Conv2dOptions, type Value,
 } from "../src/index.ts";
 import { conv2dInputGradKernel, conv2dKernel, conv2dWeightGradKernel } from "../src/kernels/conv.ts";
@@ -331,6 +331,41 @@ describe("vmap and jit", () => {
     const ct = function* (a: Value, b: Value) { return yield* convTranspose2d(a, b, { stride: 2, padding: 1 }); };
     const cx = randomTensor([3, 1, 2, 3, 3], 23), cw = randomTensor([3, 2, 4, 3, 3], 24);
     close(run(vmap(ct, [0, 0]), cx, cw), stackOf([0, 1, 2].map((b) => run(ct, slice(cx, b), slice(cw, b)) as Tensor)));
+  });
+
+  it("second order through per-example filter gradients: grad of a function of vmap(grad), against a loop", () => {
+    const loss = function* (b: Value, a: Value) { return yield* sum(yield* mul(yield* conv2d(a, b, options), yield* conv2d(a, b, options))); };
+    const w = slice(ws, 0);
+    const c = randomTensor([3, 6, 2, 2, 3], 25);
+    const total = function* (xsv: Value) { return yield* sum(yield* mul(yield* vmap(grad(loss), [null, 0])(w, xsv), c)); };
+    const one = (b: number) => function* (xv: Value) { return yield* sum(yield* mul(yield* grad(loss)(w, xv), slice(c, b))); };
+    close(run(grad(total), xs), stackOf([0, 1, 2].map((b) => run(grad(one(b)), slice(xs, b)) as Tensor)), 1e-11);
+  });
+
+  it("the weight-gradient kernel's batches (per-example filter gradients) with groups, with and without WebAssembly", () => {
+    // 2 batches of 3 images; x [4, 7, 6] per image, w [6, 2, 2, 3] in 2 groups, output [6, 7, 4]
+    const x = randomTensor([2 * 3, 4, 7, 6], 26), ct = randomTensor([2 * 3, 6, 7, 4], 27);
+    const more = { dilation: [1, 2] as P2, groups: 2 };
+    const part = (t: Tensor, b: number): Tensor => new Tensor(t.buf.slice((b * t.size) / 2, ((b + 1) * t.size) / 2), [3, ...t.shape.slice(1)]);
+    for (const wasm of [true, false])
+      withWasmEnabled(wasm, () => {
+        const both = conv2dWeightGradKernel(x, ct, [6, 2, 2, 3], [1, 1], [[0, 1], [1, 1]], 2, more);
+        expect(both.shape).toEqual([2, 6, 2, 2, 3]);
+        for (let b = 0; b < 2; b++) {
+          const one = conv2dWeightGradKernel(part(x, b), part(ct, b), [6, 2, 2, 3], [1, 1], [[0, 1], [1, 1]], 1, more);
+          close(slice(both, b), one, 1e-12);
+        }
+      });
+  });
+
+  it("padded pooling under vmap, against a loop", () => {
+    const mx = function* (a: Value) { return yield* maxPool2d(a, { size: 3, stride: 2, padding: [[1, 2], [0, 1]] }); };
+    const av = function* (a: Value) { return yield* avgPool2d(a, { size: [2, 3], stride: 1, padding: 1 }); };
+    for (const f of [mx, av]) {
+      close(run(vmap(f), xs), stackOf([0, 1, 2].map((b) => run(f, slice(xs, b)) as Tensor)));
+      const g = grad(function* (a: Value) { return yield* sum(yield* f(a)); });
+      close(run(vmap(g), xs), stackOf([0, 1, 2].map((b) => run(g, slice(xs, b)) as Tensor)));
+    }
   });
 
   it("jit against eager, with its gradients", () => {
