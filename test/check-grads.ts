@@ -624,6 +624,31 @@ export function opCases(): OpCase[] {
     f: program2(function* (a, b) { return yield* Y.einsum("ij,jk,kk->ik", a, b, yield* Y.mul(b, b)); }),
     args: (s) => [randomTensor([2, 3], s), randomTensor([3, 3], s ^ 1)],
   });
+  // Reductions, sorting and indexing of the second round (test/reductions-extra.test.ts, sorting.test.ts, indexing-extra.test.ts)
+  const withZeros = (s: number): Tensor => tensor(Float64Array.from(randomTensor([2, 4], s).buf, (v, i) => (i === 1 || i === 4 || i === 6 ? 0 : v)), { shape: [2, 4] });
+  cases.push({ name: "prod [2,3,2] axes [0,2] keepdims", f: program1((x) => Y.prod(x, [0, 2], true)), args: (s) => [randomTensor([2, 3, 2], s)] });
+  cases.push({ name: "prod [2,4] axis 1, one zero and two zeros in a row", f: program1((x) => Y.prod(x, 1)), args: (s) => [withZeros(s)] });
+  cases.push({ name: "variance [2,3] axis 1 ddof 1", f: program1((x) => Y.variance(x, 1, false, { ddof: 1 })), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "std [2,3]", f: program1((x) => Y.std(x)), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "cumsum [2,3] axis 0", f: program1((x) => Y.cumsum(x, 0)), args: (s) => [randomTensor([2, 3], s)] });
+  cases.push({ name: "cumprod [2,4] with zeros", f: program1((x) => Y.cumprod(x)), args: (s) => [withZeros(s)] });
+  cases.push({ name: "sort [3,4] axis 0", f: program1((x) => Y.sort(x, 0)), args: (s) => distinctLeaves([[3, 4]], s) });
+  cases.push({
+    name: "topK [2,5] k 2 values",
+    f: program1(function* (x) {
+      const [v] = yield* Y.topK(x, 2);
+      return v;
+    }),
+    args: (s) => distinctLeaves([[2, 5]], s),
+  });
+  cases.push({ name: "argmax [2,3] axis 1", f: program1((x) => Y.argmax(x, 1)), args: (s) => distinctLeaves([[2, 3]], s), zeroDerivative: true });
+  cases.push({ name: "segmentSum [4,2] ids [1,0,1,1]", f: program1((x) => Y.segmentSum(x, [1, 0, 1, 1], 3)), args: (s) => [randomTensor([4, 2], s)] });
+  cases.push({ name: "dynamicSlice [3,4] at [1,5] (clamped) size [2,2]", f: program1((x) => Y.dynamicSlice(x, [1, 5], [2, 2])), args: (s) => [randomTensor([3, 4], s)] });
+  cases.push({
+    name: "dynamicUpdateSlice [3,4] [2,1] at [1,2]",
+    f: program2((x, u) => Y.dynamicUpdateSlice(x, u, [1, 2])),
+    args: (s) => [randomTensor([3, 4], s), randomTensor([2, 1], s ^ 1)],
+  });
   cases.push({ name: "stopGradient", f: program1((x) => Y.stopGradient(x)), args: (s) => [randomTensor([2, 3], s)], zeroDerivative: true, notFiniteDifferences: true });
   return cases;
 }
