@@ -6,19 +6,18 @@
 // operations on the primals are seen by the levels below, which is what makes grad of grad,
 // jvp of grad and grad of jvp of a customJvp program work. Evaluation, staging and batching
 // run the program itself (batching: the same primitive over the vmapped program and rule).
-import { BatchBox, BatchTrace } from "../../effects/batch.ts";
-import { DualBox } from "../../effects/forward.ts";
-import { ReverseBox } from "../../effects/reverse.ts";
+import { BatchTrace } from "../../effects/batch.ts";
 import { definePrimitive, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { ClosureCapture, bind } from "../../effects/trace.ts";
 import { stagedAbstract } from "../../effects/stage.ts";
-import { Traced, shapeOf, type Value } from "../../effects/value.ts";
+import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten, isLeaf, type Flat } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { markProgram } from "../misuse.ts";
 import { checkProgram, runToEnd, zerosLike, type AnyProgram, type Gen } from "./common.ts";
+import { differentiatedBelow } from "./custom.ts";
 import { vjpDirect } from "./vjp.ts";
 import { vmapDirect } from "./vmap.ts";
 
@@ -54,14 +53,6 @@ const runRule = (primals: readonly Value[], tangents: readonly Value[], p: JvpPa
   if (!sameShape(shapeOf(out), shapeOf(t)))
     throw new ShapeError(`${p.name}: jvpRule's output tangent has shape ${fmt(shapeOf(t))} but its output has ${fmt(shapeOf(out))}; a tangent is shaped like its value`);
   return [out, t];
-};
-
-/** Whether a level below the one applying the rule differentiates an operand (see custom.ts). */
-const differentiatedBelow = (primals: readonly Value[]): boolean => primals.some(differentiated);
-const differentiated = (v: Value): boolean => {
-  for (let x: unknown = v; x instanceof Traced; x = x instanceof BatchBox ? x.value : x.hasInner ? x.inner : undefined)
-    if (x instanceof ReverseBox || x instanceof DualBox) return true;
-  return false;
 };
 
 /**

@@ -42,7 +42,7 @@ const runProgram = (leaves: readonly Value[], p: CustomParams): Value => output(
  * handed the primitive itself, to apply the rule too. (Staging and batching below need not:
  * they compute what fwd's operations compute.)
  */
-const differentiatedBelow = (primals: readonly Value[]): boolean => primals.some(differentiated);
+export const differentiatedBelow = (primals: readonly Value[]): boolean => primals.some(differentiated);
 const differentiated = (v: Value): boolean => {
   for (let x: unknown = v; x instanceof Traced; x = x instanceof BatchBox ? x.value : x.hasInner ? x.inner : undefined)
     if (x instanceof ReverseBox || x instanceof DualBox) return true;
