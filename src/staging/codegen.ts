@@ -335,7 +335,9 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const emitEqn = (e: Eqn, indent: string): void => {
     if (e.kind === "prim") {
       if (e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar)) {
-        lines.push(`${indent}const ${name(e.out)} = ${elementwise.inline(e.prim, e.inputs.map(atom))};`);
+        const { prelude, value } = elementwise.statements(e.prim, e.inputs.map(atom), `e${e.out.id}`);
+        for (const l of prelude) lines.push(`${indent}${l}`);
+        lines.push(`${indent}const ${name(e.out)} = ${value};`);
       } else if (isRelayout(e.prim) && !isScalar(e.inputs[0]!) && !e.out.scalar) {
         // a new shape over the same (immutable) buffer
         lines.push(`${indent}const ${name(e.out)} = K.tensor(${atom(e.inputs[0]!)}.buf, ${shapeRef(e.out.shape)});`);

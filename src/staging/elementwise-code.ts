@@ -49,6 +49,8 @@ export function elementTemplate(rule: Elementwise, helper: (fn: Helper) => strin
  */
 export class ElementwiseCode {
   private readonly templates = new Map<Primitive<unknown>, string>();
+  /** Whether the primitive's expression has locals. */
+  private readonly locals = new Map<Primitive<unknown>, boolean>();
   constructor(private readonly helper: (fn: Helper) => string) {}
 
   /** The primitive's element as one JS expression of `$0`, `$1`, `$2` (see elementTemplate). */
@@ -64,6 +66,20 @@ export class ElementwiseCode {
   /** The primitive's element over `operands` as one JS expression. */
   inline(p: Primitive<unknown>, operands: readonly string[]): string {
     return this.template(p).replace(/\$(\d)/g, (_m, k: string) => operands[Number(k)]!);
+  }
+
+  /**
+   * The primitive's element over `operands` as statements and a value, with no call for an
+   * expression with locals (sigmoid's stable form: its locals become statements named
+   * `${prefix}_k`); the template filled in otherwise.
+   */
+  statements(p: Primitive<unknown>, operands: readonly string[], prefix: string): Rendered {
+    let locals = this.locals.get(p);
+    if (locals === undefined) {
+      locals = render(p.elementwise!.expr, operands, { local: () => "_", helper: () => "_" }).prelude.length > 0;
+      this.locals.set(p, locals);
+    }
+    return locals ? this.element(p, operands, prefix) : { prelude: [], value: this.inline(p, operands) };
   }
 
   /** The primitive's element over `operands` with its locals as statements (a fused loop's body: no call V8 might not inline). */
