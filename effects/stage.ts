@@ -2,8 +2,8 @@
 // into a typed SSA program. It is installed as the *dynamic* handler: every operation
 // performed while it is innermost comes to it, even one on constants (which it folds).
 import { TransformError } from "../src/errors.ts";
-import { constAtom, varAtom, type Atom, type Block, type Eqn, type Var } from "../src/staging/ir.ts";
-import { abstractOf } from "../src/primitives/abstract.ts";
+import { constAtom, varAtom, type Atom, type Block, type Eqn, type Var } from "./staged-program.ts";
+import { abstractOf } from "./abstract.ts";
 import type { DType } from "../src/tensor/tensor.ts";
 import type { Abstract, Primitive } from "./primitive.ts";
 import { Trace, withTrace } from "./trace.ts";

@@ -29,6 +29,21 @@ describe("layering", () => {
   it("the import scanner sees relative imports (so the checks below can fail)", () => {
     expect(importsOf("src/staging/codegen.ts")).toContain("src/staging/ir.ts");
     expect(importsOf("src/staging/codegen.ts")).toContain("effects/primitive.ts");
+    expect(importsOf("effects/trace.ts")).toContain("src/errors.ts");
+  });
+
+  it("effects/ imports nothing built on it: from src/, only the errors, the tensor type, misuse hints and the scalar-expression type", () => {
+    // The language, the driver and the handlers sit below the primitives, the transformations and
+    // staging; what a handler needs from them it takes as a parameter (ReverseTrace's cotangent
+    // sum, BatchTrace's example split). The modules allowed here import nothing above effects/.
+    const allowed = new Set(["src/errors.ts", "src/misuse.ts", "src/tensor/tensor.ts", "src/tensor/shape.ts", "src/tensor/scratch.ts", "src/kernels/scalar-expr.ts"]);
+    const above = /^src\/(primitives|staging|transforms|kernels\/(?!scalar-expr\.ts)|nn|optim|train|node)\b/;
+    const files = filesUnder("effects");
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files)
+      for (const dep of importsOf(file))
+        if (!dep.startsWith("effects/") && dep.startsWith("src/")) expect(allowed.has(dep), `${file} imports ${dep}`).toBe(true);
+    for (const dep of allowed) for (const next of importsOf(dep)) expect(above.test(next), `${dep} imports ${next}`).toBe(false);
   });
 
   it("code generation dispatches on capabilities, never on a primitive's name", () => {

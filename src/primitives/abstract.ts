@@ -2,19 +2,15 @@
 // several primitive families share. A rule computes its output's abstract value with the same
 // checks its kernel makes, so a staged program rejects bad shapes with the kernel's error.
 import type { Abstract } from "../../effects/primitive.ts";
-import { Traced, type Value } from "../../effects/value.ts";
+import { NUMBER } from "../../effects/abstract.ts";
 import { broadcastShapes, type Shape } from "../tensor/shape.ts";
 import { promote, type DType } from "../tensor/tensor.ts";
 
-/** A plain JS number (a float64 scalar). */
-export const NUMBER: Abstract = Object.freeze({ shape: Object.freeze([]) as readonly number[], dtype: "float64" as DType, scalar: true });
+export { NUMBER, abstractOf } from "../../effects/abstract.ts";
 
 /** A tensor of `shape` and `dtype` (a 0-d one too: not a number). */
 export const tensorOf = (shape: Shape, dtype: DType): Abstract => ({ shape, dtype, scalar: false });
 
-/** The abstract value of a concrete or traced value. */
-export const abstractOf = (v: Value): Abstract =>
-  typeof v === "number" ? NUMBER : v instanceof Traced ? { shape: v.shape, dtype: v.dtype, scalar: v.numberLike } : tensorOf(v.shape, v.dtype);
 
 /** A number operand never decides the dtype; two tensors' dtypes promote (float64 wins). */
 export const resultDType = (a: Abstract, b: Abstract): DType =>
