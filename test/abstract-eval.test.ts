@@ -67,26 +67,35 @@ const broadcastPairArb = shapeArb(0, 3).chain((base) =>
 const axesArb = (rank: number) => fc.subarray(Array.from({ length: rank }, (_, i) => i)).map((a) => a.sort((x, y) => x - y));
 const pairArb = (max: number) => fc.tuple(dimArb(1, max), dimArb(1, max)).map(([a, b]) => [a, b] as [number, number]);
 
-/** Valid conv2d geometry: x [N, C, H, W], w [O, C, KH, KW], stride, padding, output [N, O, OH, OW]. */
+/** Valid conv2d geometry: x [N, C, H, W], w [O, C / groups, KH, KW], stride, padding per side, dilation, groups, output [N, O, OH, OW]. */
 const convArb = fc
-  .record({ n: dimArb(0, 2), c: dimArb(1, 2), o: dimArb(1, 2), h: dimArb(1, 5), w: dimArb(1, 5), stride: pairArb(2), padding: fc.tuple(dimArb(0, 1), dimArb(0, 1)) })
-  .chain((g) =>
-    fc.tuple(dimArb(1, g.h + 2 * g.padding[0]), dimArb(1, g.w + 2 * g.padding[1])).map(([kh, kw]) => {
-      const oh = Math.floor((g.h + 2 * g.padding[0] - kh) / g.stride[0]) + 1;
-      const ow = Math.floor((g.w + 2 * g.padding[1] - kw) / g.stride[1]) + 1;
-      const padding = [[g.padding[0], g.padding[0]], [g.padding[1], g.padding[1]]] as const;
-      return { x: [g.n, g.c, g.h, g.w], w: [g.o, g.c, kh, kw], y: [g.n, g.o, oh, ow], p: { stride: g.stride, padding, dilation: [1, 1] as const, groups: 1 } };
-    }),
-  );
+  .record({
+    n: dimArb(0, 2), groups: dimArb(1, 2), cg: dimArb(1, 2), og: dimArb(1, 2), h: dimArb(1, 5), w: dimArb(1, 5),
+    stride: pairArb(2), dilation: pairArb(2), pads: fc.tuple(fc.tuple(dimArb(0, 1), dimArb(0, 1)), fc.tuple(dimArb(0, 1), dimArb(0, 1))),
+  })
+  .chain((g) => {
+    const ph = g.h + g.pads[0][0] + g.pads[0][1], pw = g.w + g.pads[1][0] + g.pads[1][1];
+    return fc.tuple(dimArb(1, Math.floor((ph - 1) / g.dilation[0]) + 1), dimArb(1, Math.floor((pw - 1) / g.dilation[1]) + 1)).map(([kh, kw]) => {
+      const oh = Math.floor((ph - (kh - 1) * g.dilation[0] - 1) / g.stride[0]) + 1;
+      const ow = Math.floor((pw - (kw - 1) * g.dilation[1] - 1) / g.stride[1]) + 1;
+      const [c, o] = [g.cg * g.groups, g.og * g.groups];
+      return { x: [g.n, c, g.h, g.w], w: [o, g.cg, kh, kw], y: [g.n, o, oh, ow], p: { stride: g.stride, padding: g.pads, dilation: g.dilation, groups: g.groups } };
+    });
+  });
 /** Valid pooling geometry: x [N, C, H, W], window size <= H, W, stride, output [N, C, OH, OW]. */
 const poolArb = fc
-  .record({ n: dimArb(0, 2), c: dimArb(0, 2), h: dimArb(1, 5), w: dimArb(1, 5), stride: pairArb(2) })
+  .record({ n: dimArb(0, 2), c: dimArb(0, 2), h: dimArb(1, 5), w: dimArb(1, 5), stride: pairArb(2), pads: fc.tuple(dimArb(0, 2), dimArb(0, 2), dimArb(0, 2), dimArb(0, 2)) })
   .chain((g) =>
-    fc.tuple(dimArb(1, g.h), dimArb(1, g.w)).map(([kh, kw]) => ({
-      x: [g.n, g.c, g.h, g.w],
-      y: [g.n, g.c, Math.floor((g.h - kh) / g.stride[0]) + 1, Math.floor((g.w - kw) / g.stride[1]) + 1],
-      p: { size: [kh, kw] as [number, number], stride: g.stride, padding: [[0, 0], [0, 0]] as const },
-    })),
+    fc.tuple(dimArb(1, g.h), dimArb(1, g.w)).map(([kh, kw]) => {
+      // each side's padding smaller than the window
+      const padding = [[g.pads[0] % kh, g.pads[1] % kh], [g.pads[2] % kw, g.pads[3] % kw]] as const;
+      const ph = g.h + padding[0][0] + padding[0][1], pw = g.w + padding[1][0] + padding[1][1];
+      return {
+        x: [g.n, g.c, g.h, g.w],
+        y: [g.n, g.c, Math.floor((ph - kh) / g.stride[0]) + 1, Math.floor((pw - kw) / g.stride[1]) + 1],
+        p: { size: [kh, kw] as [number, number], stride: g.stride, padding },
+      };
+    }),
   );
 /** A reduction's operand (no empty reduced axis when `nonEmpty`) and its parameters. */
 const reduceArb = (nonEmpty: boolean) =>
