@@ -197,6 +197,50 @@ describe("the rule a nesting picks", () => {
     expect(makeIR(f)(0.5, 1).toString()).toMatch(/= where\(/);
   });
 
+  it("scan under vmap inside jit stays one loop over the batched body, whatever is batched", () => {
+    type Carry = { a: Value; w: Value; n: Value };
+    // (the weight rides in the carry: a body reading a batched value through a closure unrolls)
+    const rnn = function* (h: Carry, xs: Value) {
+      return yield* scan(function* (c: Carry, x: Value) {
+        const a = yield* tanh(yield* add(yield* mul(c.a, c.w), x));
+        return [{ a, w: c.w, n: yield* add(c.n, 1) }, yield* sum(a)] as [Carry, Value];
+      }, h, xs);
+    };
+    const h = { a: tensor([[0.1, 0.2], [0.3, -0.1], [0, 0.5]]), w: tensor([[0.5, -0.3], [0.2, 0.4], [1, 0.1]]), n: tensor([0, 1, 2]) };
+    const xs = new Tensor(Float64Array.from({ length: 3 * 4 * 2 }, (_, i) => Math.sin(i)), [3, 4, 2]);
+    const cases: [Parameters<typeof vmap>[1], [Carry, Value]][] = [
+      [0, [h, xs]], // everything batched
+      [[null, 0], [{ a: tensor([0.1, 0.2]), w: tensor([0.5, -0.3]), n: 0 }, xs]], // a shared carry
+      [[0, null], [h, new Tensor(xs.buf.slice(0, 8), [4, 2])]], // shared xs
+    ];
+    for (const [inAxes, args] of cases) {
+      const mapped = vmap(rnn, inAxes);
+      expect(makeIR(mapped)(...args).toString().match(/= scan 4 /g)).toHaveLength(1);
+      const want = run(mapped, ...args);
+      expectSame(run(jit(mapped), ...args), want);
+      // against a loop of single calls
+      const [carry, ys] = want as [Carry, Tensor];
+      for (let b = 0; b < 3; b++) {
+        const row = (t: Value, batched: boolean): Value => (batched ? new Tensor((t as Tensor).buf.slice(b * ((t as Tensor).size / 3), (b + 1) * ((t as Tensor).size / 3)), (t as Tensor).shape.slice(1)) : t);
+        const hb = inAxes === 0 || (Array.isArray(inAxes) && inAxes[0] === 0);
+        const xb = inAxes === 0 || (Array.isArray(inAxes) && inAxes[1] === 0);
+        const single = run(rnn, { a: row(args[0].a, hb), w: row(args[0].w, hb), n: row(args[0].n, hb) }, row(args[1], xb)) as [Carry, Value];
+        expectSame(row(carry.a, true), single[0].a);
+        expectSame([...(row(ys, true) as Tensor).buf], [...(single[1] as Tensor).buf]);
+      }
+    }
+    // a body reading a batched value through a closure: unrolled, the same values
+    const closed = function* (a: Value, w: Value, xs: Value) {
+      return yield* scan(function* (c: Value, x: Value) {
+        const next = yield* tanh(yield* add(yield* mul(c, w), x));
+        return [next, next] as [Value, Value];
+      }, a, xs);
+    };
+    const args = [h.a, h.w, xs] as const;
+    expect(makeIR(vmap(closed))(...args).toString()).not.toMatch(/= scan/);
+    expectSame(run(jit(vmap(closed)), ...args), run(vmap(closed), ...args));
+  });
+
   it("whileLoop whose trip count depends on the input: jit(jvp) stages one loop (it was an error)", () => {
     const f = function* (x: Value) {
       return yield* whileLoop(function* (c: Value) {

@@ -2,8 +2,10 @@
 // Run in place (and under vmap, or jvp above jit) its steps simply run, unrolled; under jit it
 // is a `for`; under grad inside jit a `for` whose steps each return a pullback closure, and a
 // backward loop applying them.
-import type { StagingTrace } from "../../../effects/stage.ts";
-import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { BatchBox, BatchTrace } from "../../../effects/batch.ts";
+import { StagingTrace } from "../../../effects/stage.ts";
+import { dynamicTrace } from "../../../effects/trace.ts";
+import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
 import { ShapeError, TransformError, ValueError } from "../../errors.ts";
 import * as lax from "../../lax.ts";
 import { checkOptions } from "../../options.ts";
@@ -12,8 +14,9 @@ import type { Block } from "../../staging/ir.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import { jvpDirect } from "../../transforms/forward.ts";
+import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
-import { bindControl, concrete, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
+import { bindControl, concrete, owner, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
 import { asTensor, carryKinds, checkSameLeaves, inKind, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
 
@@ -146,6 +149,51 @@ function* forward(operands: readonly Value[], p: ScanParams): Gen<unknown> {
   return yield* unrolled(operands, p);
 }
 
+/**
+ * vmap inside jit: one staged loop over the body batched (JAX's scan batching rule) — every carry
+ * holds the batch on axis 0 (a shared initial carry is broadcast: the body may make any carry
+ * depend on the batch), batched xs are stepped along their axis 1; in any other nesting (or a
+ * body reading a batched value through a closure), the steps unrolled.
+ */
+function* batchedLoop(operands: readonly Value[], p: ScanParams): Gen<unknown> {
+  const trace = owner(operands);
+  const staging = dynamicTrace();
+  if (trace instanceof BatchTrace && staging instanceof StagingTrace) {
+    const batched = operands.map((o) => trace.owns(o));
+    const values = operands.map((o) => (trace.owns(o) ? o.value : o));
+    if (values.every((v) => !(v instanceof Traced) || v.trace === staging)) {
+      const nC = p.init.leaves.length;
+      const init = values.slice(0, nC).map((v, i) => (batched[i] ? v : lax.broadcastTo(lax.reshape(v, [1, ...shapeOf(v)]), [trace.size, ...shapeOf(v)])));
+      const xs = values.slice(nC).map((v, k) => (batched[nC + k] ? lax.transpose(v, swapFirstTwo(shapeOf(v).length)) : v));
+      const axes = [...init.map(() => 0), ...batched.slice(nC).map((b) => (b ? 0 : null))];
+      const perExample: ScanParams = {
+        fn: function* (c: Value[], x: Value[]) {
+          const r = vmapDirect(function* (...leaves: Value[]) {
+            const out = yield* p.fn(p.init.rebuild(leaves.slice(0, nC)), p.xs.rebuild(leaves.slice(nC)));
+            checkStep(out);
+            return out;
+          }, [...c, ...x], axes) as [unknown, unknown];
+          return [flatten(r[0]).leaves, r[1]];
+        },
+        init: flatten(init),
+        xs: flatten(xs),
+        length: p.length,
+      };
+      const r = stagedWhole(() => stageScan(staging, [...init, ...xs], perExample, null));
+      if (r) {
+        const [carry, ys] = r.structure.rebuild(r.outs) as [Value[], unknown];
+        const y = flatten(ys);
+        const box = (v: Value): Value => new BatchBox(trace, v);
+        return [p.init.rebuild(carry.map(box)), y.rebuild(y.leaves.map((l) => box(lax.transpose(l, swapFirstTwo(shapeOf(l).length)))))];
+      }
+    }
+  }
+  return yield* unrolled(operands, p);
+}
+
+/** The permutation exchanging axes 0 and 1. */
+const swapFirstTwo = (rank: number): number[] => [1, 0, ...Array.from({ length: rank - 2 }, (_, d) => d + 2)];
+
 const scanP: ControlPrimitive<ScanParams> = {
   name: "scan",
   decided: (operands) => concrete(operands),
@@ -156,8 +204,7 @@ const scanP: ControlPrimitive<ScanParams> = {
   },
   vjp: (trace, primals, p, wanted) => stageScan(trace, primals, p, { wanted }),
   jvp: forward,
-  // A fixed trip count: expressed with batched operations, the steps unroll.
-  batch: unrolled,
+  batch: batchedLoop,
 };
 
 /** A number of steps: a non-negative safe integer (and a number, not a string or an object). */
