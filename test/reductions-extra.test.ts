@@ -203,6 +203,45 @@ describe("derivatives against finite differences (first and second order, forwar
     }), tensor([2, 2, 2]));
     expect(vals(gv)).toEqual([0, 0, 0]);
   });
+  it("prod's and cumprod's gradients equal the products of the other factors, with random zeros, over random shapes and axes", () => {
+    fc.assert(
+      fc.property(withAxes, fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), ([s, axes, seed], zero) => {
+        const x = tensor(Float64Array.from(randomTensor(s, seed).buf, (v, i) => (zero[i % 64] ? 0 : v)), { shape: s });
+        const g = run(grad(function* (v: Value) {
+          return yield* Y.sum(yield* Y.prod(v, axes));
+        }), x) as Tensor;
+        // the product of the other elements of each slice, by brute force
+        const want = Array.from(x.buf, (_, i) => {
+          const slice = reduceRef(tensor(Float64Array.from(x.buf, (v, j) => (j === i ? NaN : v)), { shape: s }), axes, (xs) => (xs.some(Number.isNaN) ? xs.reduce((a, b) => (Number.isNaN(b) ? a : a * b), 1) : NaN));
+          return slice.find((v) => !Number.isNaN(v))!;
+        });
+        vals(g).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
+        const last = s.length - 1;
+        const gc = run(grad(function* (v: Value) {
+          return yield* Y.sum(yield* Y.cumprod(v, last));
+        }), x) as Tensor;
+        const n = s[last]!;
+        const wantC = Array.from(x.buf, (_, i) => {
+          const r = i % n;
+          const row = Array.from(x.buf.slice(i - r, i - r + n));
+          let total = 0;
+          for (let end = r; end < n; end++) total += row.slice(0, end + 1).reduce((a, b, j) => (j === r ? a : a * b), 1);
+          return total;
+        });
+        vals(gc).forEach((v, i) => expect(v).toBeCloseTo(wantC[i]!, 12));
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it("integer-valued results have zero tangents in forward mode", () => {
+    const [out, t] = run(function* () {
+      return yield* Y.jvp(function* (v: Value) {
+        return yield* Y.argmax(v, 0);
+      }, [tensor([[1, 4], [3, 2]])], [tensor([[1, 1], [1, 1]])]);
+    }) as [Tensor, Tensor];
+    expect(vals(out)).toEqual([1, 0]);
+    expect(vals(t)).toEqual([0, 0]);
+  });
   it("argmax and argmin have no derivative: zero at every order", () => {
     const g = run(grad(function* (x: Value) {
       return yield* Y.sum(yield* Y.mul(yield* Y.argmax(x, 1), yield* Y.sum(x)));
