@@ -452,7 +452,31 @@ const unaryCases: [string, Unary, ValueOptions][] = [
   ["log1p", Y.log1p, { lo: -0.7, hi: 3 }],
   ["expm1", Y.expm1, {}],
   ["sign", Y.sign, { awayFromZero: 0.05 }],
+  ["asin", Y.asin, { lo: -0.8, hi: 0.8 }],
+  ["acos", Y.acos, { lo: -0.8, hi: 0.8 }],
+  ["atan", Y.atan, {}],
+  ["sinh", Y.sinh, {}],
+  ["cosh", Y.cosh, {}],
+  ["asinh", Y.asinh, {}],
+  ["acosh", Y.acosh, { lo: 1.2, hi: 3 }],
+  ["atanh", Y.atanh, { lo: -0.8, hi: 0.8 }],
+  ["log2", Y.log2, { lo: 0.2, hi: 3 }],
+  ["log10", Y.log10, { lo: 0.2, hi: 3 }],
+  ["exp2", Y.exp2, {}],
+  ["cbrt", Y.cbrt, { awayFromZero: 0.2 }],
+  ["erf", Y.erf, {}],
+  ["erfc", Y.erfc, {}],
+  ["erfinv", Y.erfinv, { lo: -0.8, hi: 0.8 }],
+  ["floor", Y.floor, { awayFromZero: 0.05 }],
+  ["ceil", Y.ceil, { awayFromZero: 0.05 }],
+  ["round", Y.round, { awayFromZero: 0.05 }],
+  ["trunc", Y.trunc, { awayFromZero: 0.05 }],
+  ["softplus", Y.softplus, { lo: -4, hi: 4 }],
+  ["silu", Y.silu, { lo: -4, hi: 4 }],
+  ["gelu", Y.gelu, { lo: -4, hi: 4 }],
 ];
+/** Piecewise constant: derivative zero at every order. */
+const ZERO_DERIVATIVE = new Set(["sign", "floor", "ceil", "round", "trunc"]);
 
 const binaryCases: [string, Binary, ValueOptions, ValueOptions, boolean][] = [
   ["add", Y.add, {}, {}, false],
@@ -462,6 +486,10 @@ const binaryCases: [string, Binary, ValueOptions, ValueOptions, boolean][] = [
   ["pow", Y.pow, { lo: 0.5, hi: 2 }, {}, false],
   ["maximum", Y.maximum, {}, {}, true],
   ["minimum", Y.minimum, {}, {}, true],
+  ["atan2", Y.atan2, {}, { awayFromZero: 0.3 }, false],
+  ["logaddexp", Y.logaddexp, {}, {}, false],
+  ["hypot", Y.hypot, { awayFromZero: 0.3 }, { awayFromZero: 0.3 }, false],
+  ["mod", Y.mod, {}, { awayFromZero: 0.7 }, false],
 ];
 
 const broadcastPairs: [number[] | null, number[] | null][] = [
@@ -504,7 +532,7 @@ const mask = (shape: number[], seed: number): Tensor =>
 export function opCases(): OpCase[] {
   const cases: OpCase[] = [];
   for (const [name, op, vo] of unaryCases) {
-    const zero = name === "sign";
+    const zero = ZERO_DERIVATIVE.has(name);
     cases.push({ name: `${name} [2,3]`, f: program1(op), args: (s) => [randomTensor([2, 3], s, vo)], zeroDerivative: zero });
     cases.push({ name: `${name} number`, f: program1(op), args: (s) => [randomNumber(s, vo)], zeroDerivative: zero });
   }
