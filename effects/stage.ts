@@ -106,12 +106,23 @@ export class StagingTrace extends Trace {
   }
 
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
-    const atoms = args.map((a) => this.atom(a));
-    if (atoms.every((a) => a.kind === "const")) return prim.impl(args, params); // constant folding
+    const n = args.length;
+    const atoms = new Array<Atom>(n);
+    const abstracts = new Array<Abstract>(n);
+    let constant = true;
+    for (let i = 0; i < n; i++) {
+      const a = (atoms[i] = this.atom(args[i]!));
+      // (a variable is its own abstract value)
+      if (a.kind === "var") {
+        abstracts[i] = a.v;
+        constant = false;
+      } else abstracts[i] = abstractOf(a.value);
+    }
+    if (constant) return prim.impl(args, params); // constant folding
     if (prim.inline) return prim.inline(args, params); // a program applied as one primitive: stage its operations
     // The output's shape, dtype and number-ness from the operands' (abstract evaluation, with the
-    // kernel's errors for bad shapes): no kernel runs. A variable is its own abstract value.
-    const t = prim.abstractEval(atoms.map((a) => (a.kind === "var" ? a.v : abstractOf(a.value))), params);
+    // kernel's errors for bad shapes): no kernel runs.
+    const t = prim.abstractEval(abstracts, params);
     const out: Var = { id: this.nextId++, shape: t.shape, dtype: t.dtype, scalar: t.scalar };
     this.push({ kind: "prim", prim: prim as Primitive<unknown>, inputs: atoms, params, out });
     return this.value(out);
