@@ -416,6 +416,18 @@ describe("customJvp", () => {
     expectSame(run(jit(vmap(grad(twice))), xs), perExample((v) => 2 * Math.cos(v)), 1e-15);
   });
 
+  it("a function that reads a mapped value of an enclosing vmap through a closure runs once per example, with its rule", () => {
+    const make = (y: Value) =>
+      customJvp(
+        function* (x: Value) { return yield* mul(yield* sin(x), y); },
+        function* ([x]: [Value], [t]: [Value]) { return [yield* mul(yield* sin(x), y), yield* mul(yield* mul(t, y), 2)] as const; }, // 2·y·t: the rule's
+      );
+    const ys = tensor([1, 2, 3]);
+    expectSame(run(vmap(function* (y: Value) { return yield* make(y)(0.5); }), ys), tensor(Array.from(ys.buf, (y) => Math.sin(0.5) * y)));
+    const slope = function* (y: Value) { return yield* grad(function* (x: Value) { return yield* make(y)(x); })(0.5); };
+    expectSame(run(vmap(slope), ys), tensor([2, 4, 6]));
+  });
+
   it("bad input: a rule that is not a program, does not return a pair, or gives a tangent of the wrong shape; a closure over a differentiated value", () => {
     expectTagged(() => customJvp(function* (x: Value) { return x; }, 3 as never), EffectError, ["customJvp (jvpRule)", "generator function"]);
     const noPair = customJvp(function* (x: Value) { return yield* sin(x); }, function* ([x]: [Value]) { return (yield* sin(x)) as never; });
