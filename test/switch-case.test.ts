@@ -218,6 +218,7 @@ describe("switchCase", () => {
     expect(() => run(pick, NaN, 1, 2)).toThrow(ValueError);
     expect(() => run(jit(pick), 0.5, 1, 2)).toThrow(ValueError);
     expect(() => run(jit(pick), 0.5, 1, 2)).toThrow(/must be an integer/);
+    expect(() => run(vmap(pick, [0, null, null]), tensor([0, 2.5]), 1, 2)).toThrow(/switchCase: the index must be an integer .*got 2\.5/);
     expect(() => run(pick, tensor([0, 1]), 1, 2)).toThrow(ShapeError);
     expect(() => run(pick, tensor([0, 1]), 1, 2)).toThrow(/switchCase: the index must be a scalar, got shape \[2\]/);
     expect(() => run(jit(pick), tensor([0, 1]), 1, 2)).toThrow(ShapeError);

@@ -1,8 +1,8 @@
 // Control flow as higher-order primitives (Autodidax's cond_p): a construct — switchCase/cond,
 // whileLoop, scan, fixpoint — is one record whose params hold its programs (generator
 // functions: they are staged to blocks only by the rules that stage them), with one rule per
-// transformation. `bindControl` is the one place that reads the handler stack and picks the
-// rule; the constructs never look at it themselves.
+// transformation. `bindControl` is the one place that reads the handler stack to pick the rule;
+// the constructs' entry points (cond, scan, ...) never look at it.
 //
 // Why a record of its own rather than an effects/primitive.ts Primitive: a construct has many
 // results (a pytree) and its programs must run in the driver's frame (`yield*`), so that the
@@ -51,11 +51,15 @@ export interface ControlPrimitive<P> {
    */
   vjp(trace: StagingTrace, primals: readonly Value[], params: P, wanted: readonly boolean[]): StagedWithPullback;
   /**
-   * Forward mode above staging, and any transformation above staging that cannot keep the
-   * construct whole: the construct expressed with operations the handler above differentiates.
+   * Forward mode above staging: the construct staged whole on its programs' JVPs where the
+   * nesting allows (forward-rule.ts); else — and for any transformation above staging that
+   * cannot keep the construct whole — expressed with operations the handler above differentiates.
    */
   jvp(operands: readonly Value[], params: P): Runs<unknown>;
-  /** vmap (a batched operand decides what runs): the construct expressed with batched operations. */
+  /**
+   * vmap, a batched operand deciding what runs: the construct on batched values (every branch
+   * and a select; a loop over the batched body inside jit), or expressed with batched operations.
+   */
   batch(operands: readonly Value[], params: P): Runs<unknown>;
   /**
    * A construct that cannot be expressed in operations while staged (a recursion): when its

@@ -3,7 +3,9 @@
 // its index the predicate's truth (nonzero: then).
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
-import { isNumberLike, type Value } from "../../../effects/value.ts";
+import { BatchBox } from "../../../effects/batch.ts";
+import { Traced, isNumberLike, type Value } from "../../../effects/value.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 import { TransformError, ValueError } from "../../errors.ts";
 import * as lax from "../../lax.ts";
 import { flatten, type Flat } from "../../pytree.ts";
@@ -77,6 +79,25 @@ function stageBranches(trace: StagingTrace, operands: readonly Value[], p: Branc
   };
 }
 
+/** The numbers behind a batched index where they are known (eager vmap), else null (staged). */
+const batchValues = (v: Value): number | Tensor | null => {
+  let x: Value = v;
+  while (x instanceof Traced) {
+    if (x instanceof BatchBox) x = x.value;
+    else if (x.hasInner) x = x.inner;
+    else return null;
+  }
+  return x;
+};
+
+/** Every index of a batch is an integer, where the batch is known: the error an example alone gives. */
+const checkIndices = (p: BranchParams, index: Value): void => {
+  const x = batchValues(index);
+  const bad = x === null ? undefined : typeof x === "number" ? (Number.isInteger(x) ? undefined : x) : x.buf.find((k) => !Number.isInteger(k));
+  if (bad !== undefined)
+    throw new ValueError(`switchCase: the index must be an integer (it picks one of ${p.branches.length} branches), got ${bad}; round it first (round, floor)`);
+};
+
 /** Every branch run, then the result of the one the index picks, by `where` (vmap, jvp above jit). */
 function* selectAll(operands: readonly Value[], p: BranchParams): Gen<unknown> {
   const d = dynamicTrace();
@@ -93,6 +114,7 @@ function* selectAll(operands: readonly Value[], p: BranchParams): Gen<unknown> {
     if (r !== first) checkSameLeaves(p.name, p.truthy ? "the two branches' results" : `the results of branches 0 and ${k}`, first.leaves, r.leaves);
   });
   const index = operands[0]!;
+  if (!p.truthy) checkIndices(p, index);
   if (p.truthy) return first.rebuild(first.leaves.map((x, i) => lax.where(index, x, results[0]!.leaves[i]!)));
   // Branch k where k is the least with index ≤ k, the last if none: the index clamped.
   let picked = results[results.length - 1]!.leaves;
