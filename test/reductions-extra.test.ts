@@ -153,6 +153,14 @@ describe("derivatives against finite differences (first and second order, forwar
         return yield* Y.prod(x, axis as number | number[] | undefined, keepdims);
       }, [randomTensor([2, 3, 2], 7)], { order: 2, name: `prod axis ${JSON.stringify(axis)}` });
   });
+  it("numbers stay numbers: prod and variance of a number, prod over no axes", () => {
+    checkGrads(function* (x: Value) {
+      return yield* Y.mul(yield* Y.prod(x), yield* Y.add(x, yield* Y.variance(x)));
+    }, [1.5], { order: 2, name: "prod and variance of a number" });
+    checkGrads(function* (x: Value) {
+      return yield* Y.prod(x, []);
+    }, [randomTensor([2, 2], 9)], { order: 2, name: "prod over no axes" });
+  });
   it("prod with one zero, two zeros and three zeros in a slice (second order exact at a single zero)", () => {
     checkGrads(prodAll, [tensor([1.5, 0, -2, 0.7])], { order: 2, name: "prod, one zero" });
     checkGrads(prodAll, [tensor([0, 1.5, 0, -2])], { order: 2, name: "prod, two zeros" });

@@ -110,7 +110,7 @@ export const linearRecurrence = (a: Value, u: Value, p: ScanParams): Value => {
  */
 export const othersProduct = (x: Value, axes: readonly number[]): Value => {
   const s = shapeOf(x);
-  if (axes.length === 0) return full(s, 1, dtypeOf(x));
+  if (axes.length === 0) return 1; // each element is its own slice (a number keeps tangents numbers)
   const keptAxes = s.map((_, a) => a).filter((a) => !axes.includes(a));
   const perm = [...keptAxes, ...axes];
   const moved = transpose(x, perm);
