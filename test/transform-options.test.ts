@@ -2,7 +2,7 @@
 // vjpWithAux, vmap with pytree inAxes and outAxes, jacfwd / jacrev / hessian with argnums and
 // pytrees (JAX's block structure), and customJvp (forward mode by the rule, reverse mode by its
 // transpose) under jit, vmap and nesting. Values against finite differences and loops; bad input.
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import fc from "fast-check";
 import {
   EffectError, ShapeError, Tensor, TransformError, ValueError, add, cos, customJvp, exp, grad, hessian, jacfwd, jacrev, jit, jvp, log,
@@ -87,6 +87,32 @@ describe("grad and valueAndGrad with hasAux", () => {
     const vector = function* (a: Value) { return [yield* mul(a, tensor([1, 2])), 0] as const; };
     expectTagged(() => run(grad(vector, { hasAux: true }), 1), TransformError, ["grad", "shape [2]", "scalar"]);
     expectTagged(() => grad(single, { hasAux: 1 } as never), ValueError, ["grad", "hasAux"]);
+  });
+});
+
+describe("result types", () => {
+  it("follow the options: hasAux pairs, vjpWithAux's triple, the Jacobians' structure", () => {
+    const f = function* (w: Tensor, x: number) {
+      const y = yield* mul(w, x);
+      return [yield* sum(y), { y, label: "l" }] as const;
+    };
+    const w = tensor([1, 2]);
+    const [g, aux] = run(grad(f, { hasAux: true }), w, 3);
+    expectTypeOf(g).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux).toEqualTypeOf<{ readonly y: Tensor; readonly label: "l" }>();
+    const [[v, aux2], gx] = run(valueAndGrad(f, { hasAux: true, argnums: 1 }), w, 3);
+    expectTypeOf(v).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux2.y).toEqualTypeOf<Tensor>();
+    expectTypeOf(gx).toEqualTypeOf<number>();
+    const [out, , aux3] = run(function* () { return yield* vjpWithAux(f, w, 3); });
+    expectTypeOf(out).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux3.label).toEqualTypeOf<"l">();
+    const h = function* (p: { a: number; b: Tensor }) { return { s: yield* mul(p.a, p.a), t: yield* mul(p.b, p.a) }; };
+    const J = run(jacfwd(h), { a: 2, b: tensor([1, 2]) });
+    expectTypeOf(J.s.a).toEqualTypeOf<number>();
+    expectTypeOf(J.t.b).toEqualTypeOf<Tensor>();
+    expect(J.s.a).toBe(4);
+    expect(J.t.b.shape).toEqual([2, 2]);
   });
 });
 
