@@ -4,7 +4,9 @@
 // work there on each other's output, and the result comes out with one copy; float32
 // convolutions are computed in single precision. Otherwise the JS path below: internals in
 // float64 (col buffers and accumulators are Float64Array, so the hot loops see one array type and
-// float32 inputs get double accumulation for free), products through `product`.
+// float32 inputs get double accumulation for free), products through `product`. Dilation lives in
+// im2col / col2im (the taps' offsets); groups split the images into (image, group) pairs, each
+// multiplied by its group's filters (see `Geo`); padding is [[top, bottom], [left, right]].
 import { ShapeError, fmt } from "../errors.ts";
 import { checkConv, pairOption, type Pads, type Pair } from "./conv-spec.ts";
 import { Tensor, promote, type Buffer, type DType } from "../tensor/tensor.ts";
