@@ -78,6 +78,22 @@ describe("keys", () => {
     expect(draw(() => random.split(random.key(0), 0)).shape).toEqual([0, 2]);
   });
 
+  it("splitKeys gives split's rows as an array of keys, also under jit and vmap", () => {
+    const key = random.key(12);
+    const rows = arr(draw(() => random.split(key, 3))) as number[][];
+    const unpack = function* (k: Value) {
+      const [a, b, c] = yield* random.splitKeys(k, 3);
+      return [a!, b!, c!];
+    };
+    expect((run(unpack, key) as Tensor[]).map(arr)).toEqual(rows);
+    expect((run(jit(unpack), key) as Tensor[]).map(arr)).toEqual(rows);
+    const keys = draw(() => random.split(random.key(1), 2)) as Tensor;
+    const batched = run(vmap(unpack), keys) as Tensor[];
+    const each = (keys.toArray() as number[][]).map((w) => arr(draw(() => random.split(tensor(w), 3))) as number[][]);
+    batched.forEach((b, j) => expect(arr(b)).toEqual(each.map((e) => e[j])));
+    expect(draw(() => random.splitKeys(key))).toHaveLength(2);
+  });
+
   it("foldIn takes negative data as its 32-bit two's complement", () => {
     const k = random.key(5);
     expect(arr(draw(() => random.foldIn(k, -1)))).toEqual(arr(draw(() => random.foldIn(k, 2 ** 32 - 1))));

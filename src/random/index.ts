@@ -4,6 +4,7 @@
 export { key, keyData, type Key } from "./key.ts";
 export {
   split,
+  splitKeys,
   foldIn,
   uniform,
   normal,

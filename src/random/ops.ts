@@ -10,6 +10,7 @@ import { checkOperand } from "../lax.ts";
 import type { ArrayOut } from "../ops.ts";
 import { checkOptions } from "../options.ts";
 import { lessP } from "../primitives/binary.ts";
+import { reshape, slice } from "../primitives/shape.ts";
 import { checkDType } from "../tensor/create.ts";
 import { broadcastShapes, checkShape, normalizeAxis } from "../tensor/shape.ts";
 import { Tensor, type DType } from "../tensor/tensor.ts";
@@ -30,6 +31,20 @@ const dtypeOption = (op: string, dtype: unknown): DType => (dtype === undefined 
 /** `n` new keys from `key` (default 2), as a tensor of shape [n, 2]: JAX's `split`. */
 export const split = <K extends Value>(key: K, n = 2): Effect<RandomOut<K>> =>
   new PrimitiveOp<RandomOut<K> & Value, { n: number }>(splitP, [checkKeyShape("random.split", key)], { n: count("random.split", "n", n) });
+
+/**
+ * `n` new keys from `key` (default 2) as an array of keys, to unpack:
+ * `const [next, sub] = yield* random.splitKeys(key)`. The same keys as `split`'s rows.
+ */
+export const splitKeys = <K extends Value>(key: K, n = 2): Effect<RandomOut<K>[]> => {
+  const op = "random.splitKeys";
+  checkKeyShape(op, key);
+  const count_ = count(op, "n", n);
+  return new CompositeOp<RandomOut<K>[]>(op, () => {
+    const keys = bind(splitP, [key], { n: count_ });
+    return Array.from({ length: count_ }, (_, i) => reshape(slice(keys, [i, 0], [i + 1, 2]), [2]) as RandomOut<K>);
+  });
+};
 
 /**
  * A new key from `key` and an integer `data` (a number, or a traced scalar such as a step
