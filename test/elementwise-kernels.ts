@@ -27,6 +27,7 @@ const op = <K>(table: Record<string, K>, name: string): K => {
   if (k === undefined) throw new Error(`no elementwise primitive named ${name}`);
   return k;
 };
+export const whereKernel = (cond: Operand, a: Operand, b: Operand): Tensor => EW.whereKernel(B.whereOp, cond, a, b);
 export const unaryKernel = (name: string, x: Tensor): Tensor => EW.unaryKernel(op(unaryOps, name), x);
 export const binaryKernel = (name: string, a: Operand, b: Operand): Tensor => EW.binaryKernel(op(binaryOps, name), a, b);
 export const unaryScalar: Record<string, (x: number) => number> = Object.fromEntries(Object.entries(unaryOps).map(([k, o]) => [k, o.scalar]));

@@ -5,8 +5,7 @@
 // threshold is lowered so that small cases run in SIMD too.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { whereKernel } from "../src/kernels/elementwise.ts";
-import { binaryKernel, unaryKernel, type BinaryName, type Operand, type UnaryName } from "./elementwise-kernels.ts";
+import { binaryKernel, unaryKernel, whereKernel, type BinaryName, type Operand, type UnaryName } from "./elementwise-kernels.ts";
 import { sumKernel } from "../src/kernels/reduce.ts";
 import { simdElementwise } from "../src/kernels/vector.ts";
 import { wasmSimdSupported, withWasmEnabled } from "../src/kernels/wasm/gemm.ts";

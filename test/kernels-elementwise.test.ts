@@ -3,9 +3,9 @@ import fc from "fast-check";
 import { ShapeError } from "../src/errors.ts";
 import { Tensor, type DType } from "../src/tensor/tensor.ts";
 import { broadcastShapes, sizeOf, stridesOf } from "../src/tensor/shape.ts";
-import { castKernel, whereKernel } from "../src/kernels/elementwise.ts";
+import { castKernel } from "../src/kernels/elementwise.ts";
 import {
-  binaryKernel, binaryScalar, unaryKernel, unaryScalar,
+  binaryKernel, binaryScalar, unaryKernel, unaryScalar, whereKernel,
   type BinaryName, type Operand, type UnaryName,
 } from "./elementwise-kernels.ts";
 

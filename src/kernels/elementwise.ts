@@ -13,8 +13,6 @@ import type { WasmBinary, WasmUnary } from "./wasm/elementwise-module.ts";
 
 export type Operand = Tensor | number;
 
-const compile = <F>(params: string[], body: string): F => new Function(...params, `"use strict";\n${body}`) as F;
-
 type UnaryLoop = (X: Buffer, O: Buffer, n: number) => void;
 
 /** A unary elementwise operation compiled from its scalar expression: loop, scalar function, SIMD kernel. */
@@ -146,20 +144,39 @@ function broadcastSimd(name: WasmBinary, x: Arg, y: Arg, out: Buffer, shape: num
   return kind !== undefined && binarySimd(name, full.buf, part.buf, partFirst, kind, out, n / len, len);
 }
 
-const whereBcast = compile<(C: Buffer, A: Buffer, B: Buffer, O: Buffer, shape: number[], st0: number[], st1: number[], st2: number[]) => void>(
-  ["C", "A", "B", "O", "shape", "st0", "st1", "st2"],
-  `
+/** A three-operand elementwise operation (where) compiled from its scalar expression. */
+export interface TernaryOp {
+  readonly same: (C: Buffer, A: Buffer, B: Buffer, O: Buffer, n: number) => void;
+  readonly bcast: (C: Buffer, A: Buffer, B: Buffer, O: Buffer, shape: number[], st0: number[], st1: number[], st2: number[]) => void;
+  readonly scalar: (c: number, a: number, b: number) => number;
+  /** "where": the SIMD selection computes it (cond ≠ 0 ? a : b). */
+  readonly simd: "where" | undefined;
+}
+
+/**
+ * Compiles `rule` (three operands) once. Its operands are read in place (an element read per
+ * use in the expression: a selection reads only the operand it picks).
+ */
+export function ternaryOp(rule: Elementwise<"where">): TernaryOp {
+  const e = rule.expr;
+  const value = (r: Rendered): string => `${r.prelude.join(" ")} O[i] = ${r.value};`;
+  return {
+    same: compileWith(e, ["C", "A", "B", "O", "n"], ["C[i]", "A[i]", "B[i]"], (r) => `for (let i = 0; i < n; i++) { ${value(r)} }`),
+    bcast: compileWith(e, ["C", "A", "B", "O", "shape", "st0", "st1", "st2"], ["C[jc]", "A[ja]", "B[jb]"], (r) => `
     const n = O.length, last = shape.length - 1, inner = shape[last], ic = st0[last], ia = st1[last], ib = st2[last];
     const idx = new Int32Array(last + 1);
     let pc = 0, pa = 0, pb = 0, o = 0;
     while (o < n) {
-      for (let k = 0, jc = pc, ja = pa, jb = pb; k < inner; k++, jc += ic, ja += ia, jb += ib) O[o++] = C[jc] !== 0 ? A[ja] : B[jb];
+      for (let k = 0, jc = pc, ja = pa, jb = pb; k < inner; k++, jc += ic, ja += ia, jb += ib) { ${r.prelude.join(" ")} O[o++] = ${r.value}; }
       ${ODOMETER(["pc", "pa", "pb"])}
-    }`,
-);
+    }`),
+    scalar: compileWith(e, ["c", "a", "b"], ["c", "a", "b"], (r) => `${r.prelude.join(" ")} return ${r.value};`),
+    simd: rule.simd,
+  };
+}
 
-/** cond ? a : b elementwise, with cond nonzero (NaN included) meaning true. */
-export function whereKernel(cond: Operand, a: Operand, b: Operand): Tensor {
+/** where's kernel: `op` (cond ≠ 0 ? a : b, NaN meaning true) over the three operands broadcast together. */
+export function whereKernel(op: TernaryOp, cond: Operand, a: Operand, b: Operand): Tensor {
   const c = arg(cond);
   const x = arg(a);
   const y = arg(b);
@@ -169,14 +186,12 @@ export function whereKernel(cond: Operand, a: Operand, b: Operand): Tensor {
   if (n === 0) return new Tensor(out, shape);
   const operand = (o: Operand, t: Arg): Buffer | number | undefined => (typeof o === "number" ? o : t.size === n ? t.buf : undefined);
   const [sa, sb] = [operand(a, x), operand(b, y)];
-  if (c.size === n && sa !== undefined && sb !== undefined && whereSimd(c.buf, sa, sb, out)) return new Tensor(out, shape);
-  if (c.size === n && x.size === n && y.size === n) {
-    const C = c.buf, A = x.buf, B = y.buf;
-    for (let i = 0; i < n; i++) out[i] = C[i] !== 0 ? A[i]! : B[i]!;
-  } else {
+  if (op.simd === "where" && c.size === n && sa !== undefined && sb !== undefined && whereSimd(c.buf, sa, sb, out)) return new Tensor(out, shape);
+  if (c.size === n && x.size === n && y.size === n) op.same(c.buf, x.buf, y.buf, out, n);
+  else {
     const s = [c, x, y].map((t) => broadcastStrides(t.shape, shape));
     const k = collapse(shape, s);
-    whereBcast(c.buf, x.buf, y.buf, out, k.shape, k.strides[0]!, k.strides[1]!, k.strides[2]!);
+    op.bcast(c.buf, x.buf, y.buf, out, k.shape, k.strides[0]!, k.strides[1]!, k.strides[2]!);
   }
   return new Tensor(out, shape);
 }

@@ -7,7 +7,7 @@
 import { definePrimitive, type Abstract, type MaybeValue, type Primitive } from "../../effects/primitive.ts";
 import { bind, evaluatesNumbers } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
-import { binaryKernel, binaryOp, whereKernel, type BinaryOp } from "../kernels/elementwise.ts";
+import { binaryKernel, binaryOp, ternaryOp, whereKernel, type BinaryOp } from "../kernels/elementwise.ts";
 import { E, type Num } from "../kernels/scalar-expr.ts";
 import type { WasmBinary } from "../kernels/wasm/elementwise-module.ts";
 import { broadcastShapes, sameShape } from "../tensor/shape.ts";
@@ -265,14 +265,16 @@ export const hypotP = defineBinary({
   ),
 });
 
-/** where(cond, a, b): cond is not differentiated; a and b get the cotangent where chosen. */
+/** where(cond, a, b): cond ≠ 0 (NaN included) picks a. cond is not differentiated; a and b get the cotangent where chosen. */
+const selection = { arity: 3, expr: E.select(E.ne(E.operand(0), 0), E.operand(1), E.operand(2)), simd: "where" } as const;
+const selectionKernel = ternaryOp(selection);
 export const whereP = definePrimitive({
   name: "where",
-  elementwise: { arity: 3, expr: E.select(E.ne(E.operand(0), 0), E.operand(1), E.operand(2)), simd: "where" },
+  elementwise: selection,
   impl: (args) => {
     const [c, a, b] = args as [Value, Value, Value];
-    if (typeof c === "number" && typeof a === "number" && typeof b === "number") return c !== 0 ? a : b;
-    return whereKernel(c as Tensor | number, a as Tensor | number, b as Tensor | number);
+    if (typeof c === "number" && typeof a === "number" && typeof b === "number") return selectionKernel.scalar(c, a, b);
+    return whereKernel(selectionKernel, c as Tensor | number, a as Tensor | number, b as Tensor | number);
   },
   abstractEval: ([c, a, b]) =>
     c!.scalar && a!.scalar && b!.scalar
@@ -306,3 +308,5 @@ export const equal = call2(equalP);
 export const greaterEqual = call2(greaterEqualP);
 export const lessEqual = call2(lessEqualP);
 export const where = (c: Value, a: Value, b: Value): Value => bind(whereP, [c, a, b], undefined);
+/** where's compiled kernel (for the kernel tests). */
+export const whereOp = selectionKernel;
