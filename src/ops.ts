@@ -247,7 +247,7 @@ export const tensordot = <A extends Value, B extends Value>(a: A, b: B, axes: Co
  * NumPy's einsum (without ellipsis): `spec` names each operand's axes with letters, e.g.
  * "ij,jk->ik"; repeated letters in one operand take a diagonal, letters missing from the output
  * are summed, and without "->" the output is the letters that appear once, sorted. Three or more
- * operands are contracted pairwise in a greedy order by intermediate size, each pair one matmul.
+ * operands are contracted pairwise in a greedy order by intermediate size, each contraction one matmul.
  */
 export const einsum = <X extends Value[]>(spec: string, ...operands: X): Effect<ArrayOut<X[number]>> => composite("einsum", () => Con.einsum(spec, operands));
 

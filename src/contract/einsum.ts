@@ -1,7 +1,8 @@
 // einsum, as NumPy's (without ellipsis). Each operand first loses what only it has: a repeated
 // index becomes a diagonal, an index no one else needs is summed. Then operands are contracted
-// two at a time in the greedy order of contraction-order.ts, each pair one batched matmul
-// (dot-general.ts), and the last one is transposed to the output's order.
+// two at a time in the greedy order of contraction-order.ts, each pair one batched matmul (a
+// broadcast product when the pair sums nothing; dot-general.ts), and the last one is transposed
+// to the output's order.
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { diagonal } from "../arrange/diagonal.ts";
 import { checkOperand } from "../lax.ts";
