@@ -2,7 +2,7 @@
 // into a typed SSA program. It is installed as the *dynamic* handler: every operation
 // performed while it is innermost comes to it, even one on constants (which it folds).
 import { TransformError } from "../src/errors.ts";
-import { constAtom, varAtom, type Atom, type Block, type Eqn, type Var } from "./staged-program.ts";
+import { constAtom, type Atom, type Block, type Eqn, type Var } from "./staged-program.ts";
 import { abstractOf } from "./abstract.ts";
 import type { DType } from "../src/tensor/tensor.ts";
 import type { Abstract, Primitive } from "./primitive.ts";
@@ -17,14 +17,16 @@ export const capturedFromEnclosing = (e: unknown): boolean => isCaptureError(e) 
 
 /** A value of the staged program: it has a shape and a dtype but no number yet. */
 export class StagedValue extends Traced {
-  /** The value as an operand of equations (one object however often it is read). */
-  readonly asAtom: Atom;
+  /**
+   * A staged value is its own operand atom (`{ kind: "var", v }`): equations reference it rather
+   * than one more object per read or per value (a million-operation program has millions).
+   */
+  readonly kind = "var";
   constructor(
     trace: StagingTrace,
     readonly v: Var,
   ) {
     super(trace);
-    this.asAtom = varAtom(v);
   }
   get shape(): readonly number[] {
     return this.v.shape;
@@ -67,7 +69,7 @@ export class StagingTrace extends Trace {
 
   /** An operand as an atom: a variable of this program or a constant. */
   atom(v: Value): Atom {
-    if (this.owns(v)) return v.asAtom;
+    if (this.owns(v)) return v;
     if (v instanceof Traced)
       throw Object.assign(
         new TransformError(

@@ -45,10 +45,12 @@ export class IdCounts {
  * branch or loop, and read only by kernels that make fresh results.
  */
 export function reusableVars(root: Block): { has(id: number): boolean } {
+  const isNumber = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
   const ok = new IdSet();
   const bad = new IdSet();
+  // (a number has no buffer: scalar variables, most of an unrolled scalar program, need no mark)
   const mark = (a: Atom, fine: boolean): void => {
-    if (a.kind !== "var") return;
+    if (a.kind !== "var" || a.v.scalar) return;
     if (fine) ok.add(a.v.id);
     else bad.add(a.v.id);
   };
@@ -70,7 +72,9 @@ export function reusableVars(root: Block): { has(id: number): boolean } {
   const visit = (b: Block): void => {
     b.outputs.forEach((a) => mark(a, false));
     for (const e of b.eqns) {
-      if (e.kind === "prim") e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
+      if (e.kind === "prim") {
+        if (!e.out.scalar || e.inputs.some((a) => !isNumber(a))) e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
+      }
       else operandsOf(e).forEach((a) => mark(a, false));
       // A closure runs after its block has returned: its buffers, and those it reads from the
       // enclosing blocks (a loop's step values it captured), must outlive the block.
