@@ -219,7 +219,8 @@ const topKCase = shapeArb(1).chain((s) => fc.tuple(operandArb(s), dimArb(0, s[s.
 add(So.topKIndicesP, topKCase.map(({ x, k }) => ({ args: [x], params: { k } })));
 add(So.topKValues.gather, topKCase.map(({ x, k }) => ({ args: [x, x], params: { k } })));
 add(So.topKValues.scatter, topKCase.chain(({ s, x, k }) => operandArb([...s.slice(0, -1), k], false).map((c) => ({ args: [x, c], params: { k } }))));
-/** A window inside shape s: its sizes and (possibly out-of-range, clamped) starts, numbers or size-1 tensors. */
+const startOf = (k: Value): number => (typeof k === "number" ? k : (k as Tensor).buf[0]!);
+/** A window inside shape s: its sizes and (possibly out-of-range, clamped) starts, numbers or size-1 tensors (with rows: one start per row). */
 const windowArb = shapeArb(0, 3).chain((s) =>
   fc.tuple(fc.tuple(...s.map((d) => dimArb(0, d))), fc.tuple(...s.map(() => fc.integer({ min: -2, max: 4 }))), fc.boolean()).map(([sizes, starts, asTensors]) => ({
     s,
@@ -227,10 +228,18 @@ const windowArb = shapeArb(0, 3).chain((s) =>
     starts: (starts as number[]).map((k): Value => (asTensors ? new Tensor(Float64Array.of(k), [1]) : k)),
   })),
 );
-add(DS.dynamicSliceP, windowArb.chain((w) => operandArb(w.s, false).map((x) => ({ args: [x, ...w.starts], params: { sizes: w.sizes } }))));
+add(DS.dynamicSliceP, fc.tuple(windowArb, fc.integer({ min: 0, max: 2 })).chain(([w, rows]) => operandArb(rows > 0 ? [rows, ...w.s] : w.s, false).map((x) => ({
+  args: [x, ...(rows > 0 ? w.starts.map((k) => new Tensor(Float64Array.from({ length: rows }, (_, b) => startOf(k) + b), [rows])) : w.starts)],
+  params: { sizes: w.sizes, rows: rows > 0 },
+}))));
 add(
   DS.dynamicUpdateSliceP,
-  fc.tuple(windowArb, dtypeArb).map(([w, dtype]) => ({ args: [tensorOf(w.s, dtype, 1), tensorOf(w.sizes, dtype, 2), ...w.starts], params: undefined })),
+  fc.tuple(windowArb, dtypeArb, fc.integer({ min: 0, max: 2 })).map(([w, dtype, rows]) => ({
+    args: rows > 0
+      ? [tensorOf([rows, ...w.s], dtype, 1), tensorOf([rows, ...w.sizes], dtype, 2), ...w.starts.map((k) => new Tensor(Float64Array.from({ length: rows }, (_, b) => startOf(k) - b), [rows]))]
+      : [tensorOf(w.s, dtype, 1), tensorOf(w.sizes, dtype, 2), ...w.starts],
+    params: { rows: rows > 0 },
+  })),
 );
 
 // Shape operations (second round): flip, and the triangle of tril / triu

@@ -133,8 +133,8 @@ const cases: Record<string, Case> = {
   topKIndices: { operands: [data(3, 4)], apply: of("topKIndices", { k: 2 }) },
   topKGather: { operands: [data(3, 4), t(3, 4)], apply: of("topKGather", { k: 2 }) },
   topKScatter: { operands: [data(3, 4), t(3, 2)], apply: of("topKScatter", { k: 2 }) },
-  dynamicSlice: { operands: [t(4, 3), index(4), index(3)], apply: of("dynamicSlice", { sizes: [2, 2] }) },
-  dynamicUpdateSlice: { operands: [t(4, 3), t(2, 2), index(4), index(3)], apply: of("dynamicUpdateSlice") },
+  dynamicSlice: { operands: [t(4, 3), index(4), index(3)], apply: of("dynamicSlice", { sizes: [2, 2], rows: false }) },
+  dynamicUpdateSlice: { operands: [t(4, 3), t(2, 2), index(4), index(3)], apply: of("dynamicUpdateSlice", { rows: false }) },
   // linalg (operands made well posed first, with primitives: a diagonal away from zero; a aᵀ + 5I positive definite)
   triangularSolve: { operands: [t(3, 3), t(3, 2)], apply: wellPosed("triangularSolve", { lower: false, transposeA: true, unitDiagonal: false }) },
   cholesky: { operands: [t(3, 3)], apply: wellPosed("cholesky", undefined, true) },

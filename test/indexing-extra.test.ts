@@ -165,6 +165,23 @@ describe("dynamicSlice and dynamicUpdateSlice", () => {
       expectSame(run(vmap(f, [0, null]), xs, tensor([1, 1])), stackOf([0, 1, 2].map((b) => run(f, exampleOf(xs, b), tensor([1, 1])) as Tensor)));
     }
   });
+  it("vmap of vmap with starts per example at both levels: one window per row, against a double loop; and its gradient", () => {
+    const xs = randomTensor([2, 3, 4], 6);
+    const starts = tensor([[[0], [2], [3]], [[1], [0], [2]]]); // [2, 3, 1]: one start per inner example
+    const f = function* (v: Value, s: Value) {
+      const w = yield* Y.dynamicSlice(v, s, [2]);
+      return yield* Y.dynamicUpdateSlice(v, yield* Y.mul(w, w), s);
+    };
+    const want = stackOf([0, 1].map((a) => stackOf([0, 1, 2].map((b) => run(f, exampleOf(exampleOf(xs, a), b), exampleOf(exampleOf(starts, a), b)) as Tensor))));
+    expectSame(run(vmap(vmap(f)), xs, starts), want);
+    expectSame(run(jit(vmap(vmap(f))), xs, starts), want);
+    const g = run(grad(function* (v: Value) {
+      return yield* Y.sum(yield* vmap(vmap(f))(v, starts));
+    }), xs) as Tensor;
+    const gWant = stackOf([0, 1].map((a) => stackOf([0, 1, 2].map((b) =>
+      run(grad(function* (v: Value) { return yield* Y.sum(yield* f(v, exampleOf(exampleOf(starts, a), b))); }), exampleOf(exampleOf(xs, a), b)) as Tensor))));
+    expectSame(g, gWant);
+  });
   it("bad input", () => {
     fails(() => run(function* () { return yield* Y.dynamicSlice(x, [0, 0], [4, 1]); }), "ShapeError", /dynamicSlice: sizes \[4, 1\] do not fit in shape \[3, 4\]/);
     fails(() => run(function* () { return yield* Y.dynamicSlice(x, [0], [1, 1]); }), "ShapeError", /dynamicSlice: 1 starts for an operand of rank 2/);
