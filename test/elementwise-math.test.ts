@@ -320,6 +320,64 @@ describe("jit against eager: fused loops and inline scalars, bit for bit", () =>
   });
 });
 
+describe("random shapes (property)", () => {
+  const dim = fc.integer({ min: 1, max: 4 });
+  // an output shape, and per operand a suffix of it with some axes set to 1
+  const pair = fc.array(dim, { minLength: 1, maxLength: 3 }).chain((out) =>
+    fc.tuple(
+      ...[0, 1].map(() =>
+        fc.tuple(fc.integer({ min: 0, max: out.length - 1 }), fc.array(fc.boolean(), { minLength: out.length, maxLength: out.length })).map(([drop, ones]) =>
+          out.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
+        ),
+      ),
+    ).map(([sa, sb]) => ({ out, sa: sa!, sb: sb! })),
+  );
+  it("binary operations broadcast as NumPy; jit gives eager's bits; vmap over the first axis = a loop", () => {
+    fc.assert(
+      fc.property(pair, fc.constantFrom(...BINARY), fc.integer({ min: 0, max: 1000 }), fc.constantFrom<"float32" | "float64">("float32", "float64"), ({ sa, sb }, name, seed, dtype) => {
+        const cast = (t: Tensor) => (dtype === "float64" ? t : tensor(Array.from(t.buf), { dtype, shape: t.shape }));
+        const a = cast(randomTensor(sa, seed, { lo: -3, hi: 3 }));
+        const b = cast(randomTensor(sb, seed + 1, { awayFromZero: 0.5, hi: 3 }));
+        const f = function* (u: Value, v: Value) { return yield* op2(name)(u, v); };
+        const want = run(f, a, b) as Tensor;
+        // NumPy's broadcast shape, and each element from the scalar operation on the broadcast operands
+        const shape = Array.from({ length: Math.max(sa.length, sb.length) }, (_, k) => {
+          const da = sa[sa.length - 1 - k] ?? 1;
+          const db = sb[sb.length - 1 - k] ?? 1;
+          return Math.max(da, db);
+        }).reverse();
+        expect(want.shape).toEqual(shape);
+        const at = (t: Tensor, index: number[]) => {
+          let flat = 0;
+          t.shape.forEach((d, k) => (flat = flat * d + (d === 1 ? 0 : index[k + index.length - t.shape.length]!)));
+          return t.buf[flat]!;
+        };
+        for (let i = 0; i < want.size; i++) {
+          const index: number[] = [];
+          let r = i;
+          for (let k = shape.length - 1; k >= 0; k--) { index.unshift(r % shape[k]!); r = Math.floor(r / shape[k]!); }
+          const v = at2(op2(name), at(a, index), at(b, index));
+          expect(Object.is(want.buf[i], dtype === "float32" ? Math.fround(v) : v)).toBe(true);
+        }
+        expectSame(run(jit(f), a, b), want, 0);
+        if (sa.length === shape.length && sa[0] === shape[0] && shape[0]! > 1) {
+          // vmap over a's first axis, b shared (aligned to a's trailing axes)
+          const bs = sb.length === shape.length ? null : b;
+          if (bs !== null) {
+            const got = run(vmap(f, [0, null]), a, bs) as Tensor;
+            const per = a.size / shape[0]!;
+            for (let r = 0; r < shape[0]!; r++) {
+              const row = tensor(Array.from(a.buf.slice(r * per, (r + 1) * per)), { dtype, shape: sa.slice(1) });
+              expectSame(tensor(Array.from(got.buf.slice(r * (got.size / shape[0]!), (r + 1) * (got.size / shape[0]!))), { dtype: got.dtype, shape: got.shape.slice(1) }), run(f, row, bs), 0);
+            }
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe("float32", () => {
   it.each([...UNARY, "softplus"])("%s: the float64 value rounded once to float32", (name) => {
     const xs = Float32Array.from([-0.9, -0.31, 0, 0.2, 0.77], (v) => (name === "acosh" ? 1 + Math.abs(v) * 3 : name.startsWith("log") ? 0.1 + Math.abs(v) : v));
