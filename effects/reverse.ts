@@ -3,28 +3,27 @@
 // When the program yields an operation on one of this handler's boxes (shift), the handler
 // performs the primal work at the level below, hands the program a new box and resumes it
 // (k(y)). What Lantern runs after k(y) returns — `x.d += rule(y.d)` — is kept, defunctionalized,
-// on a heap stack: the box itself records its primitive and operands. When the program has
+// on a heap stack: a record of the step (its primitive and operands). When the program has
 // returned, the driver (reset) seeds the output's adjoint and pops the stack, running each
 // pending step. No recursion per effect: a program of any length differentiates.
-import type { MaybeValue, Primitive } from "./primitive.ts";
+//
+// The records are columns of typed arrays (effects/reverse-steps.ts): a scalar step costs a
+// few array slots and nothing the garbage collector traces; only the box handed to the
+// program is an object. Steps on tensors, with parameters or residuals keep an object each.
+import type { Primitive } from "./primitive.ts";
+import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, type GeneralStep } from "./reverse-steps.ts";
 import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
-/** A primal value and the record of the step that made it (null for an input). */
+export type { Adjoints } from "./reverse-steps.ts";
+
+/** A primal value and the index of the step that made it (an input's own index for an input). */
 export class ReverseBox extends PrimalBox {
   constructor(
     trace: ReverseTrace,
     value: Value,
-    /** Index into the adjoint array of a backward pass. */
+    /** Index of the step that made it: its adjoint's index in a backward pass. */
     readonly id: number,
-    readonly prim: Primitive<unknown> | null,
-    readonly args: readonly Value[] | null,
-    /** The operands one level down (this handler's boxes unwrapped). */
-    readonly primals: readonly Value[] | null,
-    readonly params: unknown,
-    /** Bit i set: operand i is a box of this trace (its cotangent is wanted). */
-    readonly mask: number,
-    readonly residuals: unknown,
   ) {
     super(trace, value);
   }
@@ -45,8 +44,10 @@ export interface CotangentSum {
 
 export class ReverseTrace extends Trace {
   /** The pending backward steps, in the order the program performed them. */
-  private readonly pending: ReverseBox[] = [];
-  private count = 0;
+  private readonly steps = new Steps();
+  /** Operands handed to a scalar kernel (it reads them during the call only). */
+  private readonly one: number[] = [0];
+  private readonly two: number[] = [0, 0];
 
   constructor(
     readonly name: string,
@@ -57,7 +58,7 @@ export class ReverseTrace extends Trace {
 
   /** A box for an input of the transformation. */
   input(v: Value): ReverseBox {
-    return new ReverseBox(this, v, this.count++, null, null, null, undefined, 0, undefined);
+    return new ReverseBox(this, v, this.steps.input(v));
   }
 
   owns(v: Value): v is ReverseBox {
@@ -65,6 +66,41 @@ export class ReverseTrace extends Trace {
   }
 
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const n = args.length;
+    // The common case: one or two plain numbers below this level, nothing staging them, a
+    // primitive without parameters: a scalar step, kept in the typed columns.
+    if (n <= 2 && n > 0 && params === undefined && prim.reverse === undefined && prim.sealed !== true) {
+      const a = args[0]!;
+      const x = a instanceof ReverseBox && a.trace === this ? a : null;
+      const xv = x === null ? a : x.value;
+      if (typeof xv === "number") {
+        if (n === 1) {
+          if (evaluatesNumbers()) {
+            const ops = this.one;
+            ops[0] = xv;
+            const out = prim.impl(ops, params);
+            if (typeof out === "number") return new ReverseBox(this, out, this.steps.unary(prim as Primitive<unknown>, x === null ? -1 : x.id, xv, out));
+          }
+        } else {
+          const b = args[1]!;
+          const y = b instanceof ReverseBox && b.trace === this ? b : null;
+          const yv = y === null ? b : y.value;
+          if (typeof yv === "number" && evaluatesNumbers()) {
+            const ops = this.two;
+            ops[0] = xv;
+            ops[1] = yv;
+            const out = prim.impl(ops, params);
+            if (typeof out === "number")
+              return new ReverseBox(this, out, this.steps.binary(prim as Primitive<unknown>, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
+          }
+        }
+      }
+    }
+    return this.general(prim, args, params);
+  }
+
+  /** Any other step: its operands, parameters and residuals kept in an object. */
+  private general<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
     const n = args.length;
     const primals = new Array<Value>(n);
     let mask = 0;
@@ -83,60 +119,71 @@ export class ReverseTrace extends Trace {
     if (prim.reverse) ({ out, residuals } = prim.sealed ? sealed(this.level, prim, prim.reverse, [primals, params]) : prim.reverse(primals, params));
     // Plain numbers would reach evaluation anyway: skip the second dispatch.
     else out = numbers && evaluatesNumbers() ? prim.impl(primals, params) : bind(prim, primals, params);
-    const box = new ReverseBox(this, out, this.count++, prim as Primitive<unknown>, args, primals, params, n <= MAX_MASKED ? mask : -1, residuals);
-    this.pending.push(box);
-    return box;
+    const step: GeneralStep = { prim: prim as Primitive<unknown>, args, primals, out, params, mask: n <= MAX_MASKED ? mask : -1, residuals };
+    return new ReverseBox(this, out, this.steps.general(step));
   }
 
   /**
    * Reset: seeds the adjoints of `roots` and runs the pending steps in reverse. Returns the
-   * adjoint of every box by id (null = zero). Leaves the pending steps in place, so a pullback can run
-   * it again.
+   * adjoints (read an input's with `of(box)`). Leaves the pending steps in place, so a pullback
+   * can run it again.
    */
-  backward(roots: readonly Value[], seeds: readonly Value[]): MaybeValue[] {
-    const adj = new Array<MaybeValue>(this.count).fill(null);
-    const owned = new Uint8Array(this.count);
-    const sum = this.sum;
+  backward(roots: readonly Value[], seeds: readonly Value[]): Adjoints {
+    const steps = this.steps;
+    const adj = new Adjoints(steps.count, this.sum);
     roots.forEach((r, i) => {
-      if (this.owns(r)) accumulate(sum, adj, owned, r.id, seeds[i]!);
+      if (this.owns(r)) adj.add(r.id, seeds[i]!);
     });
-    const pending = this.pending;
-    for (let k = pending.length - 1; k >= 0; k--) {
-      const box = pending[k]!;
-      const ct = adj[box.id]!;
-      if (ct === null) continue;
-      adj[box.id] = null; // its steps are done; let the garbage collector have it
-      const args = box.args!;
-      const wanted = box.mask >= 0 ? WANTED[box.mask]! : args.map((a) => this.owns(a));
-      const prim = box.prim!;
-      const cts = prim.sealed
-        ? sealed(this.level, prim, prim.vjp, [ct, box.primals!, box.value, box.params, wanted, box.residuals])
-        : prim.vjp(ct, box.primals!, box.value, box.params, wanted, box.residuals);
-      for (let i = 0; i < args.length; i++) {
-        const c = cts[i];
-        if (c != null && wanted[i]) accumulate(sum, adj, owned, (args[i] as ReverseBox).id, c);
+    const { kind, prims, in0, in1, vals } = steps;
+    // Scalar operands may go to a rule in a reused array only when its operations evaluate at
+    // once (nothing staging them could keep the array).
+    const reuse = evaluatesNumbers();
+    const one: number[] = [0];
+    const two: number[] = [0, 0];
+    const state = adj.state;
+    for (let k = steps.count - 1; k >= 0; k--) {
+      const s = state[k]!;
+      if (s === ADJ_ZERO) continue;
+      const type = kind[k]!;
+      if (type === INPUT) continue;
+      const ct = adj.take(k, s);
+      if (type === GENERAL) {
+        this.generalStep(adj, steps.generalAt(k), ct);
+        continue;
+      }
+      const prim = prims[k]!;
+      const i0 = in0[k]!;
+      const x = i0 >= 0 ? vals[i0]! : steps.constant(-1 - i0);
+      if (type === UNARY) {
+        const primals = reuse && typeof ct === "number" ? one : [0];
+        primals[0] = x;
+        const cts = prim.vjp(ct, primals, vals[k]!, undefined, WANTED[i0 >= 0 ? 1 : 0]!, undefined);
+        const c = cts[0];
+        if (i0 >= 0 && c != null) adj.add(i0, c);
+      } else {
+        const i1 = in1[k]!;
+        const primals = reuse && typeof ct === "number" ? two : [0, 0];
+        primals[0] = x;
+        primals[1] = i1 >= 0 ? vals[i1]! : steps.constant(-1 - i1);
+        const cts = prim.vjp(ct, primals, vals[k]!, undefined, WANTED[(i0 >= 0 ? 1 : 0) | (i1 >= 0 ? 2 : 0)]!, undefined);
+        const c0 = cts[0];
+        const c1 = cts[1];
+        if (i0 >= 0 && c0 != null) adj.add(i0, c0);
+        if (i1 >= 0 && c1 != null) adj.add(i1, c1);
       }
     }
     return adj;
   }
-}
 
-const MAX_MASKED = 8;
-const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 << MAX_MASKED }, (_, m) =>
-  Object.freeze(Array.from({ length: MAX_MASKED }, (_, i) => (m & (1 << i)) !== 0)),
-);
-
-/**
- * adj[id] += ct. The sum is computed with operations (so handlers below differentiate it),
- * except that a buffer this pass made itself, and nobody else holds, is added into in place.
- */
-const accumulate = (sum: CotangentSum, adj: MaybeValue[], owned: Uint8Array, id: number, ct: Value): void => {
-  const prev = adj[id]!;
-  if (prev === null) adj[id] = ct;
-  else if (owned[id] === 1 && sum.addInPlace(prev, ct)) return;
-  else {
-    const s = sum.add(prev, ct);
-    adj[id] = s;
-    owned[id] = sum.fresh(s, prev, ct) ? 1 : 0;
+  private generalStep(adj: Adjoints, step: GeneralStep, ct: Value): void {
+    const { prim, args } = step;
+    const wanted = step.mask >= 0 ? WANTED[step.mask]! : args.map((a) => this.owns(a));
+    const cts = prim.sealed
+      ? sealed(this.level, prim, prim.vjp, [ct, step.primals, step.out, step.params, wanted, step.residuals])
+      : prim.vjp(ct, step.primals, step.out, step.params, wanted, step.residuals);
+    for (let i = 0; i < args.length; i++) {
+      const c = cts[i];
+      if (c != null && wanted[i]) adj.add((args[i] as ReverseBox).id, c);
+    }
   }
-};
+}

@@ -34,7 +34,7 @@ export function vjpDirect(name: string, f: AnyProgram, primals: readonly unknown
         throw new ShapeError(`${name} pullback: cotangent ${i} has shape ${fmt(shapeOf(c))} but the output has ${fmt(shapeOf(outLeaves[i]!))}`);
     });
     const adj = trace.backward(outLeaves, ctLeaves as Value[]);
-    return flats.map((flat, k) => flat.rebuild(inputs[k]!.map((box) => gradientFor(box.value, adj[box.id]!))));
+    return flats.map((flat, k) => flat.rebuild(inputs[k]!.map((box) => gradientFor(box.value, adj.of(box)))));
   };
   const pullback: Pullback = function* pullback(ct: unknown) { return pullbackDirect(ct); };
   return hasAux ? [value, pullback, aux] : [value, pullback];

@@ -1,0 +1,188 @@
+// The pending steps of reverse mode, as columns (struct of arrays), and the adjoints of a
+// backward pass. A scalar step — one or two number operands, no parameters — is a kind byte,
+// its primitive, its operands' step indices and its output value: typed-array slots and one
+// reference, nothing the garbage collector traces per step. Any other step keeps an object.
+import type { MaybeValue, Primitive } from "./primitive.ts";
+import { evaluatesNumbers } from "./trace.ts";
+import type { CotangentSum } from "./reverse.ts";
+import type { Value } from "./value.ts";
+
+/** Step kinds. */
+export const INPUT = 0;
+export const UNARY = 1;
+export const BINARY = 2;
+export const GENERAL = 3;
+
+/** A step kept as an object: a tensor operation, or one with parameters or residuals. */
+export interface GeneralStep {
+  readonly prim: Primitive<unknown>;
+  /** The operands as the program gave them (this level's boxes among them). */
+  readonly args: readonly Value[];
+  /** The operands one level down (this level's boxes unwrapped). */
+  readonly primals: readonly Value[];
+  readonly out: Value;
+  readonly params: unknown;
+  /** Bit i set: operand i is a box of this level (its cotangent is wanted); -1: too many operands, ask. */
+  readonly mask: number;
+  readonly residuals: unknown;
+}
+
+export const MAX_MASKED = 8;
+/** `wanted` arrays by mask, shared by every step. */
+export const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 << MAX_MASKED }, (_, m) =>
+  Object.freeze(Array.from({ length: MAX_MASKED }, (_, i) => (m & (1 << i)) !== 0)),
+);
+
+export class Steps {
+  count = 0;
+  private capacity = 64;
+  /** INPUT, UNARY, BINARY or GENERAL. */
+  kind = new Uint8Array(this.capacity);
+  /**
+   * Operands of a scalar step: the step index of a box of this level (≥ 0), or -1 - i for the
+   * constant `constant(i)`. For a GENERAL step, in0 is its index among the general steps.
+   */
+  in0 = new Int32Array(this.capacity);
+  in1 = new Int32Array(this.capacity);
+  /** The step's output when it is a number (so later scalar steps read their operands here). */
+  vals = new Float64Array(this.capacity);
+  /** The primitive of a scalar step (null otherwise). */
+  readonly prims: (Primitive<unknown> | null)[] = [];
+  private consts = new Float64Array(16);
+  private constCount = 0;
+  private readonly generals: GeneralStep[] = [];
+
+  input(v: Value): number {
+    const k = this.next(INPUT, null);
+    if (typeof v === "number") this.vals[k] = v;
+    return k;
+  }
+
+  unary(prim: Primitive<unknown>, x: number, xv: number, out: number): number {
+    const k = this.next(UNARY, prim);
+    this.in0[k] = x >= 0 ? x : this.constantIndex(xv);
+    this.vals[k] = out;
+    return k;
+  }
+
+  binary(prim: Primitive<unknown>, x: number, xv: number, y: number, yv: number, out: number): number {
+    const k = this.next(BINARY, prim);
+    this.in0[k] = x >= 0 ? x : this.constantIndex(xv);
+    this.in1[k] = y >= 0 ? y : this.constantIndex(yv);
+    this.vals[k] = out;
+    return k;
+  }
+
+  general(step: GeneralStep): number {
+    const k = this.next(GENERAL, null);
+    this.in0[k] = this.generals.length;
+    this.generals.push(step);
+    if (typeof step.out === "number") this.vals[k] = step.out;
+    return k;
+  }
+
+  generalAt(k: number): GeneralStep {
+    return this.generals[this.in0[k]!]!;
+  }
+
+  constant(i: number): number {
+    return this.consts[i]!;
+  }
+
+  private constantIndex(v: number): number {
+    if (this.constCount === this.consts.length) this.consts = grown(this.consts, this.consts.length * 2);
+    this.consts[this.constCount] = v;
+    return -1 - this.constCount++;
+  }
+
+  private next(kind: number, prim: Primitive<unknown> | null): number {
+    const k = this.count;
+    if (k === this.capacity) this.grow();
+    this.kind[k] = kind;
+    this.prims.push(prim);
+    this.count = k + 1;
+    return k;
+  }
+
+  private grow(): void {
+    const c = this.capacity * 2;
+    this.kind = grown(this.kind, c);
+    this.in0 = grown(this.in0, c);
+    this.in1 = grown(this.in1, c);
+    this.vals = grown(this.vals, c);
+    this.capacity = c;
+  }
+}
+
+const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, length: number): T => {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
+};
+
+/** Adjoint states. */
+export const ADJ_ZERO = 0;
+/** A number, in `num`. */
+export const ADJ_NUMBER = 1;
+/** A value in `obj`. */
+export const ADJ_OBJECT = 2;
+/** A buffer in `obj` that this pass made and nobody else holds: added into in place. */
+export const ADJ_OWNED = 3;
+
+/** The adjoints of a backward pass, by step index: numbers in a typed array, other values in an array made when first needed. */
+export class Adjoints {
+  readonly state: Uint8Array;
+  private readonly num: Float64Array;
+  private obj: MaybeValue[] | null = null;
+  /** Two number cotangents are summed in place of an add operation that would evaluate at once anyway. */
+  private readonly fold = evaluatesNumbers();
+
+  constructor(
+    private readonly size: number,
+    private readonly sum: CotangentSum,
+  ) {
+    this.state = new Uint8Array(size);
+    this.num = new Float64Array(size);
+  }
+
+  /** The adjoint of an input's box (null = zero). */
+  of(box: { readonly id: number }): MaybeValue {
+    const s = this.state[box.id]!;
+    return s === ADJ_ZERO ? null : s === ADJ_NUMBER ? this.num[box.id]! : this.obj![box.id]!;
+  }
+
+  /** Reads adjoint k (state s, not zero) and releases it: its steps are being done. */
+  take(k: number, s: number): Value {
+    if (s === ADJ_NUMBER) return this.num[k]!;
+    const obj = this.obj!;
+    const v = obj[k]!;
+    obj[k] = null;
+    return v;
+  }
+
+  /**
+   * adj[id] += ct. The sum is computed with operations (so handlers below differentiate it),
+   * except that a buffer this pass made itself, and nobody else holds, is added into in place.
+   */
+  add(id: number, ct: Value): void {
+    const s = this.state[id]!;
+    if (s === ADJ_ZERO) this.set(id, ct, false);
+    else if (s === ADJ_NUMBER && typeof ct === "number" && this.fold) this.num[id] += ct;
+    else {
+      const prev = s === ADJ_NUMBER ? this.num[id]! : this.obj![id]!;
+      if (s === ADJ_OWNED && this.sum.addInPlace(prev, ct)) return;
+      const total = this.sum.add(prev, ct);
+      this.set(id, total, this.sum.fresh(total, prev, ct));
+    }
+  }
+
+  private set(id: number, v: Value, owned: boolean): void {
+    if (typeof v === "number") {
+      this.num[id] = v;
+      this.state[id] = ADJ_NUMBER;
+    } else {
+      (this.obj ??= new Array<MaybeValue>(this.size).fill(null))[id] = v;
+      this.state[id] = owned ? ADJ_OWNED : ADJ_OBJECT;
+    }
+  }
+}
