@@ -52,7 +52,10 @@ function stageBranches(trace: StagingTrace, operands: readonly Value[], p: Branc
       values.forEach((v, k) => alias(trace, v, leaves[k]!));
       return p.structure.rebuild(values) as unknown[];
     }, tensorOut, pullback);
-  let staged = p.branches.map((fn) => stageOne(fn, []));
+  // (cond stages its then-branch first, as it reads)
+  const order = p.truthy ? [1, 0] : p.branches.map((_, k) => k);
+  let staged: StagedProgram[] = [];
+  for (const k of order) staged[k] = stageOne(p.branches[k]!, []);
   const first = staged[p.truthy ? 1 : 0]!;
   staged.forEach((s, k) => {
     if (s !== first) checkSameLeaves(p.name, p.truthy ? "the two branches' results" : `the results of branches 0 and ${k}`, first.outs, s.outs);
@@ -60,7 +63,12 @@ function stageBranches(trace: StagingTrace, operands: readonly Value[], p: Branc
   // A number in one branch and a 0-d tensor in another: every branch gives a 0-d tensor.
   const scalar = first.outs.map((_, i) => staged.every((s) => isNumberLike(s.outs[i]!)));
   const tensorOut = scalar.map((s) => !s);
-  staged = staged.map((s, k) => (s.outs.some((l, i) => !scalar[i] && isNumberLike(l)) ? stageOne(p.branches[k]!, tensorOut) : s));
+  const restaged: StagedProgram[] = [];
+  for (const k of order) {
+    const s = staged[k]!;
+    restaged[k] = s.outs.some((l, i) => !scalar[i] && isNumberLike(l)) ? stageOne(p.branches[k]!, tensorOut) : s;
+  }
+  staged = restaged;
   const outs = first.outs.map((l, i) => varLike(trace, l, scalar[i]));
   const closure = pullback ? [trace.newOpaque()] : [];
   const ops = leaves.map((l) => trace.atom(l));
