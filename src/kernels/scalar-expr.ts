@@ -1,7 +1,8 @@
 // Scalar expressions: what an elementwise primitive computes for one element, as a small typed
-// tree over its operands. An elementwise primitive's record carries one (src/primitives/
-// elementwise.ts); the kernels' loops and scalar fast path (./elementwise.ts) and jit's fused
-// loops (src/staging/codegen.ts) are all rendered from it, so each formula is written once.
+// tree over its operands. An elementwise primitive's record carries one (`elementwise`; built
+// by defineUnary / defineBinary in src/primitives/unary.ts, binary.ts); the kernels' loops and
+// scalar fast path (./elementwise.ts) and jit's fused loops and inline arithmetic
+// (src/staging/elementwise-code.ts) are all rendered from it, so each formula is written once.
 //
 // Rendering gives JS source made only of fixed text, generated names and numeric literals.
 
