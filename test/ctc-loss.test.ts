@@ -2,7 +2,7 @@
 // enumerated) that collapses to the target — and derivatives against finite differences at
 // float64, first and second order; impossible alignments, reductions, jit, bad input.
 import { describe, expect, it } from "vitest";
-import { Tensor, grad, jit, logSoftmax, run, tensor, type Value } from "../src/index.ts";
+import { Tensor, grad, jit, logSoftmax, run, tensor, vmap, type Value } from "../src/index.ts";
 import { ctcLoss } from "../src/losses/ctc.ts";
 import { checkGrads, randomTensor } from "./check-grads.ts";
 
@@ -111,6 +111,16 @@ describe("ctcLoss", () => {
     Array.from(gj.buf).forEach((v, i) => expect(v).toBeCloseTo(ge.buf[i]!, 12));
     const lp32 = new Tensor(Float32Array.from(lp.buf), lp.shape);
     expect(run(f, lp32) as number).toBeCloseTo(run(f, lp) as number, 4);
+  });
+
+  it("vmap over a stack of log-probabilities equals one call each", () => {
+    const stack = new Tensor(Float64Array.from([...lp.buf, ...logProbsOf(T, 4, C, 9).buf]), [2, T, 4, C]);
+    const f = function* (x: Value) {
+      return yield* ctcLoss(x, targets, inputLengths, targetLengths, { reduction: "none" });
+    };
+    const got = run(vmap(f), stack) as Tensor;
+    const want = [lp, logProbsOf(T, 4, C, 9)].flatMap((x) => Array.from((run(f, x) as Tensor).buf));
+    Array.from(got.buf).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
   });
 
   it("bad input names the problem", () => {

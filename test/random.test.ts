@@ -308,6 +308,13 @@ describe("under transformations", () => {
     }), logits);
     const want = (logits.toArray() as number[][]).map((l) => arr(draw(() => random.categorical(k, tensor(l), { shape: [4] }))));
     expect(arr(got)).toEqual(want);
+    // keys and logits both mapped, under jit
+    const keys = draw(() => random.split(k, 3)) as Tensor;
+    const both = run(jit(vmap(function* (key: Value, l: Value) {
+      return yield* random.categorical(key, l, { shape: [4] });
+    })), keys, logits);
+    const kw = keys.toArray() as number[][];
+    expect(arr(both)).toEqual((logits.toArray() as number[][]).map((l, i) => arr(draw(() => random.categorical(tensor(kw[i]!), tensor(l), { shape: [4] })))));
   });
 
   it("every derivative is zero: samples are constants to grad and jvp", () => {
