@@ -25,3 +25,26 @@ export async function time(fns: Record<string, () => unknown>, options: { time?:
 
 /** Scales a timing (e.g. ms per run → ns per op). */
 export const scale = (t: Timing, k: number): Timing => ({ median: t.median * k, min: t.min * k, max: t.max * k });
+
+/**
+ * Times each function in a plain synchronous loop, as a user's training loop runs (no await
+ * between samples: tinybench's awaits let Node grow its young generation, a loop does not).
+ * The functions take turns, `rounds` samples of `reps` calls each; ms per call.
+ */
+export function loopTime(fns: Record<string, () => unknown>, rounds = 40, reps = 5): Record<string, Timing> {
+  const samples: Record<string, number[]> = {};
+  for (const name of Object.keys(fns)) samples[name] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const [name, fn] of Object.entries(fns)) {
+      const start = performance.now();
+      for (let i = 0; i < reps; i++) fn();
+      samples[name]!.push((performance.now() - start) / reps);
+    }
+  const out: Record<string, Timing> = {};
+  for (const [name, s] of Object.entries(samples)) {
+    // The first quarter warms the engine up (V8 optimizes a function only after it ran hot).
+    const kept = s.slice(Math.floor(rounds / 4)).sort((a, b) => a - b);
+    out[name] = { median: kept[kept.length >> 1]!, min: kept[0]!, max: kept[kept.length - 1]! };
+  }
+  return out;
+}

@@ -29,6 +29,7 @@ const relaxedByDefault = ((): boolean => {
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: async () => (await import("./workloads/w1.ts")).w1(),
+  "W1-LOOP": async () => (await import("./workloads/w1.ts")).w1Loop(),
   W2: async () => (await import("./workloads/w2.ts")).w2(),
   W3: async () => (await import("./workloads/w3.ts")).w3(),
   W4: async () => (await import("./workloads/w4.ts")).w4(),

@@ -2,7 +2,7 @@
 // scalars; value and dy/dx at x = 0.5. Also the top-level dispatch cost of one effect.
 import { add, jit, mul, run, scan, sin, valueAndGrad } from "../../src/index.ts";
 import type { Row } from "../report.ts";
-import { scale, time } from "../measure.ts";
+import { loopTime, scale, time } from "../measure.ts";
 import { closureTapeW1, primalW1 } from "./closure-tape.ts";
 
 const STEPS = 10_000;
@@ -79,5 +79,29 @@ export async function w1(): Promise<Row[]> {
     { workload: "W1", system: "yieldiff jit(scan), value only", unit: "ns/op", ...perOp("jitScan"), note: `compiles in ${compileScan.toFixed(0)} ms; ${(t.jitScan!.median / t.primal!.median).toFixed(1)}× the plain-JS primal loop` },
     { workload: "W1", system: "yieldiff run (evaluate only)", unit: "ns/op", ...perOp("evaluate"), note: "per-effect dispatch at top level" },
     { workload: "W1", system: "plain-JS primal loop", unit: "ns/op", ...perOp("primal") },
+  ];
+}
+
+/**
+ * W1's eager rows in a plain synchronous loop (how a user's training loop runs): yieldiff and
+ * the closure tape take turns in one process; the ratio is of minimum times, the figure least
+ * disturbed by other processes.
+ */
+export function w1Loop(): Row[] {
+  const [value, slope] = run(chainValueAndGrad, 0.5);
+  const [refValue, refSlope] = closureTapeW1(0.5, STEPS);
+  if (Math.abs(value - refValue) > 1e-12 || Math.abs(slope - refSlope) > 1e-9 * Math.abs(refSlope))
+    throw new Error(`W1-LOOP: yieldiff gives (${value}, ${slope}), the closure tape (${refValue}, ${refSlope})`);
+  const t = loopTime({
+    yieldiff: () => run(chainValueAndGrad, 0.5),
+    tape: () => closureTapeW1(0.5, STEPS),
+    evaluate: () => run(chain, 0.5),
+  });
+  const perOp = (k: string) => scale(t[k]!, 1e6 / OPS);
+  const ratio = (a: string, b: string, by: "min" | "median") => (t[a]![by] / t[b]![by]).toFixed(2);
+  return [
+    { workload: "W1-LOOP", system: "yieldiff valueAndGrad, plain loop", unit: "ns/op", ...perOp("yieldiff"), note: `${ratio("yieldiff", "tape", "min")}× the closure tape by minimum, ${ratio("yieldiff", "tape", "median")}× by median` },
+    { workload: "W1-LOOP", system: "plain-JS closure tape, plain loop", unit: "ns/op", ...perOp("tape") },
+    { workload: "W1-LOOP", system: "yieldiff run (evaluate only), plain loop", unit: "ns/op", ...perOp("evaluate") },
   ];
 }
