@@ -48,7 +48,7 @@ const checkedIndices = (op: string, what: string, values: ArrayLike<unknown>, n:
     if (typeof k !== "number" || !Number.isInteger(k) || k < 0 || k >= n)
       throw new IndexError(
         `${op}: ${what} ${show(k)} at position ${i} is not an integer in [0, ${n - 1}]` +
-          (n === 0 ? ` (there are none: ${n} classes)` : "") + `; every ${what} must be one`,
+          (n === 0 ? " (an empty range: there is no valid one)" : "") + `; every ${what} must be one`,
       );
     out[i] = k;
   }

@@ -2,7 +2,7 @@
 // order, so that one gather gives the sorted values and the matching scatter their adjoint.
 // Orders are total and stable: NaN sorts after +∞ (as NumPy), and equal values keep their
 // index order, so every result is reproducible and the derivative goes to one element.
-import { ValueError, fmt } from "../errors.ts";
+import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { Tensor, allocate } from "../tensor/tensor.ts";
 import { aroundAxis } from "./scan.ts";
 
@@ -66,7 +66,7 @@ export function positionsAlong(flat: Int32Array, shape: readonly number[], axis:
 
 /** topK's shape rule: rank ≥ 1 and 0 ≤ k ≤ the last axis. */
 export function topKShape(shape: readonly number[], k: number): number[] {
-  if (shape.length === 0) throw new ValueError("topK: the operand is 0-d; it needs a last axis to choose from — reshape it to [1] first");
+  if (shape.length === 0) throw new ShapeError("topK: the operand is 0-d (a scalar) and has no last axis to choose from; reshape it to [1] first");
   const n = shape[shape.length - 1]!;
   if (!Number.isInteger(k) || k < 0 || k > n)
     throw new ValueError(
