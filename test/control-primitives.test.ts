@@ -218,6 +218,37 @@ describe("the rule a nesting picks", () => {
     expect(makeIR(f)(0.5, 1).toString()).toMatch(/= where\(/);
   });
 
+  it("a shared condition under vmap inside jit stays one branch over the batched operands; a batched one selects", () => {
+    const f = function* (p: Value, x: Value, y: Value) {
+      return yield* cond(p, function* (a: Value, b: Value) {
+        return [yield* mul(yield* sin(a), b), b];
+      }, function* (a: Value, b: Value) {
+        return [yield* add(a, b), 2];
+      }, x, y);
+    };
+    const xs = tensor([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]);
+    const ys = tensor([1, 2, 3]);
+    for (const p of [1, 0]) {
+      const shared = vmap(f, [null, 0, 0]);
+      const ir = makeIR(shared)(p, xs, ys).toString();
+      expect(ir.match(/= cond /g)).toHaveLength(1);
+      expect(ir).not.toMatch(/= where\(/);
+      const want = run(shared, p, xs, ys) as [Tensor, Tensor];
+      expectSame(run(jit(shared), p, xs, ys), want);
+      for (let b = 0; b < 3; b++) {
+        const x = new Tensor(xs.buf.slice(2 * b, 2 * b + 2), [2]);
+        const single = run(f, p, x, ys.buf[b]!) as [Tensor, number];
+        expectSame([...want[0].buf.slice(2 * b, 2 * b + 2)], [...single[0].buf]);
+        expect(want[1].buf[b]).toBe(single[1]);
+      }
+    }
+    // a batched condition: both branches and a select, the same values as one example at a time
+    const ps = tensor([1, 0, 1]);
+    const batched = vmap(f);
+    expect(makeIR(batched)(ps, xs, ys).toString()).toMatch(/= where\(/);
+    expectSame(run(jit(batched), ps, xs, ys), run(batched, ps, xs, ys));
+  });
+
   it("scan under vmap inside jit stays one loop over the batched body, whatever is batched", () => {
     type Carry = { a: Value; w: Value; n: Value };
     // (the weight rides in the carry: a body reading a batched value through a closure unrolls)

@@ -3,7 +3,7 @@
 // its index the predicate's truth (nonzero: then).
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
-import { BatchBox } from "../../../effects/batch.ts";
+import { BatchBox, BatchTrace } from "../../../effects/batch.ts";
 import { Traced, isNumberLike, type Value } from "../../../effects/value.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { TransformError, ValueError } from "../../errors.ts";
@@ -11,8 +11,9 @@ import * as lax from "../../lax.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import { jvpDirect } from "../../transforms/forward.ts";
+import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
-import { bindControl, concrete, type ControlPrimitive, type Runs, type StagedWithPullback } from "./control-primitive.ts";
+import { bindControl, concrete, owner, type ControlPrimitive, type Runs, type StagedWithPullback } from "./control-primitive.ts";
 import { alias, inRecursiveBody, origin, sinks } from "./recursion-state.ts";
 import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode, type StagedProgram } from "./staging.ts";
 
@@ -161,6 +162,39 @@ function* forward(operands: readonly Value[], p: BranchParams): Gen<unknown> {
   return yield* selectAll(operands, p);
 }
 
+/**
+ * vmap: a batched index — every branch and a select; a shared index inside jit — one branch
+ * staged over the batched operands, each branch vmapped (JAX's cond batching rule).
+ */
+function* batched(operands: readonly Value[], p: BranchParams): Gen<unknown> {
+  const trace = owner(operands);
+  const staging = dynamicTrace();
+  if (trace instanceof BatchTrace && staging instanceof StagingTrace && !trace.owns(operands[0]!)) {
+    const values = operands.map((o) => (trace.owns(o) ? o.value : o));
+    if (values.every((v) => !(v instanceof Traced) || v.trace === staging)) {
+      const leaves = values.slice(1);
+      const axes = operands.slice(1).map((o) => (trace.owns(o) ? 0 : null));
+      const perBatch: BranchParams = {
+        ...p,
+        branches: p.branches.map((fn) =>
+          function* (...batch: Value[]) {
+            return vmapDirect(function* (...example: Value[]) {
+              return yield* fn(...(p.structure.rebuild(example) as unknown[]));
+            }, batch, axes);
+          },
+        ),
+        structure: flatten(leaves),
+      };
+      const r = stagedWhole(() => stageBranches(staging, [values[0]!, ...leaves], perBatch, null));
+      if (r) {
+        const out = flatten(r.structure.rebuild(r.outs));
+        return out.rebuild(out.leaves.map((v) => new BatchBox(trace, v)));
+      }
+    }
+  }
+  return yield* selectAll(operands, p);
+}
+
 const branchP: ControlPrimitive<BranchParams> = {
   name: "switch",
   decided: (operands) => concrete([operands[0]!]),
@@ -177,7 +211,7 @@ const branchP: ControlPrimitive<BranchParams> = {
     return stageBranches(trace, primals, p, { wanted: leafWanted, sinks: sinkOf });
   },
   jvp: forward,
-  batch: selectAll,
+  batch: batched,
 };
 
 const applyBranch = (p: BranchParams, index: Value): Runs<unknown> => {
