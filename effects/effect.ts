@@ -7,10 +7,18 @@
 // several sub-programs at the same time: the object serves one `yield*` at a time, and a
 // `yield*` that finds it already in flight gets a small iterator of its own (the rare case).
 
-/** An operation a program performs with `yield*`: its own iterator, so no generator is made per operation. */
+/**
+ * An operation a program performs with `yield*`: its own iterator, so no generator is made per
+ * operation, and its own iterator result, so none is made per step either: `yield*` reads a
+ * result's `done` and `value` at once, and the driver the yielded effect before performing it.
+ */
 export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown> {
   /** True while a `yield*` that got this object as its iterator waits for the result. */
   private inFlight = false;
+  /** @internal The iterator result `next` last gave: false, this (yielded), or true, the result. */
+  done = false;
+  /** @internal */
+  value: unknown = undefined;
 
   /** Performs the operation through the handler stack (`bind`). */
   abstract perform(): R;
@@ -21,10 +29,14 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
   next(resumed?: unknown): IteratorResult<Effect, R> {
     if (!this.inFlight) {
       this.inFlight = true;
-      return { done: false, value: this };
+      this.done = false;
+      this.value = this;
+    } else {
+      this.inFlight = false;
+      this.done = true;
+      this.value = resumed;
     }
-    this.inFlight = false;
-    return { done: true, value: resumed as R };
+    return this as unknown as IteratorResult<Effect, R>;
   }
 
   /**
