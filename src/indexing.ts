@@ -12,7 +12,7 @@ import * as DS from "./primitives/dynamic-slice.ts";
 import { matmul2 } from "./primitives/matmul.ts";
 import * as S from "./primitives/shape.ts";
 import { concreteOf, knownIndices, oneHotMask, stackIndices } from "./staged-indices.ts";
-import { sizeOf } from "./tensor/shape.ts";
+import { checkSize, sizeOf } from "./tensor/shape.ts";
 import { Tensor, allocate, promote, type DType } from "./tensor/tensor.ts";
 
 /** An index argument: numbers, an Int32Array, or an integer-valued tensor (traced ones too). */
@@ -67,6 +67,7 @@ const checkCount = (op: string, what: string, n: unknown): number => {
 export const oneHot = (indices: IndexArgument, n: number): Value => {
   checkCount("oneHot", "n (the number of classes)", n);
   const r = readIndices("oneHot", "indices", indices);
+  checkSize("oneHot", [...(r.kind === "known" ? r.shape : shapeOf(r.indices)), n]);
   if (r.kind === "runtime") return oneHotMask(r.indices, n, dtypeOf(r.indices));
   const idx = checkedIndices("oneHot", "index", r.values, n);
   const out = allocate(r.dtype, idx.length * n);
@@ -86,6 +87,7 @@ export const segmentSum = (data: Value, segmentIds: IndexArgument, numSegments: 
   if (ds.length === 0) throw new ShapeError("segmentSum: data is 0-d; it needs a leading axis of rows to sum into segments (reshape it to [1] first)");
   checkCount("segmentSum", "numSegments", numSegments);
   const m = ds[0]!;
+  checkSize("segmentSum", [numSegments, ...ds.slice(1)]);
   const r = readIndices("segmentSum", "segmentIds", segmentIds);
   const idShape = r.kind === "known" ? r.shape : shapeOf(r.indices);
   if (idShape.length !== 1 || idShape[0] !== m)

@@ -54,6 +54,7 @@ describe("oneHot", () => {
     fails(() => run(function* () { return yield* Y.oneHot([-1], 3); }), "IndexError", /oneHot: index -1/);
     fails(() => run(function* () { return yield* Y.oneHot([0], -2); }), "ValueError", /oneHot: n \(the number of classes\) must be a non-negative integer/);
     fails(() => run(function* () { return yield* Y.oneHot("a" as never, 2); }), "ValueError", /oneHot: indices must be/);
+    fails(() => run(function* () { return yield* Y.oneHot([0, 1, 2], 2 ** 30); }), "ShapeError", /oneHot: shape \[3, 1073741824\] has 3221225472 elements, more than/);
   });
 });
 
@@ -104,6 +105,7 @@ describe("segmentSum", () => {
     fails(() => run(function* () { return yield* Y.segmentSum(data, [0, 1], 3); }), "ShapeError", /segmentSum: segmentIds have shape \[2\]; for data of shape \[4, 2\] give one id per row, shape \[4\]/);
     fails(() => run(function* () { return yield* Y.segmentSum(3, [0], 1); }), "ShapeError", /segmentSum: data is 0-d/);
     fails(() => run(function* () { return yield* Y.segmentSum(data, [0, 0, 0, 0], 1.5); }), "ValueError", /segmentSum: numSegments must be a non-negative integer/);
+    fails(() => run(function* () { return yield* Y.segmentSum(data, [0, 0, 0, 0], 2 ** 31); }), "ShapeError", /segmentSum: shape \[2147483648, 2\] has/);
   });
 });
 
