@@ -119,6 +119,33 @@ describe("derivatives", () => {
     }, distinctLeaves([[2, 5]], 12), { order: 2, name: "topK values" });
   });
 
+  it("over random shapes, axes and tied values: sort's gradient is the cotangent sent back through argsort, topK's through its indices", () => {
+    fc.assert(
+      fc.property(tiedArb, fc.integer({ min: 0, max: 4 }), ({ s, axis, x }, kRaw) => {
+        const a = axis < 0 ? axis + s.length : axis;
+        const w = tensor(Float64Array.from({ length: x.size }, (_, i) => i + 1), { shape: s });
+        const g = run(grad(function* (v: Value) {
+          return yield* Y.sum(yield* Y.mul(yield* Y.sort(v, axis), w));
+        }), x) as Tensor;
+        const order = run(function* () { return yield* Y.argsort(x, axis); }) as Tensor;
+        const want = new Float64Array(x.size);
+        for (const line of lines(s, a)) line.forEach((pos, r) => (want[line[order.buf[pos]!]!] = w.buf[line[r]!]!));
+        expect(vals(g)).toEqual(Array.from(want));
+        const n = s[s.length - 1]!;
+        const k = Math.min(kRaw, n);
+        const wk = tensor(Float64Array.from({ length: (x.size / n) * k }, (_, i) => i + 1), { shape: [...s.slice(0, -1), k] });
+        const gk = run(grad(function* (v: Value) {
+          const [top] = yield* Y.topK(v, k);
+          return yield* Y.sum(yield* Y.mul(top, wk));
+        }), x) as Tensor;
+        const [, idx] = run(function* () { return yield* Y.topK(x, k); }) as Tensor[];
+        const wantK = new Float64Array(x.size);
+        idx!.buf.forEach((j, i) => (wantK[Math.floor(i / k) * n + j] += wk.buf[i]!));
+        expect(vals(gk)).toEqual(Array.from(wantK));
+      }),
+      { numRuns: 40 },
+    );
+  });
   it("the gradient reaches the chosen elements only; indices have none", () => {
     const w = tensor([10, 20]);
     const g = run(grad(function* (x: Value) {
