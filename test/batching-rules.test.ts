@@ -5,7 +5,7 @@
 // a case here fails the first test.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { customVjp, grad, mul as mulOp, run, sin, cos, vmap } from "../src/index.ts";
+import { add as addOp, customJvp, customVjp, grad, mul as mulOp, run, sin, cos, vmap } from "../src/index.ts";
 import type { Gen } from "../src/transforms/common.ts";
 import { definedPrimitives, type Primitive } from "../effects/primitive.ts";
 import { bind } from "../effects/trace.ts";
@@ -70,6 +70,17 @@ const customF = customVjp(
   },
 );
 
+/** A customJvp program: sin(x)·y with its derivative as the rule (reverse mode transposes it). */
+const customG = customJvp(
+  function* (x: Value, y: Value) {
+    return yield* mulOp(yield* sin(x), y);
+  },
+  function* ([x, y]: [Value, Value], [tx, ty]: [Value, Value]) {
+    const out = yield* mulOp(yield* sin(x), y);
+    return [out, yield* addOp(yield* mulOp(yield* mulOp(yield* cos(x), y), tx), yield* mulOp(yield* sin(x), ty))] as const;
+  },
+);
+
 /** A linalg primitive on a [3, 3] operand shifted by 5I (after a aᵀ where `spd`), then the other operands. */
 const wellPosed = (name: string, params?: unknown, spd = false) =>
   function* (a: Value, ...rest: Value[]): Gen<Value> {
@@ -114,6 +125,7 @@ const cases: Record<string, Case> = {
   cast: { operands: [t(3)], apply: of("cast", { dtype: "float32" }) },
   stopGradient: { operands: [t(3)], apply: of("stopGradient") },
   customCall: { operands: [t(3), t(3)], apply: (x, y) => customF(x, y) as Gen<Value> },
+  customJvpCall: { operands: [t(3), t(3)], apply: (x, y) => customG(x, y) as Gen<Value> },
   // random: keys are two 32-bit words (data); samples have zero derivative
   "random.split": { operands: [key()], apply: of("random.split", { n: 3 }) },
   "random.foldIn": { operands: [key(), index(1000)], apply: of("random.foldIn") },
