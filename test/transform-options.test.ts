@@ -387,6 +387,10 @@ describe("customJvp", () => {
     expect(run(jacrev(twice), 0.3)).toBeCloseTo(2 * Math.cos(0.3), 15);
     // second order differentiates the rule: d/dx 2cos(x)
     expect(run(grad(grad(twice)), 0.3)).toBeCloseTo(-2 * Math.sin(0.3), 14);
+    // the rule holds at every level: an outer grad of the value of an inner valueAndGrad, or of an inner jvp's output
+    expect(run(grad(function* (x: Value) { return (yield* valueAndGrad(twice)(x))[0]; }), 0.3)).toBeCloseTo(2 * Math.cos(0.3), 15);
+    expect(run(grad(function* (x: Value) { return (yield* jvp(twice, [x], [1]))[0]; }), 0.3)).toBeCloseTo(2 * Math.cos(0.3), 15);
+    expect(run(function* () { return yield* jvp(grad(twice), [0.3], [1]); })[1]).toBeCloseTo(-2 * Math.sin(0.3), 14);
     expect(run(hessian(twice), 0.3)).toBeCloseTo(-2 * Math.sin(0.3), 14);
     // log(1 + eˣ) at 1000: e¹⁰⁰⁰ overflows, the rule does not
     expect(run(grad(log1pexp), 1000)).toBe(1);
