@@ -35,22 +35,51 @@ export const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 <<
 
 export class Steps {
   count = 0;
-  private capacity = 64;
+  private capacity: number;
   /** INPUT, UNARY, BINARY or GENERAL. */
-  kind = new Uint8Array(this.capacity);
+  kind: Uint8Array;
   /**
    * Operands of a scalar step: the step index of a box of this level (≥ 0), or -1 - i for the
    * constant `constant(i)`. For a GENERAL step, in0 is its index among the general steps.
    */
-  in0 = new Int32Array(this.capacity);
-  in1 = new Int32Array(this.capacity);
+  in0: Int32Array;
+  in1: Int32Array;
   /** The step's output when it is a number (so later scalar steps read their operands here). */
-  vals = new Float64Array(this.capacity);
-  /** The primitive of a scalar step (null otherwise). */
-  readonly prims: (Primitive<unknown> | null)[] = [];
+  vals: Float64Array;
+  /** The primitive of a scalar step (null otherwise): a column of references, 4 bytes a step. */
+  prims: (Primitive<unknown> | null)[];
   private consts = new Float64Array(16);
   private constCount = 0;
   private readonly generals: GeneralStep[] = [];
+
+  private constructor(capacity: number) {
+    this.capacity = capacity;
+    this.kind = new Uint8Array(capacity);
+    this.in0 = new Int32Array(capacity);
+    this.in1 = new Int32Array(capacity);
+    this.vals = new Float64Array(capacity);
+    this.prims = new Array<Primitive<unknown> | null>(capacity).fill(null);
+  }
+
+  /** Empty columns: the ones a finished pass released, or new ones. */
+  static acquire(): Steps {
+    const s = spare;
+    if (s === null) return new Steps(64);
+    spare = null;
+    return s;
+  }
+
+  /**
+   * Hands the columns to the next pass (call when nothing will read these steps again): a
+   * program differentiated in a loop then reuses them instead of growing new ones each time.
+   */
+  release(): void {
+    if (this.capacity > MAX_SPARE) return;
+    this.count = 0;
+    this.constCount = 0;
+    this.generals.length = 0;
+    spare = this;
+  }
 
   input(v: Value): number {
     const k = this.next(INPUT, null);
@@ -99,7 +128,7 @@ export class Steps {
     const k = this.count;
     if (k === this.capacity) this.grow();
     this.kind[k] = kind;
-    this.prims.push(prim);
+    this.prims[k] = prim;
     this.count = k + 1;
     return k;
   }
@@ -110,9 +139,16 @@ export class Steps {
     this.in0 = grown(this.in0, c);
     this.in1 = grown(this.in1, c);
     this.vals = grown(this.vals, c);
+    const prims = new Array<Primitive<unknown> | null>(c).fill(null);
+    for (let i = 0; i < this.capacity; i++) prims[i] = this.prims[i]!;
+    this.prims = prims;
     this.capacity = c;
   }
 }
+
+/** Columns kept for reuse up to this many steps (about 21 bytes each: 5.5 MB). */
+const MAX_SPARE = 1 << 18;
+let spare: Steps | null = null;
 
 const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, length: number): T => {
   const b = new (a.constructor as new (n: number) => T)(length);

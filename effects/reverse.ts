@@ -44,7 +44,7 @@ export interface CotangentSum {
 
 export class ReverseTrace extends Trace {
   /** The pending backward steps, in the order the program performed them. */
-  private readonly steps = new Steps();
+  private readonly steps = Steps.acquire();
   /** Operands handed to a scalar kernel (it reads them during the call only). */
   private readonly one: number[] = [0];
   private readonly two: number[] = [0, 0];
@@ -173,6 +173,14 @@ export class ReverseTrace extends Trace {
       }
     }
     return adj;
+  }
+
+  /**
+   * The pending steps will not be read again (the transformation has taken its gradients and
+   * keeps no pullback): their columns go to the next reverse pass.
+   */
+  release(): void {
+    this.steps.release();
   }
 
   private generalStep(adj: Adjoints, step: GeneralStep, ct: Value): void {

@@ -126,6 +126,7 @@ export function reverseGrad(
     const value = trace.owns(out) ? out.value : out;
     const adj = trace.backward([out], [onesLike(value)]);
     const grads = flats.map((flat, k) => flat.rebuild(inputs[k]!.map((box) => gradientFor(box.value, adj.of(box)))));
+    trace.release();
     return [value, typeof argnums === "number" ? grads[0] : grads, aux];
   });
 }
