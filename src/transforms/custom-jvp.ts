@@ -148,7 +148,7 @@ function* call(p: JvpParams): Gen<Value> {
  */
 export function customJvp<A extends unknown[], R>(
   f: (...args: A) => Gen<R>,
-  jvpRule: (primals: A, tangents: A) => Gen<readonly [R, R]>,
+  jvpRule: (primals: A, tangents: A) => Gen<readonly [R, R] | readonly unknown[]>,
 ): (...args: A) => Gen<R> {
   checkProgram("customJvp (f)", f);
   checkProgram("customJvp (jvpRule)", jvpRule);

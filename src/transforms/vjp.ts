@@ -50,6 +50,9 @@ export function* vjp<A extends unknown[], R>(f: (...args: A) => Gen<R>, ...prima
  * `[output, pullback, aux]` (JAX's `vjp(..., has_aux=True)`); the pullback differentiates the
  * output only, `aux` (any pytree) is data, not differentiated.
  */
-export function* vjpWithAux<A extends unknown[], O, X>(f: (...args: A) => Gen<readonly [O, X]>, ...primals: A): Gen<[O, Pullback, X]> {
-  return vjpDirect("vjpWithAux", f as AnyProgram, primals, true) as [O, Pullback, X];
+export function vjpWithAux<A extends unknown[], O, X>(f: (...args: A) => Gen<readonly [O, X]>, ...primals: A): Gen<[O, Pullback, X]>;
+/** `vjpWithAux` of a program whose result's type is an array rather than a pair (a pair at run time). */
+export function vjpWithAux<A extends unknown[]>(f: (...args: A) => Gen<readonly unknown[]>, ...primals: A): Gen<[unknown, Pullback, unknown]>;
+export function* vjpWithAux(f: AnyProgram, ...primals: unknown[]): Gen<[unknown, Pullback, unknown]> {
+  return vjpDirect("vjpWithAux", f, primals, true) as [unknown, Pullback, unknown];
 }
