@@ -7,6 +7,7 @@
 import { EscapeError, TransformError } from "../src/errors.ts";
 import type { Primitive } from "./primitive.ts";
 import { Traced, type Value } from "./value.ts";
+import { anyOnDevice, devicesInUse, runOnDevice } from "./device.ts";
 
 export abstract class Trace {
   /** Position in the handler stack; inner transformations have higher levels. */
@@ -36,6 +37,8 @@ class EvalTrace extends Trace {
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
     // A program on constants run inside transformations must not read their values either.
     // (no closure here: a closure would make every call allocate its context, sealed or not)
+    // A GPU operand sends the operation to its device (devicesInUse: false until one exists).
+    if (devicesInUse && anyOnDevice(args)) return runOnDevice(prim, args, params);
     return prim.sealed ? sealed(1, prim, prim.impl, [args, params]) : prim.impl(args, params);
   }
 }

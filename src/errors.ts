@@ -48,6 +48,15 @@ export class TransformError extends YieldiffError {
   override name = "TransformError";
 }
 
+/**
+ * A backend that cannot do what was asked: no WebGPU adapter, a tensor of another backend, an
+ * operation not yet available on the backend, or a GPU tensor read synchronously.
+ */
+export class BackendError extends YieldiffError {
+  readonly _tag = "BackendError" as const;
+  override name = "BackendError";
+}
+
 /** Any of the operation errors: what `runEffect` of yieldiff/effect can fail with. */
 export type AnyYieldiffError =
   | ShapeError
@@ -56,7 +65,8 @@ export type AnyYieldiffError =
   | EffectError
   | ValueError
   | EscapeError
-  | TransformError;
+  | TransformError
+  | BackendError;
 
 /** Formats a shape the way messages print it: `[2, 3]`. */
 export const fmt = (shape: readonly number[]): string => `[${shape.join(", ")}]`;

@@ -1,5 +1,6 @@
 // yieldiff: differentiable programming with generator programs and effect handlers.
-export { Tensor, type DType, type NestedArray } from "./tensor/tensor.ts";
+export { Tensor, type DType, type NestedArray, type BackendName } from "./tensor/tensor.ts";
+export { setBackend, backend, toDevice, toCpu, type BackendOptions } from "./backend/backend.ts";
 export { tensor, zeros, ones, full, arange, eye, randn, rand, type TensorInput, type RandomOptions } from "./tensor/create.ts";
 export { Random } from "./tensor/random.ts";
 export { run, type ProgramFn } from "./run.ts";
@@ -32,6 +33,7 @@ export {
   ValueError,
   EscapeError,
   TransformError,
+  BackendError,
   type AnyYieldiffError,
 } from "./errors.ts";
 export { encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointErrorReason, type LoadOptions } from "./checkpoint.ts";
@@ -40,10 +42,10 @@ export * from "./train/index.ts";
 export * as nn from "./nn/index.ts";
 /** Optimizers as pure init/update functions over pytrees (optax-style): SGD, Adagrad, Adam, AdamW. */
 export * as optim from "./optim/index.ts";
-/** Linear algebra on stacks of matrices `[..., m, n]`: cholesky, triangularSolve, solve, inv, det, slogdet, qr, eigh, svd — each differentiable at every order, batched, and staged by jit. */
-export * as linalg from "./linalg.ts";
 /** Random numbers from counter-based keys, bit-identical to JAX's default Threefry-2x32 generator: `random.key(seed)`, then `split`, `foldIn`, `uniform`, `normal`, `bernoulli`, `categorical`, `permutation` (used with `yield*`). */
 export * as random from "./random/index.ts";
+/** Linear algebra on stacks of matrices `[..., m, n]`: cholesky, triangularSolve, solve, inv, det, slogdet, qr, eigh, svd — each differentiable at every order, batched, and staged by jit. */
+export * as linalg from "./linalg.ts";
 export { softmaxCrossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, softplus, accuracy, type Reduction, type LossOptions, type Labels } from "./losses.ts";
 /** CTC loss (log-space forward algorithm over [T, N, C] log-probabilities, PyTorch's conventions), as Lantern's DeepSpeech2 trains with. */
 export { ctcLoss, type CtcLossOptions, type IntegerList } from "./losses/ctc.ts";

@@ -5,6 +5,7 @@ import { Effect } from "effect";
 import type { Effect as Op } from "../../effects/effect.ts";
 import { CheckpointError } from "../checkpoint.ts";
 import {
+  BackendError,
   DTypeError,
   EffectError,
   EscapeError,
@@ -21,7 +22,7 @@ export type { AnyYieldiffError };
 /** Every tagged error yieldiff can fail with: the operation errors and `CheckpointError`. */
 export type YieldiffFailure = AnyYieldiffError | CheckpointError;
 
-const OPERATION_ERRORS = [ShapeError, DTypeError, IndexError, EffectError, ValueError, EscapeError, TransformError] as const;
+const OPERATION_ERRORS = [ShapeError, DTypeError, IndexError, EffectError, ValueError, EscapeError, TransformError, BackendError] as const;
 
 /** True for the errors of operations and transformations (`AnyYieldiffError`). */
 export const isOperationError = (e: unknown): e is AnyYieldiffError => OPERATION_ERRORS.some((C) => e instanceof C);

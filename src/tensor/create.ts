@@ -4,6 +4,7 @@ import { Random } from "./random.ts";
 import { checkOptions } from "../options.ts";
 import { checkShape, checkSize, sizeOf } from "./shape.ts";
 import { Tensor, allocate, type DType, type NestedArray } from "./tensor.ts";
+import { placed } from "../backend/placement.ts";
 
 /** What `tensor` accepts: a number, nested arrays of numbers, a typed array, or a tensor. */
 export type TensorInput = number | NestedArray | readonly NestedArray[] | Float32Array | Float64Array | Tensor;
@@ -40,8 +41,15 @@ const nestedShape = (values: unknown): number[] => {
   return shape;
 };
 
-/** A tensor from a number, nested arrays, or a typed array (`shape` defaults to 1-d). */
+/**
+ * A tensor from a number, nested arrays, or a typed array (`shape` defaults to 1-d), on the
+ * current backend (see setBackend).
+ */
 export function tensor(values: TensorInput, options: { dtype?: DType; shape?: readonly number[] } = {}): Tensor {
+  return placed(cpuTensor(values, options), "tensor");
+}
+
+function cpuTensor(values: TensorInput, options: { dtype?: DType; shape?: readonly number[] }): Tensor {
   checkOptions("tensor", options, { dtype: "any", shape: "any" }); // values: checkDType, checkShape
   const wanted = options.dtype;
   if (values instanceof Tensor) {
@@ -83,7 +91,7 @@ const filled = (op: string, shape: readonly number[], value: number, dtype: DTyp
   if (typeof value !== "number") throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
   const buf = allocate(checkDType(op, dtype), sizeOf(s));
   if (value !== 0) buf.fill(value);
-  return new Tensor(buf, s);
+  return placed(new Tensor(buf, s), op);
 };
 
 /** A tensor of `shape` filled with `value` (dtype default float64). */
@@ -130,7 +138,7 @@ const sample = (op: string, shape: readonly number[], options: RandomOptions, dr
   const r = new Random(seed);
   const buf = allocate(checkDType(op, options.dtype), sizeOf(s));
   for (let i = 0; i < buf.length; i++) buf[i] = draw(r);
-  return new Tensor(buf, s);
+  return placed(new Tensor(buf, s), op);
 };
 
 /** Standard normal samples; the same seed gives the same tensor everywhere. */

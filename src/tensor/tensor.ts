@@ -7,6 +7,9 @@ import { scratchActive, scratchBuffer } from "./scratch.ts";
 export type DType = "float32" | "float64";
 export type Buffer = Float32Array | Float64Array;
 
+/** Where a tensor's elements live: in JS memory ("cpu", the default) or on a GPU ("webgpu"; see `setBackend`). */
+export type BackendName = "cpu" | "webgpu";
+
 /** Nested arrays of numbers, as `toArray` returns them. */
 export type NestedArray = number | NestedArray[];
 
@@ -87,6 +90,27 @@ export class Tensor {
     return hint === "string" ? this.toString() : this.valueOf();
   }
 
+  /** The backend that holds the elements: "cpu" here (a GPU tensor says "webgpu"). */
+  get backend(): BackendName {
+    return "cpu";
+  }
+
+  /** A copy of the contents, row-major, on any backend (a GPU tensor's are read back from the device). */
+  dataAsync(): Promise<Buffer> {
+    return Promise.resolve(this.buf.slice());
+  }
+
+  /** `toArray()` on any backend (a GPU tensor's elements are read back from the device). */
+  toArrayAsync(): Promise<NestedArray> {
+    return Promise.resolve(this.toArray());
+  }
+
+  /**
+   * Frees a GPU tensor's device buffer now rather than at garbage collection (for tight loops);
+   * the tensor must not be used afterwards. Nothing to do for a CPU tensor. `using t = ...` calls it too.
+   */
+  dispose(): void {}
+
   /** Element at a multi-index (negative indices count from the end). */
   at(...index: number[]): number {
     if (index.length !== this.shape.length)
@@ -105,6 +129,15 @@ export class Tensor {
     return this.buf[flat]!;
   }
 }
+
+// `using t = ...` disposes (Symbol.dispose exists where the runtime has explicit resource management).
+const disposeKey = (Symbol as { dispose?: symbol }).dispose;
+if (disposeKey !== undefined)
+  Object.defineProperty(Tensor.prototype, disposeKey, {
+    value: function (this: Tensor) {
+      this.dispose();
+    },
+  });
 
 export const allocate = (dtype: DType, n: number): Buffer =>
   (scratchActive() ? scratchBuffer(dtype, n) : null) ?? (dtype === "float32" ? new Float32Array(n) : new Float64Array(n));

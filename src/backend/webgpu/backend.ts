@@ -1,0 +1,116 @@
+// The WebGPU backend: finds an adapter and device, and runs primitives on device tensors, one
+// dispatch per operation. Which kernel runs is decided here only: elementwise primitives by
+// their scalar expression (any of them), the others by this table. A primitive with no GPU
+// kernel yet is a BackendError naming it — never a CPU kernel reading a GPU buffer.
+import { abstractOf } from "../../../effects/abstract.ts";
+import type { Abstract, Primitive } from "../../../effects/primitive.ts";
+import type { Value } from "../../../effects/value.ts";
+import { BackendError, fmt } from "../../errors.ts";
+import { matmulP, type MatmulParams } from "../../primitives/matmul.ts";
+import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitives/reduce.ts";
+import { extremum, type ExtremumParams } from "../../primitives/select.ts";
+import { broadcastToP, padP, reshapeP, sliceP, transposeP } from "../../primitives/shape.ts";
+import { stopGradientP } from "../../primitives/stop-gradient.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { float64OnDevice } from "../backend.ts";
+import type { DeviceBackend } from "../device.ts";
+import { DeviceTensor } from "../device-tensor.ts";
+import { GpuContext } from "./context.ts";
+import { elementwise } from "./elementwise.ts";
+import type { GpuAdapter, GpuLike } from "./gpu-types.ts";
+import * as layout from "./layout.ts";
+import { matmul } from "./matmul.ts";
+import * as reduce from "./reduce.ts";
+
+/** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
+type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
+
+const dev = (v: Value): DeviceTensor => v as DeviceTensor;
+const kernel = <P>(k: (ctx: GpuContext, args: readonly Value[], params: P, out: Abstract) => Value): Kernel => k as Kernel;
+
+const KERNELS = new Map<Primitive<never>, Kernel>([
+  [reshapeP, kernel<{ shape: readonly number[] }>((ctx, [x], p) => ctx.view(dev(x!), p.shape))],
+  [stopGradientP, kernel((_ctx, [x]) => x!)],
+  [transposeP, kernel<{ perm: readonly number[] }>((ctx, [x], p) => layout.transpose(ctx, dev(x!), p.perm))],
+  [broadcastToP, kernel<{ shape: readonly number[] }>((ctx, [x], p) => layout.broadcastTo(ctx, dev(x!), p.shape))],
+  [sliceP, kernel<{ starts: readonly number[]; ends: readonly number[] }>((ctx, [x], p) => layout.slice(ctx, dev(x!), p.starts, p.ends))],
+  [padP, kernel<{ starts: readonly number[]; shape: readonly number[] }>((ctx, [x], p) => layout.pad(ctx, dev(x!), p.starts, p.shape))],
+  [sumP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.sum(ctx, dev(x!), p.axes, out.shape))],
+  [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
+  [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
+  [matmulP, kernel<MatmulParams>((ctx, [a, b], p, out) => matmul(ctx, dev(a!), dev(b!), p.transA, p.transB, out.shape))],
+  [extremum.gather, kernel<ExtremumParams>((ctx, [x, v], p, out) => reduce.selectGather(ctx, dev(x!), dev(v!), p.axes, out.shape, p.kind === "max" ? ">" : "<"))],
+  [extremum.scatter, kernel<ExtremumParams>((ctx, [x, c], p) => reduce.selectScatter(ctx, dev(x!), dev(c!), p.axes, p.kind === "max" ? ">" : "<"))],
+] as [Primitive<never>, Kernel][]);
+
+const ADAPTER_HELP =
+  "In Chromium without a GPU, start it with --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader " +
+  "(SwiftShader runs WebGPU on the CPU); in Node, pass a WebGPU binding's entry point: setBackend(\"webgpu\", { gpu })";
+
+/** Opens the WebGPU device: `gpu` or navigator.gpu; a BackendError says what is missing. */
+export async function createWebGPUBackend(gpu?: GpuLike): Promise<DeviceBackend> {
+  const entry = gpu ?? (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+  if (entry === undefined || entry === null)
+    throw new BackendError(
+      "setBackend(\"webgpu\"): this runtime has no WebGPU (navigator.gpu is undefined: Node without a binding, a browser without WebGPU, " +
+        `or a page that is not a secure context such as http on another host than localhost). ${ADAPTER_HELP}`,
+    );
+  let adapter: GpuAdapter | null;
+  try {
+    adapter = await entry.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    throw new BackendError(`setBackend("webgpu"): requestAdapter failed (${(e as Error).message}). ${ADAPTER_HELP}`);
+  }
+  if (adapter === null)
+    throw new BackendError(`setBackend("webgpu"): WebGPU exists here but offers no adapter (no usable GPU, or WebGPU is disabled). ${ADAPTER_HELP}`);
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  const info = adapter.info ?? {};
+  const description = [info.vendor, info.architecture, info.description].filter((s) => s).join(" ") || "unknown adapter";
+  return webgpuBackend(new GpuContext(device, description));
+}
+
+const mixed = (op: string, i: number): BackendError =>
+  new BackendError(
+    `${op}: operand ${i} is a cpu tensor and another operand is a webgpu tensor; an operation runs on one backend: ` +
+      "move it with toDevice(t), or the GPU one with `await toCpu(t)`",
+  );
+
+const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: GpuContext } => ({
+  name: "webgpu",
+  description: ctx.description,
+  context: ctx,
+  upload(t: Tensor, op: string): DeviceTensor {
+    if (t.dtype === "float64") throw float64OnDevice(op);
+    ctx.checkAlive(op);
+    const limit = ctx.device.limits.maxStorageBufferBindingSize;
+    if (t.size * 4 > limit) throw new BackendError(`${op}: a tensor of shape ${fmt(t.shape)} is over the device's buffer limit of ${limit} bytes; keep it on the CPU`);
+    return ctx.upload(t.buf as Float32Array, t.shape);
+  },
+  execute<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+    const op = prim.name;
+    ctx.checkAlive(op);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (a instanceof Tensor && !(a instanceof DeviceTensor)) throw mixed(op, i);
+    }
+    const k = KERNELS.get(prim as Primitive<never>);
+    if (k === undefined && prim.elementwise === undefined) {
+      // a program applied as one primitive runs its operations, each dispatched on its own
+      if (prim.sealed || prim.inline) return prim.impl(args, params);
+      throw new BackendError(
+        `${op} is not yet available on webgpu; run it on the CPU: move its operands with \`await toCpu(t)\` ` +
+          "(and the result back with toDevice). docs/webgpu.md lists the operations the GPU has",
+      );
+    }
+    const out = prim.abstractEval(args.map(abstractOf), params);
+    if (out.scalar)
+      throw new BackendError(`${op}: its result is a JS number, which a webgpu tensor gives only asynchronously; read it with \`await t.toArrayAsync()\``);
+    if (out.dtype === "float64") throw float64OnDevice(op);
+    return k !== undefined ? k(ctx, args, params as never, out) : elementwise(ctx, prim as Primitive<unknown>, args, out);
+  },
+});

@@ -1,0 +1,147 @@
+// The WebGPU device as the kernels use it: its buffer pool, compiled pipelines (one per shader
+// text), device tensors over pooled buffers, and `dispatch`, which runs one compute shader over
+// a fresh output buffer (one command buffer per operation: eager execution). Validation errors
+// are collected and thrown by the next read back, so a failing shader is never a silent zero;
+// a lost device makes every later operation throw.
+import { BackendError, fmt } from "../../errors.ts";
+import { sizeOf, type Shape } from "../../tensor/shape.ts";
+import { DeviceTensor, type DeviceStorage } from "../device-tensor.ts";
+import { MAP_READ, Usage, type GpuBuffer, type GpuComputePipeline, type GpuDevice } from "./gpu-types.ts";
+import { BufferPool } from "./pool.ts";
+
+/** Threads per workgroup of the one-thread-per-element kernels. */
+export const GROUP = 256;
+
+/** A pooled device buffer viewed by tensors. */
+class GpuStorage implements DeviceStorage {
+  readonly backend = "webgpu" as const;
+  refs = 0;
+  constructor(
+    private readonly ctx: GpuContext,
+    readonly buffer: GpuBuffer,
+    readonly length: number,
+  ) {}
+  read(n: number): Promise<Float32Array> {
+    return this.ctx.read(this.buffer, n);
+  }
+  release(): void {
+    if (!this.ctx.lost) this.ctx.pool.release(this.buffer);
+  }
+}
+
+export class GpuContext {
+  readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, GpuComputePipeline>();
+  private errors: Promise<{ readonly message: string } | null>[] = [];
+  /** Why the device was lost, once it was. */
+  lost: string | null = null;
+
+  constructor(
+    readonly device: GpuDevice,
+    readonly description: string,
+  ) {
+    this.pool = new BufferPool(device);
+    void device.lost.then((info) => {
+      this.lost = `${info.reason}: ${info.message || "no message"}`;
+    });
+  }
+
+  /** Throws if the device is gone (every operation checks first). */
+  checkAlive(op: string): void {
+    if (this.lost !== null)
+      throw new BackendError(`${op}: the WebGPU device was lost (${this.lost}); its tensors are gone. The CPU backend still works: setBackend("cpu")`);
+  }
+
+  /** A device tensor over a fresh pooled buffer of `shape` (contents undefined until written). */
+  allocate(shape: Shape): { tensor: DeviceTensor; buffer: GpuBuffer } {
+    const n = sizeOf(shape);
+    const buffer = this.pool.acquire(Math.max(n, 1) * 4);
+    return { tensor: new DeviceTensor(new GpuStorage(this, buffer, n), shape), buffer };
+  }
+
+  /** A device tensor holding `data`. */
+  upload(data: Float32Array, shape: Shape): DeviceTensor {
+    const { tensor, buffer } = this.allocate(shape);
+    if (data.length > 0) this.device.queue.writeBuffer(buffer, 0, data, 0, data.length);
+    return tensor;
+  }
+
+  /** A tensor viewing `t`'s buffer under another shape of the same size (reshape). */
+  view(t: DeviceTensor, shape: Shape): DeviceTensor {
+    return new DeviceTensor(t.storage, shape);
+  }
+
+  /** The buffer behind a device tensor. */
+  bufferOf(t: DeviceTensor): GpuBuffer {
+    return (t.storage as GpuStorage).buffer;
+  }
+
+  private pipeline(code: string): GpuComputePipeline {
+    let p = this.pipelines.get(code);
+    if (p === undefined) {
+      const module = this.device.createShaderModule({ code });
+      p = this.device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
+      this.pipelines.set(code, p);
+    }
+    return p;
+  }
+
+  /**
+   * Runs `code` (entry point `main`; binding 0 `info`: the u32 parameters, binding 1 the
+   * output, then the inputs) over `groups` workgroups.
+   */
+  dispatch(code: string, info: Uint32Array, output: GpuBuffer, inputs: readonly GpuBuffer[], groups: readonly [number, number?, number?]): void {
+    const { device } = this;
+    device.pushErrorScope("validation");
+    const pipeline = this.pipeline(code);
+    const infoBuffer = this.pool.acquire(Math.max(info.byteLength, 4));
+    device.queue.writeBuffer(infoBuffer, 0, info, 0, info.length);
+    const entries = [infoBuffer, output, ...inputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    // Queue order: a later write to this buffer happens after this dispatch has read it.
+    this.pool.release(infoBuffer);
+    this.errors.push(device.popErrorScope());
+  }
+
+  /** The workgroup grid for `n` threads of GROUP each: x up to the per-dimension limit, then y. */
+  grid(n: number): [number, number] {
+    const groups = Math.ceil(n / GROUP);
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    return groups <= max ? [Math.max(groups, 1), 1] : [max, Math.ceil(groups / max)];
+  }
+
+  /** Reads `n` floats of `buffer` back (after every queued operation), throwing any error they raised. */
+  async read(buffer: GpuBuffer, n: number): Promise<Float32Array> {
+    this.checkAlive("read");
+    const bytes = Math.max(n, 1) * 4;
+    const staging = this.device.createBuffer({ size: bytes, usage: Usage.MAP_READ | Usage.COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    const pending = this.errors;
+    this.errors = [];
+    try {
+      await staging.mapAsync(MAP_READ);
+      const out = new Float32Array(n);
+      out.set(new Float32Array(staging.getMappedRange(), 0, n));
+      staging.unmap();
+      const failures = (await Promise.all(pending)).filter((e) => e !== null);
+      if (failures.length > 0)
+        throw new BackendError(`webgpu: ${failures.length} operation(s) failed on the device: ${failures.map((e) => e!.message).join("; ")}`);
+      return out;
+    } finally {
+      staging.destroy();
+    }
+  }
+}
+
+/** The error of a shape too large for one device buffer. */
+export const tooLarge = (op: string, shape: readonly number[], limit: number): BackendError =>
+  new BackendError(`${op}: a tensor of shape ${fmt(shape)} needs ${sizeOf(shape) * 4} bytes, over the device's buffer limit of ${limit}; keep it on the CPU`);

@@ -1,0 +1,103 @@
+// Batched matrix product on the GPU, tiled: a 16×16 workgroup computes a 64×64 block of the
+// output, each thread a 4×4 patch, stepping through K in slices of 16 that the workgroup first
+// loads into shared memory (each operand element read from the device buffer once per tile
+// instead of once per product). Either operand may be read transposed; batch axes broadcast.
+import { BackendError } from "../../errors.ts";
+import type { DeviceTensor } from "../device-tensor.ts";
+import type { GpuContext } from "./context.ts";
+
+const TILE = 64; // output block per workgroup (each of 16×16 threads: 4×4)
+const KT = 16; // K slice held in shared memory
+
+const code = (transA: boolean, transB: boolean, batchRank: number): string => `
+@group(0) @binding(0) var<storage, read> info: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+// info: [M, N, K, outBatch(batchRank), aBatchStride(batchRank), bBatchStride(batchRank)]
+var<workgroup> tileA: array<f32, ${TILE * KT}>; // [row][k]
+var<workgroup> tileB: array<f32, ${KT * TILE}>; // [k][col]
+fn readA(base: u32, i: u32, k: u32, M: u32, K: u32) -> f32 {
+  if (i >= M || k >= K) { return 0.0; }
+  return a[base + ${transA ? "k * M + i" : "i * K + k"}];
+}
+fn readB(base: u32, k: u32, j: u32, K: u32, N: u32) -> f32 {
+  if (k >= K || j >= N) { return 0.0; }
+  return b[base + ${transB ? "j * K + k" : "k * N + j"}];
+}
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
+  let M = info[0]; let N = info[1]; let K = info[2];
+  var rem = wg.z;
+  var aBase = 0u;
+  var bBase = 0u;
+  for (var d = 0u; d < ${batchRank}u; d++) {
+    let ax = ${Math.max(batchRank - 1, 0)}u - d;
+    let c = rem % info[3u + ax];
+    rem = rem / info[3u + ax];
+    aBase += c * info[${3 + batchRank}u + ax];
+    bBase += c * info[${3 + 2 * batchRank}u + ax];
+  }
+  let row0 = wg.y * ${TILE}u;
+  let col0 = wg.x * ${TILE}u;
+  let t = l.y * 16u + l.x; // 0..255
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < K; k0 += ${KT}u) {
+    // 1024 elements of each tile, 4 per thread
+    for (var e = 0u; e < 4u; e++) {
+      let idx = t + e * 256u;
+      let ar = idx / ${KT}u; let ak = idx % ${KT}u;
+      tileA[idx] = readA(aBase, row0 + ar, k0 + ak, M, K);
+      let bk = idx / ${TILE}u; let bc = idx % ${TILE}u;
+      tileB[idx] = readB(bBase, k0 + bk, col0 + bc, K, N);
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < ${KT}u; k++) {
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var r = 0u; r < 4u; r++) { av[r] = tileA[(l.y * 4u + r) * ${KT}u + k]; }
+      for (var c = 0u; c < 4u; c++) { bv[c] = tileB[k * ${TILE}u + l.x * 4u + c]; }
+      for (var r = 0u; r < 4u; r++) { for (var c = 0u; c < 4u; c++) { acc[r][c] += av[r] * bv[c]; } }
+    }
+    workgroupBarrier();
+  }
+  let outBase = wg.z * M * N;
+  for (var r = 0u; r < 4u; r++) {
+    let i = row0 + l.y * 4u + r;
+    if (i >= M) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      let j = col0 + l.x * 4u + c;
+      if (j < N) { out[outBase + i * N + j] = acc[r][c]; }
+    }
+  }
+}
+`;
+
+/** a·b (last two axes; either read transposed), batch axes broadcast; `outShape` from abstract evaluation. */
+export function matmul(ctx: GpuContext, a: DeviceTensor, b: DeviceTensor, transA: boolean, transB: boolean, outShape: readonly number[]): DeviceTensor {
+  const r = outShape.length;
+  const M = outShape[r - 2]!;
+  const N = outShape[r - 1]!;
+  const K = transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
+  const batch = outShape.slice(0, -2);
+  const batches = batch.reduce((p, d) => p * d, 1);
+  const { tensor, buffer } = ctx.allocate(outShape);
+  if (tensor.size === 0) return tensor;
+  const limit = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (batches > limit) throw new BackendError(`matmul: ${batches} batched products exceed the device's ${limit} workgroups per dimension; reshape the batch into the rows`);
+  const stridesOf = (t: DeviceTensor): number[] => {
+    const s = t.shape;
+    const lead = batch.length - (s.length - 2);
+    const strides = new Array<number>(batch.length).fill(0);
+    let n = s[s.length - 2]! * s[s.length - 1]!;
+    for (let i = s.length - 3; i >= 0; i--) {
+      if (s[i] !== 1) strides[i + lead] = n;
+      n *= s[i]!;
+    }
+    return strides;
+  };
+  const info = Uint32Array.from([M, N, K, ...batch, ...stridesOf(a), ...stridesOf(b)]);
+  const groups: [number, number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE), batches];
+  ctx.dispatch(code(transA, transB, batch.length), info, buffer, [ctx.bufferOf(a), ctx.bufferOf(b)], groups);
+  return tensor;
+}

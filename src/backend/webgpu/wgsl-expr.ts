@@ -1,0 +1,122 @@
+// Scalar expressions (src/kernels/scalar-expr.ts) printed as WGSL over f32: the elementwise
+// kernels on the GPU come from the same formula records as the CPU kernels and jit's loops.
+// JS semantics that WGSL's built-ins leave open (NaN through max/min, pow of a negative base,
+// Math.round's ties) go through the small functions of HELPERS. A helper written in JS (erf,
+// erfinv: `call`) has no WGSL form: such a primitive is reported as not yet available.
+import type { Bool, MathFn, Num } from "../../kernels/scalar-expr.ts";
+
+/** WGSL functions with JS's semantics, prepended to a shader that uses any. */
+export const HELPERS = `
+// (private variables, not constants: WGSL refuses NaN and infinities in constant expressions)
+var<private> js_nan_bits: u32 = 0x7fc00000u;
+var<private> js_inf_bits: u32 = 0x7f800000u;
+fn js_nan() -> f32 { return bitcast<f32>(js_nan_bits); }
+fn js_inf() -> f32 { return bitcast<f32>(js_inf_bits); }
+fn js_isnan(x: f32) -> bool { return !(x == x); }
+fn js_max(a: f32, b: f32) -> f32 { if (js_isnan(a) || js_isnan(b)) { return js_nan(); } return max(a, b); }
+fn js_min(a: f32, b: f32) -> f32 { if (js_isnan(a) || js_isnan(b)) { return js_nan(); } return min(a, b); }
+fn js_pow(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (js_isnan(a) || js_isnan(b)) { return js_nan(); }
+  if (a == 0.0) { if (b > 0.0) { return select(0.0, a, fract(b * 0.5) == 0.5); } return select(js_inf(), 1.0 / a, fract(b * 0.5) == 0.5); }
+  if (a > 0.0) { return exp2(b * log2(a)); }
+  if (trunc(b) != b) { return js_nan(); }
+  let m = exp2(b * log2(-a));
+  return select(m, -m, fract(b * 0.5) != 0.0);
+}
+fn js_log1p(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * x / (u - 1.0); }
+fn js_expm1(x: f32) -> f32 {
+  if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
+  return exp(x) - 1.0;
+}
+fn js_tanh(x: f32) -> f32 { return tanh(clamp(x, -20.0, 20.0)); }
+fn js_sinh(x: f32) -> f32 { if (abs(x) < 1e-3) { return x + x * x * x / 6.0; } return sinh(x); }
+fn js_round(x: f32) -> f32 { return floor(x + 0.5); }
+fn js_hypot(a: f32, b: f32) -> f32 {
+  let m = max(abs(a), abs(b));
+  if (m == 0.0 || m == js_inf()) { return m; }
+  let p = a / m; let q = b / m;
+  return m * sqrt(p * p + q * q);
+}
+fn js_cbrt(x: f32) -> f32 { if (x == 0.0) { return x; } return sign(x) * exp2(log2(abs(x)) / 3.0); }
+fn js_rem(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }
+`;
+
+/** A float literal of WGSL for a JS number, exact in f32 (NaN and infinities through HELPERS). */
+export const f32Literal = (v: number): string => {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return "js_nan()";
+  if (!Number.isFinite(f)) return f > 0 ? "js_inf()" : "(-js_inf())";
+  if (Number.isInteger(f) && Math.abs(f) < 1e7 && !Object.is(f, -0)) return `${f}.0`;
+  const bits = new Uint32Array(new Float32Array([f]).buffer)[0]!;
+  return `bitcast<f32>(0x${bits.toString(16)}u)`;
+};
+
+// Math functions WGSL has with JS's meaning on f32, and the ones that go through a helper.
+const DIRECT: Partial<Record<MathFn, string>> = {
+  exp: "exp", log: "log", sin: "sin", cos: "cos", tan: "tan", sqrt: "sqrt", abs: "abs",
+  floor: "floor", ceil: "ceil", trunc: "trunc", asin: "asin", acos: "acos", atan: "atan",
+  atan2: "atan2", cosh: "cosh", asinh: "asinh", acosh: "acosh", atanh: "atanh", log2: "log2", sign: "sign",
+};
+const HELPED: Partial<Record<MathFn, string>> = {
+  max: "js_max", min: "js_min", pow: "js_pow", log1p: "js_log1p", expm1: "js_expm1", tanh: "js_tanh",
+  sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt",
+};
+
+/** The expression as WGSL statements and value, or null if it calls a JS helper (no WGSL form). */
+export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]; value: string } | null {
+  const prelude: string[] = [];
+  const locals = new Map<Num, string>();
+  let unsupported = false;
+  const num = (x: Num): string => {
+    switch (x.op) {
+      case "operand": {
+        const s = operands[x.index];
+        if (s === undefined) throw new Error(`scalar expression: operand ${x.index} of ${operands.length}`);
+        return s;
+      }
+      case "literal":
+        return f32Literal(x.value);
+      case "negate":
+        return `(-${num(x.x)})`;
+      case "arith":
+        return x.sym === "%" ? `js_rem(${num(x.a)}, ${num(x.b)})` : `(${num(x.a)} ${x.sym} ${num(x.b)})`;
+      case "math": {
+        const args = x.args.map(num);
+        if (x.fn === "log10") return `(log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
+        if ((x.fn === "max" || x.fn === "min") && args.length > 2)
+          return args.slice(1).reduce((acc, a) => `${HELPED[x.fn]}(${acc}, ${a})`, args[0]!);
+        const name = DIRECT[x.fn] ?? HELPED[x.fn];
+        if (name === undefined) {
+          unsupported = true;
+          return "0.0";
+        }
+        return `${name}(${args.join(", ")})`;
+      }
+      case "call":
+        unsupported = true;
+        return "0.0";
+      case "select":
+        return `select(${num(x.otherwise)}, ${num(x.then)}, ${bool(x.test)})`;
+      case "shared": {
+        let name = locals.get(x);
+        if (name === undefined) {
+          const value = num(x.value);
+          name = `l${locals.size}`;
+          prelude.push(`let ${name} = ${value};`);
+          locals.set(x, name);
+        }
+        return name;
+      }
+    }
+  };
+  const bool = (b: Bool): string => {
+    if (b.op === "compare") {
+      const sym = b.sym === "===" ? "==" : b.sym === "!==" ? "!=" : b.sym;
+      return `(${num(b.a)} ${sym} ${num(b.b)})`;
+    }
+    return `(${bool(b.a)} ${b.op === "and" ? "&&" : "||"} ${bool(b.b)})`;
+  };
+  const value = num(e);
+  return unsupported ? null : { prelude, value };
+}
