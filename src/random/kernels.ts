@@ -95,7 +95,7 @@ export const uniformKernel = (op: string, keys: Tensor, shape: Shape, dtype: DTy
   return new Tensor(out, [...batchOf(keys), ...shape]);
 };
 
-/** The largest float below −1's successor toward 0: the lower end of normal's uniform (JAX). */
+/** The float next to −1 toward 0 (nextafter(−1, 0)): the lower end of normal's uniform (JAX). */
 const normalLow = (dtype: DType): number => (dtype === "float32" ? -(1 - 2 ** -24) : -(1 - 2 ** -53));
 
 /**

@@ -39,10 +39,10 @@ export const split = <K extends Value>(key: K, n = 2): Effect<RandomOut<K>> =>
 export const splitKeys = <K extends Value>(key: K, n = 2): Effect<RandomOut<K>[]> => {
   const op = "random.splitKeys";
   checkKeyShape(op, key);
-  const count_ = count(op, "n", n);
+  const many = count(op, "n", n);
   return new CompositeOp<RandomOut<K>[]>(op, () => {
-    const keys = bind(splitP, [key], { n: count_ });
-    return Array.from({ length: count_ }, (_, i) => reshape(slice(keys, [i, 0], [i + 1, 2]), [2]) as RandomOut<K>);
+    const keys = bind(splitP, [key], { n: many });
+    return Array.from({ length: many }, (_, i) => reshape(slice(keys, [i, 0], [i + 1, 2]), [2]) as RandomOut<K>);
   });
 };
 
