@@ -237,6 +237,18 @@ describe("pow(x, n) with an integer n: every derivative finite at 0", () => {
     const h = run(grad(function* (x: Value) { return yield* sum(yield* Y.pow(x, n)); }), tensor([0, 0, 0])) as Tensor;
     expect(Array.from(h.buf)).toEqual([n === 1 ? 1 : 0, n === 1 ? 1 : 0, n === 1 ? 1 : 0]);
   });
+  it("the exponent a tensor, a jit argument or a batch under vmap: still finite at 0", () => {
+    const f = function* (x: Value, n: Value) { return yield* Y.pow(x, n); };
+    const d1 = grad(f);
+    const d2 = grad(function* (x: Value, n: Value) { return (yield* d1(x, n)) as Value; });
+    for (const n of [0, 1, 2, 3]) {
+      const want = [n === 1 ? 1 : 0, n === 2 ? 2 : 0];
+      expect([run(jit(d1), 0, n), run(jit(d2), 0, n)]).toEqual(want);
+      const num = (v: unknown): number => (typeof v === "number" ? v : (v as Tensor).item() as number);
+      expect([num(run(d1, 0, tensor(n))), num(run(d2, 0, tensor(n)))]).toEqual(want);
+    }
+    expect(Array.from((run(vmap(d1, [null, 0]), 0, tensor([0, 1, 2, 3])) as Tensor).buf)).toEqual([0, 1, 0, 0]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -147,16 +147,14 @@ export const divP = defineBinary({
 
 // d/da a^b = b·a^(b-1); d/db a^b = a^b·log a, taken as 0 where a <= 0 (log undefined; the
 // power is then only defined for integer b, where the derivative in b does not exist).
-// A constant exponent 0 gives the derivative 0 itself, not 0·a^(-1), which is NaN at a = 0:
-// so x^n has every derivative finite at 0 (the (n+1)-th reaches exponent 0 and stops there).
-// Only a constant: for a differentiated b the formula must stay the one in b too.
+// An exponent 0 gives the derivative 0 itself, not 0·a^(-1), which is NaN at a = 0: so x^n has
+// every derivative finite at 0 (the (n+1)-th reaches exponent 0 and stops there) — for a
+// number n, and for a tensor or traced one too (a jit argument, a batch under vmap), as JAX's
+// select. Its price, as JAX's: differentiated in b exactly at b = 0, the mixed second
+// derivative ∂²/∂a∂b is 1 rather than 1/a.
 const dPowA = (a: Value, b: Value): Value => {
   if (typeof b === "number") return b === 0 ? 0 : mul(b, pow(a, b - 1));
-  if (b instanceof Tensor) {
-    const zero = equal(b, 0);
-    return mul(b, pow(a, sub(where(zero, 1, b), 1)));
-  }
-  return mul(b, pow(a, sub(b, 1)));
+  return mul(b, pow(a, sub(where(equal(b, 0), 1, b), 1)));
 };
 const dPowB = (a: Value, out: Value): Value => {
   const positive = greater(a, 0);
