@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Abstract } from "../effects/primitive.ts";
 import { abstractOf } from "../src/primitives/abstract.ts";
 import {
-  DTypeError, Effect, ShapeError, Tensor, ValueError, arange, grad, jit, jvp, mul, random, run, sum, tensor, vmap, type Value,
+  DTypeError, Effect, ShapeError, Tensor, ValueError, arange, grad, jit, jvp, mul, random, run, scan, sum, tensor, vmap, type Value,
 } from "../src/index.ts";
 import { categoricalP, foldInP, normalP, permutationP, splitP, uniformP } from "../src/random/primitives.ts";
 import { threefry2x32 } from "../src/random/threefry.ts";
@@ -266,6 +266,28 @@ describe("under transformations", () => {
     }
     expect(step.info.compiles).toBe(1);
     expect(step.info.hits).toBe(4);
+  });
+
+  it("a key carried through scan (split each step) gives eager's numbers, staged as one loop under jit", () => {
+    const body = function* (key: Value, _x: Value) {
+      const [next, sub] = yield* random.splitKeys(key);
+      return [next!, yield* random.uniform(sub!, [2])] as [Value, Value];
+    };
+    const prog = function* (key: Value) {
+      return yield* scan(body, key, tensor([0, 0, 0]));
+    };
+    const [k, ys] = run(prog, random.key(5)) as [Tensor, Tensor];
+    const [kj, ysj] = run(jit(prog), random.key(5)) as [Tensor, Tensor];
+    expect(arr(ysj)).toEqual(arr(ys));
+    expect(arr(kj)).toEqual(arr(k));
+    // by hand: three splits in a row
+    let key = random.key(5);
+    for (let t = 0; t < 3; t++) {
+      const [next, sub] = draw(() => random.splitKeys(key));
+      expect((ys.toArray() as number[][])[t]).toEqual(arr(draw(() => random.uniform(sub!, [2]))));
+      key = next!;
+    }
+    expect(arr(k)).toEqual(arr(key));
   });
 
   it("vmap over a batch of keys equals one call per key", () => {
