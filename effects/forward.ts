@@ -6,12 +6,10 @@ import { Trace, bind, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
 export class DualBox extends PrimalBox {
-  constructor(
-    trace: ForwardTrace,
-    value: Value,
-    readonly tangent: Value,
-  ) {
+  declare readonly tangent: Value;
+  constructor(trace: ForwardTrace, value: Value, tangent: Value) {
     super(trace, value);
+    this.tangent = tangent; // declared, not defined: see Traced
   }
 }
 

@@ -7,12 +7,15 @@ import type { Value } from "./value.ts";
 import { operationHints } from "../src/misuse.ts";
 
 export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<R> {
-  constructor(
-    readonly prim: Primitive<P>,
-    readonly args: readonly Value[],
-    readonly params: P,
-  ) {
+  // declared, not defined (see Effect)
+  declare readonly prim: Primitive<P>;
+  declare readonly args: readonly Value[];
+  declare readonly params: P;
+  constructor(prim: Primitive<P>, args: readonly Value[], params: P) {
     super();
+    this.prim = prim;
+    this.args = args;
+    this.params = params;
   }
   get name(): string {
     return this.prim.name;

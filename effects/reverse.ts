@@ -19,13 +19,11 @@ export type { Adjoints } from "./reverse-steps.ts";
 
 /** A primal value and the index of the step that made it (an input's own index for an input). */
 export class ReverseBox extends PrimalBox {
-  constructor(
-    trace: ReverseTrace,
-    value: Value,
-    /** Index of the step that made it: its adjoint's index in a backward pass. */
-    readonly id: number,
-  ) {
+  /** Index of the step that made it: its adjoint's index in a backward pass. */
+  declare readonly id: number;
+  constructor(trace: ReverseTrace, value: Value, id: number) {
     super(trace, value);
+    this.id = id; // declared, not defined: see Traced
   }
 }
 
