@@ -76,7 +76,7 @@ const extremum = (kind: "max" | "min") => (x: Value, axis?: number | readonly nu
   if (xs.length === 0) return x; // the extremum of one value is itself
   if (sizeOf(xs) === 0 || p.axes.some((a) => xs[a] === 0))
     throw new ShapeError(`${kind}: cannot reduce ${fmt(xs)} over an empty axis; there is no ${kind} of zero elements`);
-  if (x instanceof Tensor && evaluatesNumbers()) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
+  if (x instanceof Tensor && x.backend === "cpu" && evaluatesNumbers()) return (kind === "max" ? maxKernel : minKernel)(x, p.axes, p.keepdims);
   return Sel.select(Sel.extremum, x, { kind, ...p });
 };
 export const max = extremum("max");
@@ -286,7 +286,7 @@ export interface Pool2dOptions {
 export const maxPool2d = (x: Value, options: Pool2dOptions): Value => {
   checkOperand("maxPool2d", x);
   const { size, stride, padding, outShape } = checkPool2d("maxPool2d", { shape: shapeOf(x) }, options);
-  if (x instanceof Tensor && evaluatesNumbers()) return maxPool2dKernel(x, size, stride, padding).out;
+  if (x instanceof Tensor && x.backend === "cpu" && evaluatesNumbers()) return maxPool2dKernel(x, size, stride, padding).out;
   return Sel.select(Sel.maxPool, x, { size, stride, padding, outShape });
 };
 

@@ -25,6 +25,13 @@ fn readB(base: u32, k: u32, j: u32, K: u32, N: u32) -> f32 {
   if (k >= K || j >= N) { return 0.0; }
   return b[base + ${transB ? "j * K + k" : "k * N + j"}];
 }
+fn store(base: u32, i: u32, j: u32, v: vec4f, M: u32, N: u32) {
+  if (i >= M) { return; }
+  if (j < N) { out[base + i * N + j] = v.x; }
+  if (j + 1u < N) { out[base + i * N + j + 1u] = v.y; }
+  if (j + 2u < N) { out[base + i * N + j + 2u] = v.z; }
+  if (j + 3u < N) { out[base + i * N + j + 3u] = v.w; }
+}
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
   let M = info[0]; let N = info[1]; let K = info[2];
@@ -41,35 +48,33 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   let row0 = wg.y * ${TILE}u;
   let col0 = wg.x * ${TILE}u;
   let t = l.y * 16u + l.x; // 0..255
-  var acc: array<array<f32, 4>, 4>;
+  // the thread's 4×4 patch: rows l.y·4 + r, columns l.x·4 .. +3 as one vec4 per row
+  var acc0 = vec4f(0.0); var acc1 = vec4f(0.0); var acc2 = vec4f(0.0); var acc3 = vec4f(0.0);
+  let ra = l.y * 4u * ${KT}u;
+  let cb = l.x * 4u;
   for (var k0 = 0u; k0 < K; k0 += ${KT}u) {
-    // 1024 elements of each tile, 4 per thread
+    // ${TILE * KT} elements of each tile, 4 per thread
     for (var e = 0u; e < 4u; e++) {
       let idx = t + e * 256u;
-      let ar = idx / ${KT}u; let ak = idx % ${KT}u;
-      tileA[idx] = readA(aBase, row0 + ar, k0 + ak, M, K);
-      let bk = idx / ${TILE}u; let bc = idx % ${TILE}u;
-      tileB[idx] = readB(bBase, k0 + bk, col0 + bc, K, N);
+      tileA[idx] = readA(aBase, row0 + idx / ${KT}u, k0 + idx % ${KT}u, M, K);
+      tileB[idx] = readB(bBase, k0 + idx / ${TILE}u, col0 + idx % ${TILE}u, K, N);
     }
     workgroupBarrier();
     for (var k = 0u; k < ${KT}u; k++) {
-      var av: array<f32, 4>;
-      var bv: array<f32, 4>;
-      for (var r = 0u; r < 4u; r++) { av[r] = tileA[(l.y * 4u + r) * ${KT}u + k]; }
-      for (var c = 0u; c < 4u; c++) { bv[c] = tileB[k * ${TILE}u + l.x * 4u + c]; }
-      for (var r = 0u; r < 4u; r++) { for (var c = 0u; c < 4u; c++) { acc[r][c] += av[r] * bv[c]; } }
+      let bv = vec4f(tileB[k * ${TILE}u + cb], tileB[k * ${TILE}u + cb + 1u], tileB[k * ${TILE}u + cb + 2u], tileB[k * ${TILE}u + cb + 3u]);
+      acc0 += tileA[ra + k] * bv;
+      acc1 += tileA[ra + ${KT}u + k] * bv;
+      acc2 += tileA[ra + ${2 * KT}u + k] * bv;
+      acc3 += tileA[ra + ${3 * KT}u + k] * bv;
     }
     workgroupBarrier();
   }
   let outBase = wg.z * M * N;
-  for (var r = 0u; r < 4u; r++) {
-    let i = row0 + l.y * 4u + r;
-    if (i >= M) { break; }
-    for (var c = 0u; c < 4u; c++) {
-      let j = col0 + l.x * 4u + c;
-      if (j < N) { out[outBase + i * N + j] = acc[r][c]; }
-    }
-  }
+  let i0 = row0 + l.y * 4u;
+  store(outBase, i0, col0 + cb, acc0, M, N);
+  store(outBase, i0 + 1u, col0 + cb, acc1, M, N);
+  store(outBase, i0 + 2u, col0 + cb, acc2, M, N);
+  store(outBase, i0 + 3u, col0 + cb, acc3, M, N);
 }
 `;
 

@@ -1,0 +1,98 @@
+// Reductions, softmax, matrix products and layout operations on webgpu against the CPU: values
+// over several axes and shapes, and their gradients (reverse, forward, second order).
+import { describe, it } from "vitest";
+import * as Y from "../../src/index.ts";
+import { grad, jvp, rand, sum, tensor, type Tensor, type Value } from "../../src/index.ts";
+import { expectSameOnGpu } from "./compare.ts";
+
+const f32 = (shape: number[], seed: number, lo = -1, hi = 1): Tensor => {
+  const u = rand(shape, { seed, dtype: "float32" });
+  return tensor(Float32Array.from(u.data, (v) => lo + (hi - lo) * v), { shape });
+};
+const TOL = { rtol: 2e-4, atol: 2e-5 };
+
+/** Values, grad of the sum of squares (so the cotangent is not constant), jvp, and grad of grad. */
+const checkAll = async (f: (x: Value) => Y.Effect<Value>, x: Tensor, tol = TOL): Promise<void> => {
+  const value = function* (x: Value) { return yield* f(x); };
+  const loss = function* (x: Value) { return yield* sum(yield* Y.square(yield* f(x))); };
+  await expectSameOnGpu(value, [x], tol);
+  await expectSameOnGpu(grad(loss), [x], tol);
+  await expectSameOnGpu(function* (x: Value, t: Value) { return yield* jvp(value, [x], [t]); }, [x, f32(x.shape as number[], 99)], tol);
+  await expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.sin(yield* grad(loss)(x))); }), [x], { rtol: 2e-3, atol: 2e-4 });
+};
+
+describe("webgpu: reductions", () => {
+  const x = f32([3, 4, 5], 1);
+  for (const axis of [undefined, 0, 1, 2, [0, 2], [1, 2]] as (number | number[] | undefined)[]) {
+    for (const keepdims of [false, true]) {
+      const at = `axis ${JSON.stringify(axis)}${keepdims ? ", keepdims" : ""}`;
+      it(`sum, ${at}`, () => checkAll((x) => Y.sum(x, axis, keepdims), x));
+      it(`mean, ${at}`, () => checkAll((x) => Y.mean(x, axis, keepdims), x));
+      it(`max and min, ${at}`, async () => {
+        await checkAll((x) => Y.max(x, axis, keepdims), x);
+        await checkAll((x) => Y.min(x, axis, keepdims), x);
+      });
+      it(`logsumexp, ${at}`, () => checkAll((x) => Y.logsumexp(x, axis, keepdims), x));
+    }
+  }
+  it("max picks the first of tied maxima, as the CPU does (its gradient goes there)", async () => {
+    const t = tensor([[1, 3, 3], [2, 2, 0]], { dtype: "float32" });
+    await expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.max(x, 1)); }), [t]);
+  });
+});
+
+describe("webgpu: softmax and logSoftmax", () => {
+  for (const axis of [-1, 0, 1]) {
+    it(`softmax over axis ${axis}`, () => checkAll((x) => Y.softmax(x, axis), f32([4, 6], 2, -3, 3)));
+    it(`logSoftmax over axis ${axis}`, () => checkAll((x) => Y.logSoftmax(x, axis), f32([4, 6], 3, -3, 3)));
+  }
+  it("logSoftmax of large logits stays finite (shifted by the maximum)", () =>
+    expectSameOnGpu(function* (x: Value) { return yield* Y.logSoftmax(x); }, [tensor([[1000, 1001, 999], [-1000, 0, 1000]], { dtype: "float32" })]));
+});
+
+describe("webgpu: matmul", () => {
+  const cases: [number[], number[]][] = [
+    [[3, 5], [5, 4]],
+    [[70, 33], [33, 65]], // more than one 64×64 block and a partial K slice
+    [[2, 3, 17], [17, 6]], // batch on one side
+    [[2, 1, 4, 5], [3, 5, 2]], // batch axes broadcast
+    [[5], [5, 3]], // vector · matrix
+    [[4, 5], [5]], // matrix · vector
+  ];
+  for (const [as, bs] of cases) {
+    it(`${JSON.stringify(as)} · ${JSON.stringify(bs)}: value and gradients of both operands`, async () => {
+      const a = f32(as, 5);
+      const b = f32(bs, 6);
+      const product = function* (a: Value, b: Value) { return yield* Y.matmul(a, b); };
+      await expectSameOnGpu(product, [a, b], { rtol: 1e-4, atol: 1e-5 });
+      const loss = function* (a: Value, b: Value) { return yield* sum(yield* Y.square(yield* Y.matmul(a, b))); };
+      await expectSameOnGpu(grad(loss, { argnums: [0, 1] }), [a, b], { rtol: 1e-4, atol: 1e-4 });
+    });
+  }
+  it("second order: grad of grad through a product", () =>
+    expectSameOnGpu(
+      grad(function* (a: Value, b: Value) {
+        const g = yield* grad(function* (a: Value) { return yield* sum(yield* Y.tanh(yield* Y.matmul(a, b))); })(a);
+        return yield* sum(yield* Y.square(g));
+      }),
+      [f32([3, 4], 7), f32([4, 2], 8)],
+      { rtol: 1e-3, atol: 1e-4 },
+    ));
+});
+
+describe("webgpu: layout operations", () => {
+  const x = f32([2, 3, 4], 9);
+  it("reshape", () => checkAll((x) => Y.reshape(x, [6, 4]), x));
+  it("transpose (default and a permutation)", async () => {
+    await checkAll((x) => Y.transpose(x), x);
+    await checkAll((x) => Y.transpose(x, [1, 0, 2]), x);
+  });
+  it("broadcastTo", () => checkAll((x) => Y.broadcastTo(x, [5, 2, 3, 4]), x));
+  it("slice", () => checkAll((x) => Y.slice(x, [0, 1, 1], [2, 3, 3]), x));
+  it("squeeze and expandDims", async () => {
+    await checkAll((x) => Y.expandDims(x, 1), x);
+    await checkAll((x) => Y.squeeze(x), f32([2, 1, 3], 10));
+  });
+  it("stopGradient passes the value and stops the gradient", () =>
+    expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.mul(x, yield* Y.stopGradient(x))); }), [x]));
+});
