@@ -47,6 +47,10 @@ describe("oneHot", () => {
     expectSame(run(jit(f), idx), run(f, idx));
     expectSame(run(vmap(f), idx), run(f, idx));
     expect(vals(run(jit(f), tensor([5, -1])))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    const staged = jit(f);
+    run(staged, tensor([1, 2]));
+    run(staged, tensor([0, 3]));
+    expect(staged.info.compiles).toBe(1);
   });
   it("bad indices and class counts", () => {
     fails(() => run(function* () { return yield* Y.oneHot([0, 3], 3); }), "IndexError", /oneHot: index 3 at position 1 is not an integer in \[0, 2\]/);
@@ -137,6 +141,10 @@ describe("dynamicSlice and dynamicUpdateSlice", () => {
       expectSame(run(g, x, tensor([i!, j!])), run(function* () { return yield* Y.dynamicUpdateSlice(x, Y.ones([2, 1]), [i!, j!]); }));
     }
     expect(() => run(f, x, 0.5, 0)).toThrow(/dynamicSlice: start 0.5 of axis 0/);
+    // the starts were data: every call after the first reused the one compiled program
+    expect(f.info.compiles).toBe(1);
+    expect(g.info.compiles).toBe(1);
+    expect(f.info.hits).toBeGreaterThanOrEqual(3);
   });
   it("derivatives of first and second order, forward and reverse, in x and the update", () => {
     checkGrads(function* (v: Value) {
