@@ -3,7 +3,7 @@
 // src/pytree.ts (arrays by index, plain objects by own keys); results are new trees of new
 // tensors (inputs are never written). Traced values are refused: use operations in programs.
 import { Traced } from "../effects/value.ts";
-import { DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
+import { BackendError, DTypeError, ShapeError, ValueError, fmt } from "./errors.ts";
 import { flatten } from "./pytree.ts";
 import { Tensor, allocate, type Buffer } from "./tensor/tensor.ts";
 
@@ -31,6 +31,11 @@ export const flattenConcrete = (op: string, tree: unknown): ConcreteFlat => {
       throw new DTypeError(
         `${op}: ${path || "the tree"} is a traced value; ${op} works on concrete numbers and tensors — ` +
           "call it outside programs (on the result of run(...)), or use operations inside programs",
+      );
+    if (x instanceof Tensor && x.backend !== "cpu")
+      throw new BackendError(
+        `${op}: ${path || "the tree"} is a ${x.backend} tensor; ${op} steps on CPU buffers and is not yet available on ${x.backend}: ` +
+          "write the update with operations inside a program (e.g. sub(p, mul(lr, g))), or move the tree with toCpu",
       );
     if (typeof x === "number" || x instanceof Tensor) paths.push(path || "(root)");
     else if (Array.isArray(x)) x.forEach((v, i) => visit(v, `${path}[${i}]`));
