@@ -72,7 +72,7 @@ export class Tensor {
 
   /** `Tensor(dtype, [shape]) values`, for printing. */
   toString(): string {
-    return `Tensor(${this.dtype}, ${fmt(this.shape)}) ${JSON.stringify(this.toArray())}`;
+    return `Tensor(${this.dtype}, ${fmt(this.shape)}) ${printNested(this.toArray())}`;
   }
 
   /** The number of a size-1 tensor, so that JS arithmetic on it works; a ValueError for any other size. */
@@ -152,3 +152,6 @@ export const fromBuffer = (buf: Buffer, shape: Shape): Tensor => {
 export const promote = (a: DType, b: DType): DType => (a === "float64" || b === "float64" ? "float64" : "float32");
 
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor;
+
+// JSON's layout ([[1,2],[3,4]]) but NaN and ±Infinity printed as themselves, not as null.
+const printNested = (v: NestedArray): string => (typeof v === "number" ? String(v) : `[${v.map(printNested).join(",")}]`);
