@@ -230,8 +230,8 @@ describe("Tensor value", () => {
 
 describe("printing", () => {
   it("shows NaN and infinities as themselves (JSON would print null)", () => {
-    const t = tensor([[NaN, Infinity], [-Infinity, 0.5]], "float32");
+    const t = tensor([[NaN, Infinity], [-Infinity, 0.5]], { dtype: "float32" });
     expect(String(t)).toBe("Tensor(float32, [2, 2]) [[NaN,Infinity],[-Infinity,0.5]]");
-    expect(tensor([1, 2, 3], "float64").toString()).toBe("Tensor(float64, [3]) [1,2,3]");
+    expect(tensor([1, 2, 3], { dtype: "float64" }).toString()).toBe("Tensor(float64, [3]) [1,2,3]");
   });
 });
