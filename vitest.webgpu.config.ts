@@ -9,6 +9,8 @@ import { chromiumLaunchOptions } from "./test/browser/chromium.ts";
 
 /** Chromium's switches for WebGPU on SwiftShader (no GPU, no Vulkan driver needed). */
 const webgpuArgs = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader"];
+/** gc() for the test that buffers of collected tensors go back to the pool. */
+const gcArgs = ["--js-flags=--expose-gc"];
 
 const launch = chromiumLaunchOptions();
 
@@ -21,7 +23,7 @@ export default defineConfig({
     browser: {
       enabled: true,
       headless: true,
-      provider: playwright({ launchOptions: { ...launch, args: [...launch.args, ...webgpuArgs] } }),
+      provider: playwright({ launchOptions: { ...launch, args: [...launch.args, ...webgpuArgs, ...gcArgs] } }),
       instances: [{ browser: "chromium" as const }],
       screenshotFailures: false,
     },

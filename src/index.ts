@@ -1,6 +1,7 @@
 // yieldiff: differentiable programming with generator programs and effect handlers.
 export { Tensor, type DType, type NestedArray, type BackendName } from "./tensor/tensor.ts";
-export { setBackend, backend, toDevice, toCpu, type BackendOptions } from "./backend/backend.ts";
+export { setBackend, backend, backendInfo, toDevice, toCpu, type BackendOptions, type BackendInfo } from "./backend/backend.ts";
+export type { DeviceMemory } from "./backend/device.ts";
 export { tensor, zeros, ones, full, arange, eye, randn, rand, type TensorInput, type RandomOptions } from "./tensor/create.ts";
 export { Random } from "./tensor/random.ts";
 export { run, type ProgramFn } from "./run.ts";

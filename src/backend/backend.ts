@@ -4,7 +4,7 @@
 // (toDevice, toCpu). The WebGPU code is imported only when it is first asked for.
 import { BackendError, DTypeError, show } from "../errors.ts";
 import { Tensor, type BackendName } from "../tensor/tensor.ts";
-import { installDevice, installedDevice, type DeviceBackend } from "./device.ts";
+import { installDevice, installedDevice, type DeviceBackend, type DeviceMemory } from "./device.ts";
 import { DeviceTensor } from "./device-tensor.ts";
 import { setPlacement } from "./placement.ts";
 import type { GpuLike } from "./webgpu/gpu-types.ts";
@@ -13,6 +13,22 @@ let current: BackendName = "cpu";
 
 /** The backend new tensors are made on: "cpu" (the default) or "webgpu" after `setBackend("webgpu")`. */
 export const backend = (): BackendName => current;
+
+/** What `backendInfo` reports. */
+export interface BackendInfo {
+  /** The current backend (as `backend()`). */
+  readonly backend: BackendName;
+  /** The WebGPU adapter (vendor, architecture), once "webgpu" has been chosen; SwiftShader is a CPU. */
+  readonly adapter?: string;
+  /** The GPU buffer pool's bytes, once "webgpu" has been chosen. */
+  readonly memory?: DeviceMemory;
+}
+
+/** The current backend, and the GPU's adapter and buffer pool once WebGPU is open (for reports and memory checks). */
+export const backendInfo = (): BackendInfo => {
+  const d = installedDevice();
+  return d === null ? { backend: current } : { backend: current, adapter: d.description, memory: d.memory() };
+};
 
 /** Options of `setBackend`. */
 export interface BackendOptions {

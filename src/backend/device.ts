@@ -15,6 +15,18 @@ export interface DeviceBackend {
   upload(t: Tensor, op: string): DeviceTensor;
   /** Runs `prim` on operands of which at least one is a device tensor. */
   execute<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value;
+  /** The buffer pool's bytes: in use by tensors, held in all (in use or waiting), and the most ever held. */
+  memory(): DeviceMemory;
+}
+
+/** A device's buffer pool, in bytes. */
+export interface DeviceMemory {
+  /** Bytes of buffers that live tensors (and pending operations) use. */
+  readonly inUseBytes: number;
+  /** Bytes of every buffer the pool holds: in use, or waiting for reuse. */
+  readonly heldBytes: number;
+  /** The most bytes the pool has held at once. */
+  readonly peakBytes: number;
 }
 
 let device: DeviceBackend | null = null;

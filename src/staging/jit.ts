@@ -9,7 +9,8 @@ import { markProgram } from "../misuse.ts";
 import { checkOptions } from "../options.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
-import { ValueError } from "../errors.ts";
+import { BackendError, ValueError } from "../errors.ts";
+import { anyOnDevice, devicesInUse } from "../../effects/device.ts";
 import { printBlock, type Block } from "./ir.ts";
 import { arraysAsTensors } from "../tensor/typed-array.ts";
 import { anyTraced, signature } from "./jit-key.ts";
@@ -82,6 +83,11 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
       info.inlined++;
       return yield* f(...args);
     }
+    if (devicesInUse && anyOnDevice(leaves))
+      throw new BackendError(
+        "jit: an argument is a webgpu tensor, and compiling a program to GPU shaders is not yet available; " +
+          "run the program without jit (each operation then runs on the GPU), or move the arguments with `await toCpu(t)`",
+      );
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {

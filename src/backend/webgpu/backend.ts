@@ -84,6 +84,7 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
   name: "webgpu",
   description: ctx.description,
   context: ctx,
+  memory: () => ({ inUseBytes: ctx.pool.inUseBytes, heldBytes: ctx.pool.heldBytes, peakBytes: ctx.pool.peakBytes }),
   upload(t: Tensor, op: string): DeviceTensor {
     if (t.dtype === "float64") throw float64OnDevice(op);
     ctx.checkAlive(op);
