@@ -176,13 +176,24 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   const outerOf = (e: PrimEqn): [Atom, Atom] | null => (isOuterProduct(e) ? [e.inputs[0]!, e.inputs[1]!] : null);
   const emitBlock = (b: Block, indent: string, live: Set<number>, onUnit?: () => void): string[] => {
     const eqns = absorbed.size === 0 ? liveEquations(b, live) : liveEquations(b, live).filter((e) => e.kind !== "prim" || !absorbed.has(e.out.id));
-    planSums(eqns, outerSums, outerOf, (root) => root.out.shape.length === 2);
-    planSums(eqns, assembled, pieceOf, (_root, pieces) => disjoint(pieces));
-    for (let k = eqns.length - 1; k >= 0; k--) {
-      const e = eqns[k]!;
-      if (e.kind === "prim" && absorbed.has(e.out.id)) eqns.splice(k, 1);
+    // (sums are of tensors, accumulations of accumulate equations: a block without any, such as
+    // an unrolled scalar program, skips their planning)
+    let tensors = false;
+    let accumulates = false;
+    for (const e of eqns) {
+      if (e.kind === "prim") tensors ||= !e.out.scalar;
+      else accumulates ||= e.kind === "accumulate";
     }
-    planAccumulates(eqns);
+    if (tensors) {
+      planSums(eqns, outerSums, outerOf, (root) => root.out.shape.length === 2);
+      planSums(eqns, assembled, pieceOf, (_root, pieces) => disjoint(pieces));
+    }
+    if (absorbed.size > 0)
+      for (let k = eqns.length - 1; k >= 0; k--) {
+        const e = eqns[k]!;
+        if (e.kind === "prim" && absorbed.has(e.out.id)) eqns.splice(k, 1);
+      }
+    if (accumulates) planAccumulates(eqns);
     const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
     let scalarRunEnd = 0; // the end of the run of scalar arithmetic last looked at
     for (let i = 0; i < eqns.length; ) {
