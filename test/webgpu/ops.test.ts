@@ -93,6 +93,24 @@ describe("webgpu: layout operations", () => {
     await checkAll((x) => Y.expandDims(x, 1), x);
     await checkAll((x) => Y.squeeze(x), f32([2, 1, 3], 10));
   });
+  it("concat (and its gradient, slices of the cotangent)", async () => {
+    const y = f32([2, 5, 4], 11);
+    await expectSameOnGpu(function* (x: Value, y: Value) { return yield* Y.concat([x, y, x], 1); }, [x, y]);
+    await expectSameOnGpu(
+      grad(function* (x: Value, y: Value) { return yield* sum(yield* Y.square(yield* Y.concat([x, y, x], 1))); }, { argnums: [0, 1] }),
+      [x, y],
+    );
+  });
+  it("take with repeated indices, and its gradient (scatterAdd sums the repeats)", async () => {
+    await checkAll((x) => Y.take(x, [2, 0, 2, 1], 1), x);
+    const pairs = tensor([[3, 3], [0, 1]]); // (a CPU tensor of indices: they are parameters, read once)
+    await checkAll((x) => Y.take(x, pairs, 2), x);
+  });
+  it("softmaxCrossEntropy with class-index labels (take of the log-probabilities) and its gradient", () =>
+    expectSameOnGpu(
+      grad(function* (z: Value) { return yield* Y.softmaxCrossEntropy(z, [2, 0, 4, 4]); }),
+      [f32([4, 5], 12, -2, 2)],
+    ));
   it("stopGradient passes the value and stops the gradient", () =>
     expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.mul(x, yield* Y.stopGradient(x))); }), [x]));
 });

@@ -9,7 +9,7 @@ import { BackendError, fmt } from "../../errors.ts";
 import { matmulP, type MatmulParams } from "../../primitives/matmul.ts";
 import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitives/reduce.ts";
 import { extremum, type ExtremumParams } from "../../primitives/select.ts";
-import { broadcastToP, padP, reshapeP, sliceP, transposeP } from "../../primitives/shape.ts";
+import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
@@ -17,6 +17,7 @@ import type { DeviceBackend } from "../device.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import { GpuContext } from "./context.ts";
 import { elementwise } from "./elementwise.ts";
+import * as gather from "./gather.ts";
 import type { GpuAdapter, GpuLike } from "./gpu-types.ts";
 import * as layout from "./layout.ts";
 import { matmul } from "./matmul.ts";
@@ -35,6 +36,11 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [broadcastToP, kernel<{ shape: readonly number[] }>((ctx, [x], p) => layout.broadcastTo(ctx, dev(x!), p.shape))],
   [sliceP, kernel<{ starts: readonly number[]; ends: readonly number[] }>((ctx, [x], p) => layout.slice(ctx, dev(x!), p.starts, p.ends))],
   [padP, kernel<{ starts: readonly number[]; shape: readonly number[] }>((ctx, [x], p) => layout.pad(ctx, dev(x!), p.starts, p.shape))],
+  [concatP, kernel<{ axis: number }>((ctx, xs, p, out) => gather.concat(ctx, xs.map(dev), p.axis, out.shape))],
+  [takeP, kernel<TakeParams>((ctx, [x], p, out) => gather.take(ctx, dev(x!), p.indices, p.axis, out.shape))],
+  [scatterAddP, kernel<TakeParams & { dimSize: number }>((ctx, [v], p, out) =>
+    gather.scatterAdd(ctx, dev(v!), p.indices, p.indexShape.length, p.axis, p.dimSize, out.shape),
+  )],
   [sumP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.sum(ctx, dev(x!), p.axes, out.shape))],
   [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
   [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
