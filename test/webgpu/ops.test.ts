@@ -2,7 +2,7 @@
 // over several axes and shapes, and their gradients (reverse, forward, second order).
 import { describe, it } from "vitest";
 import * as Y from "../../src/index.ts";
-import { grad, jvp, rand, sum, tensor, type Tensor, type Value } from "../../src/index.ts";
+import { backendInfo, grad, jvp, rand, run, setBackend, sum, tensor, toDevice, vmap, type Tensor, type Value } from "../../src/index.ts";
 import { expectSameOnGpu } from "./compare.ts";
 
 const f32 = (shape: number[], seed: number, lo = -1, hi = 1): Tensor => {
@@ -69,6 +69,26 @@ describe("webgpu: matmul", () => {
       await expectSameOnGpu(grad(loss, { argnums: [0, 1] }), [a, b], { rtol: 1e-4, atol: 1e-4 });
     });
   }
+  it("a 512×512×512 product agrees with the CPU; its throughput is printed (SwiftShader: a CPU, not a GPU figure)", async () => {
+    const a = f32([512, 512], 13);
+    const b = f32([512, 512], 14);
+    const product = function* (a: Value, b: Value) { return yield* Y.matmul(a, b); };
+    await expectSameOnGpu(product, [a, b], { rtol: 1e-4, atol: 1e-4 });
+    await setBackend("webgpu");
+    try {
+      const [ga, gb] = [toDevice(a), toDevice(b)];
+      await (run(product, ga, gb) as Tensor).dataAsync(); // compiled and warm
+      const reps = 5;
+      const t0 = performance.now();
+      let c: Tensor | null = null;
+      for (let i = 0; i < reps; i++) c = run(product, ga, gb) as Tensor;
+      await c!.dataAsync();
+      const seconds = (performance.now() - t0) / 1000;
+      console.log(`webgpu matmul 512³ on ${backendInfo().adapter}: ${((2 * 512 ** 3 * reps) / seconds / 1e9).toFixed(2)} GFLOP/s`);
+    } finally {
+      await setBackend("cpu");
+    }
+  });
   it("second order: grad of grad through a product", () =>
     expectSameOnGpu(
       grad(function* (a: Value, b: Value) {
@@ -78,6 +98,17 @@ describe("webgpu: matmul", () => {
       [f32([3, 4], 7), f32([4, 2], 8)],
       { rtol: 1e-3, atol: 1e-4 },
     ));
+});
+
+describe("webgpu: vmap", () => {
+  it("vmap of a dense layer and of its gradient against the CPU", async () => {
+    const w = f32([5, 3], 15);
+    const xs = f32([4, 5], 16);
+    const layer = function* (x: Value, w: Value) { return yield* Y.tanh(yield* Y.matmul(x, w)); };
+    await expectSameOnGpu(function* (xs: Value, w: Value) { return yield* vmap(layer, [0, null])(xs, w); }, [xs, w]);
+    const loss = function* (x: Value, w: Value) { return yield* sum(yield* layer(x, w)); };
+    await expectSameOnGpu(function* (xs: Value, w: Value) { return yield* vmap(grad(loss, { argnums: 1 }), [0, null])(xs, w); }, [xs, w]);
+  });
 });
 
 describe("webgpu: layout operations", () => {
