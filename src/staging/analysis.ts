@@ -74,8 +74,9 @@ export function reusableVars(root: Block): { has(id: number): boolean } {
     for (const e of b.eqns) {
       if (e.kind === "prim") {
         if (!e.out.scalar || e.inputs.some((a) => !isNumber(a))) e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
+        continue; // (no block inside)
       }
-      else operandsOf(e).forEach((a) => mark(a, false));
+      operandsOf(e).forEach((a) => mark(a, false));
       // A closure runs after its block has returned: its buffers, and those it reads from the
       // enclosing blocks (a loop's step values it captured), must outlive the block.
       if (e.kind === "fix" || e.kind === "lambda") defineAll(e.body);
@@ -96,8 +97,12 @@ export function countUses(root: Block): IdCounts {
   const visit = (b: Block): void => {
     b.outputs.forEach(use);
     for (const e of b.eqns) {
-      operandsOf(e).forEach(use);
-      blocksOf(e).forEach(visit);
+      // (a primitive's equation, nearly all of them, reads its inputs and holds no block)
+      if (e.kind === "prim") for (let i = 0; i < e.inputs.length; i++) use(e.inputs[i]!);
+      else {
+        operandsOf(e).forEach(use);
+        blocksOf(e).forEach(visit);
+      }
     }
   };
   visit(root);
@@ -123,6 +128,13 @@ export function liveEquations(b: Block, _outer: Set<number>): Eqn[] {
   const kept: Eqn[] = [];
   for (let i = b.eqns.length - 1; i >= 0; i--) {
     const e = b.eqns[i]!;
+    if (e.kind === "prim") {
+      // (the common case without the general helpers' arrays)
+      if (!needed.has(e.out.id)) continue;
+      for (let k = 0; k < e.inputs.length; k++) need(e.inputs[k]!);
+      kept.push(e);
+      continue;
+    }
     const defines = definedBy(e);
     // Accumulating is an effect, and applying a closure may accumulate: both always run.
     const effect = e.kind === "accumulate" || e.kind === "apply";
