@@ -100,6 +100,31 @@ describe("webgpu: matmul", () => {
     ));
 });
 
+describe("webgpu: conv2d and its two gradients", () => {
+  const cases: [string, number[], number[], Y.Conv2dOptions][] = [
+    ["plain", [2, 3, 7, 6], [4, 3, 3, 3], {}],
+    ["stride 2, padding 1", [2, 3, 7, 6], [4, 3, 3, 3], { stride: 2, padding: 1 }],
+    ["per-side padding, stride [1, 2]", [1, 2, 6, 7], [3, 2, 2, 3], { stride: [1, 2], padding: [[0, 2], [1, 0]] }],
+    ["dilation 2, \"same\"", [1, 2, 7, 7], [2, 2, 3, 3], { dilation: 2, padding: "same" }],
+    ["groups 2", [2, 4, 5, 5], [6, 2, 3, 3], { groups: 2, padding: 1 }],
+  ];
+  for (const [what, xs, ws, options] of cases) {
+    it(`${what}: value, gradients of x and w, and a second derivative`, async () => {
+      const x = f32(xs, 17);
+      const w = f32(ws, 18);
+      const conv = function* (x: Value, w: Value) { return yield* Y.conv2d(x, w, options); };
+      await expectSameOnGpu(conv, [x, w], { rtol: 1e-4, atol: 1e-5 });
+      const loss = function* (x: Value, w: Value) { return yield* sum(yield* Y.square(yield* Y.conv2d(x, w, options))); };
+      await expectSameOnGpu(grad(loss, { argnums: [0, 1] }), [x, w], { rtol: 1e-4, atol: 1e-4 });
+      await expectSameOnGpu(
+        grad(function* (x: Value, w: Value) { return yield* sum(yield* Y.square(yield* grad(loss)(x, w))); }, { argnums: [0, 1] }),
+        [x, w],
+        { rtol: 1e-3, atol: 1e-3 },
+      );
+    });
+  }
+});
+
 describe("webgpu: vmap", () => {
   it("vmap of a dense layer and of its gradient against the CPU", async () => {
     const w = f32([5, 3], 15);

@@ -6,6 +6,7 @@ import { abstractOf } from "../../../effects/abstract.ts";
 import type { Abstract, Primitive } from "../../../effects/primitive.ts";
 import type { Value } from "../../../effects/value.ts";
 import { BackendError, fmt } from "../../errors.ts";
+import { conv2dInputGradP, conv2dP, conv2dWeightGradP, type ConvParams } from "../../primitives/conv.ts";
 import { matmulP, type MatmulParams } from "../../primitives/matmul.ts";
 import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitives/reduce.ts";
 import { extremum, type ExtremumParams } from "../../primitives/select.ts";
@@ -18,6 +19,7 @@ import { DeviceTensor } from "../device-tensor.ts";
 import { GpuContext } from "./context.ts";
 import { elementwise } from "./elementwise.ts";
 import * as gather from "./gather.ts";
+import * as conv from "./conv.ts";
 import type { GpuAdapter, GpuLike } from "./gpu-types.ts";
 import * as layout from "./layout.ts";
 import { matmul } from "./matmul.ts";
@@ -41,6 +43,9 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [scatterAddP, kernel<TakeParams & { dimSize: number }>((ctx, [v], p, out) =>
     gather.scatterAdd(ctx, dev(v!), p.indices, p.indexShape.length, p.axis, p.dimSize, out.shape),
   )],
+  [conv2dP, kernel<ConvParams>((ctx, [x, w], p, out) => conv.conv2d(ctx, dev(x!), dev(w!), p, out.shape))],
+  [conv2dInputGradP, kernel<ConvParams>((ctx, [c, w], p, out) => conv.conv2dInputGrad(ctx, dev(c!), dev(w!), p, out.shape))],
+  [conv2dWeightGradP, kernel<ConvParams>((ctx, [x, c], p, out) => conv.conv2dWeightGrad(ctx, dev(x!), dev(c!), p, out.shape))],
   [sumP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.sum(ctx, dev(x!), p.axes, out.shape))],
   [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
   [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
