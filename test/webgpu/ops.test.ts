@@ -125,6 +125,21 @@ describe("webgpu: conv2d and its two gradients", () => {
   }
 });
 
+describe("webgpu: pooling", () => {
+  const x = f32([2, 3, 7, 6], 19);
+  const cases: [string, Y.Pool2dOptions][] = [
+    ["2×2", { size: 2 }],
+    ["3×3, stride 2, padding 1", { size: 3, stride: 2, padding: 1 }],
+    ["[2, 3], stride [1, 2], per-side padding", { size: [2, 3], stride: [1, 2], padding: [[1, 0], [0, 2]] }],
+  ];
+  for (const [what, options] of cases) {
+    it(`maxPool2d ${what}: value, gradient, second derivative`, () => checkAll((x) => Y.maxPool2d(x, options), x));
+    it(`avgPool2d ${what}: value, gradient, second derivative`, () => checkAll((x) => Y.avgPool2d(x, options), x));
+  }
+  it("maxPool2d sends a tie's gradient to the window's first maximum, as the CPU", () =>
+    expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.maxPool2d(x, { size: 2 })); }), [tensor([[[[1, 1], [1, 0]]]], { dtype: "float32" })]));
+});
+
 describe("webgpu: vmap", () => {
   it("vmap of a dense layer and of its gradient against the CPU", async () => {
     const w = f32([5, 3], 15);

@@ -6,10 +6,10 @@ import { abstractOf } from "../../../effects/abstract.ts";
 import type { Abstract, Primitive } from "../../../effects/primitive.ts";
 import type { Value } from "../../../effects/value.ts";
 import { BackendError, fmt } from "../../errors.ts";
-import { conv2dInputGradP, conv2dP, conv2dWeightGradP, type ConvParams } from "../../primitives/conv.ts";
+import { avgPool2dGradP, avgPool2dP, conv2dInputGradP, conv2dP, conv2dWeightGradP, type ConvParams, type PoolParams } from "../../primitives/conv.ts";
 import { matmulP, type MatmulParams } from "../../primitives/matmul.ts";
 import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitives/reduce.ts";
-import { extremum, type ExtremumParams } from "../../primitives/select.ts";
+import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../../primitives/select.ts";
 import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -20,6 +20,7 @@ import { GpuContext } from "./context.ts";
 import { elementwise } from "./elementwise.ts";
 import * as gather from "./gather.ts";
 import * as conv from "./conv.ts";
+import * as pool from "./pooling.ts";
 import type { GpuAdapter, GpuLike } from "./gpu-types.ts";
 import * as layout from "./layout.ts";
 import { matmul } from "./matmul.ts";
@@ -46,6 +47,10 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [conv2dP, kernel<ConvParams>((ctx, [x, w], p, out) => conv.conv2d(ctx, dev(x!), dev(w!), p, out.shape))],
   [conv2dInputGradP, kernel<ConvParams>((ctx, [c, w], p, out) => conv.conv2dInputGrad(ctx, dev(c!), dev(w!), p, out.shape))],
   [conv2dWeightGradP, kernel<ConvParams>((ctx, [x, c], p, out) => conv.conv2dWeightGrad(ctx, dev(x!), dev(c!), p, out.shape))],
+  [avgPool2dP, kernel<PoolParams>((ctx, [x], p, out) => pool.avgPool2d(ctx, dev(x!), p, out.shape))],
+  [avgPool2dGradP, kernel<PoolParams & { shape: readonly number[] }>((ctx, [c], p) => pool.avgPool2dGrad(ctx, dev(c!), p, p.shape))],
+  [maxPool.gather, kernel<MaxPoolParams>((ctx, [x, v], p, out) => pool.maxPool2dGather(ctx, dev(x!), dev(v!), p, out.shape))],
+  [maxPool.scatter, kernel<MaxPoolParams>((ctx, [x, c], p) => pool.maxPool2dScatter(ctx, dev(x!), dev(c!), p))],
   [sumP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.sum(ctx, dev(x!), p.axes, out.shape))],
   [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
   [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
