@@ -112,10 +112,8 @@ export class StagingTrace extends Trace {
     const atoms = new Array<Atom>(n);
     const abstracts = new Array<Abstract>(n);
     let constant = true;
-    let staged = true; // every operand a value of this program: then `args` are the atoms
     for (let i = 0; i < n; i++) {
       const a = (atoms[i] = this.atom(args[i]!));
-      if (a !== (args[i] as unknown)) staged = false;
       // (a variable is its own abstract value)
       if (a.kind === "var") {
         abstracts[i] = a.v;
@@ -128,9 +126,7 @@ export class StagingTrace extends Trace {
     // kernel's errors for bad shapes): no kernel runs.
     const t = prim.abstractEval(abstracts, params);
     const out: Var = { id: this.nextId++, shape: t.shape, dtype: t.dtype, scalar: t.scalar };
-    // (the operand array is kept as the equation's inputs rather than a copy: one array fewer
-    // per equation; handlers make a fresh operand array per operation and never change it)
-    this.push({ kind: "prim", prim: prim as Primitive<unknown>, inputs: staged ? (args as readonly unknown[] as readonly Atom[]) : atoms, params, out });
+    this.push({ kind: "prim", prim: prim as Primitive<unknown>, inputs: atoms, params, out });
     return this.value(out);
   }
 }
