@@ -37,8 +37,9 @@ class EvalTrace extends Trace {
   process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
     // A program on constants run inside transformations must not read their values either.
     // (no closure here: a closure would make every call allocate its context, sealed or not)
-    // A GPU operand sends the operation to its device (devicesInUse: false until one exists).
-    if (devicesInUse && anyOnDevice(args)) return runOnDevice(prim, args, params);
+    // A GPU operand sends the operation to its device (devicesInUse: false until one exists);
+    // a sealed program applied as one primitive runs its operations, each dispatched so.
+    if (devicesInUse && prim.sealed !== true && anyOnDevice(args)) return runOnDevice(prim, args, params);
     return prim.sealed ? sealed(1, prim, prim.impl, [args, params]) : prim.impl(args, params);
   }
 }

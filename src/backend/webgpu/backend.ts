@@ -117,8 +117,8 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
     }
     const k = KERNELS.get(prim as Primitive<never>);
     if (k === undefined && prim.elementwise === undefined) {
-      // a program applied as one primitive runs its operations, each dispatched on its own
-      if (prim.sealed || prim.inline) return prim.impl(args, params);
+      // a program applied as one primitive (sealed ones do not come here) runs its operations, each dispatched on its own
+      if (prim.inline) return prim.impl(args, params);
       throw new BackendError(
         `${op} is not yet available on webgpu; run it on the CPU: move its operands with \`await toCpu(t)\` ` +
           "(and the result back with toDevice). docs/webgpu.md lists the operations the GPU has",
