@@ -4,6 +4,7 @@ import { add, jit, mul, run, scan, sin, valueAndGrad } from "../../src/index.ts"
 import type { Row } from "../report.ts";
 import { loopTime, scale, time } from "../measure.ts";
 import { closureTapeW1, primalW1 } from "./closure-tape.ts";
+import { generatorFloorW1 } from "./generator-floor.ts";
 
 const STEPS = 10_000;
 const OPS = 3 * STEPS;
@@ -96,12 +97,15 @@ export function w1Loop(): Row[] {
     yieldiff: () => run(chainValueAndGrad, 0.5),
     tape: () => closureTapeW1(0.5, STEPS),
     evaluate: () => run(chain, 0.5),
+    floor: () => generatorFloorW1(0.5, STEPS),
   });
+  if (generatorFloorW1(0.5, STEPS) !== primalW1(0.5, STEPS)) throw new Error("W1-LOOP: the generator floor computes another value");
   const perOp = (k: string) => scale(t[k]!, 1e6 / OPS);
   const ratio = (a: string, b: string, by: "min" | "median") => (t[a]![by] / t[b]![by]).toFixed(2);
   return [
     { workload: "W1-LOOP", system: "yieldiff valueAndGrad, plain loop", unit: "ns/op", ...perOp("yieldiff"), note: `${ratio("yieldiff", "tape", "min")}× the closure tape by minimum, ${ratio("yieldiff", "tape", "median")}× by median` },
     { workload: "W1-LOOP", system: "plain-JS closure tape, plain loop", unit: "ns/op", ...perOp("tape") },
-    { workload: "W1-LOOP", system: "yieldiff run (evaluate only), plain loop", unit: "ns/op", ...perOp("evaluate") },
+    { workload: "W1-LOOP", system: "yieldiff run (evaluate only), plain loop", unit: "ns/op", ...perOp("evaluate"), note: `${ratio("evaluate", "floor", "min")}× the generator floor by minimum` },
+    { workload: "W1-LOOP", system: "plain-JS generator floor, plain loop", unit: "ns/op", ...perOp("floor"), note: "W1's chain yield*-ing a minimal effect to a bare driver loop (bench/workloads/generator-floor.ts)" },
   ];
 }

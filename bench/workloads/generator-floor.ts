@@ -1,0 +1,46 @@
+// The floor of any generator program: W1's chain as a generator that yield*s a minimal effect
+// (its own iterator and iterator result, as yieldiff's) to a three-line driver loop that applies
+// it — no handler, no dispatch, no checks. What yieldiff's `run` costs above this is its own.
+class Op {
+  inFlight = false;
+  done = false;
+  value: unknown = undefined;
+  constructor(
+    readonly f: (a: number, b: number) => number,
+    readonly a: number,
+    readonly b: number,
+  ) {}
+  [Symbol.iterator](): this {
+    return this;
+  }
+  next(v?: unknown): IteratorResult<Op, number> {
+    if (!this.inFlight) {
+      this.inFlight = true;
+      this.done = false;
+      this.value = this;
+    } else {
+      this.inFlight = false;
+      this.done = true;
+      this.value = v;
+    }
+    return this as unknown as IteratorResult<Op, number>;
+  }
+}
+
+const MUL = (a: number, b: number): number => a * b;
+const ADD = (a: number, b: number): number => a + b;
+const SIN = (a: number): number => Math.sin(a);
+
+function* chain(x: number, steps: number): Generator<Op, number, unknown> {
+  let y = x;
+  for (let i = 0; i < steps; i++) y = yield* new Op(ADD, yield* new Op(SIN, yield* new Op(MUL, y, x), 0), x);
+  return y;
+}
+
+/** W1's value through the minimal generator protocol. */
+export function generatorFloorW1(x: number, steps: number): number {
+  const g = chain(x, steps);
+  let r = g.next();
+  while (r.done !== true) r = g.next(r.value.f(r.value.a, r.value.b));
+  return r.value;
+}
