@@ -1,14 +1,13 @@
-// Pieces shared by the transformations: checking programs and arguments, seeds and zeros.
+// Pieces shared by the transformations: checking programs, arguments and results; a gradient in its input's kind.
 import { drive } from "../../effects/driver.ts";
 import type { Effect } from "../../effects/effect.ts";
-import { Traced, isNumberLike, shapeOf, dtypeOf, type Value } from "../../effects/value.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { DTypeError, EffectError, TransformError, fmt, show } from "../errors.ts";
 import { flatten, type Flat } from "../pytree.ts";
-import { full, zeros } from "../tensor/create.ts";
 import { sizeOf } from "../tensor/shape.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { cast } from "../primitives/cast.ts";
-import { toNumber } from "../primitives/shape.ts";
+import { asNumber, isNumberLike, zerosLike } from "../number-kind.ts";
 import { checkResult, unperformedOperand } from "../misuse.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
@@ -66,18 +65,12 @@ export const differentiable = (name: string, arg: unknown, index: number): Flat 
 const describe = (x: unknown): string =>
   x === null ? "null" : Array.isArray(x) ? "an array without numbers or tensors" : typeof x === "object" ? "an object without numbers or tensors" : `a ${typeof x}`;
 
-/** A cotangent of ones shaped like `v` (the seed of reverse mode). */
-export const onesLike = (v: Value): Value => (isNumberLike(v) ? 1 : full(shapeOf(v), 1, dtypeOf(v)));
-/** A constant zero shaped like `v` (a number when v stands for a number, at any level). */
-export const zerosLike = (v: Value): Value => (isNumberLike(v) ? 0 : zeros(shapeOf(v), dtypeOf(v)));
-
 /** A gradient for an input: zero when nothing flowed, a number for a number input. */
 export const gradientFor = (input: Value, adjoint: Value | null): Value => {
   if (adjoint === null) return zerosLike(input);
-  if (isNumberLike(input) && adjoint instanceof Tensor && adjoint.size === 1) return adjoint.buf[0]!;
-  if (isNumberLike(input) && adjoint instanceof Traced && !isNumberLike(adjoint)) return toNumber(adjoint); // staged or nested
+  if (isNumberLike(input)) return asNumber(adjoint);
   // A gradient has its argument's dtype (a float64 operand may have promoted the adjoint).
-  return isNumberLike(input) ? adjoint : cast(adjoint, dtypeOf(input));
+  return cast(adjoint, dtypeOf(input));
 };
 
 /** Checks that a program's result is a scalar value, for grad. */

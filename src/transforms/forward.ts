@@ -5,7 +5,8 @@ import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import { flatten } from "../pytree.ts";
 import { sameShape } from "../tensor/shape.ts";
-import { checkProgram, runToEnd, zerosLike, type Gen, type AnyProgram } from "./common.ts";
+import { checkProgram, runToEnd, type Gen, type AnyProgram } from "./common.ts";
+import { zerosLike } from "../number-kind.ts";
 
 /** [output, output tangent] of `f` at `primals` along `tangents` (direct style). */
 export function jvpDirect(name: string, f: AnyProgram, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {

@@ -3,12 +3,13 @@
 import { ReverseBox, ReverseTrace } from "../../effects/reverse.ts";
 import { cotangentSum } from "./cotangent-sum.ts";
 import { withTrace } from "../../effects/trace.ts";
-import { isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
+import { shapeOf, type Value } from "../../effects/value.ts";
 import { isLeaf, mapLeaves, type Flat } from "../pytree.ts";
 import { TransformError, fmt } from "../errors.ts";
 import { markProgram } from "../misuse.ts";
 import { checkOptions, type OptionSpec } from "../options.ts";
-import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, onesLike, runToEnd, type Gen, type AnyProgram } from "./common.ts";
+import { checkArgnums, checkProgram, checkScalar, differentiable, gradientFor, runToEnd, type Gen, type AnyProgram } from "./common.ts";
+import { isNumberLike, onesLike } from "../number-kind.ts";
 
 /** Options of `grad` and `valueAndGrad`. */
 export interface GradOptions {

@@ -3,7 +3,7 @@
 // Jacobian is a pytree of blocks as JAX's: the output's structure, each output leaf holding the
 // differentiated argument's structure (a tuple of them for an array of argnums), each leaf of that
 // the block d out_leaf / d in_leaf of shape [...outShape, ...inShape].
-import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../effects/value.ts";
+import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, TransformError, fmt } from "../errors.ts";
 import * as lax from "../lax.ts";
 import { flatten, type Flat } from "../pytree.ts";
@@ -13,7 +13,8 @@ import { Tensor, allocate } from "../tensor/tensor.ts";
 import type { Out } from "../ops.ts";
 import { markProgram } from "../misuse.ts";
 import { checkOptions, type OptionSpec } from "../options.ts";
-import { checkArgnums, checkProgram, differentiable, zerosLike, type AnyProgram, type Gen } from "./common.ts";
+import { checkArgnums, checkProgram, differentiable, type AnyProgram, type Gen } from "./common.ts";
+import { isNumberLike, zerosLike } from "../number-kind.ts";
 import { jvpDirect } from "./forward.ts";
 import { reverseGrad } from "./grad.ts";
 import { vjpDirect } from "./vjp.ts";

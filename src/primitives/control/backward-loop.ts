@@ -7,7 +7,7 @@
 import type { StagingTrace } from "../../../effects/stage.ts";
 import { dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
 import type { Atom, Var } from "../../staging/ir.ts";
-import { inKind } from "./staging.ts";
+import { inKind } from "../../number-kind.ts";
 
 /**
  * Applies the closures in `list` from the last to the first, carrying the carry's cotangent

@@ -15,14 +15,15 @@
 import { call as callInFrame } from "../../../effects/call.ts";
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
-import { dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
 import { TransformError } from "../../errors.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import type { Block } from "../../staging/ir.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import { bindControl, owner, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { inBody, newFunction, origin, sinks } from "./recursion-state.ts";
-import { carryKinds, checkSameLeaves, inKind, stageProgram, varLike } from "./staging.ts";
+import { carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
+import { checkSameLeaves, stageProgram, varLike } from "./staging.ts";
 
 /** The recursive function being staged: what a recursive call inside its body needs. */
 interface Site {

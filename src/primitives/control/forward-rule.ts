@@ -6,7 +6,7 @@ import { DualBox, ForwardTrace } from "../../../effects/forward.ts";
 import { StagingTrace, isCaptureError } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
 import { Traced, type Value } from "../../../effects/value.ts";
-import { zerosLike } from "../../transforms/common.ts";
+import { zerosLike } from "../../number-kind.ts";
 import { owner } from "./control-primitive.ts";
 
 export interface Duals {

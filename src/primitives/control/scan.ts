@@ -5,7 +5,7 @@
 import { BatchBox, BatchTrace } from "../../../effects/batch.ts";
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
-import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
 import { ShapeError, TransformError, ValueError } from "../../errors.ts";
 import * as lax from "../../lax.ts";
 import { checkOptions } from "../../options.ts";
@@ -18,7 +18,8 @@ import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
-import { asTensor, carryKinds, checkSameLeaves, inKind, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
+import { asTensor, carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
+import { checkSameLeaves, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
 
 interface ScanParams {
   readonly fn: AnyProgram;

@@ -8,20 +8,14 @@
 import { definePrimitive, type MaybeValue } from "../../../effects/primitive.ts";
 import { StagedValue, type StagingTrace } from "../../../effects/stage.ts";
 import { bind } from "../../../effects/trace.ts";
-import { Traced, dtypeOf, isNumberLike, shapeOf, type Value } from "../../../effects/value.ts";
+import { Traced, dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
 import { TransformError } from "../../errors.ts";
 import { flatten } from "../../pytree.ts";
-import * as S from "../shape.ts";
 import { perExample } from "../batching.ts";
-import { zerosLike, type AnyProgram } from "../../transforms/common.ts";
+import type { AnyProgram } from "../../transforms/common.ts";
+import { isNumberLike, kindLike, zerosLike } from "../../number-kind.ts";
 import { vjpDirect } from "../../transforms/vjp.ts";
 import { isKnownZero, noteZero } from "../../staging/known-zeros.ts";
-
-/** `v` in the kind of slot `like`: a JS number for a number slot, a tensor otherwise. */
-const kindOf = (v: Value, like: Value): Value => {
-  if (isNumberLike(like)) return isNumberLike(v) ? v : S.toNumber(v);
-  return isNumberLike(v) ? S.broadcastTo(S.reshape(v, []), shapeOf(like)) : v;
-};
 
 /**
  * Stages `f(...args)` under reverse mode into the current block: returns its result's leaves
@@ -56,7 +50,7 @@ export function stageWithPullback(
     const returned: Value[] = [];
     grads.forEach((g, k) => {
       const sink = sinkOf[k];
-      if (!sink) returned.push(noteZero(kindOf(g, varying[k]!)));
+      if (!sink) returned.push(noteZero(kindLike(g, varying[k]!)));
       else if (!(g instanceof Traced) && isKnownZero(noteZero(g))) return; // nothing flowed
       else trace.push({ kind: "accumulate", acc: trace.atom(sink), value: trace.atom(g) });
     });
@@ -148,14 +142,14 @@ const callP = definePrimitive<CallParams>({
     return { out: closure, residuals: undefined };
   },
   vjp: (_ct, primals, closure, p) => {
-    const cts = p.outs.map((o, i) => kindOf(p.cts[i] ?? zerosLike(o), o));
+    const cts = p.outs.map((o, i) => kindLike(p.cts[i] ?? zerosLike(o), o));
     p.cts = p.outs.map(() => null); // a pullback may run the backward pass again
     const grads = applyPullback(p.name, closure, cts, primals.filter((_, i) => p.grads[i]));
     let k = 0;
     return primals.map((x, i) => {
       if (p.grads[i]) return grads[k++]!;
       const acc = p.reads[i];
-      return acc ? kindOf(readAccumulator(acc, x), x) : null;
+      return acc ? kindLike(readAccumulator(acc, x), x) : null;
     });
   },
   // Reached only when vmap is below the reverse handler of a staged construct (the construct

@@ -1,43 +1,21 @@
 // What the control primitives' staging rules share: a program staged into a block (plainly, or
-// returning its pullback closure too), the kinds of its slots (a JS number or a tensor in the
-// generated code), and the checks that give the same errors staged as eager.
+// returning its pullback closure too), variables for its slots (their kinds — a JS number or a
+// tensor in the generated code — come from src/number-kind.ts), and the checks that give the
+// same errors staged as eager.
 import type { StagedValue, StagingTrace } from "../../../effects/stage.ts";
-import { dtypeOf, isNumberLike, primal, shapeOf, type Value } from "../../../effects/value.ts";
+import { dtypeOf, primal, shapeOf, type Value } from "../../../effects/value.ts";
 import { ShapeError, fmt } from "../../errors.ts";
-import * as lax from "../../lax.ts";
 import { flatten } from "../../pytree.ts";
 import type { Block, Var } from "../../staging/ir.ts";
-import { ones } from "../../tensor/create.ts";
 import { checkSize, sameShape } from "../../tensor/shape.ts";
 import { runToEnd, type AnyProgram } from "../../transforms/common.ts";
-import * as S from "../shape.ts";
+import { asTensor, isNumberLike } from "../../number-kind.ts";
 import { stageWithPullback } from "./staged-reverse.ts";
 
 export const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => runToEnd(name, f, args);
 
-/** A number-like value as a 0-d float64 tensor (x·1 is exact for every float, -0 and NaN included). */
-export const asTensor = (v: Value): Value => (isNumberLike(v) ? lax.mul(v, ones([], "float64")) : v);
-
-/** A staged value in a slot's kind: a JS number where `scalar`, else a tensor. */
-export const inKind = (v: Value, scalar: boolean): Value => (scalar ? (isNumberLike(v) ? v : S.toNumber(v)) : asTensor(v));
-
 /** A staged variable shaped like `v`; a JS number in the generated code where `scalar`. */
 export const varLike = (trace: StagingTrace, v: Value, scalar = isNumberLike(v)): Var => trace.newVar(shapeOf(v), dtypeOf(v), scalar);
-
-/**
- * Where a carry is a number in `init` but a 0-d tensor after the body (or the other way), the
- * staged loop keeps a 0-d tensor in that slot: a JS number and a tensor are different things
- * in the generated code. Stages until the slots' kinds are stable; returns them.
- */
-export const carryKinds = (init: readonly Value[], stage: (tensorCarry: readonly boolean[]) => readonly Value[]): boolean[] => {
-  const tensorCarry = init.map((l) => !isNumberLike(l));
-  for (;;) {
-    const out = stage(tensorCarry);
-    const promote = out.map((l, i) => i < tensorCarry.length && !tensorCarry[i] && !isNumberLike(l));
-    if (!promote.some(Boolean)) return tensorCarry;
-    promote.forEach((p, i) => p && (tensorCarry[i] = true));
-  }
-};
 
 export const checkSameLeaves = (op: string, what: string, a: readonly Value[], b: readonly Value[]): void => {
   if (a.length !== b.length) throw new ShapeError(`${op}: ${what} have ${a.length} vs ${b.length} values; they must have the same structure`);

@@ -4,7 +4,7 @@
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
 import { BatchBox, BatchTrace } from "../../../effects/batch.ts";
-import { Traced, isNumberLike, type Value } from "../../../effects/value.ts";
+import { Traced, type Value } from "../../../effects/value.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { TransformError, ValueError } from "../../errors.ts";
 import * as lax from "../../lax.ts";
@@ -15,6 +15,7 @@ import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, type ControlPrimitive, type Runs, type StagedWithPullback } from "./control-primitive.ts";
 import { alias, inRecursiveBody, origin, sinks } from "./recursion-state.ts";
+import { isNumberLike, sharedKinds } from "../../number-kind.ts";
 import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode, type StagedProgram } from "./staging.ts";
 
 interface BranchParams {
@@ -62,7 +63,7 @@ function stageBranches(trace: StagingTrace, operands: readonly Value[], p: Branc
     if (s !== first) checkSameLeaves(p.name, p.truthy ? "the two branches' results" : `the results of branches 0 and ${k}`, first.outs, s.outs);
   });
   // A number in one branch and a 0-d tensor in another: every branch gives a 0-d tensor.
-  const scalar = first.outs.map((_, i) => staged.every((s) => isNumberLike(s.outs[i]!)));
+  const scalar = sharedKinds(staged.map((s) => s.outs));
   const tensorOut = scalar.map((s) => !s);
   const restaged: StagedProgram[] = [];
   for (const k of order) {

@@ -5,7 +5,7 @@
 // only at run time, so it cannot be unrolled nor batched on a batched condition.
 import type { StagingTrace } from "../../../effects/stage.ts";
 import { BatchBox } from "../../../effects/batch.ts";
-import { Traced, isNumberLike, type Value } from "../../../effects/value.ts";
+import { Traced, type Value } from "../../../effects/value.ts";
 import { TransformError } from "../../errors.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import { checkProgram, type AnyProgram, type Gen } from "../../transforms/common.ts";
@@ -14,7 +14,8 @@ import { jvpDirect } from "../../transforms/forward.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, stagingHere, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
-import { asTensor, carryKinds, checkSameLeaves, checkScalar, inKind, scalarValue, stageProgram, varLike, type PullbackMode } from "./staging.ts";
+import { asTensor, carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
+import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode } from "./staging.ts";
 
 interface WhileParams {
   readonly condFn: AnyProgram;
