@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { run, grad, tensor, randn, sum, mul, add, Tensor, ShapeError, ValueError, IndexError, type Value } from "../src/index.ts";
 import * as nn from "../src/nn/index.ts";
+import * as api from "../src/index.ts";
 import type { Effect } from "../effects/effect.ts";
 import { shapeOf } from "../effects/value.ts";
 import { fdGrad, expectClose, scalar } from "./fd.ts";
@@ -174,6 +175,47 @@ describe("conv2d", () => {
     type T = { p: nn.Conv2dParams; x: Value };
     const t0: T = { p: { w: randn([2, 2, 2, 2], { seed: 5 }), b: randn([2], { seed: 6 }) }, x: randn([1, 2, 4, 3], { seed: 7 }) };
     checkGrad(function* (t: T) { return yield* project([yield* nn.conv2d.apply(t.p, t.x, { stride: [2, 1], padding: 1 })]); }, t0);
+  });
+
+  it("takes groups: filters [O, C / groups, KH, KW], each group of channels convolved on its own", () => {
+    const p = nn.conv2d.init(1, 4, 6, 3, { groups: 2 });
+    expect(p.w.shape).toEqual([6, 2, 3, 3]);
+    const x = randn([1, 4, 5, 5], { seed: 8 });
+    const y = run(nn.conv2d.apply, p, x, { groups: 2, padding: 1 }) as Tensor;
+    expect(y.shape).toEqual([1, 6, 5, 5]);
+    // the first three output channels see only the first two input channels
+    const firstHalf = { w: p.w, b: p.b };
+    const x2 = tensor(Array.from(x.data).map((v, i) => (i < 50 ? v : 0)), { shape: [1, 4, 5, 5] });
+    const y2 = run(nn.conv2d.apply, firstHalf, x2, { groups: 2, padding: 1 }) as Tensor;
+    expect(Array.from(y2.data).slice(0, 75)).toEqual(Array.from(y.data).slice(0, 75));
+    expect(() => nn.conv2d.init(1, 4, 6, 3, { groups: 3 })).toThrow(/groups 3 must divide inChannels 4/);
+    expect(() => run(nn.conv2d.apply, p, x, {})).toThrow(/expected \[N, 2, H, W\]/);
+    expect(() => run(nn.conv2d.apply, p, randn([1, 2, 5, 5], { seed: 8 }), { groups: 2 })).toThrow(/\[N, 4, H, W\].*in 2 groups/);
+  });
+});
+
+describe("layers from keys", () => {
+  it("every layer's init takes a key as well as a seed: the same key gives the same parameters, another key others", () => {
+    const k = api.random.key(0);
+    const [a, b] = run(function* () { return yield* api.random.splitKeys(k); }) as Tensor[];
+    const sameKey = (f: (seed: number | Tensor) => Record<string, unknown>): void => {
+      const p1 = f(a!), p2 = f(a!), p3 = f(b!);
+      for (const name of Object.keys(p1)) {
+        const [t1, t2, t3] = [p1[name], p2[name], p3[name]] as Tensor[];
+        expect(Array.from(t1!.data)).toEqual(Array.from(t2!.data));
+        if (Array.from(t1!.data).some((v) => v !== t1!.data[0])) expect(Array.from(t1!.data)).not.toEqual(Array.from(t3!.data));
+      }
+    };
+    sameKey((s) => ({ ...nn.linear.init(s, 3, 4) }));
+    sameKey((s) => ({ ...nn.conv2d.init(s, 2, 3, 3) }));
+    sameKey((s) => ({ ...nn.embedding.init(s, 5, 3) }));
+    sameKey((s) => ({ ...nn.rnnCell.init(s, 3, 4) }));
+    sameKey((s) => ({ ...nn.lstmCell.init(s, 3, 4) }));
+    sameKey((s) => ({ ...nn.treeLstmCell.init(s, 3, 4) }));
+    // a key draws JAX's samples: linear's w from the initializer given foldIn(key, 0)
+    const w = nn.linear.init(a!, 3, 4).W;
+    expect(Array.from(w.data)).toEqual(Array.from(nn.init.glorotUniform()(nn.init.foldIn(a!, 0), [3, 4]).data));
+    expect(() => nn.linear.init(tensor([1, 2, 3]), 3, 4)).toThrow(/key/);
   });
 });
 

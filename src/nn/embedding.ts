@@ -4,7 +4,7 @@ import { take } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { normal, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkParam, checkSize, draw, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `embedding`: the table `[vocab, dim]`. */
 export interface EmbeddingParams<T extends Value = Value> {
@@ -17,7 +17,7 @@ export interface EmbeddingInitOptions extends InitOptions {
 }
 
 /** { table [vocabSize, dim] }. */
-function init(seed: number, vocabSize: number, dim: number, options: EmbeddingInitOptions = {}): EmbeddingParams<Tensor> {
+function init(seed: Seed, vocabSize: number, dim: number, options: EmbeddingInitOptions = {}): EmbeddingParams<Tensor> {
   checkOptions("embedding.init", options, { ...INIT_OPTIONS, init: "function" });
   checkSize("embedding.init", "vocabSize", vocabSize);
   checkSize("embedding.init", "dim", dim);
@@ -35,7 +35,7 @@ function* apply(params: EmbeddingParams, indices: readonly number[] | Int32Array
 
 /** An embedding: integer indices → rows of a table `[vocab, dim]`. */
 export const embedding = {
-  /** A table of `vocabSize` rows of `dim` from an integer seed. */
+  /** A table of `vocabSize` rows of `dim` from an integer seed or a key (`random.key`). */
   init,
   /** The rows of the table at `indices`. */
   apply,

@@ -13,4 +13,4 @@ export { treeLstmCell, type TreeLstmCellParams, type TreeLstmCellInitOptions, ty
 export { dropout, dropoutMask, type DropoutOptions } from "./dropout.ts";
 export { layerNorm, type LayerNormParams, type LayerNormOptions } from "./layer-norm.ts";
 export { batchNorm, type BatchNormParams, type BatchNormState, type BatchNormOptions } from "./batch-norm.ts";
-export type { InitOptions } from "./util.ts";
+export type { InitOptions, Seed } from "./util.ts";

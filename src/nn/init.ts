@@ -34,6 +34,8 @@ export type Distribution = "normal" | "uniform";
 export function foldIn(seed: number, data: number): number;
 /** With a key: `random.foldIn`'s key, computed at once (a plain function of a concrete key). */
 export function foldIn(key: Tensor, data: number): Tensor;
+/** A seed or a key: the same kind back. */
+export function foldIn(seedOrKey: number | Tensor, data: number): number | Tensor;
 export function foldIn(seed: number | Tensor, data: number): number | Tensor {
   if (seed instanceof Tensor) {
     checkKeyShape("init.foldIn", seed);

@@ -5,7 +5,7 @@ import { add, mean, mul, sqrt, square, sub, div } from "../ops.ts";
 import { full } from "../tensor/create.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `layerNorm`: gamma and beta, of the size of the last axis. */
 export interface LayerNormParams<T extends Value = Value> {
@@ -20,7 +20,7 @@ export interface LayerNormOptions {
 }
 
 /** { gamma = ones [dim], beta = zeros [dim] }. The seed is unused (kept for the common signature). */
-function init(_seed: number, dim: number, options: InitOptions = {}): LayerNormParams<Tensor> {
+function init(_seed: Seed, dim: number, options: InitOptions = {}): LayerNormParams<Tensor> {
   checkOptions("layerNorm.init", options, INIT_OPTIONS);
   checkSize("layerNorm.init", "dim", dim);
   return { gamma: full([dim], 1, options.dtype), beta: full([dim], 0, options.dtype) };

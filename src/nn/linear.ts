@@ -4,7 +4,7 @@ import { add, matmul } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `linear`: W `[in, out]` and an optional bias b `[out]`. */
 export interface LinearParams<T extends Value = Value> {
@@ -22,7 +22,7 @@ export interface LinearInitOptions extends InitOptions {
 }
 
 /** { W [inFeatures, outFeatures], b [outFeatures] }. */
-function init(seed: number, inFeatures: number, outFeatures: number, options: LinearInitOptions = {}): LinearParams<Tensor> {
+function init(seed: Seed, inFeatures: number, outFeatures: number, options: LinearInitOptions = {}): LinearParams<Tensor> {
   checkOptions("linear.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function", bias: "boolean" });
   checkSize("linear.init", "inFeatures", inFeatures);
   checkSize("linear.init", "outFeatures", outFeatures);
@@ -43,7 +43,7 @@ function* apply(params: LinearParams, x: Value): Gen<Value> {
 
 /** A dense layer y = x W + b (W `[in, out]`, b `[out]`; x `[..., in]`). */
 export const linear = {
-  /** Parameters for `inFeatures` → `outFeatures` from an integer seed. */
+  /** Parameters for `inFeatures` → `outFeatures` from an integer seed or a key (`random.key`). */
   init,
   /** The layer applied to x `[..., in]`: a program giving `[..., out]`. */
   apply,

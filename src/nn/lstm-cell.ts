@@ -7,7 +7,7 @@ import { full } from "../tensor/create.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, drawGates, splitLast, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `lstmCell`: Wx `[input, 4·hidden]`, Wh `[hidden, 4·hidden]`, b `[4·hidden]` (gates i, f, g, o). */
 export interface LstmCellParams<T extends Value = Value> {
@@ -24,7 +24,7 @@ export interface LstmCellInitOptions extends InitOptions {
 }
 
 /** { Wx [inputSize, 4·hidden], Wh [hidden, 4·hidden], b [4·hidden] }, gates i, f, g, o. */
-function init(seed: number, inputSize: number, hiddenSize: number, options: LstmCellInitOptions = {}): LstmCellParams<Tensor> {
+function init(seed: Seed, inputSize: number, hiddenSize: number, options: LstmCellInitOptions = {}): LstmCellParams<Tensor> {
   checkOptions("lstmCell.init", options, { ...INIT_OPTIONS, wInit: "function", forgetBias: "number" });
   checkSize("lstmCell.init", "inputSize", inputSize);
   checkSize("lstmCell.init", "hiddenSize", hiddenSize);
@@ -68,7 +68,7 @@ function* apply(params: LstmCellParams, x: Value, state: readonly [Value, Value]
 
 /** An LSTM cell with fused gate weights (gates i, f, g, o along the last axis). */
 export const lstmCell = {
-  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed or a key (`random.key`). */
   init,
   /** One step: the new state [h, c] from input x and the state [h, c]. */
   apply,

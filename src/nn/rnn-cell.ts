@@ -4,7 +4,7 @@ import { add, matmul, tanh } from "../ops.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `rnnCell`: Wxh `[input, hidden]`, Whh `[hidden, hidden]`, b `[hidden]`. */
 export interface RnnCellParams<T extends Value = Value> {
@@ -21,7 +21,7 @@ export interface RnnCellInitOptions extends InitOptions {
 }
 
 /** { Wxh [inputSize, hiddenSize], Whh [hiddenSize, hiddenSize], b [hiddenSize] }. */
-function init(seed: number, inputSize: number, hiddenSize: number, options: RnnCellInitOptions = {}): RnnCellParams<Tensor> {
+function init(seed: Seed, inputSize: number, hiddenSize: number, options: RnnCellInitOptions = {}): RnnCellParams<Tensor> {
   checkOptions("rnnCell.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function" });
   checkSize("rnnCell.init", "inputSize", inputSize);
   checkSize("rnnCell.init", "hiddenSize", hiddenSize);
@@ -47,7 +47,7 @@ function* apply(params: RnnCellParams, x: Value, h: Value): Gen<Value> {
 
 /** An Elman RNN cell: h' = tanh(x Wxh + h Whh + b). */
 export const rnnCell = {
-  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed or a key (`random.key`). */
   init,
   /** One step: the new hidden state from input x and hidden state h. */
   apply,

@@ -10,7 +10,7 @@ import { ValueError } from "../errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, zeros, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
-import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, drawGates, splitLast, type Gen, type InitOptions } from "./util.ts";
+import { INIT_OPTIONS, checkLastAxis, checkParam, checkSize, draw, drawGates, splitLast, type Gen, type InitOptions, type Seed } from "./util.ts";
 
 /** The parameters of `treeLstmCell`. */
 export interface TreeLstmCellParams<T extends Value = Value> {
@@ -33,7 +33,7 @@ export interface TreeLstmCellInitOptions extends InitOptions {
 /** A node's state: [h, c]. */
 export type TreeState = readonly [Value, Value];
 
-function init(seed: number, inputSize: number, hiddenSize: number, options: TreeLstmCellInitOptions = {}): TreeLstmCellParams<Tensor> {
+function init(seed: Seed, inputSize: number, hiddenSize: number, options: TreeLstmCellInitOptions = {}): TreeLstmCellParams<Tensor> {
   checkOptions("treeLstmCell.init", options, { ...INIT_OPTIONS, wInit: "function", bInit: "function" });
   checkSize("treeLstmCell.init", "inputSize", inputSize);
   checkSize("treeLstmCell.init", "hiddenSize", hiddenSize);
@@ -101,7 +101,7 @@ function apply(params: TreeLstmCellParams, a: Value | TreeState, b?: TreeState):
 
 /** A binary Tree-LSTM cell (Tai et al. 2015) with separate left and right forget gates. */
 export const treeLstmCell = {
-  /** Parameters for `inputSize` → `hiddenSize` from an integer seed. */
+  /** Parameters for `inputSize` → `hiddenSize` from an integer seed or a key (`random.key`). */
   init,
   /** A leaf's state from an input x, or a node's from its children's states. */
   apply,

@@ -9,6 +9,9 @@ import type { OptionSpec } from "../options.ts";
 
 export type Gen<R> = Generator<Effect, R, unknown>;
 
+/** What a layer's `init` draws its parameters from: an integer seed or a key (`random.key`, `split`, `foldIn`). */
+export type Seed = number | Tensor;
+
 /** Options every layer's `init` takes. */
 export interface InitOptions {
   /** dtype of the parameters (default "float64"). */
@@ -25,7 +28,7 @@ export const checkSize = (op: string, name: string, n: unknown): number => {
 };
 
 /** Runs initializer `init` with the `k`-th seed derived from a layer's seed. */
-export const draw = (init: Initializer, seed: number, k: number, shape: readonly number[], dtype: DType | undefined): Tensor =>
+export const draw = (init: Initializer, seed: Seed, k: number, shape: readonly number[], dtype: DType | undefined): Tensor =>
   init(foldIn(seed, k), shape, dtype);
 
 /** Checks that a parameter exists and has the expected shape. */
@@ -80,5 +83,5 @@ export const concatColumns = (parts: readonly Tensor[]): Tensor => {
 
 /** `gates` blocks of shape `shape` from one initializer, seeds k0, k0+1, ..., side by side. */
 export const drawGates = (
-  init: Initializer, seed: number, k0: number, gates: number, shape: readonly [number, number], dtype: DType | undefined,
+  init: Initializer, seed: Seed, k0: number, gates: number, shape: readonly [number, number], dtype: DType | undefined,
 ): Tensor => concatColumns(Array.from({ length: gates }, (_, g) => draw(init, seed, k0 + g, shape, dtype)));
