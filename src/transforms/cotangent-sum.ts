@@ -12,6 +12,7 @@ export const cotangentSum: CotangentSum = {
   fresh: (sum: Value, a: Value, b: Value): boolean => sum instanceof Tensor && sum !== a && sum !== b,
   addInPlace(acc: Value, ct: Value): boolean {
     if (!(acc instanceof Tensor) || !(ct instanceof Tensor)) return false;
+    if (acc.backend !== "cpu" || ct.backend !== "cpu") return false; // a GPU tensor sums with the add primitive, on its device
     if (acc.dtype !== ct.dtype || acc.size !== ct.size || acc.shape.length !== ct.shape.length) return false;
     for (let i = 0; i < acc.shape.length; i++) if (acc.shape[i] !== ct.shape[i]) return false;
     addInto(acc.buf, ct.buf);

@@ -40,12 +40,18 @@ describe("webgpu: unary elementwise against the CPU", () => {
     });
   }
 
-  it("gelu, erf, erfc and erfinv say they are not yet on webgpu (their formula is a JS function)", async () => {
-    for (const name of ["gelu", "erf", "erfc", "erfinv"])
-      await expect(expectSameOnGpu(function* (x: Value) { return yield* unary(name)(x); }, [f32([2], 1, -0.5, 0.5)])).rejects.toThrow(
-        new RegExp(`${name} is not yet available on webgpu`),
-      );
-  });
+  for (const [name, lo, hi] of [["erf", -3, 3], ["erfc", -3, 5], ["erfinv", -0.95, 0.95], ["gelu", -4, 4]] as const) {
+    it(`${name} (its JS series printed as WGSL): values, grad and the second derivative`, async () => {
+      const op = unary(name);
+      const x = f32([4, 6], 13, lo, hi);
+      const loss = function* (x: Value) { return yield* sum(yield* op(x)); };
+      await expectSameOnGpu(function* (x: Value) { return yield* op(x); }, [x], { rtol: 1e-5 * 20, atol: 1e-6 * 20 });
+      await expectSameOnGpu(grad(loss), [x], TOL);
+      await expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* grad(loss)(x)); }), [x], { rtol: 1e-3, atol: 1e-4 });
+    });
+  }
+  it("erfc keeps its relative precision far in the tail", () =>
+    expectSameOnGpu(function* (x: Value) { return yield* unary("erfc")(x); }, [tensor([2, 4, 6, 8, 9], { dtype: "float32" })], { rtol: 1e-5, atol: 0 }));
 });
 
 const BINARY: [string, number, number, number, number][] = [

@@ -148,6 +148,14 @@ describe("webgpu: pooling", () => {
     expectSameOnGpu(grad(function* (x: Value) { return yield* sum(yield* Y.maxPool2d(x, { size: 2 })); }), [tensor([[[[1, 1], [1, 0]]]], { dtype: "float32" })]));
 });
 
+describe("webgpu: reverse mode sums the cotangents of a value read more than once", () => {
+  it("x used three times: its cotangents are added on the GPU", () =>
+    expectSameOnGpu(
+      grad(function* (x: Value) { return yield* sum(yield* Y.mul(yield* Y.mul(x, x), yield* Y.sin(x))); }),
+      [f32([3, 4], 24)],
+    ));
+});
+
 describe("webgpu: programs applied as one primitive", () => {
   it("checkpoint: its forward program and its recomputation in the backward pass run on the GPU", async () => {
     const layer = checkpoint(function* (x: Value, w: Value) { return yield* Y.tanh(yield* Y.matmul(x, w)); });

@@ -9,6 +9,7 @@ import { sameShape } from "../../tensor/shape.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import { GROUP, type GpuContext } from "./context.ts";
 import { HELPERS, toWgsl } from "./wgsl-expr.ts";
+import { specialFunctions } from "./wgsl-special.ts";
 
 type Mode = "same" | "one" | "strided" | "number";
 
@@ -74,7 +75,7 @@ const shaderFor = (prim: Primitive<unknown>, modes: readonly Mode[], rank: numbe
       }
     })
     .join("\n  ");
-  const code = `${HELPERS}
+  const code = `${HELPERS}${expr.special ? specialFunctions() : ""}
 @group(0) @binding(0) var<storage, read> info: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 ${bindings}

@@ -1,9 +1,11 @@
 // Scalar expressions (src/kernels/scalar-expr.ts) printed as WGSL over f32: the elementwise
 // kernels on the GPU come from the same formula records as the CPU kernels and jit's loops.
 // JS semantics that WGSL's built-ins leave open (NaN through max/min, pow of a negative base,
-// Math.round's ties) go through the small functions of HELPERS. A helper written in JS (erf,
-// erfinv: `call`) has no WGSL form: such a primitive is reported as not yet available.
+// Math.round's ties) go through the small functions of HELPERS. A helper written in JS (`call`)
+// has a WGSL form only if ./wgsl-special.ts gives one (erf, erfc, erfinv); another is reported
+// as not yet available.
 import type { Bool, MathFn, Num } from "../../kernels/scalar-expr.ts";
+import { SPECIAL_NAMES } from "./wgsl-special.ts";
 
 /** WGSL functions with JS's semantics, prepended to a shader that uses any. */
 export const HELPERS = `
@@ -63,11 +65,15 @@ const HELPED: Partial<Record<MathFn, string>> = {
   sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt",
 };
 
-/** The expression as WGSL statements and value, or null if it calls a JS helper (no WGSL form). */
-export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]; value: string } | null {
+/**
+ * The expression as WGSL statements and value (`special`: it calls the functions of
+ * ./wgsl-special.ts), or null if it calls a JS helper with no WGSL form.
+ */
+export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]; value: string; special: boolean } | null {
   const prelude: string[] = [];
   const locals = new Map<Num, string>();
   let unsupported = false;
+  let special = false;
   const num = (x: Num): string => {
     switch (x.op) {
       case "operand": {
@@ -93,9 +99,15 @@ export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]
         }
         return `${name}(${args.join(", ")})`;
       }
-      case "call":
-        unsupported = true;
-        return "0.0";
+      case "call": {
+        const name = SPECIAL_NAMES.get(x.fn);
+        if (name === undefined) {
+          unsupported = true;
+          return "0.0";
+        }
+        special = true;
+        return `${name}(${x.args.map(num).join(", ")})`;
+      }
       case "select":
         return `select(${num(x.otherwise)}, ${num(x.then)}, ${bool(x.test)})`;
       case "shared": {
@@ -118,5 +130,5 @@ export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]
     return `(${bool(b.a)} ${b.op === "and" ? "&&" : "||"} ${bool(b.b)})`;
   };
   const value = num(e);
-  return unsupported ? null : { prelude, value };
+  return unsupported ? null : { prelude, value, special };
 }
