@@ -4,6 +4,8 @@
 // Whether a value *is* a number — a plain number, or a box standing for one at any level — is
 // `isNumberLike` (defined beside `Value` in effects/value.ts, which the handlers use too); every
 // place above the core that turns a value into the kind of a slot goes through this module.
+import type { StagingTrace } from "../effects/stage.ts";
+import type { Var } from "../effects/staged-program.ts";
 import { isNumberLike, shapeOf, dtypeOf, type Value } from "../effects/value.ts";
 import { mul } from "./primitives/binary.ts";
 import { broadcastTo, reshape, toNumber } from "./primitives/shape.ts";
@@ -37,6 +39,9 @@ export const onesLike = (v: Value): Value => (isNumberLike(v) ? 1 : full(shapeOf
 
 /** A constant zero shaped like `v`: the number 0 when `v` stands for a number, at any level. */
 export const zerosLike = (v: Value): Value => (isNumberLike(v) ? 0 : zeros(shapeOf(v), dtypeOf(v)));
+
+/** A staged variable shaped like `v`, of `v`'s kind unless `scalar` says otherwise: a JS number in the generated code where `scalar`. */
+export const varLike = (trace: StagingTrace, v: Value, scalar = isNumberLike(v)): Var => trace.newVar(shapeOf(v), dtypeOf(v), scalar);
 
 /**
  * The kind of each slot that several values flow into (a loop's carry before and after its body,

@@ -113,7 +113,7 @@ describe("the rule end to end", () => {
 });
 
 describe("one boundary", () => {
-  const decisions = ["isNumberLike", "asNumber", "inKind", "kindLike", "onesLike", "zerosLike", "carryKinds", "sharedKinds"];
+  const decisions = ["isNumberLike", "asNumber", "inKind", "kindLike", "onesLike", "zerosLike", "varLike", "carryKinds", "sharedKinds"];
 
   it("the scan below sees the definitions it looks for (so it can fail)", () => {
     const defined = sources.filter((s) => /export const (asNumber|kindLike) =/.test(s.text)).map((s) => s.file);

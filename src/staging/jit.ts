@@ -3,12 +3,12 @@
 // programs of the most recently used signatures are kept (jit-key.ts makes the signature).
 import { StagingTrace, capturedFromEnclosing } from "../../effects/stage.ts";
 import { withTrace } from "../../effects/trace.ts";
-import { dtypeOf, shapeOf, type Value } from "../../effects/value.ts";
+import type { Value } from "../../effects/value.ts";
 import { flatten } from "../pytree.ts";
 import { markProgram } from "../misuse.ts";
 import { checkOptions } from "../options.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
-import { isNumberLike } from "../number-kind.ts";
+import { varLike } from "../number-kind.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
 import { BackendError, ValueError } from "../errors.ts";
 import { anyOnDevice, devicesInUse } from "../../effects/device.ts";
@@ -114,7 +114,7 @@ function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions 
   return withTrace(
     new StagingTrace(),
     (trace) => {
-      const inputs = flat.leaves.map((leaf) => trace.newVar(shapeOf(leaf), dtypeOf(leaf), isNumberLike(leaf)));
+      const inputs = flat.leaves.map((leaf) => varLike(trace, leaf));
       const out = runToEnd("jit", f as AnyProgram, flat.rebuild(inputs.map((v) => trace.value(v))) as unknown[]);
       const outFlat = flatten(out);
       const block: Block = { inputs, eqns: trace.topEquations(), outputs: outFlat.leaves.map((v) => trace.atom(v)) };

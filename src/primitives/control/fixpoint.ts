@@ -15,15 +15,15 @@
 import { call as callInFrame } from "../../../effects/call.ts";
 import { StagingTrace } from "../../../effects/stage.ts";
 import { dynamicTrace } from "../../../effects/trace.ts";
-import { dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
+import type { Value } from "../../../effects/value.ts";
 import { TransformError } from "../../errors.ts";
 import { flatten, type Flat } from "../../pytree.ts";
 import type { Block } from "../../staging/ir.ts";
 import { checkProgram, start, type AnyProgram, type Gen } from "../../transforms/common.ts";
 import { bindControl, owner, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { inBody, newFunction, origin, sinks } from "./recursion-state.ts";
-import { carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
-import { checkSameLeaves, stageProgram, varLike } from "./staging.ts";
+import { carryKinds, inKind, isNumberLike, varLike } from "../../number-kind.ts";
+import { checkSameLeaves, stageProgram } from "./staging.ts";
 
 /** The recursive function being staged: what a recursive call inside its body needs. */
 interface Site {
@@ -113,7 +113,7 @@ function stageFunction(trace: StagingTrace, rec: Recursion, args: Flat, wanted: 
   const tensorOut = carryKinds(rec.like.leaves, (tc) => {
     const previous = sites.get(trace);
     for (;;) {
-      const inputs = args.leaves.map((l, i) => trace.newVar(shapeOf(l), dtypeOf(l), scalarIn[i]!));
+      const inputs = args.leaves.map((l, i) => varLike(trace, l, scalarIn[i]!));
       const site: Site = { fn, args, scalarIn, tensorOut: tc, grads, invariant, inputs: [], widen: false };
       sites.set(trace, site);
       const sunk = accs.map((a, i) => (invariant[i] ? a : null));

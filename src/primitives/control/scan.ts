@@ -18,8 +18,8 @@ import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
-import { asTensor, carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
-import { checkSameLeaves, stackedShape, stageProgram, varLike, type PullbackMode } from "./staging.ts";
+import { asTensor, carryKinds, inKind, isNumberLike, varLike } from "../../number-kind.ts";
+import { checkSameLeaves, stackedShape, stageProgram, type PullbackMode } from "./staging.ts";
 
 interface ScanParams {
   readonly fn: AnyProgram;

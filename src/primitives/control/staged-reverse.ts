@@ -13,7 +13,7 @@ import { TransformError } from "../../errors.ts";
 import { flatten } from "../../pytree.ts";
 import { perExample } from "../batching.ts";
 import type { AnyProgram } from "../../transforms/common.ts";
-import { isNumberLike, kindLike, zerosLike } from "../../number-kind.ts";
+import { kindLike, varLike, zerosLike } from "../../number-kind.ts";
 import { vjpDirect } from "../../transforms/vjp.ts";
 import { isKnownZero, noteZero } from "../../staging/known-zeros.ts";
 
@@ -43,7 +43,7 @@ export function stageWithPullback(
   const [out, pullback] = vjpDirect(name, ((v: Value[]) => f(...withVarying(v))) as AnyProgram, [[...varying, 0]]);
   onResult?.(out);
   const outs = flatten(out).leaves;
-  const ctVars = outs.map((o) => trace.newVar(shapeOf(o), dtypeOf(o), isNumberLike(o)));
+  const ctVars = outs.map((o) => varLike(trace, o));
   const body = trace.block(ctVars, () => {
     const cts = flatten(out).rebuild(ctVars.map((v) => trace.value(v)));
     const grads = flatten(pullbackNow(pullback, cts)).leaves.slice(0, varying.length);
@@ -80,7 +80,7 @@ function applyPullback(name: string, closure: Value, cts: readonly Value[], args
         `${name}: a staged branch or recursion is differentiated twice inside jit (e.g. jit(grad(grad(f))) or ` +
           "jvp of grad); take the higher derivative outside jit, or jit only the first-order program",
       );
-  const outs = args.map((a) => trace.newVar(shapeOf(a), dtypeOf(a), isNumberLike(a)));
+  const outs = args.map((a) => varLike(trace, a));
   trace.push({ kind: "apply", fn: trace.atom(closure), args: cts.map((c) => trace.atom(c)), outs });
   return outs.map((v) => trace.value(v));
 }

@@ -9,13 +9,10 @@ import { flatten } from "../../pytree.ts";
 import type { Block, Var } from "../../staging/ir.ts";
 import { checkSize, sameShape } from "../../tensor/shape.ts";
 import { runToEnd, type AnyProgram } from "../../transforms/common.ts";
-import { asTensor, isNumberLike } from "../../number-kind.ts";
+import { asTensor } from "../../number-kind.ts";
 import { stageWithPullback } from "./staged-reverse.ts";
 
 export const run = (name: string, f: AnyProgram, args: readonly unknown[]): unknown => runToEnd(name, f, args);
-
-/** A staged variable shaped like `v`; a JS number in the generated code where `scalar`. */
-export const varLike = (trace: StagingTrace, v: Value, scalar = isNumberLike(v)): Var => trace.newVar(shapeOf(v), dtypeOf(v), scalar);
 
 export const checkSameLeaves = (op: string, what: string, a: readonly Value[], b: readonly Value[]): void => {
   if (a.length !== b.length) throw new ShapeError(`${op}: ${what} have ${a.length} vs ${b.length} values; they must have the same structure`);

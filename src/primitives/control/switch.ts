@@ -15,8 +15,8 @@ import { vmapDirect } from "../../transforms/vmap.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, type ControlPrimitive, type Runs, type StagedWithPullback } from "./control-primitive.ts";
 import { alias, inRecursiveBody, origin, sinks } from "./recursion-state.ts";
-import { isNumberLike, sharedKinds } from "../../number-kind.ts";
-import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode, type StagedProgram } from "./staging.ts";
+import { isNumberLike, sharedKinds, varLike } from "../../number-kind.ts";
+import { checkSameLeaves, checkScalar, scalarValue, stageProgram, type PullbackMode, type StagedProgram } from "./staging.ts";
 
 interface BranchParams {
   readonly name: "cond" | "switchCase";

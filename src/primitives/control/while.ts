@@ -14,8 +14,8 @@ import { jvpDirect } from "../../transforms/forward.ts";
 import { dualsAboveStaging, dualsOf, stagedWhole } from "./forward-rule.ts";
 import { bindControl, concrete, owner, stagingHere, type ControlPrimitive, type StagedWithPullback } from "./control-primitive.ts";
 import { unwind } from "./backward-loop.ts";
-import { asTensor, carryKinds, inKind, isNumberLike } from "../../number-kind.ts";
-import { checkSameLeaves, checkScalar, scalarValue, stageProgram, varLike, type PullbackMode } from "./staging.ts";
+import { asTensor, carryKinds, inKind, isNumberLike, varLike } from "../../number-kind.ts";
+import { checkSameLeaves, checkScalar, scalarValue, stageProgram, type PullbackMode } from "./staging.ts";
 
 interface WhileParams {
   readonly condFn: AnyProgram;
