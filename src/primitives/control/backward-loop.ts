@@ -7,7 +7,7 @@
 import type { StagingTrace } from "../../../effects/stage.ts";
 import { dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
 import type { Atom, Var } from "../../staging/ir.ts";
-import { inKind } from "../../number-kind.ts";
+import { inKind, varLike } from "../../number-kind.ts";
 
 /**
  * Applies the closures in `list` from the last to the first, carrying the carry's cotangent
@@ -27,12 +27,12 @@ export function unwind(
   yScalar: readonly boolean[],
   xRows: readonly Value[],
 ): Value[] {
-  const cVars = ctCarry.map((c, i) => top.newVar(shapeOf(c), dtypeOf(c), carryScalar[i]!));
+  const cVars = ctCarry.map((c, i) => varLike(top, c, carryScalar[i]!));
   const yVars = ctYs.map((y) => top.newVar(shapeOf(y).slice(1), dtypeOf(y), false));
   const fVar = top.newOpaque();
   const body = top.block([...cVars, ...yVars, fVar], () => {
     const args = [...cVars.map((v, i) => inKind(top.value(v), outScalar[i]!)), ...yVars.map((v, i) => inKind(top.value(v), yScalar[i]!))];
-    const outs = [...cVars.map((v) => top.newVar(v.shape, v.dtype, v.scalar)), ...xRows.map((x) => top.newVar(shapeOf(x), dtypeOf(x), false))];
+    const outs = [...cVars.map((v) => top.newVar(v.shape, v.dtype, v.scalar)), ...xRows.map((x) => varLike(top, x, false))];
     top.push({ kind: "apply", fn: top.atom(top.value(fVar)), args: args.map((a) => top.atom(a)), outs });
     return outs.map((v) => top.value(v));
   });

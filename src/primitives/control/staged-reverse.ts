@@ -8,7 +8,7 @@
 import { definePrimitive, type MaybeValue } from "../../../effects/primitive.ts";
 import { StagedValue, type StagingTrace } from "../../../effects/stage.ts";
 import { bind } from "../../../effects/trace.ts";
-import { Traced, dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
+import { Traced, type Value } from "../../../effects/value.ts";
 import { TransformError } from "../../errors.ts";
 import { flatten } from "../../pytree.ts";
 import { perExample } from "../batching.ts";
@@ -98,7 +98,7 @@ export interface WithPullback {
 /** The sum an accumulator holds, shaped like `like` (a 0-d tensor for a number). */
 const readAccumulator = (acc: Value, like: Value): Value => {
   const trace = (acc as StagedValue).trace as StagingTrace;
-  const out = trace.newVar(shapeOf(like), dtypeOf(like), false);
+  const out = varLike(trace, like, false);
   trace.push({ kind: "readAccumulator", acc: trace.atom(acc), out });
   return trace.value(out);
 };
