@@ -1,5 +1,5 @@
 // Tensor constructors. These are plain functions, not effects: they make constants.
-import { DTypeError, ShapeError, ValueError, fmt, show } from "../errors.ts";
+import { BackendError, DTypeError, ShapeError, ValueError, fmt, show } from "../errors.ts";
 import { Random } from "./random.ts";
 import { checkOptions } from "../options.ts";
 import { checkShape, checkSize, sizeOf } from "./shape.ts";
@@ -52,6 +52,11 @@ export function tensor(values: TensorInput, options: { dtype?: DType; shape?: re
 function cpuTensor(values: TensorInput, options: { dtype?: DType; shape?: readonly number[] }): Tensor {
   checkOptions("tensor", options, { dtype: "any", shape: "any" }); // values: checkDType, checkShape
   const wanted = options.dtype;
+  if (values instanceof Tensor && values.backend !== "cpu")
+    throw new BackendError(
+      `tensor: the values are a ${values.backend} tensor, whose elements are read only asynchronously; ` +
+        "use it as it is (tensors are immutable), or copy it with `await toCpu(t)` first",
+    );
   if (values instanceof Tensor) {
     const dtype = wanted ?? values.dtype;
     const out = allocate(checkDType("tensor", dtype), values.size);

@@ -20,6 +20,7 @@ describe("webgpu: bad input", () => {
       expect(read).toThrow(/toArrayAsync/);
     }
     expect(String(t)).toBe("Tensor(float32, [3], webgpu)");
+    expect(() => tensor(t)).toThrow(/tensor: the values are a webgpu tensor/);
     expect(await t.toArrayAsync()).toEqual([1, 2, 3]);
     expect(Array.from(await t.dataAsync())).toEqual([1, 2, 3]);
     expect((await toCpu(t)).toArray()).toEqual([1, 2, 3]);
