@@ -6,6 +6,7 @@
 // ascending order.
 import type { Tensor } from "../../tensor/tensor.ts";
 import { checkSquare, countOf, output, powerOfTwoScale, readMatrix, scaleDown, writeAt } from "./matrices.ts";
+import { jacobiRotation, rotateColumns } from "./jacobi-rotation.ts";
 
 const MAX_SWEEPS = 60;
 const EPS = 2 ** -53;
@@ -37,15 +38,8 @@ export const jacobiEigh = (s: Float64Array, n: number): { values: Float64Array; 
         rotated = true;
         // The rotation that zeroes a_pq (Golub & Van Loan, the symmetric Schur decomposition of a 2 × 2 block).
         const tau = (aqq - app) / (2 * apq);
-        const t = (tau >= 0 ? 1 : -1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const kp = s[k * n + p]!;
-          const kq = s[k * n + q]!;
-          s[k * n + p] = c * kp - sn * kq;
-          s[k * n + q] = sn * kp + c * kq;
-        }
+        const [c, sn] = jacobiRotation(tau);
+        rotateColumns(s, n, n, p, q, c, sn);
         for (let k = 0; k < n; k++) {
           const pk = s[p * n + k]!;
           const qk = s[q * n + k]!;
@@ -54,12 +48,7 @@ export const jacobiEigh = (s: Float64Array, n: number): { values: Float64Array; 
         }
         s[p * n + q] = 0;
         s[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const kp = v[k * n + p]!;
-          const kq = v[k * n + q]!;
-          v[k * n + p] = c * kp - sn * kq;
-          v[k * n + q] = sn * kp + c * kq;
-        }
+        rotateColumns(v, n, n, p, q, c, sn);
       }
     }
     if (!rotated) break;

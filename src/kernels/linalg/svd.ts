@@ -5,6 +5,7 @@
 // k = min(m, n): rows 0..m−1 hold U, rows m..m+n−1 hold V (not Vᵀ), row m+n holds s, descending.
 import type { Tensor } from "../../tensor/tensor.ts";
 import { checkMatrix, countOf, output, powerOfTwoScale, readMatrix, scaleDown, writeAt } from "./matrices.ts";
+import { jacobiRotation, rotateColumns } from "./jacobi-rotation.ts";
 
 const MAX_SWEEPS = 60;
 const EPS = 2 ** -53;
@@ -39,21 +40,9 @@ const tallSvd = (w: Float64Array, m: number, n: number): { u: Float64Array; s: F
         rotated = true;
         // The Jacobi rotation of the 2 × 2 Gram matrix [[α, γ], [γ, β]]: columns p and q become orthogonal.
         const zeta = (beta - alpha) / (2 * gamma);
-        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const sn = c * t;
-        for (let i = 0; i < m; i++) {
-          const x = w[i * n + p]!;
-          const y = w[i * n + q]!;
-          w[i * n + p] = c * x - sn * y;
-          w[i * n + q] = sn * x + c * y;
-        }
-        for (let i = 0; i < n; i++) {
-          const x = v[i * n + p]!;
-          const y = v[i * n + q]!;
-          v[i * n + p] = c * x - sn * y;
-          v[i * n + q] = sn * x + c * y;
-        }
+        const [c, sn] = jacobiRotation(zeta);
+        rotateColumns(w, m, n, p, q, c, sn);
+        rotateColumns(v, n, n, p, q, c, sn);
       }
     }
     if (!rotated) break;
