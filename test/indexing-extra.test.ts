@@ -10,19 +10,10 @@ import { grad, jit, run, tensor, vmap, Tensor, type Value } from "../src/index.t
 import { checkGrads, randomTensor } from "./check-grads.ts";
 import { expectSame } from "./expect-same.ts";
 import { exampleOf, stackOf } from "./stack-examples.ts";
+import { expectTagged } from "./expect-tagged.ts";
 
 const vals = (t: unknown): number[] => Array.from((t as Tensor).buf);
-const fails = (f: () => unknown, tag: string, text: RegExp) => {
-  let err: (Error & { _tag?: string }) | undefined;
-  try {
-    f();
-  } catch (e) {
-    err = e as Error & { _tag?: string };
-  }
-  expect(err, "it throws").toBeDefined();
-  expect(err!._tag).toBe(tag);
-  expect(err!.message).toMatch(text);
-};
+const fails = expectTagged;
 
 describe("oneHot", () => {
   it("known values for every form of index argument; the dtype of an index tensor", () => {

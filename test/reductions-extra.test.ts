@@ -9,6 +9,7 @@ import { grad, jit, run, tensor, vmap, Tensor, type Value } from "../src/index.t
 import { checkGrads, randomTensor } from "./check-grads.ts";
 import { expectSame } from "./expect-same.ts";
 import { exampleOf, stackOf } from "./stack-examples.ts";
+import { expectTagged } from "./expect-tagged.ts";
 
 const vals = (t: unknown): number[] => Array.from((t as Tensor).buf);
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -282,17 +283,7 @@ describe("vmap against a loop, jit against eager", () => {
 });
 
 describe("bad input: tagged errors that name the operation", () => {
-  const fails = (f: () => Generator<Y.Effect, unknown, unknown>, tag: string, text: RegExp) => {
-    let err: (Error & { _tag?: string }) | undefined;
-    try {
-      run(f);
-    } catch (e) {
-      err = e as Error & { _tag?: string };
-    }
-    expect(err, "it throws").toBeDefined();
-    expect(err!._tag).toBe(tag);
-    expect(err!.message).toMatch(text);
-  };
+  const fails = (f: () => Generator<Y.Effect, unknown, unknown>, tag: string, text: RegExp) => expectTagged(() => run(f), tag, text);
   it("cumsum/cumprod of a 0-d value, axes out of range, argmax of nothing, bad ddof and options", () => {
     fails(function* () { return yield* Y.cumsum(3); }, "ShapeError", /cumsum: the operand is 0-d/);
     fails(function* () { return yield* Y.cumprod(tensor([1, 2]), 1); }, "IndexError", /cumprod: axis 1 is out of range/);

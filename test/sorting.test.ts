@@ -9,6 +9,7 @@ import { grad, jit, run, tensor, vmap, Tensor, type Value } from "../src/index.t
 import { checkGrads, distinctLeaves, prng } from "./check-grads.ts";
 import { expectSame } from "./expect-same.ts";
 import { exampleOf, stackOf } from "./stack-examples.ts";
+import { expectTagged } from "./expect-tagged.ts";
 
 const vals = (t: unknown): number[] => Array.from((t as Tensor).buf);
 const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -189,17 +190,7 @@ describe("vmap against a loop, jit against eager", () => {
 });
 
 describe("bad input", () => {
-  const fails = (f: () => unknown, tag: string, text: RegExp) => {
-    let err: (Error & { _tag?: string }) | undefined;
-    try {
-      f();
-    } catch (e) {
-      err = e as Error & { _tag?: string };
-    }
-    expect(err, "it throws").toBeDefined();
-    expect(err!._tag).toBe(tag);
-    expect(err!.message).toMatch(text);
-  };
+  const fails = expectTagged;
   it("k larger than the last axis, a negative or fractional k, 0-d operands, axes out of range", () => {
     const x = tensor([[1, 2, 3]]);
     fails(() => run(function* () { return yield* Y.topK(x, 4); }), "ValueError", /topK: k = 4 does not fit the last axis of shape \[1, 3\], which holds 3 elements; pass an integer k in \[0, 3\]/);
