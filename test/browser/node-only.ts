@@ -12,6 +12,8 @@ export const nodeOnlyFiles: Readonly<Record<string, string>> = {
   "test/docs-harness.test.ts": "the docs test's harness: temporary files and Node processes",
   "test/effect.test.ts": "yieldiff/effect with checkpoint files on disk and interrupted Node processes",
   "test/examples.test.ts": "runs the example programs in Node; they read the mnist package's files",
+  "test/layering.test.ts": "reads the sources' import lines from disk (node:fs, node:path)",
+  "test/number-kind.test.ts": "scans the sources on disk for second copies of the number-or-tensor decision (node:fs); its value cases are the transformations' own, which run here",
   "test/matmul-threads.test.ts":
     "sleeps in Atomics.wait on the calling thread (a page's thread may not) and starts a Node process with YIELDIFF_THREADS=2; test/browser/matmul-threads.test.ts is its browser counterpart",
   "test/misuse.test.ts": "checks how values print in Node's console (node:util inspect)",
