@@ -23,8 +23,11 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-/** Leaves (numbers and Tensors) with their paths; throws on traced values. */
-export const flattenConcrete = (op: string, tree: unknown): ConcreteFlat => {
+/**
+ * Leaves (numbers and Tensors) with their paths; throws on traced values, and on device
+ * (GPU) tensors unless `allowDevice` (the optimizers, which have a device path).
+ */
+export const flattenConcrete = (op: string, tree: unknown, allowDevice = false): ConcreteFlat => {
   const paths: string[] = [];
   const visit = (x: unknown, path: string): void => {
     if (x instanceof Traced)
@@ -32,7 +35,7 @@ export const flattenConcrete = (op: string, tree: unknown): ConcreteFlat => {
         `${op}: ${path || "the tree"} is a traced value; ${op} works on concrete numbers and tensors — ` +
           "call it outside programs (on the result of run(...)), or use operations inside programs",
       );
-    if (x instanceof Tensor && x.backend !== "cpu")
+    if (!allowDevice && x instanceof Tensor && x.backend !== "cpu")
       throw new BackendError(
         `${op}: ${path || "the tree"} is a ${x.backend} tensor; ${op} steps on CPU buffers and is not yet available on ${x.backend}: ` +
           "write the update with operations inside a program (e.g. sub(p, mul(lr, g))), or move the tree with toCpu",

@@ -4,6 +4,8 @@ import {
   type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 import { checkOptions } from "../options.ts";
+import { add, div, mul, sqrt, sub } from "../ops.ts";
+import { clipOnDevice } from "./device-step.ts";
 import { adagradStep } from "../kernels/vector.ts";
 
 export interface AdagradOptions extends StepOptions {
@@ -47,6 +49,10 @@ export const adagrad = (options: AdagradOptions): Optimizer<AdagradState> => {
           outA![k] = ak;
           outP[k] = p[k]! - (rate * gk) / Math.sqrt(ak + eps);
         }
+      }, function* (p, g0, [a]) {
+        const gk = inStep ? yield* clipOnDevice(g0, lo, hi) : g0;
+        const ak = yield* add(a!, yield* mul(gk, gk));
+        return [yield* sub(p, yield* div(yield* mul(rate, gk), yield* sqrt(yield* add(ak, eps)))), [ak]];
       });
       return [p, { count: count + 1, accum }];
     },

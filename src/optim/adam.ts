@@ -7,6 +7,7 @@ import {
   type StepOptions, type LearningRate, type Optimizer, type OptimizerState,
 } from "./common.ts";
 import { checkOptions, type OptionSpec } from "../options.ts";
+import { add, div, mul, sqrt, sub } from "../ops.ts";
 
 export interface AdamOptions extends StepOptions {
   lr: LearningRate;
@@ -50,6 +51,12 @@ export const adamLike = (op: string, options: AdamOptions, wd: number): Optimize
           outV![k] = vk;
           outP[k] = p[k]! * decay - (rate * (mk / c1)) / (Math.sqrt(vk / c2) + eps);
         }
+      }, function* (p, g, [m, v]) {
+        const mk = yield* add(yield* mul(b1, m!), yield* mul(1 - b1, g));
+        const vk = yield* add(yield* mul(b2, v!), yield* mul(1 - b2, yield* mul(g, g)));
+        const denom = yield* add(yield* sqrt(yield* mul(vk, 1 / c2)), eps);
+        const q = yield* sub(yield* mul(p, decay), yield* div(yield* mul(mk, rate / c1), denom));
+        return [q, [mk, vk]];
       });
       return [p, { count: count + 1, mu, nu }];
     },

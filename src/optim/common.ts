@@ -7,6 +7,7 @@ import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, 
 import type { Buffer } from "../tensor/tensor.ts";
 import { clipBuffers, scaleBuffers } from "./clip.ts";
 import type { OptionSpec } from "../options.ts";
+import { deviceSlotLike, onDevice, stepDeviceLeaves, type DeviceLeafStep } from "./device-step.ts";
 
 /** A learning rate as a function of the number of updates done so far (0 on the first). */
 export type Schedule = (step: number) => number;
@@ -94,9 +95,10 @@ export type LeafStep = (p: Buffer, g: Buffer, slots: readonly Buffer[], outP: Bu
 
 /** State slots shaped like the params (zeros, or filled with `value`). */
 export const slotLike = <P>(op: string, params: P, value = 0): P => {
-  const flat = flattenConcrete(op, params);
+  const flat = flattenConcrete(op, params, true);
   return flat.rebuild(
     flat.leaves.map((leaf) => {
+      if (onDevice(leaf)) return deviceSlotLike(leaf, value);
       const buf = fresh(leaf);
       if (value !== 0) buf.fill(value);
       return wrapLike(leaf, buf);
@@ -130,6 +132,8 @@ const checkDisjoint = (op: string, flats: readonly { what: string; flat: Concret
 /**
  * Lines up params, grads and slots, clips the grads (a copy), runs `step` per leaf, and
  * returns the new params and the new slots (the same tensors, rewritten, with `inPlace`).
+ * When a param is a device (webgpu) tensor, its leaf is stepped by `device` (the same update
+ * written with operations, run on the tensor's backend) instead: see device-step.ts.
  */
 export const stepLeaves = <P>(
   op: string,
@@ -138,16 +142,31 @@ export const stepLeaves = <P>(
   slots: readonly { name: string; tree: unknown }[],
   clip: StepOptions,
   step: LeafStep,
+  device?: DeviceLeafStep,
 ): [P, unknown[]] => {
-  const fp = flattenConcrete(op, params);
-  const fg = flattenConcrete(op, grads);
+  const fp = flattenConcrete(op, params, true);
+  const fg = flattenConcrete(op, grads, true);
   checkAligned(op, fp, fg, ["params", "grads"]);
   const fs: ConcreteFlat[] = slots.map(({ name, tree }) => {
     if (tree === undefined || tree === null) throw new ShapeError(`${op}: state.${name} is missing; pass the state that init returned`);
-    const f = flattenConcrete(op, tree);
+    const f = flattenConcrete(op, tree, true);
     checkAligned(op, fp, f, ["params", `state.${name}`]);
     return f;
   });
+  if (fp.leaves.some(onDevice)) {
+    // a number leaf among device params is stepped by the loop, on a one-element buffer
+    const cpuLeaf = (i: number): [Leaf, Leaf[]] => {
+      const leaf = fp.leaves[i]!;
+      const outP = fresh(leaf);
+      const outS = fs.map(() => fresh(leaf));
+      const g = [bufferOf(fg.leaves[i]!)];
+      const clipped = clip.clipValue === undefined ? g : clipBuffers(g, -clip.clipValue, clip.clipValue);
+      step(bufferOf(leaf), clipped[0]!, fs.map((f) => bufferOf(f.leaves[i]!)), outP, outS);
+      return [wrapLike(leaf, outP), outS.map((b) => wrapLike(leaf, b))];
+    };
+    const [newP, newS] = stepDeviceLeaves(op, fp, fg, fs, clip, device, cpuLeaf);
+    return [fp.rebuild(newP) as P, fs.map((f, k) => f.rebuild(newS[k]!))];
+  }
   const inPlace = clip.inPlace === true;
   if (inPlace) checkDisjoint(op, [{ what: "params", flat: fp }, ...fs.map((flat, k) => ({ what: `state.${slots[k]!.name}`, flat }))]);
   let g = fg.leaves.map(bufferOf);

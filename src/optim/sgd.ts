@@ -11,6 +11,7 @@ import {
 } from "./common.ts";
 import { sgdStep } from "../kernels/vector.ts";
 import { checkOptions } from "../options.ts";
+import { add, mul, sub } from "../ops.ts";
 
 export interface SgdOptions extends StepOptions {
   lr: LearningRate;
@@ -48,6 +49,9 @@ export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
         const [p] = stepLeaves("sgd.update", params, grads, [], clip, (p, g, _s, outP) => {
           if (sgdStep(p, g, outP, rate, wd)) return;
           for (let k = 0; k < p.length; k++) outP[k] = p[k]! - rate * (g[k]! + wd * p[k]!);
+        }, function* (p, g) {
+          const d = wd === 0 ? g : yield* add(g, yield* mul(wd, p));
+          return [yield* sub(p, yield* mul(rate, d)), []];
         });
         return [p, { count: count + 1 }];
       }
@@ -60,6 +64,11 @@ export const sgd = (options: SgdOptions): Optimizer<SgdState> => {
           outV![k] = vk;
           outP[k] = p[k]! - rate * (nesterov ? gk + momentum * vk : vk);
         }
+      }, function* (p, g, [v]) {
+        const gk = wd === 0 ? g : yield* add(g, yield* mul(wd, p));
+        const vk = first ? gk : yield* add(yield* mul(momentum, v!), yield* mul(1 - dampening, gk));
+        const d = nesterov ? yield* add(gk, yield* mul(momentum, vk)) : vk;
+        return [yield* sub(p, yield* mul(rate, d)), [vk]];
       });
       return [p, { count: count + 1, velocity }];
     },
