@@ -12,6 +12,9 @@ import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitiv
 import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../../primitives/select.ts";
 import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
+import { flipP, type FlipParams } from "../../primitives/flip.ts";
+import { cumprodP, cumsumP, type ScanParams } from "../../primitives/scan-reduce.ts";
+import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
 import type { DeviceBackend } from "../device.ts";
@@ -25,6 +28,8 @@ import type { GpuAdapter, GpuLike } from "./gpu-types.ts";
 import * as layout from "./layout.ts";
 import { matmul } from "./matmul.ts";
 import * as reduce from "./reduce.ts";
+import { cumulative } from "./scan.ts";
+import * as window from "./window.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -39,6 +44,11 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [broadcastToP, kernel<{ shape: readonly number[] }>((ctx, [x], p) => layout.broadcastTo(ctx, dev(x!), p.shape))],
   [sliceP, kernel<{ starts: readonly number[]; ends: readonly number[] }>((ctx, [x], p) => layout.slice(ctx, dev(x!), p.starts, p.ends))],
   [padP, kernel<{ starts: readonly number[]; shape: readonly number[] }>((ctx, [x], p) => layout.pad(ctx, dev(x!), p.starts, p.shape))],
+  [flipP, kernel<FlipParams>((ctx, [x], p) => layout.flip(ctx, dev(x!), p.axes))],
+  [cumsumP, kernel<ScanParams>((ctx, [x], p) => cumulative(ctx, dev(x!), p.axis, "sum", p.reverse))],
+  [cumprodP, kernel<ScanParams>((ctx, [x], p) => cumulative(ctx, dev(x!), p.axis, "prod", p.reverse))],
+  [dynamicSliceP, kernel<SliceParams>((ctx, [x, ...starts], p) => window.dynamicSlice(ctx, dev(x!), starts, p.sizes, p.rows))],
+  [dynamicUpdateSliceP, kernel<UpdateParams>((ctx, [x, u, ...starts], p) => window.dynamicUpdateSlice(ctx, dev(x!), dev(u!), starts, p.rows))],
   [concatP, kernel<{ axis: number }>((ctx, xs, p, out) => gather.concat(ctx, xs.map(dev), p.axis, out.shape))],
   [takeP, kernel<TakeParams>((ctx, [x], p, out) => gather.take(ctx, dev(x!), p.indices, p.axis, out.shape))],
   [scatterAddP, kernel<TakeParams & { dimSize: number }>((ctx, [v], p, out) =>

@@ -1,7 +1,7 @@
 // Layout operations on the GPU as one strided copy: each output element reads the input at
 // base + Σ coordinate·stride, or writes 0 where a coordinate falls outside [lo, hi) on an axis
 // (padding). transpose permutes the strides, broadcastTo zeroes them, slice moves the base,
-// pad sets the bounds; reshape needs no copy (a view of the same buffer).
+// pad sets the bounds, flip negates strides; reshape needs no copy (a view of the same buffer).
 import { DeviceTensor } from "../device-tensor.ts";
 import { GROUP, type GpuContext } from "./context.ts";
 
@@ -83,5 +83,15 @@ export const pad = (ctx: GpuContext, x: DeviceTensor, starts: readonly number[],
     strides: s,
     lo: starts,
     hi: starts.map((st, i) => st + x.shape[i]!),
+  });
+};
+
+/** x reversed along `axes`: negative strides on them, from the last element along each. */
+export const flip = (ctx: GpuContext, x: DeviceTensor, axes: readonly number[]): DeviceTensor => {
+  const s = rowMajor(x.shape);
+  const flipped = x.shape.map((_, i) => axes.includes(i));
+  return stridedCopy(ctx, x, x.shape, {
+    base: x.shape.reduce((b, d, i) => b + (flipped[i] && d > 0 ? (d - 1) * s[i]! : 0), 0),
+    strides: s.map((st, i) => (flipped[i] ? -st : st)),
   });
 };
