@@ -13,6 +13,7 @@ import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../.
 import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
 import { flipP, type FlipParams } from "../../primitives/flip.ts";
+import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
 import { cumprodP, cumsumP, type ScanParams } from "../../primitives/scan-reduce.ts";
 import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -65,6 +66,7 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
   [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
   [matmulP, kernel<MatmulParams>((ctx, [a, b], p, out) => matmul(ctx, dev(a!), dev(b!), p.transA, p.transB, out.shape))],
+  [argReduceP, kernel<ArgReduceParams>((ctx, [x], p, out) => reduce.argReduce(ctx, dev(x!), p.axis, out.shape, p.kind === "max" ? ">" : "<"))],
   [extremum.gather, kernel<ExtremumParams>((ctx, [x, v], p, out) => reduce.selectGather(ctx, dev(x!), dev(v!), p.axes, out.shape, p.kind === "max" ? ">" : "<"))],
   [extremum.scatter, kernel<ExtremumParams>((ctx, [x, c], p) => reduce.selectScatter(ctx, dev(x!), dev(c!), p.axes, p.kind === "max" ? ">" : "<"))],
 ] as [Primitive<never>, Kernel][]);
@@ -137,7 +139,8 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
     const out = prim.abstractEval(args.map(abstractOf), params);
     if (out.scalar)
       throw new BackendError(`${op}: its result is a JS number, which a webgpu tensor gives only asynchronously; read it with \`await t.toArrayAsync()\``);
-    if (out.dtype === "float64") throw float64OnDevice(op);
+    // (argmax/argmin's positions are float64 on the CPU; here float32, exact up to 2^24)
+    if (out.dtype === "float64" && prim !== argReduceP) throw float64OnDevice(op);
     return k !== undefined ? k(ctx, args, params as never, out) : elementwise(ctx, prim as Primitive<unknown>, args, out);
   },
 });

@@ -2,7 +2,7 @@
 // coordinates give a base offset, the reduced ones an offset each). sum; logsumexp (max, then
 // Σ exp(x − max)); logSoftmax, whose thread writes its whole row of x − logsumexp; and the max/min
 // selections (the first extremum, as the CPU kernels pick it): gather reads v there, scatter
-// writes c there into zeros.
+// writes c there into zeros; argReduce writes its position along the axis.
 import type { DeviceTensor } from "../device-tensor.ts";
 import { GROUP, type GpuContext } from "./context.ts";
 import { HELPERS } from "./wgsl-expr.ts";
@@ -143,4 +143,12 @@ export const selectScatter = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor,
   for (var r = 0u; r < count; r++) { out[base + offset_of(r)] = 0.0; }
   out[base + offset_of(best)] = c[i];
 }`, w, x.shape, [x, c]);
+};
+
+/** The position along `axis` of x's first extremum of each line (NaN wins), as float32 numbers. */
+export const argReduce = (ctx: GpuContext, x: DeviceTensor, axis: number, outShape: readonly number[], better: ">" | "<"): DeviceTensor => {
+  const w = walk(x.shape, [axis]);
+  return run(ctx, `${header(w, X)}${pick(better)}
+  out[i] = f32(best);
+}`, w, outShape, [x]);
 };
