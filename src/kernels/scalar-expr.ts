@@ -93,8 +93,27 @@ const literal = (c: number): string => {
   return c < 0 ? `(${String(c)})` : String(c);
 };
 
-/** The expression as JS, its operands read as `operands[i]` (each a name, a literal or an element read). */
-export function render(e: Num, operands: readonly string[], names: RenderNames): Rendered {
+type NumOf<K extends Num["op"]> = Extract<Num, { op: K }>;
+type BoolOf<K extends Bool["op"]> = Extract<Bool, { op: K }>;
+
+/**
+ * How one language writes each kind of node, its children already printed: JS below, WGSL in
+ * src/backend/webgpu/wgsl-expr.ts. `print` walks the tree once for either.
+ */
+export interface Dialect {
+  literal(value: number): string;
+  arith(sym: NumOf<"arith">["sym"], a: string, b: string): string;
+  math(fn: MathFn, args: readonly string[]): string;
+  call(fn: Helper, args: readonly string[]): string;
+  select(test: string, then: string, otherwise: string): string;
+  compare(sym: BoolOf<"compare">["sym"], a: string, b: string): string;
+  logic(op: BoolOf<"and" | "or">["op"], a: string, b: string): string;
+  /** A fresh local bound to `value`: its name and the statement that binds it. */
+  bind(value: string): { name: string; statement: string };
+}
+
+/** The expression in a dialect, its operands read as `operands[i]`; shared subexpressions become locals of the prelude. */
+export function print(e: Num, operands: readonly string[], d: Dialect): Rendered {
   const prelude: string[] = [];
   const locals = new Map<Num, string>();
   const num = (x: Num): string => {
@@ -105,34 +124,49 @@ export function render(e: Num, operands: readonly string[], names: RenderNames):
         return s;
       }
       case "literal":
-        return literal(x.value);
+        return d.literal(x.value);
       case "negate":
         return `(-${num(x.x)})`;
       case "arith":
-        return `(${num(x.a)} ${x.sym} ${num(x.b)})`;
+        return d.arith(x.sym, num(x.a), num(x.b));
       case "math":
-        return `Math.${x.fn}(${x.args.map(num).join(", ")})`;
+        return d.math(x.fn, x.args.map(num));
       case "call":
-        return `${names.helper(x.fn)}(${x.args.map(num).join(", ")})`;
+        return d.call(x.fn, x.args.map(num));
       case "select":
-        return `(${bool(x.test)} ? ${num(x.then)} : ${num(x.otherwise)})`;
+        return d.select(bool(x.test), num(x.then), num(x.otherwise));
       case "shared": {
         let name = locals.get(x);
         if (name === undefined) {
-          const value = num(x.value);
-          name = names.local();
-          prelude.push(`const ${name} = ${value};`);
+          const bound = d.bind(num(x.value));
+          name = bound.name;
+          prelude.push(bound.statement);
           locals.set(x, name);
         }
         return name;
       }
     }
   };
-  const bool = (b: Bool): string =>
-    b.op === "compare" ? `${num(b.a)} ${b.sym} ${num(b.b)}` : `(${bool(b.a)}) ${b.op === "and" ? "&&" : "||"} (${bool(b.b)})`;
+  const bool = (b: Bool): string => (b.op === "compare" ? d.compare(b.sym, num(b.a), num(b.b)) : d.logic(b.op, bool(b.a), bool(b.b)));
   const value = num(e);
   return { prelude, value };
 }
+
+/** The expression as JS, its operands read as `operands[i]` (each a name, a literal or an element read). */
+export const render = (e: Num, operands: readonly string[], names: RenderNames): Rendered =>
+  print(e, operands, {
+    literal,
+    arith: (sym, a, b) => `(${a} ${sym} ${b})`,
+    math: (fn, args) => `Math.${fn}(${args.join(", ")})`,
+    call: (fn, args) => `${names.helper(fn)}(${args.join(", ")})`,
+    select: (test, then, otherwise) => `(${test} ? ${then} : ${otherwise})`,
+    compare: (sym, a, b) => `${a} ${sym} ${b}`,
+    logic: (op, a, b) => `(${a}) ${op === "and" ? "&&" : "||"} (${b})`,
+    bind: (value) => {
+      const name = names.local();
+      return { name, statement: `const ${name} = ${value};` };
+    },
+  });
 
 /**
  * Compiles a function of numbers from an expression: `params` name the operands, `body` is the

@@ -4,7 +4,7 @@
 // Math.round's ties) go through the small functions of HELPERS. A helper written in JS (`call`)
 // has a WGSL form only if ./wgsl-special.ts gives one (erf, erfc, erfinv); another is reported
 // as not yet available.
-import type { Bool, MathFn, Num } from "../../kernels/scalar-expr.ts";
+import { print, type MathFn, type Num } from "../../kernels/scalar-expr.ts";
 import { SPECIAL_NAMES } from "./wgsl-special.ts";
 
 /** WGSL functions with JS's semantics, prepended to a shader that uses any. */
@@ -69,66 +69,36 @@ const HELPED: Partial<Record<MathFn, string>> = {
  * The expression as WGSL statements and value (`special`: it calls the functions of
  * ./wgsl-special.ts), or null if it calls a JS helper with no WGSL form.
  */
-export function toWgsl(e: Num, operands: readonly string[]): { prelude: string[]; value: string; special: boolean } | null {
-  const prelude: string[] = [];
-  const locals = new Map<Num, string>();
+export function toWgsl(e: Num, operands: readonly string[]): { prelude: readonly string[]; value: string; special: boolean } | null {
   let unsupported = false;
   let special = false;
-  const num = (x: Num): string => {
-    switch (x.op) {
-      case "operand": {
-        const s = operands[x.index];
-        if (s === undefined) throw new Error(`scalar expression: operand ${x.index} of ${operands.length}`);
-        return s;
-      }
-      case "literal":
-        return f32Literal(x.value);
-      case "negate":
-        return `(-${num(x.x)})`;
-      case "arith":
-        return x.sym === "%" ? `js_rem(${num(x.a)}, ${num(x.b)})` : `(${num(x.a)} ${x.sym} ${num(x.b)})`;
-      case "math": {
-        const args = x.args.map(num);
-        if (x.fn === "log10") return `(log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
-        if ((x.fn === "max" || x.fn === "min") && args.length > 2)
-          return args.slice(1).reduce((acc, a) => `${HELPED[x.fn]}(${acc}, ${a})`, args[0]!);
-        const name = DIRECT[x.fn] ?? HELPED[x.fn];
-        if (name === undefined) {
-          unsupported = true;
-          return "0.0";
-        }
-        return `${name}(${args.join(", ")})`;
-      }
-      case "call": {
-        const name = SPECIAL_NAMES.get(x.fn);
-        if (name === undefined) {
-          unsupported = true;
-          return "0.0";
-        }
-        special = true;
-        return `${name}(${x.args.map(num).join(", ")})`;
-      }
-      case "select":
-        return `select(${num(x.otherwise)}, ${num(x.then)}, ${bool(x.test)})`;
-      case "shared": {
-        let name = locals.get(x);
-        if (name === undefined) {
-          const value = num(x.value);
-          name = `l${locals.size}`;
-          prelude.push(`let ${name} = ${value};`);
-          locals.set(x, name);
-        }
-        return name;
-      }
-    }
+  let locals = 0;
+  const missing = (): string => {
+    unsupported = true;
+    return "0.0";
   };
-  const bool = (b: Bool): string => {
-    if (b.op === "compare") {
-      const sym = b.sym === "===" ? "==" : b.sym === "!==" ? "!=" : b.sym;
-      return `(${num(b.a)} ${sym} ${num(b.b)})`;
-    }
-    return `(${bool(b.a)} ${b.op === "and" ? "&&" : "||"} ${bool(b.b)})`;
-  };
-  const value = num(e);
+  const { prelude, value } = print(e, operands, {
+    literal: f32Literal,
+    arith: (sym, a, b) => (sym === "%" ? `js_rem(${a}, ${b})` : `(${a} ${sym} ${b})`),
+    math: (fn, args) => {
+      if (fn === "log10") return `(log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
+      if ((fn === "max" || fn === "min") && args.length > 2) return args.slice(1).reduce((acc, a) => `${HELPED[fn]}(${acc}, ${a})`, args[0]!);
+      const name = DIRECT[fn] ?? HELPED[fn];
+      return name === undefined ? missing() : `${name}(${args.join(", ")})`;
+    },
+    call: (fn, args) => {
+      const name = SPECIAL_NAMES.get(fn);
+      if (name === undefined) return missing();
+      special = true;
+      return `${name}(${args.join(", ")})`;
+    },
+    select: (test, then, otherwise) => `select(${otherwise}, ${then}, ${test})`,
+    compare: (sym, a, b) => `(${a} ${sym === "===" ? "==" : sym === "!==" ? "!=" : sym} ${b})`,
+    logic: (op, a, b) => `(${a} ${op === "and" ? "&&" : "||"} ${b})`,
+    bind: (value) => {
+      const name = `l${locals++}`;
+      return { name, statement: `let ${name} = ${value};` };
+    },
+  });
   return unsupported ? null : { prelude, value, special };
 }
