@@ -12,6 +12,12 @@ import { BufferPool } from "./pool.ts";
 /** Threads per workgroup of the one-thread-per-element kernels. */
 export const GROUP = 256;
 
+/** A shader's entry point with one thread per output element `i` (grids wider than 65,535 groups wrap into y); `info[0]` holds the count. */
+export const THREAD_PER_ELEMENT = `@compute @workgroup_size(${GROUP})
+fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
+  let i = g.x + g.y * nw.x * ${GROUP}u;
+  if (i >= info[0]) { return; }`;
+
 /** A pooled device buffer viewed by tensors. */
 class GpuStorage implements DeviceStorage {
   readonly backend = "webgpu" as const;

@@ -7,7 +7,7 @@ import type { Value } from "../../../effects/value.ts";
 import { BackendError } from "../../errors.ts";
 import { sameShape } from "../../tensor/shape.ts";
 import { DeviceTensor } from "../device-tensor.ts";
-import { GROUP, type GpuContext } from "./context.ts";
+import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { HELPERS, toWgsl } from "./wgsl-expr.ts";
 import { specialFunctions } from "./wgsl-special.ts";
 
@@ -79,10 +79,7 @@ const shaderFor = (prim: Primitive<unknown>, modes: readonly Mode[], rank: numbe
 @group(0) @binding(0) var<storage, read> info: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 ${bindings}
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = g.x + g.y * nw.x * ${GROUP}u;
-  if (i >= info[0]) { return; }
+${THREAD_PER_ELEMENT}
   ${offsets}
   ${reads}
   ${expr.prelude.join("\n  ")}

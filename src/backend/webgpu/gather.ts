@@ -4,7 +4,7 @@
 // on the CPU) — so no thread writes where another does and no atomics are needed. concat writes
 // each operand into its place in one output buffer, one dispatch per operand.
 import { DeviceTensor } from "../device-tensor.ts";
-import { GROUP, type GpuContext } from "./context.ts";
+import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 
 const sizeOf = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
@@ -15,10 +15,7 @@ const HEAD = `
 
 const TAKE = `${HEAD}
 // info: [n, m, dim, inner, indices(m)]
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = g.x + g.y * nw.x * ${GROUP}u;
-  if (i >= info[0]) { return; }
+${THREAD_PER_ELEMENT}
   let m = info[1]; let dim = info[2]; let inner = info[3];
   let k = i % inner;
   let j = (i / inner) % m;
@@ -28,10 +25,7 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 
 const SCATTER = `${HEAD}
 // info: [n, m, dim, inner, start(dim + 1), rows(m)]: output row d sums input rows rows[start[d]..start[d+1])
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = g.x + g.y * nw.x * ${GROUP}u;
-  if (i >= info[0]) { return; }
+${THREAD_PER_ELEMENT}
   let m = info[1]; let dim = info[2]; let inner = info[3];
   let t = i % inner;
   let d = (i / inner) % dim;
@@ -81,10 +75,7 @@ export function scatterAdd(ctx: GpuContext, v: DeviceTensor, indices: Int32Array
 
 const PLACE = `${HEAD}
 // info: [n, outer, rows, inner, outRows, offset]: src [outer, rows, inner] into out [outer, outRows, inner] from row offset
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = g.x + g.y * nw.x * ${GROUP}u;
-  if (i >= info[0]) { return; }
+${THREAD_PER_ELEMENT}
   let rows = info[2]; let inner = info[3];
   let k = i % inner;
   let r = (i / inner) % rows;

@@ -4,7 +4,7 @@
 // selections (the first extremum, as the CPU kernels pick it): gather reads v there, scatter
 // writes c there into zeros; argReduce writes its position along the axis.
 import type { DeviceTensor } from "../device-tensor.ts";
-import { GROUP, type GpuContext } from "./context.ts";
+import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { HELPERS } from "./wgsl-expr.ts";
 
 /** How the threads walk x: the kept axes (outputs) and the reduced axes, with x's strides. */
@@ -65,10 +65,7 @@ fn base_of(i: u32) -> u32 {
 const header = (w: Walk, bindings: string): string => `${prologue(w.kept, w.reduced)}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 ${bindings}
-@compute @workgroup_size(${GROUP})
-fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
-  let i = g.x + g.y * nw.x * ${GROUP}u;
-  if (i >= info[0]) { return; }
+${THREAD_PER_ELEMENT}
   let base = base_of(i);
   let count = info[1];`;
 
