@@ -4,6 +4,7 @@
 // equal(index, arange(n)) is a one-hot mask that every handler stages, batches and
 // differentiates (the mask has no derivative; what it selects from does).
 import { Traced, dtypeOf, shapeOf, type Value } from "../effects/value.ts";
+import { toDevice } from "./backend/backend.ts";
 import { ShapeError, fmt } from "./errors.ts";
 import * as B from "./primitives/binary.ts";
 import { cast } from "./primitives/cast.ts";
@@ -13,14 +14,18 @@ import * as S from "./primitives/shape.ts";
 import { sizeOf } from "./tensor/shape.ts";
 import { Tensor, allocate, type DType } from "./tensor/tensor.ts";
 
-/** The concrete number or Tensor behind `v`, or undefined where none exists yet (staged or batched values). */
+/**
+ * The concrete number or Tensor behind `v`, or undefined where none is readable now: staged or
+ * batched values, and device (GPU) tensors, whose elements the host reads only asynchronously —
+ * their indices select on the device, as run-time ones do.
+ */
 export const concreteOf = (v: Value): number | Tensor | undefined => {
   let x = v;
   while (x instanceof Traced) {
     if (!x.hasInner) return undefined;
     x = x.inner;
   }
-  return x;
+  return x instanceof Tensor && x.backend !== "cpu" ? undefined : x;
 };
 
 /**
@@ -28,11 +33,12 @@ export const concreteOf = (v: Value): number | Tensor | undefined => {
  * check), or undefined when some exist only at run time.
  */
 export const knownIndices = (indices: readonly Value[] | Int32Array | Value): readonly unknown[] | Int32Array | Tensor | undefined => {
-  if (indices instanceof Int32Array || indices instanceof Tensor) return indices;
+  if (indices instanceof Int32Array) return indices;
+  if (indices instanceof Tensor) return concreteOf(indices) as Tensor | undefined;
   if (Array.isArray(indices)) {
     const out: unknown[] = [];
     for (const v of indices as readonly unknown[]) {
-      const c = v instanceof Traced ? concreteOf(v) : v;
+      const c = v instanceof Traced || v instanceof Tensor ? concreteOf(v) : v;
       if (c === undefined && v !== undefined) return undefined;
       out.push(c instanceof Tensor && c.size === 1 ? c.buf[0] : c);
     }
@@ -62,7 +68,14 @@ const positions = (n: number, dtype: DType): Tensor => {
  * in `dtype`. An index outside [0, n), or not an integer, gives a row of zeros.
  */
 export const oneHotMask = (indices: Value, n: number, dtype: DType): Value =>
-  B.equal(S.reshape(cast(indices, dtype), [...shapeOf(indices), 1]), positions(n, dtype));
+  B.equal(S.reshape(cast(indices, dtype), [...shapeOf(indices), 1]), besideOf(indices, positions(n, dtype)));
+
+/** `t` on the device of the tensor behind `v` (an index tensor on the GPU compares with positions there). */
+const besideOf = (v: Value, t: Tensor): Tensor => {
+  let x = v;
+  while (x instanceof Traced && x.hasInner) x = x.inner;
+  return x instanceof Tensor && x.backend !== "cpu" ? toDevice(t) : t;
+};
 
 /**
  * take(x, indices, axis) for indices that exist only at run time: one-hot rows times x, with the

@@ -16,6 +16,7 @@ import { flipP, type FlipParams } from "../../primitives/flip.ts";
 import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
 import { cumprodP, cumsumP, type ScanParams } from "../../primitives/scan-reduce.ts";
 import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
+import { argsortP, sorted, topKIndicesP, topKValues, type SortParams, type TopKParams } from "../../primitives/sorting.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
 import type { DeviceBackend } from "../device.ts";
@@ -31,6 +32,7 @@ import { matmul } from "./matmul.ts";
 import * as reduce from "./reduce.ts";
 import { cumulative } from "./scan.ts";
 import * as window from "./window.ts";
+import * as sort from "./sort.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -69,7 +71,16 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [argReduceP, kernel<ArgReduceParams>((ctx, [x], p, out) => reduce.argReduce(ctx, dev(x!), p.axis, out.shape, p.kind === "max" ? ">" : "<"))],
   [extremum.gather, kernel<ExtremumParams>((ctx, [x, v], p, out) => reduce.selectGather(ctx, dev(x!), dev(v!), p.axes, out.shape, p.kind === "max" ? ">" : "<"))],
   [extremum.scatter, kernel<ExtremumParams>((ctx, [x, c], p) => reduce.selectScatter(ctx, dev(x!), dev(c!), p.axes, p.kind === "max" ? ">" : "<"))],
+  [sorted.gather, kernel<SortParams>((ctx, [x, v], p, out) => sort.gather(ctx, dev(x!), dev(v!), p.axis, dev(x!).shape[p.axis]!, "ascending", out.shape))],
+  [sorted.scatter, kernel<SortParams>((ctx, [x, c], p) => sort.scatter(ctx, dev(x!), dev(c!), p.axis, dev(x!).shape[p.axis]!, "ascending"))],
+  [argsortP, kernel<SortParams>((ctx, [x], p, out) => sort.positions(ctx, dev(x!), p.axis, dev(x!).shape[p.axis]!, "ascending", out.shape))],
+  [topKValues.gather, kernel<TopKParams>((ctx, [x, v], p, out) => sort.gather(ctx, dev(x!), dev(v!), dev(x!).shape.length - 1, p.k, "descending", out.shape))],
+  [topKValues.scatter, kernel<TopKParams>((ctx, [x, c], p) => sort.scatter(ctx, dev(x!), dev(c!), dev(x!).shape.length - 1, p.k, "descending"))],
+  [topKIndicesP, kernel<TopKParams>((ctx, [x], p, out) => sort.positions(ctx, dev(x!), dev(x!).shape.length - 1, p.k, "descending", out.shape))],
 ] as [Primitive<never>, Kernel][]);
+
+/** Primitives whose positions are float64 on the CPU and float32 here (exact up to 2^24). */
+const POSITIONS = new Set<Primitive<never>>([argReduceP, argsortP, topKIndicesP] as Primitive<never>[]);
 
 const ADAPTER_HELP =
   "In Chromium without a GPU, start it with --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader " +
@@ -139,8 +150,7 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
     const out = prim.abstractEval(args.map(abstractOf), params);
     if (out.scalar)
       throw new BackendError(`${op}: its result is a JS number, which a webgpu tensor gives only asynchronously; read it with \`await t.toArrayAsync()\``);
-    // (argmax/argmin's positions are float64 on the CPU; here float32, exact up to 2^24)
-    if (out.dtype === "float64" && prim !== argReduceP) throw float64OnDevice(op);
+    if (out.dtype === "float64" && !POSITIONS.has(prim as Primitive<never>)) throw float64OnDevice(op);
     return k !== undefined ? k(ctx, args, params as never, out) : elementwise(ctx, prim as Primitive<unknown>, args, out);
   },
 });
