@@ -4,6 +4,19 @@
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 
+// `--backend webgpu`: W2, W6 and W7 on the GPU (bench/webgpu/); `--backend cpu` is the default.
+const backendAt = process.argv.indexOf("--backend");
+if (backendAt >= 0) {
+  const name = process.argv[backendAt + 1];
+  const rest = process.argv.slice(2).filter((_, i) => i !== backendAt - 2 && i !== backendAt - 1);
+  if (name === "webgpu") process.exit(await (await import("./webgpu/build.mjs")).runWebgpuBench(rest));
+  if (name !== "cpu") {
+    console.error(`--backend ${name ?? ""}: choose cpu (the default) or webgpu`);
+    process.exit(2);
+  }
+  process.argv.splice(backendAt, 2);
+}
+
 const outdir = "out/bench";
 await build({
   entryPoints: ["bench/run.ts"],
