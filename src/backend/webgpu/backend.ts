@@ -14,7 +14,7 @@ import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, tran
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
 import { flipP, type FlipParams } from "../../primitives/flip.ts";
 import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
-import { cumprodP, cumsumP, type ScanParams } from "../../primitives/scan-reduce.ts";
+import { cumprodP, cumsumP, prodP, type ScanParams } from "../../primitives/scan-reduce.ts";
 import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
 import { argsortP, sorted, topKIndicesP, topKValues, type SortParams, type TopKParams } from "../../primitives/sorting.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -33,6 +33,7 @@ import * as reduce from "./reduce.ts";
 import { cumulative } from "./scan.ts";
 import * as window from "./window.ts";
 import * as sort from "./sort.ts";
+import { prod } from "./prod.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -65,6 +66,7 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [maxPool.gather, kernel<MaxPoolParams>((ctx, [x, v], p, out) => pool.maxPool2dGather(ctx, dev(x!), dev(v!), p, out.shape))],
   [maxPool.scatter, kernel<MaxPoolParams>((ctx, [x, c], p) => pool.maxPool2dScatter(ctx, dev(x!), dev(c!), p))],
   [sumP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.sum(ctx, dev(x!), p.axes, out.shape))],
+  [prodP, kernel<ReduceParams>((ctx, [x], p, out) => prod(ctx, dev(x!), p.axes, out.shape))],
   [logsumexpP, kernel<ReduceParams>((ctx, [x], p, out) => reduce.logsumexp(ctx, dev(x!), p.axes, out.shape))],
   [logSoftmaxP, kernel<ReduceParams>((ctx, [x], p) => reduce.logSoftmax(ctx, dev(x!), p.axes))],
   [matmulP, kernel<MatmulParams>((ctx, [a, b], p, out) => matmul(ctx, dev(a!), dev(b!), p.transA, p.transB, out.shape))],

@@ -8,7 +8,7 @@ import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { HELPERS } from "./wgsl-expr.ts";
 
 /** How the threads walk x: the kept axes (outputs) and the reduced axes, with x's strides. */
-interface Walk {
+export interface Walk {
   readonly outputs: number;
   readonly count: number;
   readonly info: Uint32Array;
@@ -16,7 +16,8 @@ interface Walk {
   readonly reduced: number;
 }
 
-const walk = (shape: readonly number[], axes: readonly number[]): Walk => {
+/** How output elements walk x when `axes` are reduced. */
+export const walk = (shape: readonly number[], axes: readonly number[]): Walk => {
   const strides = new Array<number>(shape.length);
   let n = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -62,16 +63,19 @@ fn base_of(i: u32) -> u32 {
 }
 `;
 
-const header = (w: Walk, bindings: string): string => `${prologue(w.kept, w.reduced)}
+/** A reduction shader's head: bindings, and in `main` the thread's `base` and the reduced `count`. */
+export const header = (w: Walk, bindings: string): string => `${prologue(w.kept, w.reduced)}
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 ${bindings}
 ${THREAD_PER_ELEMENT}
   let base = base_of(i);
   let count = info[1];`;
 
-const X = "@group(0) @binding(2) var<storage, read> x: array<f32>;";
+/** Binding 2: the operand x. */
+export const X = "@group(0) @binding(2) var<storage, read> x: array<f32>;";
 
-const run = (ctx: GpuContext, code: string, w: Walk, outShape: readonly number[], inputs: readonly DeviceTensor[], threads = w.outputs): DeviceTensor => {
+/** Dispatches a reduction shader over a fresh output of `outShape`. */
+export const run = (ctx: GpuContext, code: string, w: Walk, outShape: readonly number[], inputs: readonly DeviceTensor[], threads = w.outputs): DeviceTensor => {
   const { tensor, buffer } = ctx.allocate(outShape);
   if (tensor.size === 0) return tensor;
   ctx.dispatch(code, w.info, buffer, inputs.map((t) => ctx.bufferOf(t)), ctx.grid(threads));
