@@ -13,7 +13,7 @@ import { perExample } from "./batching.ts";
 import { transpose } from "./shape.ts";
 
 /** The integer in an index operand, checked against the axis size. */
-const indexOf = (op: string, i: Value, size: number, shape: Shape): number => {
+export const indexOf = (op: string, i: Value, size: number, shape: Shape): number => {
   let k: number;
   if (typeof i === "number") k = i;
   else if (i instanceof Tensor && i.size === 1) k = i.buf[0]!;

@@ -16,6 +16,7 @@ import { flipP, type FlipParams } from "../../primitives/flip.ts";
 import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
 import { cumprodP, cumsumP, prodP, type ScanParams } from "../../primitives/scan-reduce.ts";
 import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
+import { dynamicIndexAdjointP, dynamicIndexP } from "../../primitives/dynamic-index.ts";
 import { argsortP, sorted, topKIndicesP, topKValues, type SortParams, type TopKParams } from "../../primitives/sorting.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
@@ -34,6 +35,7 @@ import { cumulative } from "./scan.ts";
 import * as window from "./window.ts";
 import * as sort from "./sort.ts";
 import { prod } from "./prod.ts";
+import * as dynamicIndex from "./dynamic-index.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -53,6 +55,8 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [cumprodP, kernel<ScanParams>((ctx, [x], p) => cumulative(ctx, dev(x!), p.axis, "prod", p.reverse))],
   [dynamicSliceP, kernel<SliceParams>((ctx, [x, ...starts], p) => window.dynamicSlice(ctx, dev(x!), starts, p.sizes, p.rows))],
   [dynamicUpdateSliceP, kernel<UpdateParams>((ctx, [x, u, ...starts], p) => window.dynamicUpdateSlice(ctx, dev(x!), dev(u!), starts, p.rows))],
+  [dynamicIndexP, kernel((ctx, [x, i], _p, out) => dynamicIndex.dynamicIndex(ctx, dev(x!), i!, out.shape))],
+  [dynamicIndexAdjointP, kernel<{ shape: readonly number[] }>((ctx, [v, i], p) => dynamicIndex.dynamicIndexAdjoint(ctx, v!, i!, p.shape))],
   [concatP, kernel<{ axis: number }>((ctx, xs, p, out) => gather.concat(ctx, xs.map(dev), p.axis, out.shape))],
   [takeP, kernel<TakeParams>((ctx, [x], p, out) => gather.take(ctx, dev(x!), p.indices, p.axis, out.shape))],
   [scatterAddP, kernel<TakeParams & { dimSize: number }>((ctx, [v], p, out) =>
