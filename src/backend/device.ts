@@ -17,6 +17,8 @@ export interface DeviceBackend {
   execute<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value;
   /** The buffer pool's bytes: in use by tensors, held in all (in use or waiting), and the most ever held. */
   memory(): DeviceMemory;
+  /** Writes `source`'s elements into `target`'s own buffer (the same size), after every operation already queued: inPlace updates. */
+  overwrite(target: DeviceTensor, source: DeviceTensor): void;
 }
 
 /** A device's buffer pool, in bytes. */

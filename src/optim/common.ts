@@ -4,9 +4,10 @@
 // the state's own buffers).
 import { ShapeError, ValueError } from "../errors.ts";
 import { bufferOf, buffersNorm, checkAligned, flattenConcrete, fresh, wrapLike, type ConcreteFlat, type Leaf } from "../tree-math.ts";
-import type { Buffer } from "../tensor/tensor.ts";
+import type { Buffer, Tensor } from "../tensor/tensor.ts";
 import { clipBuffers, scaleBuffers } from "./clip.ts";
 import type { OptionSpec } from "../options.ts";
+import type { DeviceTensor } from "../backend/device-tensor.ts";
 import { deviceSlotLike, onDevice, stepDeviceLeaves, type DeviceLeafStep } from "./device-step.ts";
 
 /** A learning rate as a function of the number of updates done so far (0 on the first). */
@@ -111,21 +112,23 @@ export const slotLike = <P>(op: string, params: P, value = 0): P => {
  * (the same tensor twice, or views of one buffer): one would be stepped twice.
  */
 const checkDisjoint = (op: string, flats: readonly { what: string; flat: ConcreteFlat }[]): void => {
-  const seen = new Map<ArrayBufferLike, { from: number; to: number; where: string }[]>();
+  const seen = new Map<object, { from: number; to: number; where: string }[]>();
   for (const { what, flat } of flats)
     flat.leaves.forEach((leaf, i) => {
       if (typeof leaf === "number") return;
-      const b = leaf.buf;
+      // a device tensor's memory is its storage, which its views (reshapes) share whole
+      const b = onDevice(leaf) ? null : (leaf as Tensor).buf;
+      const memory: object = b === null ? (leaf as DeviceTensor).storage : b.buffer;
       const where = `${what} leaf ${flat.paths[i] ?? i}`;
-      const spans = seen.get(b.buffer) ?? [];
-      const [from, to] = [b.byteOffset, b.byteOffset + b.byteLength];
+      const spans = seen.get(memory) ?? [];
+      const [from, to] = b === null ? [0, 1] : [b.byteOffset, b.byteOffset + b.byteLength];
       const clash = spans.find((s) => from < s.to && s.from < to);
       if (clash)
         throw new ValueError(
           `${op}: with inPlace, every param and state leaf needs memory of its own, but ${where} shares memory with ${clash.where}; pass distinct tensors or drop inPlace`,
         );
       spans.push({ from, to, where });
-      seen.set(b.buffer, spans);
+      seen.set(memory, spans);
     });
 };
 
@@ -153,6 +156,8 @@ export const stepLeaves = <P>(
     checkAligned(op, fp, f, ["params", `state.${name}`]);
     return f;
   });
+  const inPlace = clip.inPlace === true;
+  if (inPlace) checkDisjoint(op, [{ what: "params", flat: fp }, ...fs.map((flat, k) => ({ what: `state.${slots[k]!.name}`, flat }))]);
   if (fp.leaves.some(onDevice)) {
     // a number leaf among device params is stepped by the loop, on a one-element buffer
     const cpuLeaf = (i: number): [Leaf, Leaf[]] => {
@@ -167,8 +172,6 @@ export const stepLeaves = <P>(
     const [newP, newS] = stepDeviceLeaves(op, fp, fg, fs, clip, device, cpuLeaf);
     return [fp.rebuild(newP) as P, fs.map((f, k) => f.rebuild(newS[k]!))];
   }
-  const inPlace = clip.inPlace === true;
-  if (inPlace) checkDisjoint(op, [{ what: "params", flat: fp }, ...fs.map((flat, k) => ({ what: `state.${slots[k]!.name}`, flat }))]);
   let g = fg.leaves.map(bufferOf);
   if (clip.clipValue !== undefined) g = clipBuffers(g, -clip.clipValue, clip.clipValue);
   if (clip.clipGlobalNorm !== undefined) {

@@ -36,6 +36,7 @@ import * as window from "./window.ts";
 import * as sort from "./sort.ts";
 import { prod } from "./prod.ts";
 import * as dynamicIndex from "./dynamic-index.ts";
+import { overwrite } from "./copy.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -130,6 +131,7 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
   description: ctx.description,
   context: ctx,
   memory: () => ({ inUseBytes: ctx.pool.inUseBytes, heldBytes: ctx.pool.heldBytes, peakBytes: ctx.pool.peakBytes }),
+  overwrite: (target, source) => overwrite(ctx, target, source),
   upload(t: Tensor, op: string): DeviceTensor {
     if (t.dtype === "float64") throw float64OnDevice(op);
     ctx.checkAlive(op);
