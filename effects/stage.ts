@@ -8,6 +8,7 @@ import type { DType } from "../src/tensor/tensor.ts";
 import type { Abstract, Primitive } from "./primitive.ts";
 import { Trace, withTrace } from "./trace.ts";
 import { Traced, type Value } from "./value.ts";
+import { anyOnDevice, devicesInUse, runOnDevice } from "./device.ts";
 
 const CAPTURED = Symbol("captured");
 /** Whether `e` says a staged block read a value of a transformation above it through a closure. */
@@ -120,7 +121,7 @@ export class StagingTrace extends Trace {
         constant = false;
       } else abstracts[i] = abstractOf(a.value);
     }
-    if (constant) return prim.impl(args, params); // constant folding
+    if (constant) return devicesInUse && anyOnDevice(args) ? runOnDevice(prim, args, params) : prim.impl(args, params); // constant folding
     if (prim.inline) return prim.inline(args, params); // a program applied as one primitive: stage its operations
     // The output's shape, dtype and number-ness from the operands' (abstract evaluation, with the
     // kernel's errors for bad shapes): no kernel runs.

@@ -4,6 +4,7 @@ import { installDeviceRunner } from "../../effects/device.ts";
 import type { Primitive } from "../../effects/primitive.ts";
 import type { Value } from "../../effects/value.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { Block } from "../../effects/staged-program.ts";
 import type { DeviceTensor } from "./device-tensor.ts";
 
 /** A device backend (WebGPU): uploads tensors and runs primitives on device tensors. */
@@ -19,6 +20,8 @@ export interface DeviceBackend {
   memory(): DeviceMemory;
   /** Writes `source`'s elements into `target`'s own buffer (the same size), after every operation already queued: inPlace updates. */
   overwrite(target: DeviceTensor, source: DeviceTensor): void;
+  /** Compiles a staged program (jit's IR) to run on the device: `source` shows its shaders. */
+  compile(block: Block): { (inputs: readonly Value[]): Value[]; readonly source: string };
 }
 
 /** A device's buffer pool, in bytes. */

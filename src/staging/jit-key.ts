@@ -37,7 +37,8 @@ const isPlainObject = (x: object): boolean => {
 export function signature(x: unknown, leaves: Value[]): string {
   if (isLeaf(x)) {
     leaves.push(x);
-    return typeof x === "number" ? "n" : x instanceof Tensor ? `t${x.dtype}[${x.shape.join(",")}]` : "?";
+    // (a GPU tensor's program is compiled for the GPU: another key than a CPU tensor's)
+    return typeof x === "number" ? "n" : x instanceof Tensor ? `${x.backend === "cpu" ? "t" : "g"}${x.dtype}[${x.shape.join(",")}]` : "?";
   }
   switch (typeof x) {
     case "string":

@@ -10,7 +10,8 @@ import { checkOptions } from "../options.ts";
 import { checkProgram, runToEnd, type AnyProgram, type Gen } from "../transforms/common.ts";
 import { varLike } from "../number-kind.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
-import { BackendError, ValueError } from "../errors.ts";
+import { ValueError } from "../errors.ts";
+import { installedDevice, type DeviceBackend } from "../backend/device.ts";
 import { anyOnDevice, devicesInUse } from "../../effects/device.ts";
 import { printBlock, type Block } from "./ir.ts";
 import { arraysAsTensors } from "../tensor/typed-array.ts";
@@ -84,16 +85,13 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
       info.inlined++;
       return yield* f(...args);
     }
-    if (devicesInUse && anyOnDevice(leaves))
-      throw new BackendError(
-        "jit: an argument is a webgpu tensor, and compiling a program to GPU shaders is not yet available; " +
-          "run the program without jit (each operation then runs on the GPU), or move the arguments with `await toCpu(t)`",
-      );
+    // Arguments on the GPU: the staged program compiles to GPU shaders (the key tells the backends apart).
+    const device = devicesInUse && anyOnDevice(leaves) ? installedDevice() : null;
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {
       try {
-        entry = stage(f as AnyProgram, args, { reuseOutputs: reuse });
+        entry = stage(f as AnyProgram, args, { reuseOutputs: reuse }, device);
       } catch (e) {
         // The program reads a value of an enclosing transformation through a closure: it runs
         // as itself, so that the transformation sees (and differentiates) its operations.
@@ -109,7 +107,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
   return Object.assign(markProgram("jit", jitted), { info });
 }
 
-function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions = {}): Entry {
+function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions = {}, device: DeviceBackend | null = null): Entry {
   const flat = flatten(arraysAsTensors("jit", args));
   return withTrace(
     new StagingTrace(),
@@ -118,7 +116,8 @@ function stage(f: AnyProgram, args: readonly unknown[], options: CompileOptions 
       const out = runToEnd("jit", f as AnyProgram, flat.rebuild(inputs.map((v) => trace.value(v))) as unknown[]);
       const outFlat = flatten(out);
       const block: Block = { inputs, eqns: trace.topEquations(), outputs: outFlat.leaves.map((v) => trace.atom(v)) };
-      return { compiled: compile(block, options), block, rebuild: outFlat.rebuild };
+      // (on a device, results are fresh pooled buffers: reuseOutputs has nothing to save there)
+      return { compiled: device === null ? compile(block, options) : device.compile(block), block, rebuild: outFlat.rebuild };
     },
     true,
   );

@@ -8,7 +8,8 @@ const zeros = new WeakSet<Tensor>();
 
 /** Remembers `v` if it is a concrete all-zero tensor; returns it. */
 export const noteZero = (v: Value): Value => {
-  if (v instanceof Tensor && v.buf.every((x) => x === 0)) zeros.add(v);
+  // (a GPU tensor's elements are not readable here: it is never a known zero)
+  if (v instanceof Tensor && v.backend === "cpu" && v.buf.every((x) => x === 0)) zeros.add(v);
   return v;
 };
 

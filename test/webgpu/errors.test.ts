@@ -3,7 +3,7 @@
 // tagged error that says what to do, never a wrong number.
 import { afterEach, describe, expect, it } from "vitest";
 import * as Y from "../../src/index.ts";
-import { BackendError, DTypeError, add, backend, jit, run, setBackend, sum, tensor, toCpu, toDevice, type Value } from "../../src/index.ts";
+import { BackendError, DTypeError, add, backend, jit, mul, run, setBackend, sum, tensor, toCpu, toDevice, type Tensor, type Value } from "../../src/index.ts";
 import { createWebGPUBackend } from "../../src/backend/webgpu/backend.ts";
 
 const onGpu = async (values: number[]): Promise<Y.Tensor> => {
@@ -52,10 +52,13 @@ describe("webgpu: bad input", () => {
     expect(() => run(function* () { return yield* Y.linalg.solve(yield* Y.reshape(m, [2, 2]), yield* Y.reshape(m, [2, 2])); })).toThrow(/is not yet available on webgpu/);
   });
 
-  it("jit of GPU tensors says compiling to shaders is not yet available", async () => {
+  it("jit: a CPU tensor captured by a program on GPU arguments names both backends; the next call works", async () => {
     const g = await onGpu([1, 2]);
-    const f = jit(function* (x: Value) { return yield* sum(x); });
-    expect(() => run(f, g)).toThrow(/jit: an argument is a webgpu tensor/);
+    const c = await toCpu(g);
+    const f = jit(function* (x: Value) { return yield* add(yield* mul(x, 2), c); });
+    expect(() => run(f, g)).toThrow(/add: operand 1 is a cpu tensor and another operand is a webgpu tensor/);
+    const h = jit(function* (x: Value) { return yield* sum(yield* mul(x, 2)); });
+    expect(await (run(h, g) as Tensor).toArrayAsync()).toBe(6);
   });
 
   it("clipGlobalNorm with a number leaf among GPU params says why (its scale would be read synchronously)", async () => {

@@ -23,6 +23,7 @@ import { float64OnDevice } from "../backend.ts";
 import type { DeviceBackend } from "../device.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import { GpuContext } from "./context.ts";
+import { compileProgram } from "./program.ts";
 import { elementwise } from "./elementwise.ts";
 import * as gather from "./gather.ts";
 import * as conv from "./conv.ts";
@@ -126,39 +127,43 @@ const mixed = (op: string, i: number): BackendError =>
       "move it with toDevice(t), or the GPU one with `await toCpu(t)`",
   );
 
-const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: GpuContext } => ({
-  name: "webgpu",
-  description: ctx.description,
-  context: ctx,
-  memory: () => ({ inUseBytes: ctx.pool.inUseBytes, heldBytes: ctx.pool.heldBytes, peakBytes: ctx.pool.peakBytes }),
-  overwrite: (target, source) => overwrite(ctx, target, source),
-  upload(t: Tensor, op: string): DeviceTensor {
-    if (t.dtype === "float64") throw float64OnDevice(op);
-    ctx.checkAlive(op);
-    const limit = ctx.device.limits.maxStorageBufferBindingSize;
-    if (t.size * 4 > limit) throw new BackendError(`${op}: a tensor of shape ${fmt(t.shape)} is over the device's buffer limit of ${limit} bytes; keep it on the CPU`);
-    return ctx.upload(t.buf as Float32Array, t.shape);
-  },
-  execute<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
-    const op = prim.name;
-    ctx.checkAlive(op);
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a instanceof Tensor && !(a instanceof DeviceTensor)) throw mixed(op, i);
-    }
-    const k = KERNELS.get(prim as Primitive<never>);
-    if (k === undefined && prim.elementwise === undefined) {
-      // a program applied as one primitive (sealed ones do not come here) runs its operations, each dispatched on its own
-      if (prim.inline) return prim.impl(args, params);
-      throw new BackendError(
-        `${op} is not yet available on webgpu; run it on the CPU: move its operands with \`await toCpu(t)\` ` +
-          "(and the result back with toDevice). docs/webgpu.md lists the operations the GPU has",
-      );
-    }
-    const out = prim.abstractEval(args.map(abstractOf), params);
-    if (out.scalar)
-      throw new BackendError(`${op}: its result is a JS number, which a webgpu tensor gives only asynchronously; read it with \`await t.toArrayAsync()\``);
-    if (out.dtype === "float64" && !POSITIONS.has(prim as Primitive<never>)) throw float64OnDevice(op);
-    return k !== undefined ? k(ctx, args, params as never, out) : elementwise(ctx, prim as Primitive<unknown>, args, out);
-  },
-});
+const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: GpuContext } => {
+  const backend: DeviceBackend & { readonly context: GpuContext } = {
+    name: "webgpu",
+    description: ctx.description,
+    context: ctx,
+    memory: () => ({ inUseBytes: ctx.pool.inUseBytes, heldBytes: ctx.pool.heldBytes, peakBytes: ctx.pool.peakBytes }),
+    overwrite: (target, source) => overwrite(ctx, target, source),
+    upload(t: Tensor, op: string): DeviceTensor {
+      if (t.dtype === "float64") throw float64OnDevice(op);
+      ctx.checkAlive(op);
+      const limit = ctx.device.limits.maxStorageBufferBindingSize;
+      if (t.size * 4 > limit) throw new BackendError(`${op}: a tensor of shape ${fmt(t.shape)} is over the device's buffer limit of ${limit} bytes; keep it on the CPU`);
+      return ctx.upload(t.buf as Float32Array, t.shape);
+    },
+    execute<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value {
+      const op = prim.name;
+      ctx.checkAlive(op);
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (a instanceof Tensor && !(a instanceof DeviceTensor)) throw mixed(op, i);
+      }
+      const k = KERNELS.get(prim as Primitive<never>);
+      if (k === undefined && prim.elementwise === undefined) {
+        // a program applied as one primitive (sealed ones do not come here) runs its operations, each dispatched on its own
+        if (prim.inline) return prim.impl(args, params);
+        throw new BackendError(
+          `${op} is not yet available on webgpu; run it on the CPU: move its operands with \`await toCpu(t)\` ` +
+            "(and the result back with toDevice). docs/webgpu.md lists the operations the GPU has",
+        );
+      }
+      const out = prim.abstractEval(args.map(abstractOf), params);
+      if (out.scalar)
+        throw new BackendError(`${op}: its result is a JS number, which a webgpu tensor gives only asynchronously; read it with \`await t.toArrayAsync()\``);
+      if (out.dtype === "float64" && !POSITIONS.has(prim as Primitive<never>)) throw float64OnDevice(op);
+      return k !== undefined ? k(ctx, args, params as never, out) : elementwise(ctx, prim as Primitive<unknown>, args, out);
+    },
+    compile: (block) => compileProgram(ctx, (prim, args, params) => backend.execute(prim, args, params), block),
+  };
+  return backend;
+};

@@ -6,7 +6,7 @@
 import { BackendError, fmt } from "../../errors.ts";
 import { sizeOf, type Shape } from "../../tensor/shape.ts";
 import { DeviceTensor, type DeviceStorage } from "../device-tensor.ts";
-import { MAP_READ, Usage, type GpuBuffer, type GpuComputePipeline, type GpuDevice } from "./gpu-types.ts";
+import { MAP_READ, Usage, type GpuBuffer, type GpuCommandEncoder, type GpuComputePass, type GpuComputePipeline, type GpuDevice } from "./gpu-types.ts";
 import { BufferPool } from "./pool.ts";
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
@@ -31,7 +31,7 @@ class GpuStorage implements DeviceStorage {
     return this.ctx.read(this.buffer, n);
   }
   release(): void {
-    if (!this.ctx.lost) this.ctx.pool.release(this.buffer);
+    if (!this.ctx.lost) this.ctx.releaseBuffer(this.buffer);
   }
 }
 
@@ -39,6 +39,8 @@ export class GpuContext {
   readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
   private errors: Promise<{ readonly message: string } | null>[] = [];
+  /** While a batch records (see `batch`): its encoder and pass, and the buffers freed meanwhile. */
+  private recording: { encoder: GpuCommandEncoder; pass: GpuComputePass; freed: GpuBuffer[] } | null = null;
   /** Why the device was lost, once it was. */
   lost: string | null = null;
 
@@ -82,6 +84,39 @@ export class GpuContext {
     return (t.storage as GpuStorage).buffer;
   }
 
+  /**
+   * Returns a buffer to the pool, or, while a batch records, once the batch is submitted: a
+   * buffer handed out again within the batch could be written by queue.writeBuffer (which runs
+   * before the batch's commands) while a recorded command still has to read it.
+   */
+  releaseBuffer(buffer: GpuBuffer): void {
+    if (this.recording !== null) this.recording.freed.push(buffer);
+    else this.pool.release(buffer);
+  }
+
+  /**
+   * Runs `f` with every dispatch recorded into one compute pass of one command buffer, submitted
+   * at the end (a jitted program's call: one submit instead of one per operation). Each dispatch
+   * of a pass sees the writes of the dispatches before it.
+   */
+  batch<T>(f: () => T): T {
+    if (this.recording !== null) return f();
+    const { device } = this;
+    const encoder = device.createCommandEncoder();
+    const recording = { encoder, pass: encoder.beginComputePass(), freed: [] as GpuBuffer[] };
+    this.recording = recording;
+    device.pushErrorScope("validation");
+    try {
+      return f();
+    } finally {
+      this.recording = null;
+      recording.pass.end();
+      device.queue.submit([encoder.finish()]);
+      this.errors.push(device.popErrorScope());
+      for (const b of recording.freed) this.pool.release(b);
+    }
+  }
+
   private pipeline(code: string): GpuComputePipeline {
     let p = this.pipelines.get(code);
     if (p === undefined) {
@@ -97,13 +132,27 @@ export class GpuContext {
    * output, then the inputs) over `groups` workgroups.
    */
   dispatch(code: string, info: Uint32Array, output: GpuBuffer, inputs: readonly GpuBuffer[], groups: readonly [number, number?, number?]): void {
+    this.dispatchBuffers(code, info, [output, ...inputs], groups);
+  }
+
+  /** Runs `code` with binding 0 `info` and bindings 1, 2, … the buffers (outputs and inputs, as the shader declares them). */
+  dispatchBuffers(code: string, info: Uint32Array, buffers: readonly GpuBuffer[], groups: readonly [number, number?, number?]): void {
     const { device } = this;
-    device.pushErrorScope("validation");
+    const recording = this.recording;
+    // (a batch has one error scope around all of its commands)
+    if (recording === null) device.pushErrorScope("validation");
     const pipeline = this.pipeline(code);
     const infoBuffer = this.pool.acquire(Math.max(info.byteLength, 4));
     device.queue.writeBuffer(infoBuffer, 0, info, 0, info.length);
-    const entries = [infoBuffer, output, ...inputs].map((buffer, binding) => ({ binding, resource: { buffer } }));
+    const entries = [infoBuffer, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (recording !== null) {
+      recording.pass.setPipeline(pipeline);
+      recording.pass.setBindGroup(0, bindGroup);
+      recording.pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+      recording.freed.push(infoBuffer);
+      return;
+    }
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);

@@ -1,0 +1,334 @@
+// jit on the GPU: a staged program (the typed IR jit records) run on WebGPU. Runs of elementwise
+// equations become fused shaders (./fused.ts); every other equation runs its primitive's GPU
+// kernel; numbers (a learning rate, a loop counter) are computed in JS. A call records all of
+// its dispatches into one command buffer (GpuContext.batch) and submits it once. An
+// intermediate's buffer goes back to the pool right after its last read, so the next
+// dispatches of the call, and the next calls, reuse the same buffers.
+//
+// Branches and loops run here too (their bodies as sub-programs), as long as what decides them
+// is a number: a predicate computed on the GPU could only be read asynchronously.
+import type { Primitive } from "../../../effects/primitive.ts";
+import type { Atom, Block, Eqn, PrimEqn, Var } from "../../../effects/staged-program.ts";
+import type { Value } from "../../../effects/value.ts";
+import { BackendError, fmt } from "../../errors.ts";
+import { addP } from "../../primitives/binary.ts";
+import { concatP, reshapeP, sliceP } from "../../primitives/shape.ts";
+import { blocksOf, operandsOf } from "../../staging/ir.ts";
+import { liveEquations } from "../../staging/analysis.ts";
+import { isKnownZero } from "../../staging/known-zeros.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import { DeviceTensor } from "../device-tensor.ts";
+import type { GpuContext } from "./context.ts";
+import { fuse, fusible, runInterface, type FusedRun } from "./fused.ts";
+
+/** Runs a primitive on operands of which at least one is a GPU tensor (the backend's `execute`). */
+export type Execute = <P>(prim: Primitive<P>, args: readonly Value[], params: P) => Value;
+
+/** A compiled GPU program: the call, and its text (the fused shaders and the kernel calls). */
+export interface GpuProgram {
+  (inputs: readonly Value[]): Value[];
+  readonly source: string;
+}
+
+/** At most this many storage buffers per shader: WebGPU's default limit (info included). */
+const MAX_BINDINGS = 8;
+
+type Step =
+  | { readonly kind: "fused"; readonly run: FusedRun }
+  | { readonly kind: "eqn"; readonly eqn: Eqn };
+
+/** A block's steps and, per step, the variables whose last read it is (their buffers go back to the pool after it). */
+interface Plan {
+  readonly steps: readonly Step[];
+  readonly release: readonly (readonly number[])[];
+}
+
+/** A closure of the staged program (a pullback, a recursive function). */
+type Fn = (args: readonly unknown[]) => Value[];
+
+/** Values of one activation of a block; a nested block's frame reads its enclosing ones. */
+class Frame {
+  private readonly values = new Map<number, unknown>();
+  constructor(private readonly parent: Frame | null) {}
+  get(id: number): unknown {
+    for (let f: Frame | null = this; f !== null; f = f.parent) {
+      const v = f.values.get(id);
+      if (v !== undefined || f.values.has(id)) return v;
+    }
+    throw new Error(`jit (webgpu): internal error: variable v${id} read before it was computed`);
+  }
+  set(id: number, v: unknown): void {
+    this.values.set(id, v);
+  }
+}
+
+/** Compiles `root` (the top-level block of a jitted program) for `ctx`. */
+export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): GpuProgram {
+  // (reads by live equations only: a read by dead code must not keep a buffer from the pool)
+  const uses = new Map<number, number>();
+  const countReads = (b: Block): void => {
+    const count = (a: Atom): void => {
+      if (a.kind === "var") uses.set(a.v.id, (uses.get(a.v.id) ?? 0) + 1);
+    };
+    b.outputs.forEach(count);
+    for (const e of liveEquations(b, new Set())) {
+      operandsOf(e).forEach(count);
+      blocksOf(e).forEach(countReads);
+    }
+  };
+  countReads(root);
+  const plans = new Map<Block, Plan>();
+  const shaders: string[] = [];
+  const listing: string[] = [];
+
+  const planOf = (b: Block): Plan => {
+    let plan = plans.get(b);
+    if (plan === undefined) plans.set(b, (plan = makePlan(b, b === root)));
+    return plan;
+  };
+
+  const makePlan = (b: Block, top: boolean): Plan => {
+    const eqns = liveEquations(b, new Set());
+    // reads of each variable in this block, and of those, reads by its primitives and fused runs
+    const inBlock = new Map<number, number>();
+    const direct = new Map<number, number>();
+    const note = (map: Map<number, number>, a: Atom): void => {
+      if (a.kind === "var") map.set(a.v.id, (map.get(a.v.id) ?? 0) + 1);
+    };
+    for (const e of eqns) {
+      for (const a of operandsOf(e)) note(inBlock, a);
+      if (e.kind === "prim") for (const a of e.inputs) note(direct, a);
+    }
+    b.outputs.forEach((a) => note(inBlock, a));
+    const readAfter = (from: number) => (v: Var): boolean => {
+      if (b.outputs.some((a) => a.kind === "var" && a.v.id === v.id)) return true;
+      if ((uses.get(v.id) ?? 0) > (inBlock.get(v.id) ?? 0)) return true; // read by a nested block
+      for (let k = from; k < eqns.length; k++) if (operandsOf(eqns[k]!).some((a) => a.kind === "var" && a.v.id === v.id)) return true;
+      return false;
+    };
+    const steps: Step[] = [];
+    for (let i = 0; i < eqns.length; ) {
+      const e = eqns[i]!;
+      if (e.kind === "prim" && fusible(e)) {
+        let j = i + 1;
+        const shape = e.out.shape;
+        while (j < eqns.length) {
+          const next = eqns[j]!;
+          if (next.kind !== "prim" || !fusible(next) || fmt(next.out.shape) !== fmt(shape)) break;
+          const io = runInterface(eqns.slice(i, j + 1) as PrimEqn[], readAfter(j + 1));
+          if (1 + io.outputs.length + io.tensors.length > MAX_BINDINGS) break;
+          j++;
+        }
+        const group = eqns.slice(i, j) as PrimEqn[];
+        const io = runInterface(group, readAfter(j));
+        // (one operation alone runs the eager kernel: one shader per formula, not per shape)
+        if (group.length >= 2 && 1 + io.outputs.length + io.tensors.length <= MAX_BINDINGS) {
+          const run = fuse(group, readAfter(j));
+          steps.push({ kind: "fused", run });
+          shaders.push(run.code);
+          listing.push(`${run.outputs.map((v) => `v${v.id}`).join(", ")} = fused[${shaders.length - 1}] ${group.map((g) => g.prim.name).join(" ")} over ${fmt(shape)}`);
+        } else group.forEach((g) => steps.push({ kind: "eqn", eqn: g }));
+        i = j;
+        continue;
+      }
+      steps.push({ kind: "eqn", eqn: e });
+      if (e.kind === "prim") listing.push(`v${e.out.id} = ${e.prim.name}`);
+      i++;
+    }
+    // The top block's intermediates read only by its primitives (not by a nested block, an
+    // accumulator or a closure, which may keep them) go back to the pool after their last read.
+    const release: number[][] = steps.map(() => []);
+    if (top) {
+      const last = new Map<number, number>();
+      steps.forEach((s, k) => {
+        const reads = s.kind === "fused" ? [...s.run.tensors] : s.eqn.kind === "prim" ? s.eqn.inputs : [];
+        for (const a of reads) if (a.kind === "var") last.set(a.v.id, k);
+      });
+      const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
+      const inputs = new Set(b.inputs.map((v) => v.id));
+      for (const [id, k] of last)
+        if (!outputs.has(id) && !inputs.has(id) && uses.get(id) === (direct.get(id) ?? 0) && uses.get(id) === (inBlock.get(id) ?? 0)) release[k]!.push(id);
+    }
+    return { steps, release };
+  };
+
+  /** Runs a block in a new frame over `frame`; `owned` counts the references of buffers this call made. */
+  const runBlock = (b: Block, args: readonly unknown[], parent: Frame | null, owned: Map<DeviceTensor, number> | null): Value[] => {
+    const frame = new Frame(parent);
+    b.inputs.forEach((v, i) => frame.set(v.id, args[i]));
+    const { steps, release } = planOf(b);
+    const read = (a: Atom): unknown => (a.kind === "const" ? a.value : frame.get(a.v.id));
+    const define = (v: Var, value: unknown): void => {
+      frame.set(v.id, value);
+      if (owned !== null && value instanceof DeviceTensor) owned.set(value, (owned.get(value) ?? 0) + 1);
+    };
+    for (let k = 0; k < steps.length; k++) {
+      const s = steps[k]!;
+      if (s.kind === "fused") runFused(s.run, read, define);
+      else runEqn(s.eqn, frame, read, define);
+      if (owned !== null)
+        for (const id of release[k]!) {
+          const v = frame.get(id);
+          if (!(v instanceof DeviceTensor)) continue;
+          const n = (owned.get(v) ?? 0) - 1;
+          owned.set(v, n);
+          if (n === 0) v.dispose();
+        }
+    }
+    return b.outputs.map((a) => read(a) as Value);
+  };
+
+  const runFused = (run: FusedRun, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void): void => {
+    const tensors = run.tensors.map(read);
+    if (!tensors.every((t) => t instanceof DeviceTensor)) {
+      // a CPU tensor among the operands: the operations one by one give the backend's error
+      for (const e of run.eqns) define(e.out, apply(e, e.inputs.map(read)));
+      return;
+    }
+    const info = new Uint32Array(1 + run.numbers.length);
+    info[0] = run.size;
+    const bits = new Float32Array(info.buffer, 4);
+    run.numbers.forEach((a, k) => (bits[k] = read(a) as number));
+    const outs = run.outputs.map(() => ctx.allocate(run.shape));
+    if (run.size > 0)
+      ctx.dispatchBuffers(run.code, info, [...outs.map((o) => o.buffer), ...tensors.map((t) => ctx.bufferOf(t as DeviceTensor))], ctx.grid(run.size));
+    run.outputs.forEach((v, k) => define(v, outs[k]!.tensor));
+  };
+
+  /** A primitive on these operands: on the GPU if one is a GPU tensor, else in JS (numbers, CPU constants). */
+  const run = <P>(prim: Primitive<P>, args: readonly unknown[], params: P): Value => {
+    const values = args as readonly Value[];
+    return values.some((a) => a instanceof DeviceTensor) ? execute(prim, values, params) : prim.impl(values, params);
+  };
+  const apply = (e: PrimEqn, args: readonly unknown[]): Value => run(e.prim, args, e.params);
+
+  const truthy = (x: unknown, what: string): boolean => {
+    if (typeof x === "number") return x !== 0;
+    if (x instanceof DeviceTensor)
+      throw new BackendError(
+        `jit (webgpu): ${what} is decided by a value computed on the GPU, which can be read only asynchronously; ` +
+          "compute it from numbers (arguments that are JS numbers), or run this program without jit",
+      );
+    if (x instanceof Tensor && x.size === 1) return x.buf[0] !== 0;
+    throw new BackendError(`jit (webgpu): ${what} must be a scalar, got ${x instanceof Tensor ? `shape ${fmt(x.shape)}` : typeof x}`);
+  };
+
+  const row = (x: unknown, t: number): unknown => {
+    if (typeof x === "function" || Array.isArray(x)) return (x as unknown[])[t];
+    const v = x as Tensor;
+    const starts = v.shape.map((_, d) => (d === 0 ? t : 0));
+    const ends = v.shape.map((n, d) => (d === 0 ? t + 1 : n));
+    return run(reshapeP, [run(sliceP, [v], { starts, ends })], { shape: v.shape.slice(1) });
+  };
+
+  const stack = (rows: readonly unknown[], v: Var): Value => {
+    if (rows.some((r) => r instanceof DeviceTensor)) {
+      const one = [1, ...v.shape.slice(1)];
+      const parts = rows.map((r) => execute(reshapeP, [r as Value], { shape: one }));
+      return execute(concatP, parts, { axis: 0 });
+    }
+    const buf = v.dtype === "float32" ? new Float32Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1)) : new Float64Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1));
+    const n = rows.length === 0 ? 0 : buf.length / rows.length;
+    rows.forEach((r, i) => (typeof r === "number" ? (buf[i] = r) : buf.set((r as Tensor).buf, i * n)));
+    return new Tensor(buf, v.shape);
+  };
+
+  const runEqn = (e: Eqn, frame: Frame, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void): void => {
+    const sub = (b: Block, args: readonly unknown[]): Value[] => runBlock(b, args, frame, null);
+    const setOuts = (outs: readonly Var[], values: readonly unknown[]): void => outs.forEach((v, i) => define(v, values[i]));
+    switch (e.kind) {
+      case "prim":
+        return define(e.out, apply(e, e.inputs.map(read)));
+      case "cond": {
+        const ops = e.operands.map(read);
+        return setOuts(e.outs, sub(truthy(read(e.pred), "a cond's predicate") ? e.then : e.else, ops));
+      }
+      case "switch": {
+        const i = read(e.index);
+        if (i instanceof DeviceTensor) truthy(i, "a switchCase's index");
+        const k = typeof i === "number" ? i : (i as Tensor).buf[0]!;
+        if (!Number.isInteger(k)) throw new BackendError(`switchCase: the index must be an integer, got ${k}; round it first (round, floor)`);
+        return setOuts(e.outs, sub(e.branches[Math.min(Math.max(k, 0), e.branches.length - 1)]!, e.operands.map(read)));
+      }
+      case "while": {
+        let carry = e.init.map(read);
+        const collected: unknown[] = [];
+        while (truthy(sub(e.cond, carry)[0], "a whileLoop's condition")) {
+          const next = sub(e.body, carry);
+          carry = next.slice(0, carry.length);
+          if (e.collect) collected.push(next[carry.length]);
+        }
+        return setOuts(e.outs, e.collect ? [...carry, collected] : carry);
+      }
+      case "scan": {
+        const xs = e.xs.map(read);
+        const length = e.length >= 0 ? e.length : (xs[0] as unknown[]).length;
+        let carry = e.init.map(read);
+        const ys: unknown[][] = e.outs.slice(carry.length).map(() => []);
+        for (let s = 0; s < length; s++) {
+          const t = e.reverse ? length - 1 - s : s;
+          const res = sub(e.body, [...carry, ...xs.map((x) => row(x, t))]);
+          carry = res.slice(0, carry.length);
+          ys.forEach((y, i) => y.push(res[carry.length + i]));
+        }
+        if (e.reverse) ys.forEach((y) => y.reverse());
+        const stacked = ys.map((y, i) => {
+          const v = e.outs[carry.length + i]!;
+          return v.fn ? y : stack(y, v);
+        });
+        return setOuts(e.outs, [...carry, ...stacked]);
+      }
+      case "fix": {
+        const fn: Fn = (args) => runBlock(e.body, args, inner, null);
+        // the function's own frame holds it, so the calls inside its body find it
+        const inner = new Frame(frame);
+        inner.set(-1 - e.fn, fn);
+        return setOuts(e.outs, fn(e.args.map(read)));
+      }
+      case "call":
+        return setOuts(e.outs, (frame.get(-1 - e.fn) as Fn)(e.args.map(read)));
+      case "lambda": {
+        const fn: Fn = (args) => runBlock(e.body, args, frame, null);
+        return define(e.out, fn);
+      }
+      case "apply":
+        return setOuts(e.outs, (read(e.fn) as Fn)(e.args.map(read)));
+      case "accumulator":
+        return define(e.out, { value: null as Value | null });
+      case "accumulate": {
+        const acc = read(e.acc) as { value: Value | null };
+        const v = read(e.value) as Value;
+        if (isKnownZero(v)) return;
+        acc.value = acc.value === null ? v : run(addP, [acc.value, v], undefined);
+        return;
+      }
+      case "readAccumulator": {
+        const acc = read(e.acc) as { value: Value | null };
+        const value = acc.value ?? ctx.upload(new Float32Array(e.out.shape.reduce((a, b) => a * b, 1)), e.out.shape);
+        acc.value = null;
+        return define(e.out, value);
+      }
+    }
+  };
+
+  // Tensors the call did not make (its arguments, the program's constants) are never disposed.
+  const constants: DeviceTensor[] = [];
+  const findConstants = (b: Block): void => {
+    for (const e of b.eqns) {
+      for (const a of operandsOf(e)) if (a.kind === "const" && a.value instanceof DeviceTensor) constants.push(a.value);
+      blocksOf(e).forEach(findConstants);
+    }
+    for (const a of b.outputs) if (a.kind === "const" && a.value instanceof DeviceTensor) constants.push(a.value);
+  };
+  findConstants(root);
+  const program = (inputs: readonly Value[]): Value[] => {
+    ctx.checkAlive("jit");
+    const owned = new Map<DeviceTensor, number>();
+    for (const t of [...inputs, ...constants]) if (t instanceof DeviceTensor) owned.set(t, Infinity);
+    return ctx.batch(() => runBlock(root, inputs, null, owned));
+  };
+  planOf(root); // the top level's shaders now; a nested block's at its first run
+  return Object.defineProperty(program, "source", {
+    get: () => `${listing.join("\n")}\n${shaders.map((code, k) => `// fused[${k}]\n${code}`).join("\n")}`,
+  }) as GpuProgram;
+}
