@@ -12,6 +12,8 @@ import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitiv
 import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../../primitives/select.ts";
 import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
+import { triangleP } from "../../primitives/triangular.ts";
+import type { TriangleParams } from "../../kernels/triangular.ts";
 import { flipP, type FlipParams } from "../../primitives/flip.ts";
 import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
 import { cumprodP, cumsumP, prodP, type ScanParams } from "../../primitives/scan-reduce.ts";
@@ -38,6 +40,7 @@ import * as sort from "./sort.ts";
 import { prod } from "./prod.ts";
 import * as dynamicIndex from "./dynamic-index.ts";
 import { overwrite } from "./copy.ts";
+import { triangle } from "./triangle.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -53,6 +56,7 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [sliceP, kernel<{ starts: readonly number[]; ends: readonly number[] }>((ctx, [x], p) => layout.slice(ctx, dev(x!), p.starts, p.ends))],
   [padP, kernel<{ starts: readonly number[]; shape: readonly number[] }>((ctx, [x], p) => layout.pad(ctx, dev(x!), p.starts, p.shape))],
   [flipP, kernel<FlipParams>((ctx, [x], p) => layout.flip(ctx, dev(x!), p.axes))],
+  [triangleP, kernel<TriangleParams>((ctx, [x], p) => triangle(ctx, dev(x!), p))],
   [cumsumP, kernel<ScanParams>((ctx, [x], p) => cumulative(ctx, dev(x!), p.axis, "sum", p.reverse))],
   [cumprodP, kernel<ScanParams>((ctx, [x], p) => cumulative(ctx, dev(x!), p.axis, "prod", p.reverse))],
   [dynamicSliceP, kernel<SliceParams>((ctx, [x, ...starts], p) => window.dynamicSlice(ctx, dev(x!), starts, p.sizes, p.rows))],
