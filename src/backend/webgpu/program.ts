@@ -32,6 +32,8 @@ export interface GpuProgram {
 
 /** At most this many storage buffers per shader: WebGPU's default limit (info included). */
 const MAX_BINDINGS = 8;
+/** How far past the start of a fused run its equations are looked for. */
+const LOOKAHEAD = 32;
 
 type Step =
   | { readonly kind: "fused"; readonly run: FusedRun }
@@ -100,40 +102,63 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       if (e.kind === "prim") for (const a of e.inputs) note(direct, a);
     }
     b.outputs.forEach((a) => note(inBlock, a));
-    const readAfter = (from: number) => (v: Var): boolean => {
-      if (b.outputs.some((a) => a.kind === "var" && a.v.id === v.id)) return true;
-      if ((uses.get(v.id) ?? 0) > (inBlock.get(v.id) ?? 0)) return true; // read by a nested block
-      for (let k = from; k < eqns.length; k++) if (operandsOf(eqns[k]!).some((a) => a.kind === "var" && a.v.id === v.id)) return true;
-      return false;
+    /** Whether a variable the run defines is read by anything else (it is written to a buffer). */
+    const readOutside = (group: readonly PrimEqn[]) => {
+      const inside = new Map<number, number>();
+      for (const g of group) for (const a of g.inputs) note(inside, a);
+      return (v: Var): boolean => (uses.get(v.id) ?? 0) > (inside.get(v.id) ?? 0);
     };
     const steps: Step[] = [];
-    for (let i = 0; i < eqns.length; ) {
-      const e = eqns[i]!;
-      if (e.kind === "prim" && fusible(e)) {
-        let j = i + 1;
-        const shape = e.out.shape;
-        while (j < eqns.length) {
-          const next = eqns[j]!;
-          if (next.kind !== "prim" || !fusible(next) || fmt(next.out.shape) !== fmt(shape)) break;
-          const io = runInterface(eqns.slice(i, j + 1) as PrimEqn[], readAfter(j + 1));
-          if (1 + io.outputs.length + io.tensors.length > MAX_BINDINGS) break;
-          j++;
-        }
-        const group = eqns.slice(i, j) as PrimEqn[];
-        const io = runInterface(group, readAfter(j));
-        // (one operation alone runs the eager kernel: one shader per formula, not per shape)
-        if (group.length >= 2 && 1 + io.outputs.length + io.tensors.length <= MAX_BINDINGS) {
-          const run = fuse(group, readAfter(j));
-          steps.push({ kind: "fused", run });
-          shaders.push(run.code);
-          listing.push(`${run.outputs.map((v) => `v${v.id}`).join(", ")} = fused[${shaders.length - 1}] ${group.map((g) => g.prim.name).join(" ")} over ${fmt(shape)}`);
-        } else group.forEach((g) => steps.push({ kind: "eqn", eqn: g }));
-        i = j;
-        continue;
-      }
+    const single = (e: Eqn): void => {
       steps.push({ kind: "eqn", eqn: e });
       if (e.kind === "prim") listing.push(`v${e.out.id} = ${e.prim.name}`);
-      i++;
+    };
+    const done = new Uint8Array(eqns.length);
+    for (let i = 0; i < eqns.length; i++) {
+      if (done[i]) continue;
+      const e = eqns[i]!;
+      if (e.kind !== "prim" || !fusible(e)) {
+        single(e);
+        continue;
+      }
+      // A run gathers the fusible equations of this shape that follow, past equations that do
+      // not read the run (they run first: the run goes where its last equation was), up to an
+      // equation that reads it or a branch or loop.
+      const members = [e];
+      const memberIds = new Set([e.out.id]);
+      const before: number[] = []; // skipped equations that must run before the run
+      let last = i;
+      const bindings = (group: readonly PrimEqn[]): number => {
+        const io = runInterface(group, readOutside(group));
+        return 1 + io.outputs.length + io.tensors.length;
+      };
+      for (let j = i + 1; j < eqns.length && j - i <= LOOKAHEAD; j++) {
+        if (done[j]) continue;
+        const n = eqns[j]!;
+        if (n.kind !== "prim") break;
+        if (fusible(n) && fmt(n.out.shape) === fmt(e.out.shape) && bindings([...members, n]) <= MAX_BINDINGS) {
+          members.push(n);
+          memberIds.add(n.out.id);
+          for (let k = last + 1; k < j; k++) if (!done[k]) before.push(k);
+          last = j;
+          continue;
+        }
+        if (n.inputs.some((a) => a.kind === "var" && memberIds.has(a.v.id))) break;
+      }
+      for (const k of before) {
+        single(eqns[k]!);
+        done[k] = 1;
+      }
+      for (let k = i; k <= last; k++) if (eqns[k]!.kind === "prim" && memberIds.has((eqns[k] as PrimEqn).out.id)) done[k] = 1;
+      // (one operation alone runs the eager kernel: one shader per formula, not per shape)
+      if (members.length === 1) {
+        single(e);
+        continue;
+      }
+      const run = fuse(members, readOutside(members));
+      steps.push({ kind: "fused", run });
+      shaders.push(run.code);
+      listing.push(`${run.outputs.map((v) => `v${v.id}`).join(", ")} = fused[${shaders.length - 1}] ${members.map((g) => g.prim.name).join(" ")} over ${fmt(e.out.shape)}`);
     }
     // The top block's intermediates read only by its primitives (not by a nested block, an
     // accumulator or a closure, which may keep them) go back to the pool after their last read.
