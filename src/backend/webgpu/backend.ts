@@ -6,7 +6,7 @@ import { abstractOf } from "../../../effects/abstract.ts";
 import type { Abstract, Primitive } from "../../../effects/primitive.ts";
 import type { Value } from "../../../effects/value.ts";
 import { BackendError, fmt } from "../../errors.ts";
-import { avgPool2dGradP, avgPool2dP, conv2dInputGradP, conv2dP, conv2dWeightGradP, type ConvParams, type PoolParams } from "../../primitives/conv.ts";
+import { avgPool2dGradP, avgPool2dP, conv2dInputGradP, conv2dP, conv2dWeightGradP, conv2dWeightGradsP, type ConvParams, type PoolParams } from "../../primitives/conv.ts";
 import { matmulP, type MatmulParams } from "../../primitives/matmul.ts";
 import { logSoftmaxP, logsumexpP, sumP, type ReduceParams } from "../../primitives/reduce.ts";
 import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../../primitives/select.ts";
@@ -71,6 +71,7 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [conv2dP, kernel<ConvParams>((ctx, [x, w], p, out) => conv.conv2d(ctx, dev(x!), dev(w!), p, out.shape))],
   [conv2dInputGradP, kernel<ConvParams>((ctx, [c, w], p, out) => conv.conv2dInputGrad(ctx, dev(c!), dev(w!), p, out.shape))],
   [conv2dWeightGradP, kernel<ConvParams>((ctx, [x, c], p, out) => conv.conv2dWeightGrad(ctx, dev(x!), dev(c!), p, out.shape))],
+  [conv2dWeightGradsP, kernel<ConvParams & { shape: readonly number[] }>((ctx, [x, c], p) => conv.conv2dWeightGrads(ctx, dev(x!), dev(c!), p, p.shape))],
   [avgPool2dP, kernel<PoolParams>((ctx, [x], p, out) => pool.avgPool2d(ctx, dev(x!), p, out.shape))],
   [avgPool2dGradP, kernel<PoolParams & { shape: readonly number[] }>((ctx, [c], p) => pool.avgPool2dGrad(ctx, dev(c!), p, p.shape))],
   [maxPool.gather, kernel<MaxPoolParams>((ctx, [x, v], p, out) => pool.maxPool2dGather(ctx, dev(x!), dev(v!), p, out.shape))],

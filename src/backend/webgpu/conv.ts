@@ -1,7 +1,8 @@
 // conv2d and its two adjoints on the GPU, direct: one thread per output element sums its
 // products (x [N, C, H, W], w [O, C / groups, KH, KW], stride, per-side padding, dilation,
 // groups, as src/kernels/conv.ts). The input gradient reads the cotangent at the positions
-// whose window covers the pixel; the filter gradient sums over images and output positions.
+// whose window covers the pixel; the filter gradient sums over images and output positions
+// (over each example's images apart, for vmap's per-example filter gradients).
 import type { ConvSpec } from "../../kernels/conv-spec.ts";
 import type { DeviceTensor } from "../device-tensor.ts";
 import { GROUP, type GpuContext } from "./context.ts";
@@ -68,14 +69,16 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
   out[i] = s;
 }`;
 
-// w̄ [O, Cg, KH, KW] = Σ over n, oy, ox of x[n, g·Cg + c, oy·sh − pt + u·dh, ox·sw − pl + v·dw] · c̄[n, o, oy, ox]
+// w̄ [O, Cg, KH, KW] = Σ over n, oy, ox of x[n, g·Cg + c, oy·sh − pt + u·dh, ox·sw − pl + v·dw] · c̄[n, o, oy, ox];
+// with E examples of N images each (x [E·N, ...]), one filter gradient per example, [E, O, Cg, KH, KW]
 const WEIGHT_GRAD = `${HEAD}
 @compute @workgroup_size(${GROUP})
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {${PROLOGUE}
-  let v = i % KW; let u = (i / KW) % KH; let c = (i / (KW * KH)) % Cg; let o = i / (KW * KH * Cg);
+  let v = i % KW; let u = (i / KW) % KH; let c = (i / (KW * KH)) % Cg; let o = (i / (KW * KH * Cg)) % O;
+  let e = i / (KW * KH * Cg * O);
   let ch = (o / Og) * Cg + c;
   var s = 0.0;
-  for (var n = 0; n < N; n++) {
+  for (var n = e * N; n < (e + 1) * N; n++) {
     for (var oy = 0; oy < OH; oy++) {
       let y = oy * sh - pt + u * dh;
       if (y < 0 || y >= H) { continue; }
@@ -115,3 +118,7 @@ export const conv2dInputGrad = (ctx: GpuContext, c: DeviceTensor, w: DeviceTenso
 /** The filter gradient from x and the cotangent c, for a filter of shape `ws`. */
 export const conv2dWeightGrad = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor =>
   launch(ctx, WEIGHT_GRAD, infoOf(x.shape, ws, c.shape, p, ws.reduce((s, d) => s * d, 1)), ws, x, c);
+
+/** One filter gradient per example (vmap of the filter gradient): x [E, N, C, H, W] and c [E, N, O, OH, OW] give [E, ...ws]. */
+export const conv2dWeightGrads = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor =>
+  launch(ctx, WEIGHT_GRAD, infoOf(x.shape.slice(1), ws, c.shape.slice(1), p, x.shape[0]! * ws.reduce((s, d) => s * d, 1)), [x.shape[0]!, ...ws], x, c);
