@@ -60,6 +60,9 @@ describe("parseBlocks", () => {
     expect(bad("<!-- continues -->", "```ts", "x", "```")).toThrow(/no ts block comes before/);
     expect(bad("<!-- fragment: f -->", "```ts", "x", "```", "<!-- continues -->", "```ts", "y", "```")).toThrow(/after a fragment/);
     expect(bad("```ts", "x", "```", "Output:", "```", "1", "```")).toThrow(/docs\/x\.md:4: "Output:" must be followed by a ```text block/);
+    expect(bad("<!-- webgpu -->", "```ts", "x", "```")).toThrow(/say why the block cannot run here: <!-- webgpu: why -->/);
+    expect(bad("<!-- webgpu: g -->", "```ts", "x", "```", "<!-- continues -->", "```ts", "y", "```")).toThrow(/after a webgpu block/);
+    expect(parseBlocks("docs/x.md", md("<!-- webgpu: needs an adapter -->", "```ts", "x", "```"))[0]!.marker).toBe("webgpu");
     expect(bad("```ts fragment", "x", "```")).toThrow(DocsFormatError);
     expect(bad("```ts", "x")).toThrow(/never closed/);
   });

@@ -3,7 +3,8 @@
 // tsconfig (strict) and each is run as a program of its own; where the block is followed by
 // "Output:" and a ```text block, what it prints must equal that text (trailing whitespace and
 // trailing blank lines aside). `<!-- fragment: why -->` before a block exempts it; `<!-- continues -->`
-// runs it after the page's previous block. See docs/guide.md, "How the docs are tested".
+// runs it after the page's previous block; `<!-- webgpu: why -->` type-checks it here and runs it in
+// test/webgpu/docs.test.ts. See docs/guide.md, "How the docs are tested".
 //
 // YIELDIFF_DOCS_KEEP=1 keeps the generated programs (tmp/docs-*/) for a look after the run.
 
@@ -40,8 +41,10 @@ beforeAll(() => {
   checked = typeCheck(root, dir, list);
   const built = bundle(dir, list);
   const limit = limiter(Math.max(1, availableParallelism()));
+  // (a block that needs WebGPU runs in Chromium: test/webgpu/docs.test.ts)
+  const gpu = new Set(blocks.filter((b) => b.marker === "webgpu").map(blockName));
   runs = new Map(
-    list.map((p) => [
+    list.filter((p) => !gpu.has(p.name)).map((p) => [
       p.name,
       built.then(async (b) => {
         const target = b.files.get(p.name) ?? { error: "not built" };
@@ -81,6 +84,10 @@ for (const page of pages.filter((p) => p.error || p.blocks.length > 0)) {
         const errors = tc.errors.get(name) ?? [];
         if (errors.length > 0) expect.fail(`${name}: the block does not type-check:\n${errors.join("\n")}`);
       }, 300_000);
+      if (block.marker === "webgpu") {
+        test.skip(`line ${block.line}: runs in Chromium's WebGPU (test/webgpu/docs.test.ts)`, () => {});
+        continue;
+      }
       test(`line ${block.line}: runs${block.output ? " and prints its Output" : ""}`, async () => {
         expect(programs.get(name)!.problems, `${name}: imports`).toEqual([]);
         const { built, run } = await runs.get(name)!;

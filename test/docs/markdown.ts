@@ -5,13 +5,15 @@
 //                            it is neither type-checked nor run (keep these rare)
 //   <!-- continues -->       the block continues the page's previous block: it runs as one
 //                            program after it, and its Output is what it prints itself
+//   <!-- webgpu: why -->     the block needs a WebGPU adapter: it is type-checked here and run
+//                            in headless Chromium by test/webgpu/docs.test.ts
 //
 // A marker is an HTML comment on the last non-blank line before the block's opening fence.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export type Marker = "fragment" | "continues";
+export type Marker = "fragment" | "continues" | "webgpu";
 
 export interface DocBlock {
   /** The markdown file, relative to the repository root (forward slashes). */
@@ -76,8 +78,10 @@ export function parseBlocks(doc: string, text: string): DocBlock[] {
     if (marker === "continues") {
       previous = blocks.at(-1);
       if (!previous) throw new DocsFormatError(`${where(i)}: <!-- continues --> but no ts block comes before it on the page`);
-      if (previous.marker === "fragment") {
-        throw new DocsFormatError(`${where(i)}: <!-- continues --> after a fragment (line ${previous.line}), which does not run`);
+      if (previous.marker === "fragment" || previous.marker === "webgpu") {
+        throw new DocsFormatError(
+          `${where(i)}: <!-- continues --> after a ${previous.marker === "fragment" ? "fragment" : "webgpu block"} (line ${previous.line}), which does not run here`,
+        );
       }
     }
     const output = outputAfter(lines, end + 1, where);
@@ -109,14 +113,14 @@ function markerBefore(lines: string[], fenceIndex: number, where: (i: number) =>
   while (j >= 0 && lines[j]!.trim() === "") j--;
   const comment = j >= 0 ? COMMENT.exec(lines[j]!) : null;
   if (!comment) return undefined;
-  const m = /^(fragment|continues)\b\s*(:.*)?$/.exec(comment[1]!);
+  const m = /^(fragment|continues|webgpu)\b\s*(:.*)?$/.exec(comment[1]!);
   if (!m) {
     throw new DocsFormatError(
-      `${where(j)}: unknown marker <!-- ${comment[1]} --> before a ts block; the markers are <!-- fragment: why --> and <!-- continues -->`,
+      `${where(j)}: unknown marker <!-- ${comment[1]} --> before a ts block; the markers are <!-- fragment: why -->, <!-- continues --> and <!-- webgpu: why -->`,
     );
   }
-  if (m[1] === "fragment" && !(m[2] && m[2].slice(1).trim())) {
-    throw new DocsFormatError(`${where(j)}: say why the block cannot run: <!-- fragment: why -->`);
+  if ((m[1] === "fragment" || m[1] === "webgpu") && !(m[2] && m[2].slice(1).trim())) {
+    throw new DocsFormatError(`${where(j)}: say why the block cannot run here: <!-- ${m[1]}: why -->`);
   }
   return m[1] as Marker;
 }
