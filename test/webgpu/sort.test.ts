@@ -1,12 +1,14 @@
 // sort, argsort and topK on webgpu against the CPU: the same stable order (ties by position,
 // NaN last when ascending and first in topK, −0 equal to +0, ±∞), along every axis, any k;
 // first and second derivatives (reverse and forward) through the picks; vmap; the positions
-// used as device indices (take by a GPU index tensor) inside a gradient; and random shapes.
+// used as device indices (take by a GPU index tensor) inside a gradient; random shapes; and
+// lines long enough for the merge sort (MERGE_FROM elements and more).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as Y from "../../src/index.ts";
 import { grad, jvp, rand, run, setBackend, sum, tensor, toDevice, vmap, type Tensor, type Value } from "../../src/index.ts";
 import { expectSameOnGpu } from "./compare.ts";
+import { MERGE_FROM } from "../../src/backend/webgpu/sort.ts";
 
 const f32 = (shape: number[], seed: number, ties = false): Tensor => {
   const u = rand(shape, { seed, dtype: "float32" });
@@ -103,5 +105,28 @@ describe("webgpu: sort, argsort, topK", () => {
       ),
       { numRuns: 25, seed: 21 },
     );
+  });
+});
+
+describe("webgpu: sort, argsort, topK of long lines (merge-sorted)", () => {
+  /** Few distinct values (ties), with NaN, ±∞ and ±0 sprinkled in. */
+  const long = (shape: number[], seed: number): Tensor => {
+    const u = rand(shape, { seed, dtype: "float32" });
+    const special = [NaN, Infinity, -Infinity, 0, -0];
+    return tensor(Float32Array.from(u.data, (v, i) => (i % 97 === 5 ? special[i % 5]! : Math.round(40 * v) / 8 - 2.5)), { shape });
+  };
+  for (const n of [MERGE_FROM, 2 * MERGE_FROM, 3001])
+    it(`lines of ${n}: sort, argsort and topK as on the CPU`, async () => {
+      await expectSameOnGpu(all(1, 7), [long([2, n], n)]);
+    });
+  it("along axis 0 (a stride between the elements of a line)", async () => {
+    await expectSameOnGpu(function* (x: Value) { return [yield* Y.sort(x, 0), yield* Y.argsort(x, 0)]; }, [long([1500, 3], 1)]);
+  });
+  it("gradients through a long sort and topK: reverse, forward, second order", async () => {
+    await checkGrads((x) => Y.sort(x, 1), f32([2, 1100], 2, true));
+    await checkGrads(function* (x: Value) { return (yield* Y.topK(x, 9))[0]; }, f32([2, 1300], 3, true));
+  });
+  it("vmap of topK over long lines", async () => {
+    await expectSameOnGpu(vmap(function* (r: Value) { return yield* Y.topK(r, 4); }), [long([3, 1200], 4)]);
   });
 });
