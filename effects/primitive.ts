@@ -111,11 +111,26 @@ export interface Capabilities<P> {
 }
 
 const registry: Primitive<never>[] = [];
+/** A defined primitive's index in `registry`: a small integer that stands for it in typed arrays. */
+const CODE = Symbol("primitive code");
 
 export const definePrimitive = <P = undefined>(p: Primitive<P>): Primitive<P> => {
+  Object.defineProperty(p, CODE, { value: registry.length });
   registry.push(p as Primitive<never>);
   return p;
 };
+
+/**
+ * The code of a primitive made by definePrimitive (its index among the defined ones), or -1 for
+ * a record made otherwise.
+ */
+export const primitiveCode = (p: object): number => {
+  const code = (p as { readonly [CODE]?: number })[CODE];
+  return code === undefined ? -1 : code;
+};
+
+/** The primitive of a code that `primitiveCode` gave. */
+export const primitiveOfCode = (code: number): Primitive<unknown> => registry[code] as Primitive<unknown>;
 
 /** Every primitive defined so far (the modules that define them loaded): for tests that check each has its rules. */
 export const definedPrimitives = (): readonly Primitive<never>[] => registry;

@@ -1,8 +1,8 @@
 // The pending steps of reverse mode, as columns (struct of arrays), and the adjoints of a
-// backward pass. A scalar step — one or two number operands, no parameters — is a kind byte,
-// its primitive, its operands' step indices and its output value: typed-array slots and one
-// reference slot, no object per step. Any other step keeps an object.
-import type { MaybeValue, Primitive } from "./primitive.ts";
+// backward pass. A scalar step — one or two number operands, no parameters — is its kind and
+// its primitive's code in one 16-bit slot, its operands' step indices and its output value:
+// typed-array slots only, nothing the garbage collector traces. Any other step keeps an object.
+import { primitiveCode, type MaybeValue, type Primitive } from "./primitive.ts";
 import { evaluatesNumbers } from "./trace.ts";
 import type { CotangentSum } from "./reverse.ts";
 import type { Value } from "./value.ts";
@@ -12,6 +12,26 @@ export const INPUT = 0;
 export const UNARY = 1;
 export const BINARY = 2;
 export const GENERAL = 3;
+/** An `op` slot is a step's kind in its low bits and, for a scalar step, its primitive's code above them. */
+export const KIND_BITS = 2;
+const KIND_MASK = (1 << KIND_BITS) - 1;
+/** Codes of primitives that fit an op slot (a primitive above it keeps its scalar steps as objects). */
+const MAX_CODE = (1 << (16 - KIND_BITS)) - 1;
+/** By code: 0 not seen yet, 1 a primitive whose scalar steps go in the columns, 2 one with a reverse rule of its own (or sealed). */
+const columnar = new Uint8Array(MAX_CODE + 1);
+/**
+ * The code a scalar step of `prim` stores, or -1 when its steps are kept as objects: a primitive
+ * not made by definePrimitive, or one with a reverse rule of its own (customVjp, checkpoint).
+ */
+export const scalarCode = (prim: Primitive<unknown>): number => {
+  const code = primitiveCode(prim);
+  if (code < 0 || code > MAX_CODE) return -1;
+  let c = columnar[code]!;
+  if (c === 0) columnar[code] = c = prim.reverse === undefined && prim.sealed !== true ? 1 : 2;
+  return c === 1 ? code : -1;
+};
+export const kindOf = (op: number): number => op & KIND_MASK;
+export const codeOf = (op: number): number => op >>> KIND_BITS;
 
 /** A step kept as an object: a tensor operation, or one with parameters or residuals. */
 export interface GeneralStep {
@@ -36,8 +56,8 @@ export const WANTED: readonly (readonly boolean[])[] = Array.from({ length: 1 <<
 export class Steps {
   count = 0;
   private capacity: number;
-  /** INPUT, UNARY, BINARY or GENERAL. */
-  kind: Uint8Array;
+  /** The step's kind (INPUT, UNARY, BINARY or GENERAL) and a scalar step's primitive code (see kindOf, codeOf). */
+  op: Uint16Array;
   /**
    * Operands of a scalar step: the step index of a box of this level (≥ 0), or -1 - i for the
    * constant `constant(i)`. For a GENERAL step, in0 is its index among the general steps.
@@ -46,19 +66,16 @@ export class Steps {
   in1: Int32Array;
   /** The step's output when it is a number (so later scalar steps read their operands here). */
   vals: Float64Array;
-  /** The primitive of a scalar step (null otherwise): a column of references (8 bytes a step in Node). */
-  prims: (Primitive<unknown> | null)[];
   private consts = new Float64Array(16);
   private constCount = 0;
   private readonly generals: GeneralStep[] = [];
 
   private constructor(capacity: number) {
     this.capacity = capacity;
-    this.kind = new Uint8Array(capacity);
+    this.op = new Uint16Array(capacity);
     this.in0 = new Int32Array(capacity);
     this.in1 = new Int32Array(capacity);
     this.vals = new Float64Array(capacity);
-    this.prims = new Array<Primitive<unknown> | null>(capacity).fill(null);
   }
 
   /** Empty columns: the ones a finished pass released, or new ones. */
@@ -82,20 +99,21 @@ export class Steps {
   }
 
   input(v: Value): number {
-    const k = this.next(INPUT, null);
+    const k = this.next(INPUT);
     if (typeof v === "number") this.vals[k] = v;
     return k;
   }
 
-  unary(prim: Primitive<unknown>, x: number, xv: number, out: number): number {
-    const k = this.next(UNARY, prim);
+  /** A scalar step of the primitive of `code` (scalarCode) on x (a step, or -1 for the constant xv). */
+  unary(code: number, x: number, xv: number, out: number): number {
+    const k = this.next(UNARY | (code << KIND_BITS));
     this.in0[k] = x >= 0 ? x : this.constantIndex(xv);
     this.vals[k] = out;
     return k;
   }
 
-  binary(prim: Primitive<unknown>, x: number, xv: number, y: number, yv: number, out: number): number {
-    const k = this.next(BINARY, prim);
+  binary(code: number, x: number, xv: number, y: number, yv: number, out: number): number {
+    const k = this.next(BINARY | (code << KIND_BITS));
     this.in0[k] = x >= 0 ? x : this.constantIndex(xv);
     this.in1[k] = y >= 0 ? y : this.constantIndex(yv);
     this.vals[k] = out;
@@ -103,7 +121,7 @@ export class Steps {
   }
 
   general(step: GeneralStep): number {
-    const k = this.next(GENERAL, null);
+    const k = this.next(GENERAL);
     this.in0[k] = this.generals.length;
     this.generals.push(step);
     if (typeof step.out === "number") this.vals[k] = step.out;
@@ -124,37 +142,39 @@ export class Steps {
     return -1 - this.constCount++;
   }
 
-  private next(kind: number, prim: Primitive<unknown> | null): number {
+  private next(op: number): number {
     const k = this.count;
     if (k === this.capacity) this.grow();
-    this.kind[k] = kind;
-    this.prims[k] = prim;
+    this.op[k] = op;
     this.count = k + 1;
     return k;
   }
 
   private grow(): void {
-    const c = this.capacity * 2;
-    this.kind = grown(this.kind, c);
+    // Long programs grow fourfold: fewer copies of the columns (typed arrays are zeroed lazily by
+    // the system, so capacity not yet written costs address space, not resident memory).
+    const c = this.capacity * (this.capacity < GROW_FOURFOLD ? 2 : 4);
+    this.op = grown(this.op, c);
     this.in0 = grown(this.in0, c);
     this.in1 = grown(this.in1, c);
     this.vals = grown(this.vals, c);
-    const prims = new Array<Primitive<unknown> | null>(c).fill(null);
-    for (let i = 0; i < this.capacity; i++) prims[i] = this.prims[i]!;
-    this.prims = prims;
     this.capacity = c;
   }
 }
 
-/** Columns kept for reuse up to this many steps (25 bytes each: 6.5 MB). */
+/** Columns kept for reuse up to this many steps (18 bytes each: 4.7 MB). */
 const MAX_SPARE = 1 << 18;
+const GROW_FOURFOLD = 1 << 16;
 let spare: Steps | null = null;
 
-const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, length: number): T => {
+const grown = <T extends Uint16Array | Int32Array | Float64Array>(a: T, length: number): T => {
   const b = new (a.constructor as new (n: number) => T)(length);
   b.set(a);
   return b;
 };
+
+/** Adjoint arrays kept for reuse (up to MAX_SPARE steps: 2.3 MB). */
+let spareAdjoints: { readonly state: Uint8Array; readonly num: Float64Array } | null = null;
 
 /** Adjoint states. */
 export const ADJ_ZERO = 0;
@@ -167,6 +187,7 @@ export const ADJ_OWNED = 3;
 
 /** The adjoints of a backward pass, by step index: numbers in a typed array, other values in an array made when first needed. */
 export class Adjoints {
+  /** Zero, number, value or owned buffer, by step (only the first `size` entries are this pass's). */
   readonly state: Uint8Array;
   private readonly num: Float64Array;
   private obj: MaybeValue[] | null = null;
@@ -177,8 +198,23 @@ export class Adjoints {
     private readonly size: number,
     private readonly sum: CotangentSum,
   ) {
-    this.state = new Uint8Array(size);
-    this.num = new Float64Array(size);
+    // A pass that follows one of at least this size reuses its arrays: only the states need clearing.
+    const s = spareAdjoints;
+    if (s !== null && s.state.length >= size) {
+      spareAdjoints = null;
+      this.state = s.state;
+      this.num = s.num;
+      this.state.fill(ADJ_ZERO, 0, size);
+    } else {
+      this.state = new Uint8Array(size);
+      this.num = new Float64Array(size);
+    }
+  }
+
+  /** Hands the typed arrays to the next backward pass (call when nothing will read these adjoints again). */
+  release(): void {
+    if (this.state.length <= MAX_SPARE && (spareAdjoints === null || spareAdjoints.state.length < this.state.length))
+      spareAdjoints = { state: this.state, num: this.num };
   }
 
   /** The adjoint of an input's box (null = zero). */

@@ -10,8 +10,8 @@
 // The records are columns of typed arrays (effects/reverse-steps.ts): a scalar step costs a
 // few array slots and nothing the garbage collector traces; only the box handed to the
 // program is an object. Steps on tensors, with parameters or residuals keep an object each.
-import type { Primitive } from "./primitive.ts";
-import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, type GeneralStep } from "./reverse-steps.ts";
+import { primitiveOfCode, type Primitive } from "./primitive.ts";
+import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, codeOf, kindOf, scalarCode, type GeneralStep } from "./reverse-steps.ts";
 import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
@@ -46,6 +46,8 @@ export class ReverseTrace extends Trace {
   /** Operands handed to a scalar kernel (it reads them during the call only). */
   private readonly one: number[] = [0];
   private readonly two: number[] = [0, 0];
+  /** The last backward pass's adjoints (their arrays go to the next pass on release). */
+  private adjoints: Adjoints | null = null;
 
   constructor(
     readonly name: string,
@@ -67,7 +69,8 @@ export class ReverseTrace extends Trace {
     const n = args.length;
     // The common case: one or two plain numbers below this level, nothing staging them, a
     // primitive without parameters: a scalar step, kept in the typed columns.
-    if (n <= 2 && n > 0 && params === undefined && prim.reverse === undefined && prim.sealed !== true) {
+    const code = n <= 2 && n > 0 && params === undefined ? scalarCode(prim as Primitive<unknown>) : -1;
+    if (code >= 0) {
       const a = args[0]!;
       const x = a instanceof ReverseBox && a.trace === this ? a : null;
       const xv = x === null ? a : x.value;
@@ -77,7 +80,7 @@ export class ReverseTrace extends Trace {
             const ops = this.one;
             ops[0] = xv;
             const out = prim.impl(ops, params);
-            if (typeof out === "number") return new ReverseBox(this, out, this.steps.unary(prim as Primitive<unknown>, x === null ? -1 : x.id, xv, out));
+            if (typeof out === "number") return new ReverseBox(this, out, this.steps.unary(code, x === null ? -1 : x.id, xv, out));
           }
         } else {
           const b = args[1]!;
@@ -89,7 +92,7 @@ export class ReverseTrace extends Trace {
             ops[1] = yv;
             const out = prim.impl(ops, params);
             if (typeof out === "number")
-              return new ReverseBox(this, out, this.steps.binary(prim as Primitive<unknown>, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
+              return new ReverseBox(this, out, this.steps.binary(code, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
           }
         }
       }
@@ -129,10 +132,11 @@ export class ReverseTrace extends Trace {
   backward(roots: readonly Value[], seeds: readonly Value[]): Adjoints {
     const steps = this.steps;
     const adj = new Adjoints(steps.count, this.sum);
+    this.adjoints = adj;
     roots.forEach((r, i) => {
       if (this.owns(r)) adj.add(r.id, seeds[i]!);
     });
-    const { kind, prims, in0, in1, vals } = steps;
+    const { op, in0, in1, vals } = steps;
     // Scalar operands may go to a rule in a reused array only when its operations evaluate at
     // once (nothing staging them could keep the array).
     const reuse = evaluatesNumbers();
@@ -142,14 +146,15 @@ export class ReverseTrace extends Trace {
     for (let k = steps.count - 1; k >= 0; k--) {
       const s = state[k]!;
       if (s === ADJ_ZERO) continue;
-      const type = kind[k]!;
+      const o = op[k]!;
+      const type = kindOf(o);
       if (type === INPUT) continue;
       const ct = adj.take(k, s);
       if (type === GENERAL) {
         this.generalStep(adj, steps.generalAt(k), ct);
         continue;
       }
-      const prim = prims[k]!;
+      const prim = primitiveOfCode(codeOf(o));
       const i0 = in0[k]!;
       const x = i0 >= 0 ? vals[i0]! : steps.constant(-1 - i0);
       if (type === UNARY) {
@@ -174,11 +179,13 @@ export class ReverseTrace extends Trace {
   }
 
   /**
-   * The pending steps will not be read again (the transformation has taken its gradients and
-   * keeps no pullback): their columns go to the next reverse pass.
+   * The pending steps and the last pass's adjoints will not be read again (the transformation has
+   * taken its gradients and keeps no pullback): their columns go to the next reverse pass.
    */
   release(): void {
     this.steps.release();
+    this.adjoints?.release();
+    this.adjoints = null;
   }
 
   private generalStep(adj: Adjoints, step: GeneralStep, ct: Value): void {

@@ -1,11 +1,15 @@
 // Reverse mode's step columns (effects/reverse-steps.ts): scalar steps with constant operands,
 // scalar steps mixed with tensor steps, columns grown past their first capacity and reused by
 // the next grad, a pullback that keeps its steps while other grads reuse columns, a cotangent
-// that is a box of an outer level, and a program that throws half-way.
+// that is a box of an outer level, a program that throws half-way, and the primitive codes the
+// columns keep in place of references.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { definedPrimitives, primitiveCode, primitiveOfCode, type Primitive } from "../effects/primitive.ts";
+import { addP } from "../src/primitives/binary.ts";
 import { add, div, exp, grad, jvp, mul, run, sin, sub, sum, tensor, valueAndGrad, vjp, type Effect, type Pullback, type Value } from "../src/index.ts";
 import { checkGrads } from "./check-grads.ts";
+import { PrimitiveOp } from "../effects/operation.ts";
 
 type Gen<R> = Generator<Effect, R, unknown>;
 
@@ -96,4 +100,27 @@ describe("reverse mode's step columns", () => {
       expect(run(grad((x: number) => chain(x, 30)), 0.3)).toBeCloseTo(byHand(0.3, 30)[1], 9);
     }
   });
+
+  it("keeps each defined primitive as a code that gives the primitive back; a record made otherwise has none", () => {
+    const prims = definedPrimitives();
+    expect(prims.length).toBeGreaterThan(100);
+    const codes = prims.map((p) => primitiveCode(p));
+    expect(new Set(codes).size).toBe(prims.length);
+    prims.forEach((p, i) => expect(primitiveOfCode(codes[i]!)).toBe(p));
+    expect(Object.keys(addP)).not.toContain("code"); // the code is no enumerable field of the record
+    const copy: Primitive = { ...addP };
+    expect(primitiveCode(copy)).toBe(-1);
+  });
+
+  it("differentiates a primitive record not made by definePrimitive (kept as a general step) like the defined one", () => {
+    const copy: Primitive = { ...addP };
+    const grads = (p: Primitive) =>
+      run(grad(function* (x: number) {
+        let y: Value = x;
+        for (let i = 0; i < 5; i++) y = yield* mul(y, (yield* new PrimitiveOp(p, [y, x], undefined)) as Value);
+        return y;
+      }), 0.7);
+    expect(grads(copy)).toBe(grads(addP));
+  });
 });
+
