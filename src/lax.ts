@@ -20,7 +20,8 @@ import * as M from "./primitives/matmul.ts";
 import * as R from "./primitives/reduce.ts";
 import * as S from "./primitives/shape.ts";
 import * as D from "./primitives/dynamic-index.ts";
-import { knownIndices, stackIndices, takeByMask } from "./staged-indices.ts";
+import { heldOnDevice, knownIndices, stackIndices, takeByMask } from "./staged-indices.ts";
+import { takeByIndex } from "./primitives/take-by-index.ts";
 
 export * from "./primitives/unary.ts";
 export { add, sub, mul, div, pow, maximum, minimum, greater, less, equal, greaterEqual, lessEqual } from "./primitives/binary.ts";
@@ -200,9 +201,13 @@ export const take = (x: Value, indices: Indices, axis = 0): Value => {
   const xs = shapeOf(x);
   if (xs.length === 0) throw new ShapeError("take: cannot index a 0-d value; reshape it to [1] first");
   const a = normalizeAxis("take", axis, xs.length);
-  // indices that exist only at run time select by a one-hot product; concrete ones gather
+  // indices that exist only at run time select by a one-hot product, those held on a device
+  // gather there; concrete ones gather by position
   const known = knownIndices(indices);
-  if (known === undefined) return takeByMask(x, Array.isArray(indices) ? stackIndices("take", indices) : (indices as Value), a);
+  if (known === undefined) {
+    const runtime = Array.isArray(indices) ? stackIndices("take", indices) : (indices as Value);
+    return heldOnDevice(runtime) ? takeByIndex(x, runtime, a) : takeByMask(x, runtime, a);
+  }
   const { indices: idx, shape } = checkIndices("take", known as readonly number[] | Int32Array | Tensor, xs[a]!);
   return S.take(x, { indices: idx, indexShape: shape, axis: a });
 };

@@ -3,6 +3,7 @@
 // them, since its positions are fixed when it is recorded. They select by comparison instead:
 // equal(index, arange(n)) is a one-hot mask that every handler stages, batches and
 // differentiates (the mask has no derivative; what it selects from does).
+import { BatchBox } from "../effects/batch.ts";
 import { Traced, dtypeOf, shapeOf, type Value } from "../effects/value.ts";
 import { toDevice } from "./backend/backend.ts";
 import { ShapeError, fmt } from "./errors.ts";
@@ -70,12 +71,15 @@ const positions = (n: number, dtype: DType): Tensor => {
 export const oneHotMask = (indices: Value, n: number, dtype: DType): Value =>
   B.equal(S.reshape(cast(indices, dtype), [...shapeOf(indices), 1]), besideOf(indices, positions(n, dtype)));
 
-/** `t` on the device of the tensor behind `v` (an index tensor on the GPU compares with positions there). */
-const besideOf = (v: Value, t: Tensor): Tensor => {
+/** Whether a device (GPU) tensor stands behind `v` (through the boxes that hold one, and vmap's stacked batch). */
+export const heldOnDevice = (v: Value): boolean => {
   let x = v;
-  while (x instanceof Traced && x.hasInner) x = x.inner;
-  return x instanceof Tensor && x.backend !== "cpu" ? toDevice(t) : t;
+  while (x instanceof Traced && (x.hasInner || x instanceof BatchBox)) x = x instanceof BatchBox ? x.value : x.inner;
+  return x instanceof Tensor && x.backend !== "cpu";
 };
+
+/** `t` on the device of the tensor behind `v` (an index tensor on the GPU compares with positions there). */
+const besideOf = (v: Value, t: Tensor): Tensor => (heldOnDevice(v) ? toDevice(t) : t);
 
 /**
  * take(x, indices, axis) for indices that exist only at run time: one-hot rows times x, with the
