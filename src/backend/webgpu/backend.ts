@@ -13,6 +13,7 @@ import { extremum, maxPool, type ExtremumParams, type MaxPoolParams } from "../.
 import { broadcastToP, concatP, padP, reshapeP, scatterAddP, sliceP, takeP, transposeP, type TakeParams } from "../../primitives/shape.ts";
 import { stopGradientP } from "../../primitives/stop-gradient.ts";
 import { triangleP } from "../../primitives/triangular.ts";
+import { scatterByIndexP, takeByIndexP, type ScatterByIndexParams, type TakeByIndexParams } from "../../primitives/take-by-index.ts";
 import type { TriangleParams } from "../../kernels/triangular.ts";
 import { flipP, type FlipParams } from "../../primitives/flip.ts";
 import { argReduceP, type ArgReduceParams } from "../../primitives/arg-reduce.ts";
@@ -41,6 +42,7 @@ import { prod } from "./prod.ts";
 import * as dynamicIndex from "./dynamic-index.ts";
 import { overwrite } from "./copy.ts";
 import { triangle } from "./triangle.ts";
+import * as byIndex from "./take-by-index.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -65,6 +67,8 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [dynamicIndexAdjointP, kernel<{ shape: readonly number[] }>((ctx, [v, i], p) => dynamicIndex.dynamicIndexAdjoint(ctx, v!, i!, p.shape))],
   [concatP, kernel<{ axis: number }>((ctx, xs, p, out) => gather.concat(ctx, xs.map(dev), p.axis, out.shape))],
   [takeP, kernel<TakeParams>((ctx, [x], p, out) => gather.take(ctx, dev(x!), p.indices, p.axis, out.shape))],
+  [takeByIndexP, kernel<TakeByIndexParams>((ctx, [x, i], p, out) => byIndex.takeByIndex(ctx, dev(x!), dev(i!), p.axis, p.fill, out.shape))],
+  [scatterByIndexP, kernel<ScatterByIndexParams>((ctx, [v, i], p, out) => byIndex.scatterByIndex(ctx, dev(v!), dev(i!), p.axis, p.dim, out.shape))],
   [scatterAddP, kernel<TakeParams & { dimSize: number }>((ctx, [v], p, out) =>
     gather.scatterAdd(ctx, dev(v!), p.indices, p.indexShape.length, p.axis, p.dimSize, out.shape),
   )],
