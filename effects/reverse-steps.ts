@@ -30,7 +30,9 @@ export const scalarCode = (prim: Primitive<unknown>): number => {
   if (c === 0) columnar[code] = c = prim.reverse === undefined && prim.sealed !== true ? 1 : 2;
   return c === 1 ? code : -1;
 };
+/** The kind of the step whose op slot is `op`. */
 export const kindOf = (op: number): number => op & KIND_MASK;
+/** The primitive code of the scalar step whose op slot is `op`. */
 export const codeOf = (op: number): number => op >>> KIND_BITS;
 
 /** A step kept as an object: a tensor operation, or one with parameters or residuals. */
