@@ -1,7 +1,8 @@
-// The optimizers' clipGlobalNorm and inPlace on webgpu params, against the CPU. The global
-// norm's scale is computed on the device (no number read back) with the CPU's rule — scaled
-// only when the norm is over the bound, never for a NaN norm, without float32 overflow of the
-// squares — and inPlace writes the new values into the params' and state's own buffers.
+// The optimizers' clipGlobalNorm and inPlace on webgpu params, and optim.clipByValue and
+// clipByGlobalNorm on webgpu trees, against the CPU. The global norm's scale is computed on the
+// device (no number read back) with the CPU's rule — scaled only when the norm is over the
+// bound, never for a NaN norm, without float32 overflow of the squares — and inPlace writes the
+// new values into the params' and state's own buffers.
 import { describe, expect, it } from "vitest";
 import { add, optim, randn, reshape, run, setBackend, sum, tensor, toDevice, type Tensor, type Value } from "../../src/index.ts";
 import { expectClose } from "./compare.ts";
@@ -106,6 +107,39 @@ describe("webgpu: inPlace", () => {
       const opt = optim.sgd({ lr: 0.1, inPlace: true });
       expectTagged(() => opt.update({ a: wd, b: viewAs(wd, [4]) }, opt.init(p), p), "ValueError", /with inPlace, every param and state leaf needs memory of its own, but params leaf .*b shares memory with params leaf .*a/);
       expect(await readTree(p)).toEqual({ a: w.toArray(), b: (w.toArray() as number[][]).flat() }); // untouched
+    } finally {
+      await setBackend("cpu");
+    }
+  });
+});
+
+describe("webgpu: optim.clipByValue and optim.clipByGlobalNorm on GPU trees", () => {
+  const tree = { w: f32([3, 4], 100, 2), b: f32([4], 101, 2) };
+  const huge = { w: f32([3, 4], 102, 1e30), b: f32([4], 103, 1e30) };
+  const onBoth = async (f: (t: typeof tree) => unknown, t: typeof tree) => {
+    await setBackend("cpu");
+    const want = await readTree(f(t));
+    await setBackend("webgpu");
+    try {
+      const got = f({ w: toDevice(t.w), b: toDevice(t.b) }) as typeof tree;
+      expect([got.w.backend, got.b.backend]).toEqual(["webgpu", "webgpu"]);
+      expectClose(await readTree(got), want, 1e-5, 1e-6, "clipped");
+    } finally {
+      await setBackend("cpu");
+    }
+  };
+  it("the same values as on the CPU, scaled or not, with float32-overflowing squares", async () => {
+    await onBoth((t) => optim.clipByValue(t, -0.5, 1), tree);
+    for (const maxNorm of [0, 1, 1e6]) await onBoth((t) => optim.clipByGlobalNorm(t, maxNorm), tree);
+    await onBoth((t) => optim.clipByGlobalNorm(t, 1), huge);
+  });
+  it("globalNorm of a GPU tree, and clipByGlobalNorm with a number leaf, say why they cannot", async () => {
+    const w = f32([2], 104, 1);
+    await setBackend("webgpu");
+    try {
+      const g = { w: toDevice(w) };
+      expectTagged(() => optim.globalNorm(g), "BackendError", /globalNorm: the tree has webgpu tensors, whose norm the host reads only asynchronously/);
+      expectTagged(() => optim.clipByGlobalNorm({ ...g, s: 2 }, 1), "BackendError", /clipByGlobalNorm: .* leaf s is a number/);
     } finally {
       await setBackend("cpu");
     }
