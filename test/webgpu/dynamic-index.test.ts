@@ -112,7 +112,7 @@ describe("webgpu: dynamicIndex", () => {
     await expectSameOnGpu(grad(function* (x: Value, i: Value) { return yield* lossOf(yield* vmap(f)(x, i)); }), [xs, ints([3, 0, 2])], TOL);
   });
   it("an index out of range: the CPU's IndexError for a number, NaN for one on the device", async () => {
-    for (const bad of [4, -1, 1.5]) {
+    for (const bad of [4, -1, 1.5, NaN, Infinity]) {
       const got = await onGpu(function* (x: Value, i: Value) { return yield* Y.dynamicIndex(x, i); }, x, index(bad));
       expect((got as number[]).every(Number.isNaN), `index ${bad}`).toBe(true);
       const adj = await onGpu(grad(function* (x: Value, i: Value) { return yield* sum(yield* Y.dynamicIndex(x, i)); }), x, index(bad));

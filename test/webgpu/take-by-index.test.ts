@@ -50,19 +50,19 @@ describe("webgpu: take by a device index tensor", () => {
 
   it("an index out of range or not an integer: a NaN row, and its cotangent is dropped", async () => {
     const w = f32([4, 2], 5);
-    const c = f32([4, 2], 6);
+    const c = f32([6, 2], 6);
     await setBackend("webgpu");
     let got: unknown;
     let g: unknown;
     try {
-      const [wd, cd, bad] = [toDevice(w), toDevice(c), toDevice(ints([1, 7, -1, 0.5]))];
+      const [wd, cd, bad] = [toDevice(w), toDevice(c), toDevice(ints([1, 7, -1, 0.5, NaN, -Infinity]))];
       got = await (run(function* () { return yield* Y.take(wd, bad); }) as Tensor).toArrayAsync();
       g = await (run(grad(function* (w: Value) { return yield* sum(yield* Y.mul(yield* Y.take(w, bad), cd)); }), wd) as Tensor).toArrayAsync();
     } finally {
       await setBackend("cpu");
     }
     const rows = got as number[][];
-    expect([rows[1], rows[3]].flat().every(Number.isNaN)).toBe(true);
+    expect([rows[1], rows[3], rows[4], rows[5]].flat().every(Number.isNaN)).toBe(true);
     expectClose([rows[0], rows[2]], [(w.toArray() as number[][])[1], (w.toArray() as number[][])[3]], 0, 0);
     const cr = c.toArray() as number[][];
     expectClose(g, [[0, 0], cr[0], [0, 0], cr[2]], 0, 0);

@@ -18,7 +18,8 @@ const HEAD = `${HELPERS}
 // info: [n, rows (axis 0's length), row size]
 fn row_index() -> i32 {
   let k = index[0];
-  if (!(k >= 0.0 && k < f32(info[1]) && k == floor(k))) { return -1; }
+  // (NaN and ±∞ told by their bits: a shader may assume float comparisons never see them)
+  if ((bitcast<u32>(k) & 0x7fffffffu) >= 0x7f800000u || !(k >= 0.0 && k < f32(info[1]) && k == floor(k))) { return -1; }
   return i32(k);
 }`;
 

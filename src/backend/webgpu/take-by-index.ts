@@ -13,6 +13,8 @@ const sizeOf = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 /** WGSL: the row index k selects in an axis of `dim` (negative counts from the end), or −1. */
 const ROW = `
 fn selected_row(k: f32, dim: u32) -> i32 {
+  // (NaN and ±∞ told by their bits: a shader may assume float comparisons never see them)
+  if ((bitcast<u32>(k) & 0x7fffffffu) >= 0x7f800000u) { return -1; }
   var w = k;
   if (w < 0.0) { w = w + f32(dim); }
   if (!(w >= 0.0 && w < f32(dim) && w == floor(w))) { return -1; }
