@@ -67,4 +67,13 @@ describe("webgpu: take by a device index tensor", () => {
     const cr = c.toArray() as number[][];
     expectClose(g, [[0, 0], cr[0], [0, 0], cr[2]], 0, 0);
   });
+
+  it("oneHot, segmentSum and softmaxCrossEntropy with their indices in a GPU tensor (a one-hot comparison on the device)", async () => {
+    const labels = ints([2, 0, 3, 3, 1]);
+    await expectSameOnGpu(function* (i: Value) { return yield* Y.oneHot(i, 4); }, [labels]);
+    await expectSameOnGpu(function* (d: Value, i: Value) { return yield* Y.segmentSum(d, i, 4); }, [f32([5, 3], 7), labels], TOL);
+    const loss = function* (z: Value, i: Value) { return yield* Y.softmaxCrossEntropy(z, i); };
+    await expectSameOnGpu(loss, [f32([5, 4], 8), labels], TOL);
+    await expectSameOnGpu(grad(loss), [f32([5, 4], 8), labels], TOL);
+  });
 });
