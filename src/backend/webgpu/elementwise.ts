@@ -13,8 +13,8 @@ import { specialFunctions } from "./wgsl-special.ts";
 
 type Mode = "same" | "one" | "strided" | "number";
 
-/** Row-major strides of `shape` seen from an output of rank `rank` (0 on broadcast axes). */
-const broadcastStrides = (shape: readonly number[], out: readonly number[]): number[] => {
+/** Row-major strides of `shape` seen from an output of shape `out` (0 on broadcast axes). */
+export const broadcastStrides = (shape: readonly number[], out: readonly number[]): number[] => {
   const strides = new Array<number>(out.length).fill(0);
   let s = 1;
   for (let i = shape.length - 1, j = out.length - 1; i >= 0; i--, j--) {

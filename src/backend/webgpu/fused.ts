@@ -5,7 +5,9 @@
 // so the output's extents and each operand's broadcast strides are written into the shader.
 import type { Atom, PrimEqn, Var } from "../../../effects/staged-program.ts";
 import { DeviceTensor } from "../device-tensor.ts";
+import { sameShape, sizeOf } from "../../tensor/shape.ts";
 import { THREAD_PER_ELEMENT } from "./context.ts";
+import { broadcastStrides } from "./elementwise.ts";
 import { f32Literal, HELPERS, toWgsl } from "./wgsl-expr.ts";
 import { specialFunctions } from "./wgsl-special.ts";
 
@@ -25,8 +27,6 @@ export interface FusedRun {
   readonly numbers: readonly Atom[];
 }
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 const isNumber = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
 const shapeOf = (a: Atom): readonly number[] => (a.kind === "var" ? a.v.shape : (a.value as DeviceTensor).shape);
 
@@ -61,17 +61,6 @@ export function runInterface(eqns: readonly PrimEqn[], readAfter: (v: Var) => bo
     }
   return { tensors, numbers, outputs: eqns.map((e) => e.out).filter(readAfter) };
 }
-
-/** Row-major strides of `shape` seen from `out` (0 on broadcast axes). */
-const broadcastStrides = (shape: readonly number[], out: readonly number[]): number[] => {
-  const strides = new Array<number>(out.length).fill(0);
-  let s = 1;
-  for (let i = shape.length - 1, j = out.length - 1; i >= 0; i--, j--) {
-    strides[j] = shape[i] === 1 ? 0 : s;
-    s *= shape[i]!;
-  }
-  return strides;
-};
 
 /** Compiles a run (every equation `fusible`, all of one output shape). */
 export function fuse(eqns: readonly PrimEqn[], readAfter: (v: Var) => boolean): FusedRun {
@@ -113,7 +102,7 @@ export function fuse(eqns: readonly PrimEqn[], readAfter: (v: Var) => boolean): 
   const body: string[] = [];
   let special = false;
   for (const e of eqns) {
-    const operands = e.inputs.map((a) => (a.kind === "const" && typeof a.value === "number" ? f32Literal(a.value) : a.kind === "var" && names.has(a.v.id) ? names.get(a.v.id)! : names.get(keyOf(a))!));
+    const operands = e.inputs.map((a) => (a.kind === "const" && typeof a.value === "number" ? f32Literal(a.value) : names.get(keyOf(a))!));
     const w = toWgsl(e.prim.elementwise!.expr, operands)!;
     special ||= w.special;
     const t = `t${e.out.id}`;
