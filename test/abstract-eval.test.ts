@@ -23,6 +23,7 @@ import { argReduceP } from "../src/primitives/arg-reduce.ts";
 import * as DS from "../src/primitives/dynamic-slice.ts";
 import * as SR from "../src/primitives/scan-reduce.ts";
 import * as So from "../src/primitives/sorting.ts";
+import * as TI from "../src/primitives/take-by-index.ts";
 import "../src/index.ts"; // every module that defines primitives
 import { jit, run, Tensor, type DType } from "../src/index.ts";
 import { broadcastShapes, reducedShape } from "../src/tensor/shape.ts";
@@ -188,6 +189,14 @@ add(
       args: [v],
       params: { indices: t.indices, indexShape: t.indexShape, axis: t.axis, dimSize: t.s[t.axis]! },
     })),
+  ),
+);
+const indexTensor = (t: { indices: Int32Array; indexShape: readonly number[] }): Tensor => new Tensor(Float64Array.from(t.indices), t.indexShape);
+add(TI.takeByIndexP, takeArb.chain((t) => operandArb(t.s).map((x) => ({ args: [x, indexTensor(t)], params: { axis: t.axis, fill: NaN } }))));
+add(
+  TI.scatterByIndexP,
+  takeArb.chain((t) =>
+    operandArb([...t.s.slice(0, t.axis), ...t.indexShape, ...t.s.slice(t.axis + 1)]).map((v) => ({ args: [v, indexTensor(t)], params: { axis: t.axis, dim: t.s[t.axis]! } })),
   ),
 );
 add(S.toNumberP, fc.constantFrom([], [1], [1, 1]).chain((s) => operandArb(s)).map((x) => ({ args: [x], params: undefined })));

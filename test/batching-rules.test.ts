@@ -109,6 +109,8 @@ const cases: Record<string, Case> = {
   pad: { operands: [t(2, 3)], apply: of("pad", { starts: [1, 1], shape: [4, 5] }) },
   take: { operands: [t(4, 3)], apply: of("take", takeParams) },
   scatterAdd: { operands: [t(3, 3)], apply: of("scatterAdd", { ...takeParams, dimSize: 4 }) },
+  takeByIndex: { operands: [t(4, 3), { shape: [3], domain: 4, diff: false }], apply: of("takeByIndex", { axis: 0, fill: NaN }) },
+  scatterByIndex: { operands: [t(3, 2), { shape: [3], domain: 4, diff: false }], apply: of("scatterByIndex", { axis: 0, dim: 4 }) },
   toNumber: { operands: [t(1)], apply: of("toNumber") },
   extremumGather: { operands: [data(3, 4), t(3, 4)], apply: of("extremumGather", { kind: "max", axes: [1], keepdims: false }) },
   extremumScatter: { operands: [data(3, 4), t(3)], apply: of("extremumScatter", { kind: "min", axes: [1], keepdims: false }) },
