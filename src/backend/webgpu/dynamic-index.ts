@@ -5,6 +5,7 @@
 // adjoint), never another row's numbers.
 import type { Value } from "../../../effects/value.ts";
 import { indexOf } from "../../primitives/dynamic-index.ts";
+import { sizeOf } from "../../tensor/shape.ts";
 import type { DeviceTensor } from "../device-tensor.ts";
 import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { HELPERS } from "./wgsl-expr.ts";
@@ -42,7 +43,7 @@ const run = (ctx: GpuContext, code: string, v: DeviceTensor, index: DeviceTensor
   const n = tensor.size;
   if (n === 0) return tensor;
   const rows = shape[0]!;
-  ctx.dispatch(code, Uint32Array.from([n, rows, shape.slice(1).reduce((a, b) => a * b, 1)]), buffer, [ctx.bufferOf(v), ctx.bufferOf(index)], ctx.grid(n));
+  ctx.dispatch(code, Uint32Array.from([n, rows, sizeOf(shape.slice(1))]), buffer, [ctx.bufferOf(v), ctx.bufferOf(index)], ctx.grid(n));
   return tensor;
 };
 

@@ -8,6 +8,7 @@
 // busy for seconds): a merge sort of the positions, one dispatch per doubling of the sorted runs,
 // each element finding its place in the merged run by a binary search in its partner run; then
 // one dispatch writes or reads through the sorted positions.
+import { sizeOf } from "../../tensor/shape.ts";
 import type { DeviceTensor } from "../device-tensor.ts";
 import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 
@@ -142,7 +143,7 @@ const run = (ctx: GpuContext, x: DeviceTensor, other: DeviceTensor | null, axis:
   const { tensor, buffer } = ctx.allocate(outShape);
   if (tensor.size === 0 || x.size === 0) return tensor;
   const n = x.shape[axis]!;
-  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const inner = sizeOf(x.shape.slice(axis + 1));
   const inputs = other === null ? [ctx.bufferOf(x)] : [ctx.bufferOf(x), ctx.bufferOf(other)];
   const info = Uint32Array.from([x.size, n, inner, k, 0]);
   if (n < MERGE_FROM) {

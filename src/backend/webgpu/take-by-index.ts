@@ -3,12 +3,11 @@
 // atomics: the indices' rows (or a sentinel past the axis for an index that selects nothing)
 // are sorted stably on the device (sort.ts), and each output element binary-searches the run of
 // its row and sums those slices in index order — the CPU loop's order, so the sums agree.
+import { sizeOf } from "../../tensor/shape.ts";
 import type { DeviceTensor } from "../device-tensor.ts";
 import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { gather as sortedValues, positions } from "./sort.ts";
 import { HELPERS } from "./wgsl-expr.ts";
-
-const sizeOf = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
 /** WGSL: the row index k selects in an axis of `dim` (negative counts from the end), or −1. */
 const ROW = `

@@ -6,21 +6,12 @@
 // error from a shader: the window it would select (the row's, with one window per row) is NaN.
 import type { Value } from "../../../effects/value.ts";
 import { clampStarts } from "../../kernels/dynamic-slice.ts";
-import { DeviceTensor } from "../device-tensor.ts";
+import { sizeOf, stridesOf } from "../../tensor/shape.ts";
+import type { DeviceTensor } from "../device-tensor.ts";
 import { THREAD_PER_ELEMENT, type GpuContext } from "./context.ts";
 import { HELPERS } from "./wgsl-expr.ts";
 import { concat } from "./gather.ts";
 import { slice } from "./layout.ts";
-
-const rowMajor = (shape: readonly number[]): number[] => {
-  const s = new Array<number>(shape.length);
-  for (let i = shape.length - 1, n = 1; i >= 0; i--) {
-    s[i] = n;
-    n *= shape[i]!;
-  }
-  return s;
-};
-const sizeOf = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 
 /**
  * The starts as one device vector [axes × rows]: start d of row b at d·rows + b (rows = 1 for a
@@ -70,7 +61,7 @@ const sliceOnDevice = (ctx: GpuContext, x: DeviceTensor, starts: readonly Value[
   const n = tensor.size;
   if (n === 0) return tensor;
   const s = startsOnDevice(ctx, starts, R);
-  const info = Uint32Array.from([n, R, sizeOf(sizes), sizeOf(inner), ...sizes, ...inner, ...rowMajor(inner)]);
+  const info = Uint32Array.from([n, R, sizeOf(sizes), sizeOf(inner), ...sizes, ...inner, ...stridesOf(inner)]);
   ctx.dispatch(sliceCode(sizes.length), info, buffer, [ctx.bufferOf(x), ctx.bufferOf(s)], ctx.grid(n));
   return tensor;
 };
