@@ -50,6 +50,8 @@ describe("webgpu: bad input", () => {
     const m = await onGpu([4, 2, 2, 3]);
     expect(() => run(function* () { return yield* Y.linalg.cholesky(yield* Y.reshape(m, [2, 2])); })).toThrow(/cholesky is not yet available on webgpu/);
     expect(() => run(function* () { return yield* Y.linalg.solve(yield* Y.reshape(m, [2, 2]), yield* Y.reshape(m, [2, 2])); })).toThrow(/is not yet available on webgpu/);
+    const key = Y.random.key(0); // keys are CPU data: categorical of GPU logits mixes backends
+    expect(() => run(function* () { return yield* Y.random.categorical(key, m); })).toThrow(/random\.categorical: operand 0 is a cpu tensor and another operand is a webgpu tensor/);
   });
 
   it("jit: a CPU tensor captured by a program on GPU arguments names both backends; the next call works", async () => {
