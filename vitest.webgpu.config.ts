@@ -1,8 +1,8 @@
 // The WebGPU backend's tests (test/webgpu/), by `npm run test:webgpu`: headless Chromium
 // (Debian's, as vitest.browser.config.ts starts it) with SwiftShader's WebGPU adapter, which
 // runs compute shaders on the CPU, so the GPU kernels are tested on machines without a GPU.
-// Node has no WebGPU of its own (the npm `webgpu` binding is not a dependency): these tests run
-// in the browser only.
+// Node has no WebGPU of its own (the npm `webgpu` binding is not a dependency); Deno has one, and
+// vitest.webgpu-deno.config.ts runs the same tests there.
 import { defineConfig } from "vitest/config";
 import { playwright } from "@vitest/browser-playwright";
 import { chromiumLaunchOptions } from "./test/browser/chromium.ts";

@@ -42,6 +42,8 @@ fn js_hypot(a: f32, b: f32) -> f32 {
 }
 fn js_cbrt(x: f32) -> f32 { if (x == 0.0) { return x; } return sign(x) * exp2(log2(abs(x)) / 3.0); }
 fn js_rem(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }
+// (through atan2: some drivers' asin, Mesa's llvmpipe, is off by 3e-4 near ±1)
+fn js_asin(x: f32) -> f32 { if (abs(x) > 1.0) { return js_nan(); } return atan2(x, sqrt((1.0 - x) * (1.0 + x))); }
 `;
 
 /** A float literal of WGSL for a JS number, exact in f32 (NaN and infinities through HELPERS). */
@@ -57,12 +59,12 @@ export const f32Literal = (v: number): string => {
 // Math functions WGSL has with JS's meaning on f32, and the ones that go through a helper.
 const DIRECT: Partial<Record<MathFn, string>> = {
   exp: "exp", log: "log", sin: "sin", cos: "cos", tan: "tan", sqrt: "sqrt", abs: "abs",
-  floor: "floor", ceil: "ceil", trunc: "trunc", asin: "asin", acos: "acos", atan: "atan",
+  floor: "floor", ceil: "ceil", trunc: "trunc", acos: "acos", atan: "atan",
   atan2: "atan2", cosh: "cosh", asinh: "asinh", acosh: "acosh", atanh: "atanh", log2: "log2", sign: "sign",
 };
 const HELPED: Partial<Record<MathFn, string>> = {
   max: "js_max", min: "js_min", pow: "js_pow", log1p: "js_log1p", expm1: "js_expm1", tanh: "js_tanh",
-  sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt",
+  sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt", asin: "js_asin",
 };
 
 /**
