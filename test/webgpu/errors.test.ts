@@ -48,8 +48,7 @@ describe("webgpu: bad input", () => {
 
   it("an operation without a GPU kernel yet is an error naming it", async () => {
     const m = await onGpu([4, 2, 2, 3]);
-    expect(() => run(function* () { return yield* Y.linalg.cholesky(yield* Y.reshape(m, [2, 2])); })).toThrow(/cholesky is not yet available on webgpu/);
-    expect(() => run(function* () { return yield* Y.linalg.solve(yield* Y.reshape(m, [2, 2]), yield* Y.reshape(m, [2, 2])); })).toThrow(/is not yet available on webgpu/);
+    expect(() => run(function* () { return yield* Y.linalg.qr(yield* Y.reshape(m, [2, 2])); })).toThrow(/qr is not yet available on webgpu/);
     const key = Y.random.key(0); // keys are CPU data: categorical of GPU logits mixes backends
     expect(() => run(function* () { return yield* Y.random.categorical(key, m); })).toThrow(/random\.categorical: operand 0 is a cpu tensor and another operand is a webgpu tensor/);
   });

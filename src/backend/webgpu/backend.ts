@@ -21,6 +21,9 @@ import { cumprodP, cumsumP, prodP, type ScanParams } from "../../primitives/scan
 import { dynamicSliceP, dynamicUpdateSliceP, type SliceParams, type UpdateParams } from "../../primitives/dynamic-slice.ts";
 import { dynamicIndexAdjointP, dynamicIndexP } from "../../primitives/dynamic-index.ts";
 import { argsortP, sorted, topKIndicesP, topKValues, type SortParams, type TopKParams } from "../../primitives/sorting.ts";
+import { choleskyP } from "../../primitives/linalg/cholesky.ts";
+import { luP } from "../../primitives/linalg/lu.ts";
+import { triangularSolveP, type TriangularSolveParams } from "../../primitives/linalg/triangular-solve.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
 import type { DeviceBackend } from "../device.ts";
@@ -43,6 +46,7 @@ import * as dynamicIndex from "./dynamic-index.ts";
 import { overwrite } from "./copy.ts";
 import { triangle } from "./triangle.ts";
 import * as byIndex from "./take-by-index.ts";
+import * as linalg from "./linalg/index.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -94,6 +98,9 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [topKValues.gather, kernel<TopKParams>((ctx, [x, v], p, out) => sort.gather(ctx, dev(x!), dev(v!), dev(x!).shape.length - 1, p.k, "descending", out.shape))],
   [topKValues.scatter, kernel<TopKParams>((ctx, [x, c], p) => sort.scatter(ctx, dev(x!), dev(c!), dev(x!).shape.length - 1, p.k, "descending"))],
   [topKIndicesP, kernel<TopKParams>((ctx, [x], p, out) => sort.positions(ctx, dev(x!), dev(x!).shape.length - 1, p.k, "descending", out.shape))],
+  [choleskyP, kernel((ctx, [a]) => linalg.cholesky(ctx, dev(a!)))],
+  [triangularSolveP, kernel<TriangularSolveParams>((ctx, [a, b], p) => linalg.triangularSolve(ctx, dev(a!), dev(b!), p))],
+  [luP, kernel((ctx, [a], _p, out) => linalg.lu(ctx, dev(a!), out.shape))],
 ] as [Primitive<never>, Kernel][]);
 
 /** Primitives whose positions are float64 on the CPU and float32 here (exact up to 2^24). */

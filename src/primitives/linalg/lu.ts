@@ -11,7 +11,7 @@ import type { Tensor } from "../../tensor/tensor.ts";
 import { tensorOf } from "../abstract.ts";
 import { add } from "../binary.ts";
 import { pad } from "../shape.ts";
-import { columns, identityLike, mm, strictLower, upper } from "./matrices.ts";
+import { columns, mm, strictLower, upper } from "./matrices.ts";
 import { UNIT_LOWER, solveRight, transposed, triangularSolve, upperOfLu } from "./triangular-solve.ts";
 
 /** Who meets a singular U in these rules: the operations whose values need no inverse. */
@@ -24,16 +24,16 @@ export const luP = definePrimitive({
   jvp: (_a, [ta], packed) => {
     if (ta === null || ta === undefined) return null;
     const { lu, p } = luParts(packed);
-    const [l, u] = [unitLower(lu), upper(lu)];
+    const u = upper(lu);
     const m = solveRight(lu, triangularSolve(lu, mm(p, ta), UNIT_LOWER), UPPER); // L⁻¹ P dA U⁻¹
-    const dLu = add(mm(l, strictLower(m)), mm(upper(m), u));
+    const dLu = add(timesUnitLower(lu, strictLower(m)), mm(upper(m), u));
     return pad(dLu, shapeOf(packed).map(() => 0), shapeOf(packed));
   },
   vjp: (ct, _a, packed) => {
     const { lu, p, n } = luParts(packed);
-    const [l, u] = [unitLower(lu), upper(lu)];
+    const u = upper(lu);
     const c = columns(ct, 0, n);
-    const g = add(strictLower(mm(l, c, true, false)), upper(mm(c, u, false, true)));
+    const g = add(strictLower(timesUnitLower(lu, c, true)), upper(mm(c, u, false, true)));
     const z = solveRight(lu, triangularSolve(lu, g, transposed(UNIT_LOWER)), transposed(UPPER)); // L⁻ᵀ G U⁻ᵀ
     return [mm(p, z, true, false)];
   },
@@ -48,5 +48,5 @@ export const luParts = (packed: Value): { n: number; lu: Value; p: Value; parity
   return { n, lu: columns(packed, 0, n), p: columns(packed, n, 2 * n), parity: columns(packed, 2 * n, 2 * n + 1) };
 };
 
-/** L of L\U: its strict lower triangle and a unit diagonal. */
-const unitLower = (lu: Value): Value => add(strictLower(lu), identityLike(shapeOf(lu)[shapeOf(lu).length - 1]!, lu));
+/** L·x (Lᵀ·x with `transposed`) for L of L\U, its strict lower triangle and a unit diagonal: (L − I)·x + x, no identity made. */
+const timesUnitLower = (lu: Value, x: Value, transposed = false): Value => add(mm(strictLower(lu), x, transposed, false), x);

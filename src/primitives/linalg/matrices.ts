@@ -1,13 +1,13 @@
 // Matrix helpers of the linear-algebra rules, written with primitives (so that the rules that
-// use them differentiate again): transposes of the last two axes, triangles and diagonals as
-// products with constant masks, slices of packed results, and a reciprocal that is zero where
-// its argument is (the convention at repeated eigenvalues and singular values).
-import { dtypeOf, shapeOf, type Value } from "../../../effects/value.ts";
-import { Tensor, type DType } from "../../tensor/tensor.ts";
+// use them differentiate again): transposes of the last two axes, triangles and diagonals,
+// slices of packed results, and a reciprocal that is zero where its argument is (the
+// convention at repeated eigenvalues and singular values).
+import { shapeOf, type Value } from "../../../effects/value.ts";
 import { add, div, equal, mul, where } from "../binary.ts";
 import { matmul2 } from "../matmul.ts";
 import { sum } from "../reduce.ts";
-import { reshape, slice, transpose } from "../shape.ts";
+import { broadcastTo, reshape, slice, transpose } from "../shape.ts";
+import { triangle } from "../triangular.ts";
 
 /** The last two axes swapped. */
 export const T = (x: Value): Value => {
@@ -21,60 +21,31 @@ export const mm = (a: Value, b: Value, transA = false, transB = false): Value =>
 /** (x + xᵀ) / 2. */
 export const sym = (x: Value): Value => mul(add(x, T(x)), 0.5);
 
-type MaskKind = "lower" | "strictLower" | "upper" | "strictUpper" | "eye" | "lowerHalfDiagonal";
-
-const MASK_ENTRY: Record<MaskKind, (i: number, j: number) => number> = {
-  lower: (i, j) => (j <= i ? 1 : 0),
-  strictLower: (i, j) => (j < i ? 1 : 0),
-  upper: (i, j) => (j >= i ? 1 : 0),
-  strictUpper: (i, j) => (j > i ? 1 : 0),
-  eye: (i, j) => (j === i ? 1 : 0),
-  lowerHalfDiagonal: (i, j) => (j < i ? 1 : j === i ? 0.5 : 0),
-};
-
-const masks = new Map<string, Tensor>();
-
-/** A constant rows × cols mask (cached): which entries a triangle or diagonal keeps (½ for the halved diagonal). */
-const maskOf = (kind: MaskKind, rows: number, cols: number, dtype: DType): Tensor => {
-  const key = `${kind} ${rows} ${cols} ${dtype}`;
-  let m = masks.get(key);
-  if (m === undefined) {
-    const buf = dtype === "float32" ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) buf[i * cols + j] = MASK_ENTRY[kind](i, j);
-    m = new Tensor(buf, [rows, cols]);
-    masks.set(key, m);
-  }
-  return m;
-};
-
-const masked = (kind: MaskKind) => (x: Value): Value => {
-  const s = shapeOf(x);
-  return mul(x, maskOf(kind, s[s.length - 2]!, s[s.length - 1]!, dtypeOf(x)));
-};
+// Triangles and diagonals are the triangle primitive (tril/triu), not products with constant
+// masks: it runs wherever its operand lives (a CPU mask times a GPU tensor would mix backends,
+// and jit would capture the mask as a CPU constant), and it writes 0 outside, never 0 · ∞.
+const tri = (lower: boolean, k: number) => (x: Value): Value => triangle(x, { lower, k });
 
 /** The lower triangle, diagonal included. */
-export const lower = masked("lower");
+export const lower = tri(true, 0);
 /** The lower triangle below the diagonal. */
-export const strictLower = masked("strictLower");
+export const strictLower = tri(true, -1);
 /** The upper triangle, diagonal included. */
-export const upper = masked("upper");
+export const upper = tri(false, 0);
 /** The upper triangle above the diagonal. */
-export const strictUpper = masked("strictUpper");
+export const strictUpper = tri(false, 1);
 /** The diagonal as a diagonal matrix. */
-export const diagonalPart = masked("eye");
+export const diagonalPart = (x: Value): Value => lower(upper(x));
 /** Φ of the Cholesky rules: the lower triangle with its diagonal halved. */
-export const lowerHalfDiagonal = masked("lowerHalfDiagonal");
-
-/** The identity of size n in `like`'s dtype. */
-export const identityLike = (n: number, like: Value): Tensor => maskOf("eye", n, n, dtypeOf(like));
+export const lowerHalfDiagonal = (x: Value): Value => mul(add(lower(x), strictLower(x)), 0.5);
 
 /** The diagonal of square matrices [..., n, n] as a row [..., 1, n]. */
 export const diagonalRow = (x: Value): Value => sum(diagonalPart(x), { axes: [shapeOf(x).length - 2], keepdims: true });
 
 /** A row [..., 1, n] as the diagonal of matrices [..., n, n]. */
 export const rowToDiagonal = (row: Value): Value => {
-  const n = shapeOf(row)[shapeOf(row).length - 1]!;
-  return mul(row, identityLike(n, row));
+  const s = shapeOf(row);
+  return diagonalPart(broadcastTo(row, [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 1]!]));
 };
 
 /** Rows r0..r1 (exclusive) of a stack of matrices. */

@@ -1,0 +1,4 @@
+// The linear-algebra kernels on the GPU, one module per algorithm (see ./common.ts for the design).
+export { cholesky } from "./cholesky.ts";
+export { triangularSolve } from "./triangular-solve.ts";
+export { lu } from "./lu.ts";
