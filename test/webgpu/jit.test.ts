@@ -245,6 +245,31 @@ describe("webgpu: branches and loops under jit", () => {
     });
   });
 
+  it("a 300-step RNN scan under jit: the CPU's values, and a second call makes no new buffer", async () => {
+    function* rnn(h0: Value, xs: Value, w: Value) {
+      const [h, hs] = yield* scan(function* (h: Value, x: Value) {
+        const next = yield* tanh(yield* add(yield* matmul(h, w), x));
+        return [next, yield* mul(next, 2)] as [Value, Value];
+      }, h0, xs);
+      return [h, hs];
+    }
+    const [h0, xs, w] = [f32([1, 64], 1), f32([300, 1, 64], 2), f32([64, 64], 3, 0.1)];
+    const want = await read(run(rnn, h0, xs, w));
+    await onGpu(async () => {
+      const f = jit(rnn);
+      const args = [toDevice(h0), toDevice(xs), toDevice(w)] as const;
+      const first = run(f, ...args) as unknown as Tensor[];
+      expectClose(await read(first), want, 1e-4, 1e-5);
+      first.forEach((t) => t.dispose());
+      // every step's carry, rows and intermediates went back to the pool (none waits for the
+      // collector), and the results were disposed: the second call finds all it needs there
+      const held = backendInfo().memory!.heldBytes;
+      const second = run(f, ...args) as unknown as Tensor[];
+      expect(backendInfo().memory!.heldBytes).toBe(held);
+      expectClose(await read(second), want, 1e-4, 1e-5);
+    });
+  });
+
   it("a loop decided by numbers runs; a branch decided on the GPU is a BackendError, and the next call works", async () => {
     function* power(x: Value, n: number) {
       const [, y] = yield* whileLoop(function* ([i]: [Value, Value]) {

@@ -7,7 +7,10 @@ import { BackendError, fmt } from "../../errors.ts";
 import { sizeOf, type Shape } from "../../tensor/shape.ts";
 import { DeviceTensor, type DeviceStorage } from "../device-tensor.ts";
 import { MAP_READ, Usage, type GpuBuffer, type GpuCommandEncoder, type GpuComputePass, type GpuComputePipeline, type GpuDevice } from "./gpu-types.ts";
-import { BufferPool } from "./pool.ts";
+import { BufferPool, bucketBytes } from "./pool.ts";
+
+/** How many distinct dispatch parameter buffers are kept for reuse (256 bytes each). */
+const INFO_CACHE = 1024;
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
 export const GROUP = 256;
@@ -38,6 +41,7 @@ class GpuStorage implements DeviceStorage {
 export class GpuContext {
   readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
+  private readonly infos = new Map<string, GpuBuffer>();
   private errors: Promise<{ readonly message: string } | null>[] = [];
   /** While a batch records (see `batch`): its encoder and pass, and the buffers freed meanwhile. */
   private recording: { encoder: GpuCommandEncoder; pass: GpuComputePass; freed: GpuBuffer[] } | null = null;
@@ -60,16 +64,37 @@ export class GpuContext {
       throw new BackendError(`${op}: the WebGPU device was lost (${this.lost}); its tensors are gone. The CPU backend still works: setBackend("cpu")`);
   }
 
-  /** A device tensor over a fresh pooled buffer of `shape` (contents undefined until written). */
+  /**
+   * A device tensor over a pooled buffer of `shape` that a dispatch will write (contents
+   * undefined until then). While a batch records, a buffer freed earlier in the batch serves
+   * again: the dispatch writing it comes after, in the same pass, those that read it.
+   */
   allocate(shape: Shape): { tensor: DeviceTensor; buffer: GpuBuffer } {
     const n = sizeOf(shape);
-    const buffer = this.pool.acquire(Math.max(n, 1) * 4);
+    const bytes = Math.max(n, 1) * 4;
+    const buffer = this.reuseInBatch(bytes) ?? this.pool.acquire(bytes);
     return { tensor: new DeviceTensor(new GpuStorage(this, buffer, n), shape), buffer };
   }
 
-  /** A device tensor holding `data`. */
+  /** A buffer of `bytes`' bucket freed earlier in the recording batch, if there is one. */
+  private reuseInBatch(bytes: number): GpuBuffer | undefined {
+    const freed = this.recording?.freed;
+    if (freed === undefined || freed.length === 0) return undefined;
+    const size = bucketBytes(bytes);
+    for (let k = freed.length - 1; k >= 0; k--)
+      if (freed[k]!.size === size) {
+        const b = freed[k]!;
+        freed[k] = freed[freed.length - 1]!;
+        freed.pop();
+        return b; // (still counted in use: its release was deferred)
+      }
+    return undefined;
+  }
+
+  /** A device tensor holding `data` (a fresh buffer: queue.writeBuffer runs before a batch's recorded commands). */
   upload(data: Float32Array, shape: Shape): DeviceTensor {
-    const { tensor, buffer } = this.allocate(shape);
+    const buffer = this.pool.acquire(Math.max(data.length, sizeOf(shape), 1) * 4);
+    const tensor = new DeviceTensor(new GpuStorage(this, buffer, sizeOf(shape)), shape);
     if (data.length > 0) this.device.queue.writeBuffer(buffer, 0, data, 0, data.length);
     return tensor;
   }
@@ -117,6 +142,27 @@ export class GpuContext {
     }
   }
 
+  /**
+   * The buffer holding a dispatch's parameters: one per distinct content, written once and
+   * shared (read-only) by every dispatch with the same parameters — a loop's steps, a training
+   * loop's calls — instead of a buffer and a write per dispatch. Past INFO_CACHE contents the
+   * cache starts again (the old buffers go back to the pool after the commands reading them).
+   */
+  private infoBuffer(info: Uint32Array): GpuBuffer {
+    const key = info.join(",");
+    let b = this.infos.get(key);
+    if (b === undefined) {
+      if (this.infos.size >= INFO_CACHE) {
+        for (const old of this.infos.values()) this.releaseBuffer(old);
+        this.infos.clear();
+      }
+      b = this.pool.acquire(Math.max(info.byteLength, 4));
+      this.device.queue.writeBuffer(b, 0, info, 0, info.length);
+      this.infos.set(key, b);
+    }
+    return b;
+  }
+
   private pipeline(code: string): GpuComputePipeline {
     let p = this.pipelines.get(code);
     if (p === undefined) {
@@ -142,15 +188,13 @@ export class GpuContext {
     // (a batch has one error scope around all of its commands)
     if (recording === null) device.pushErrorScope("validation");
     const pipeline = this.pipeline(code);
-    const infoBuffer = this.pool.acquire(Math.max(info.byteLength, 4));
-    device.queue.writeBuffer(infoBuffer, 0, info, 0, info.length);
+    const infoBuffer = this.infoBuffer(info);
     const entries = [infoBuffer, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     if (recording !== null) {
       recording.pass.setPipeline(pipeline);
       recording.pass.setBindGroup(0, bindGroup);
       recording.pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
-      recording.freed.push(infoBuffer);
       return;
     }
     const encoder = device.createCommandEncoder();
@@ -160,8 +204,6 @@ export class GpuContext {
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
     pass.end();
     device.queue.submit([encoder.finish()]);
-    // Queue order: a later write to this buffer happens after this dispatch has read it.
-    this.pool.release(infoBuffer);
     this.errors.push(device.popErrorScope());
   }
 

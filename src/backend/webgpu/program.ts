@@ -43,6 +43,10 @@ type Step =
 interface Plan {
   readonly steps: readonly Step[];
   readonly release: readonly (readonly number[])[];
+  /** Its results that only its own primitives read besides: the block lets go of them once the caller holds them. */
+  readonly handOff: readonly number[];
+  /** Whether something that outlives a run of the block (a closure) reads one of its inputs. */
+  readonly inputsCaptured: boolean;
 }
 
 /** A closure of the staged program (a pullback, a recursive function). */
@@ -61,6 +65,28 @@ class Frame {
   }
   set(id: number, v: unknown): void {
     this.values.set(id, v);
+  }
+}
+
+/**
+ * The GPU tensors of one call and how many holders each has (the variables defined to it, a
+ * loop's carry, a sub-program's results on their way to the caller): a tensor the call made is
+ * disposed, its buffer back in the pool, when its last holder lets go. The call's arguments and
+ * the program's constants are never disposed.
+ */
+class Owned {
+  private readonly counts = new Map<DeviceTensor, number>();
+  constructor(kept: readonly unknown[]) {
+    for (const t of kept) if (t instanceof DeviceTensor) this.counts.set(t, Infinity);
+  }
+  hold(v: unknown): void {
+    if (v instanceof DeviceTensor) this.counts.set(v, (this.counts.get(v) ?? 0) + 1);
+  }
+  drop(v: unknown): void {
+    if (!(v instanceof DeviceTensor)) return;
+    const n = (this.counts.get(v) ?? 0) - 1;
+    this.counts.set(v, n);
+    if (n === 0) v.dispose();
   }
 }
 
@@ -85,11 +111,11 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
 
   const planOf = (b: Block): Plan => {
     let plan = plans.get(b);
-    if (plan === undefined) plans.set(b, (plan = makePlan(b, b === root)));
+    if (plan === undefined) plans.set(b, (plan = makePlan(b)));
     return plan;
   };
 
-  const makePlan = (b: Block, top: boolean): Plan => {
+  const makePlan = (b: Block): Plan => {
     const eqns = liveEquations(b, new Set());
     // reads of each variable in this block, and of those, reads by its primitives and fused runs
     const inBlock = new Map<number, number>();
@@ -160,10 +186,11 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       shaders.push(run.code);
       listing.push(`${run.outputs.map((v) => `v${v.id}`).join(", ")} = fused[${shaders.length - 1}] ${members.map((g) => g.prim.name).join(" ")} over ${fmt(e.out.shape)}`);
     }
-    // The top block's intermediates read only by its primitives (not by a nested block, an
-    // accumulator or a closure, which may keep them) go back to the pool after their last read.
+    // A block's intermediates read only by its primitives (not by a nested block, an accumulator
+    // or a closure, which may keep them) go back to the pool after their last read: in a loop's
+    // body too, at each iteration.
     const release: number[][] = steps.map(() => []);
-    if (top) {
+    {
       const last = new Map<number, number>();
       steps.forEach((s, k) => {
         const reads = s.kind === "fused" ? [...s.run.tensors] : s.eqn.kind === "prim" ? s.eqn.inputs : [];
@@ -174,33 +201,39 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       for (const [id, k] of last)
         if (!outputs.has(id) && !inputs.has(id) && uses.get(id) === (direct.get(id) ?? 0) && uses.get(id) === (inBlock.get(id) ?? 0)) release[k]!.push(id);
     }
-    return { steps, release };
+    const outputReads = new Map<number, number>();
+    b.outputs.forEach((a) => note(outputReads, a));
+    const onlyHere = (id: number): boolean => uses.get(id) === (direct.get(id) ?? 0) + (outputReads.get(id) ?? 0);
+    const inputIds = new Set(b.inputs.map((v) => v.id));
+    const handOff = [...outputReads.keys()].filter((id) => !inputIds.has(id) && onlyHere(id));
+    return { steps, release, handOff, inputsCaptured: b.inputs.some((v) => !onlyHere(v.id)) };
   };
 
-  /** Runs a block in a new frame over `frame`; `owned` counts the references of buffers this call made. */
-  const runBlock = (b: Block, args: readonly unknown[], parent: Frame | null, owned: Map<DeviceTensor, number> | null): Value[] => {
+  /**
+   * Runs a block in a new frame over `parent`. `owned` counts, for the call, how many variables
+   * hold each GPU tensor it made (the arguments and constants are there as Infinity): a tensor is
+   * disposed when its last holder is released.
+   */
+  const runBlock = (b: Block, args: readonly unknown[], parent: Frame | null, owned: Owned): Value[] => {
     const frame = new Frame(parent);
     b.inputs.forEach((v, i) => frame.set(v.id, args[i]));
-    const { steps, release } = planOf(b);
+    const { steps, release, handOff } = planOf(b);
     const read = (a: Atom): unknown => (a.kind === "const" ? a.value : frame.get(a.v.id));
     const define = (v: Var, value: unknown): void => {
       frame.set(v.id, value);
-      if (owned !== null && value instanceof DeviceTensor) owned.set(value, (owned.get(value) ?? 0) + 1);
+      owned.hold(value);
     };
     for (let k = 0; k < steps.length; k++) {
       const s = steps[k]!;
       if (s.kind === "fused") runFused(s.run, read, define);
-      else runEqn(s.eqn, frame, read, define);
-      if (owned !== null)
-        for (const id of release[k]!) {
-          const v = frame.get(id);
-          if (!(v instanceof DeviceTensor)) continue;
-          const n = (owned.get(v) ?? 0) - 1;
-          owned.set(v, n);
-          if (n === 0) v.dispose();
-        }
+      else runEqn(s.eqn, frame, read, define, owned);
+      for (const id of release[k]!) owned.drop(frame.get(id));
     }
-    return b.outputs.map((a) => read(a) as Value);
+    // The results go to the caller, held once each: it lets go of them when it is done.
+    const results = b.outputs.map((a) => read(a) as Value);
+    results.forEach((r) => owned.hold(r));
+    for (const id of handOff) owned.drop(frame.get(id));
+    return results;
   };
 
   const runFused = (run: FusedRun, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void): void => {
@@ -243,14 +276,19 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
     const v = x as Tensor;
     const starts = v.shape.map((_, d) => (d === 0 ? t : 0));
     const ends = v.shape.map((n, d) => (d === 0 ? t + 1 : n));
-    return run(reshapeP, [run(sliceP, [v], { starts, ends })], { shape: v.shape.slice(1) });
+    const cut = run(sliceP, [v], { starts, ends });
+    const r = run(reshapeP, [cut], { shape: v.shape.slice(1) });
+    if (cut instanceof DeviceTensor) cut.dispose(); // (the row views its buffer)
+    return r;
   };
 
   const stack = (rows: readonly unknown[], v: Var): Value => {
     if (rows.some((r) => r instanceof DeviceTensor)) {
       const one = [1, ...v.shape.slice(1)];
-      const parts = rows.map((r) => execute(reshapeP, [r as Value], { shape: one }));
-      return execute(concatP, parts, { axis: 0 });
+      const parts = rows.map((r) => execute(reshapeP, [r as Value], { shape: one }) as DeviceTensor);
+      const whole = execute(concatP, parts, { axis: 0 });
+      parts.forEach((p) => p.dispose()); // (views: the rows keep their buffers until let go)
+      return whole;
     }
     const buf = v.dtype === "float32" ? new Float32Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1)) : new Float64Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1));
     const n = rows.length === 0 ? 0 : buf.length / rows.length;
@@ -258,9 +296,13 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
     return new Tensor(buf, v.shape);
   };
 
-  const runEqn = (e: Eqn, frame: Frame, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void): void => {
-    const sub = (b: Block, args: readonly unknown[]): Value[] => runBlock(b, args, frame, null);
-    const setOuts = (outs: readonly Var[], values: readonly unknown[]): void => outs.forEach((v, i) => define(v, values[i]));
+  const runEqn = (e: Eqn, frame: Frame, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void, owned: Owned): void => {
+    const sub = (b: Block, args: readonly unknown[]): Value[] => runBlock(b, args, frame, owned);
+    /** Defines the outputs from results a sub-program handed over (held), then lets go of those. */
+    const setOuts = (outs: readonly Var[], values: readonly unknown[]): void => {
+      outs.forEach((v, i) => define(v, values[i]));
+      values.forEach((v) => owned.drop(v));
+    };
     switch (e.kind) {
       case "prim":
         return define(e.out, apply(e, e.inputs.map(read)));
@@ -276,10 +318,18 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
         return setOuts(e.outs, sub(e.branches[Math.min(Math.max(k, 0), e.branches.length - 1)]!, e.operands.map(read)));
       }
       case "while": {
+        // The loop holds its carry; the previous one is let go after each step, unless a
+        // closure of the body may read it later.
+        const keep = planOf(e.body).inputsCaptured || planOf(e.cond).inputsCaptured;
         let carry = e.init.map(read);
+        carry.forEach((c) => owned.hold(c));
         const collected: unknown[] = [];
-        while (truthy(sub(e.cond, carry)[0], "a whileLoop's condition")) {
+        for (;;) {
+          const [go] = sub(e.cond, carry);
+          owned.drop(go);
+          if (!truthy(go, "a whileLoop's condition")) break;
           const next = sub(e.body, carry);
+          if (!keep) carry.forEach((c) => owned.drop(c));
           carry = next.slice(0, carry.length);
           if (e.collect) collected.push(next[carry.length]);
         }
@@ -288,23 +338,34 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       case "scan": {
         const xs = e.xs.map(read);
         const length = e.length >= 0 ? e.length : (xs[0] as unknown[]).length;
+        // The loop holds its carry and the rows it cut; it lets go of each after its step,
+        // unless a closure of the body may read it later; the ys until they are stacked.
+        const keep = planOf(e.body).inputsCaptured;
         let carry = e.init.map(read);
+        carry.forEach((c) => owned.hold(c));
         const ys: unknown[][] = e.outs.slice(carry.length).map(() => []);
         for (let s = 0; s < length; s++) {
           const t = e.reverse ? length - 1 - s : s;
-          const res = sub(e.body, [...carry, ...xs.map((x) => row(x, t))]);
+          const rows = xs.map((x) => row(x, t));
+          rows.forEach((r) => owned.hold(r));
+          const res = sub(e.body, [...carry, ...rows]);
+          if (!keep) [...carry, ...rows].forEach((v) => owned.drop(v));
           carry = res.slice(0, carry.length);
           ys.forEach((y, i) => y.push(res[carry.length + i]));
         }
         if (e.reverse) ys.forEach((y) => y.reverse());
         const stacked = ys.map((y, i) => {
           const v = e.outs[carry.length + i]!;
-          return v.fn ? y : stack(y, v);
+          if (v.fn) return y;
+          const whole = stack(y, v);
+          owned.hold(whole); // (handed over as the loop's results are)
+          y.forEach((r) => owned.drop(r));
+          return whole;
         });
         return setOuts(e.outs, [...carry, ...stacked]);
       }
       case "fix": {
-        const fn: Fn = (args) => runBlock(e.body, args, inner, null);
+        const fn: Fn = (args) => runBlock(e.body, args, inner, owned);
         // the function's own frame holds it, so the calls inside its body find it
         const inner = new Frame(frame);
         inner.set(-1 - e.fn, fn);
@@ -313,7 +374,7 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       case "call":
         return setOuts(e.outs, (frame.get(-1 - e.fn) as Fn)(e.args.map(read)));
       case "lambda": {
-        const fn: Fn = (args) => runBlock(e.body, args, frame, null);
+        const fn: Fn = (args) => runBlock(e.body, args, frame, owned);
         return define(e.out, fn);
       }
       case "apply":
@@ -348,8 +409,8 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
   findConstants(root);
   const program = (inputs: readonly Value[]): Value[] => {
     ctx.checkAlive("jit");
-    const owned = new Map<DeviceTensor, number>();
-    for (const t of [...inputs, ...constants]) if (t instanceof DeviceTensor) owned.set(t, Infinity);
+    const owned = new Owned([...inputs, ...constants]);
+    // (the results stay held: they are the caller's)
     return ctx.batch(() => runBlock(root, inputs, null, owned));
   };
   planOf(root); // the top level's shaders now; a nested block's at its first run
