@@ -37,6 +37,12 @@ const wellConditioned = (batch: number[], n: number, seed: number): Tensor => {
   return tensor(out, { shape: [...batch, n, n] });
 };
 
+/** Random matrices plus diag(0, 3, 6, …): eigenvalues far apart, so eigenvector derivatives (∝ 1/gap) stay well-conditioned in float32. */
+const separated = (batch: number[], n: number, seed: number): Tensor => {
+  const a = f32([...batch, n, n], seed).data;
+  return tensor(Float32Array.from(a, (v, e) => (Math.floor(e / n) % n === e % n ? v + 3 * (e % n) : v)), { shape: [...batch, n, n] });
+};
+
 /** A triangular matrix with a diagonal away from zero (the other triangle random: it must not be read). */
 const triangular = (batch: number[], n: number, seed: number): Tensor => {
   const a = f32([...batch, n, n], seed).data;
@@ -177,6 +183,80 @@ describe("webgpu: LU (solve, inv, det, slogdet)", () => {
     try {
       const x = (await (run(function* (a: Value) { return yield* linalg.solve(a, Y.ones([3], "float32")); }, toDevice(sing)) as Tensor).dataAsync()) as Float32Array;
       expect(Array.from(x).every(Number.isNaN)).toBe(true);
+    } finally {
+      await setBackend("cpu");
+    }
+  });
+});
+
+/** The results as one vector (so that one weighted loss reaches every factor). */
+function* flat(xs: readonly Value[]): Generator<Y.Effect<unknown>, Value, unknown> {
+  const parts: Value[] = [];
+  for (const x of xs) parts.push(yield* Y.reshape(x, [(x as Tensor).size]));
+  return yield* Y.concat(parts, 0);
+}
+
+describe("webgpu: qr", () => {
+  const qr = function* (a: Value) { return yield* flat(yield* linalg.qr(a)); };
+  it("tall, square and wide matrices and a stack: values, gradients, jvp", async () => {
+    await checkFirst(qr, [f32([5, 3], 41)]);
+    await checkFirst(qr, [wellConditioned([], 4, 42)]);
+    await checkFirst(qr, [f32([3, 5], 43)]);
+    await checkFirst(qr, [f32([2, 4, 3], 44)]);
+  });
+  it("second derivatives", () => checkSecond(qr, f32([4, 3], 45)));
+  it("vmap is the loop of single calls", () => expectSameOnGpu(vmap(function* (a: Value) { return yield* linalg.qr(a); }), [f32([3, 4, 2], 46)], TOL));
+  it("a zero column (no reflection) as on the CPU", () =>
+    expectSameOnGpu(function* (a: Value) { return yield* linalg.qr(a); }, [tensor(Float32Array.from([0, 1, 0, 2, 0, 3, 0, 4]), { shape: [4, 2] })], TOL));
+});
+
+describe("webgpu: eigh", () => {
+  const eigh = function* (a: Value) { return yield* flat(yield* linalg.eigh(a)); };
+  // a sign-free function of the eigenvectors: V diag(w²) Vᵀ
+  const matrixFunction = function* (a: Value) {
+    const [w, v] = yield* linalg.eigh(a);
+    return yield* Y.matmul(yield* Y.mul(v, yield* Y.expandDims(yield* Y.square(w), -2)), yield* Y.transpose(v));
+  };
+  it("values (ascending) and eigenvectors, gradients, jvp: one matrix and a stack", async () => {
+    await checkFirst(eigh, [separated([], 5, 51)]);
+    await checkFirst(eigh, [separated([2, 3], 4, 52)]);
+    await checkFirst(matrixFunction, [f32([4, 4], 53)]);
+  });
+  it("second derivatives", () => checkSecond(matrixFunction, f32([4, 4], 54)));
+  it("vmap is the loop of single calls", () => expectSameOnGpu(vmap(function* (a: Value) { return yield* linalg.eigh(a); }), [f32([3, 4, 4], 55)], TOL));
+  it("a repeated eigenvalue: the same values, and the trace's gradient I", async () => {
+    const eye = tensor(Float32Array.from([2, 0, 0, 0, 2, 0, 0, 0, 5]), { shape: [3, 3] });
+    await expectSameOnGpu(function* (a: Value) { return yield* linalg.eigh(a); }, [eye], TOL);
+    await expectSameOnGpu(grad(function* (a: Value) { const [w] = yield* linalg.eigh(a); return yield* sum(w); }), [eye], TOL);
+  });
+});
+
+describe("webgpu: svd", () => {
+  const svd = function* (a: Value) { return yield* flat(yield* linalg.svd(a)); };
+  it("tall, square and wide matrices and a stack: values (descending), gradients, jvp", async () => {
+    await checkFirst(svd, [f32([5, 3], 61)]);
+    await checkFirst(svd, [f32([4, 4], 62)]);
+    await checkFirst(svd, [f32([3, 5], 63)]);
+    await checkFirst(svd, [f32([2, 4, 3], 64)]);
+  });
+  it("second derivatives of the nuclear norm Σ s", () => checkSecond(function* (a: Value) { return (yield* linalg.svd(a))[1]; }, f32([4, 3], 65)));
+  it("vmap is the loop of single calls", () => expectSameOnGpu(vmap(function* (a: Value) { return yield* linalg.svd(a); }), [f32([3, 3, 4], 66)], TOL));
+  it("a rank-deficient matrix: the CPU's singular values, U completed to orthonormal columns, a = U S Vᵀ", async () => {
+    const a = tensor(Float32Array.from([1, 2, 3, 2, 4, 6, 1, 0, 1, 0, 1, 1]), { shape: [4, 3] }); // rank 2
+    const checks = function* (a: Value) {
+      const [u, s, vt] = yield* linalg.svd(a);
+      const back = yield* Y.matmul(yield* Y.mul(u, s), vt);
+      return [s, yield* Y.matmul(yield* Y.transpose(u), u), yield* Y.sub(back, a)];
+    };
+    const { got } = await expectSameOnGpu(function* (a: Value) { return (yield* linalg.svd(a))[1]; }, [a], { rtol: 1e-4, atol: 1e-5 });
+    expect((got as number[])[2]).toBeLessThan(1e-5);
+    await setBackend("webgpu");
+    try {
+      const [, utu, residual] = run(checks, toDevice(a)) as Tensor[];
+      const g = (await utu!.toArrayAsync()) as number[][];
+      g.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - (i === j ? 1 : 0))).toBeLessThan(1e-5)));
+      const r = (await residual!.toArrayAsync()) as number[][];
+      r.flat().forEach((v) => expect(Math.abs(v)).toBeLessThan(1e-5));
     } finally {
       await setBackend("cpu");
     }

@@ -23,6 +23,9 @@ import { dynamicIndexAdjointP, dynamicIndexP } from "../../primitives/dynamic-in
 import { argsortP, sorted, topKIndicesP, topKValues, type SortParams, type TopKParams } from "../../primitives/sorting.ts";
 import { choleskyP } from "../../primitives/linalg/cholesky.ts";
 import { luP } from "../../primitives/linalg/lu.ts";
+import { qrP } from "../../primitives/linalg/qr.ts";
+import { eighP } from "../../primitives/linalg/eigh.ts";
+import { svdP } from "../../primitives/linalg/svd.ts";
 import { triangularSolveP, type TriangularSolveParams } from "../../primitives/linalg/triangular-solve.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
@@ -101,6 +104,9 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [choleskyP, kernel((ctx, [a]) => linalg.cholesky(ctx, dev(a!)))],
   [triangularSolveP, kernel<TriangularSolveParams>((ctx, [a, b], p) => linalg.triangularSolve(ctx, dev(a!), dev(b!), p))],
   [luP, kernel((ctx, [a], _p, out) => linalg.lu(ctx, dev(a!), out.shape))],
+  [qrP, kernel((ctx, [a], _p, out) => linalg.qr(ctx, dev(a!), out.shape))],
+  [eighP, kernel((ctx, [a], _p, out) => linalg.eigh(ctx, dev(a!), out.shape))],
+  [svdP, kernel((ctx, [a], _p, out) => linalg.svd(ctx, dev(a!), out.shape))],
 ] as [Primitive<never>, Kernel][]);
 
 /** Primitives whose positions are float64 on the CPU and float32 here (exact up to 2^24). */
