@@ -262,3 +262,22 @@ describe("webgpu: svd", () => {
     }
   });
 });
+
+describe("webgpu: linalg under jit, and a larger matrix", () => {
+  it("jit of a Gaussian log-likelihood's gradient (cholesky, triangularSolve, log of the diagonal, as the sum of L's upper triangle's rows) is the CPU's", async () => {
+    const logLikelihood = function* (k: Value, y: Value) {
+      const l = yield* linalg.cholesky(k);
+      const z = yield* linalg.triangularSolve(l, y);
+      const logDet = yield* sum(yield* Y.log(yield* Y.sum(yield* Y.triu(l), 1)));
+      return yield* Y.neg(yield* Y.add(yield* Y.mul(0.5, yield* sum(yield* Y.square(z))), logDet));
+    };
+    const f = Y.jit(function* (k: Value, y: Value) { return yield* Y.valueAndGrad(logLikelihood, { argnums: [0, 1] })(k, y); });
+    await expectSameOnGpu(f, [spd([], 6, 81), f32([6], 82)], TOL);
+  });
+  it("32 × 32: solve, eigh's eigenvalues and svd's singular values", async () => {
+    const a = wellConditioned([], 32, 83);
+    await expectSameOnGpu(function* (a: Value, b: Value) {
+      return [yield* linalg.solve(a, b), (yield* linalg.eigh(yield* Y.matmul(a, yield* Y.transpose(a))))[0], (yield* linalg.svd(a))[1]];
+    }, [a, f32([32, 2], 84)], { rtol: 1e-3, atol: 1e-3 });
+  });
+});
