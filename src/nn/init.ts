@@ -11,6 +11,7 @@ import { checkShape, sizeOf } from "../tensor/shape.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
 import { checkDType } from "../tensor/create.ts";
 import { checkKeyShape } from "../random/key.ts";
+import { placed } from "../backend/placement.ts";
 import { foldInKernel, normalKernel, uniformKernel } from "../random/kernels.ts";
 
 /**
@@ -77,7 +78,7 @@ const checkFinite = (op: string, name: string, v: unknown): number => {
  * Fills a new tensor: from a key, `keyDraw`'s JAX samples, scaled then shifted (each step
  * rounded to the dtype); from a seed, `draw(random)` per element.
  */
-const fill = (
+const fillOnCpu = (
   op: string,
   seed: number | Tensor,
   shape: readonly number[],
@@ -89,7 +90,7 @@ const fill = (
     checkKeyShape(op, seed);
     const s = checkShape(op, shape);
     const d = checkDType(op, dtype);
-    if (keyDraw === undefined) return fill(op, 0, s, d, draw);
+    if (keyDraw === undefined) return fillOnCpu(op, 0, s, d, draw);
     const t = keyDraw.kind === "uniform" ? uniformKernel(op, seed, s, d, keyDraw.lo, keyDraw.hi) : normalKernel(op, seed, s, d);
     if (keyDraw.scale === 1 && keyDraw.shift === 0) return t;
     const round = d === "float32" ? Math.fround : (v: number) => v;
@@ -107,6 +108,9 @@ const fill = (
   }
   return new Tensor(buf, s);
 };
+
+/** `fillOnCpu`'s tensor on the current backend, as the constructors place theirs (a float32 upload on webgpu). */
+const fill = (...args: Parameters<typeof fillOnCpu>): Tensor => placed(fillOnCpu(...args), args[0]);
 
 /** All zeros (the seed or key is ignored). */
 export const zeros = (): Initializer => (seed, shape, dtype) => fill("init.zeros", seed, shape, dtype, null);

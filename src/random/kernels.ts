@@ -118,39 +118,56 @@ export const normalKernel = (op: string, keys: Tensor, shape: Shape, dtype: DTyp
 const tiny = (dtype: DType): number => (dtype === "float32" ? 2 ** -126 : 2 ** -1022);
 
 /**
+ * The shape of categorical's Gumbel noise per key: the samples' shape `shape` with the class
+ * axis of the logits (shape `logits`, class axis `axis`) inserted where the logits have it.
+ */
+export const categoricalNoiseShape = (logits: Shape, axis: number, shape: Shape): number[] => {
+  const batchRank = logits.length - 1;
+  const prefix = shape.slice(0, shape.length - batchRank);
+  const tail = shape.slice(shape.length - batchRank);
+  return [...prefix, ...tail.slice(0, axis), logits[axis]!, ...tail.slice(axis)];
+};
+
+/**
+ * Gumbel noise −log(−log(u)) of `shape` per key (u uniform in [tiny, 1), as JAX's `gumbel`),
+ * each step rounded to `dtype`: keys [...K, 2] → [...K, ...shape]. What categorical adds to
+ * the logits.
+ */
+export const gumbelNoise = (op: string, keys: Tensor, shape: Shape, dtype: DType): Tensor => {
+  const size = sizeOf(shape);
+  const out = allocate(dtype, sizeOf(batchOf(keys)) * size);
+  const scale = scaleInto(dtype, tiny(dtype), 1);
+  const g = dtype === "float32" ? (u: number) => -f32(Math.log(-f32(Math.log(u)))) : (u: number) => -Math.log(-Math.log(u));
+  fillBlocks(op, keys, size, out, (b0, b1) => g(scale(unitFloat(dtype, b0, b1))));
+  return new Tensor(out, [...batchOf(keys), ...shape]);
+};
+
+/**
  * Categorical samples by the Gumbel-max trick, as JAX's `categorical`: per key, Gumbel noise
- * −log(−log(u)) of the shape `[...prefix, ...shape without prefix with the class axis inserted]`
- * is added to the logits (broadcast over the prefix) and the argmax over the class axis taken
- * (first index of the largest). `axis` is the class axis of `logits` (non-negative);
- * `shape` the samples' shape (ending with the logits' other axes). Indices as float64.
+ * of the shape `categoricalNoiseShape` is added to the logits (broadcast over the samples'
+ * leading axes) and the argmax over the class axis taken (first index of the largest).
+ * `axis` is the class axis of `logits` (non-negative); `shape` the samples' shape (ending
+ * with the logits' other axes). Indices as float64.
  */
 export const categoricalKernel = (op: string, keys: Tensor, logits: Tensor, axis: number, shape: Shape): Tensor => {
   const dtype = logits.dtype;
   const ls = logits.shape;
   const classes = ls[axis]!;
-  const batchShape = ls.filter((_, a) => a !== axis);
-  const prefix = shape.slice(0, shape.length - batchShape.length);
-  const tail = shape.slice(shape.length - batchShape.length);
-  // the Gumbel noise's shape: the samples' shape with the class axis where the logits have it
-  const noiseShape = [...prefix, ...tail.slice(0, axis), classes, ...tail.slice(axis)];
-  const noiseSize = sizeOf(noiseShape);
-  const logitsB = broadcastToKernel(logits, [...tail.slice(0, axis), classes, ...tail.slice(axis)]).buf;
+  const noiseShape = categoricalNoiseShape(ls, axis, shape);
+  const tail = shape.slice(shape.length - (ls.length - 1));
+  const prefixes = sizeOf(shape.slice(0, shape.length - tail.length));
+  const logitsB = broadcastToKernel(logits, noiseShape.slice(noiseShape.length - ls.length)).buf;
   const inner = sizeOf(tail.slice(axis)); // elements after the class axis
   const outer = sizeOf(tail.slice(0, axis));
   const perPrefix = outer * classes * inner;
+  const noiseSize = sizeOf(noiseShape);
   const samples = sizeOf(shape);
-  const out = new Float64Array(sizeOf(batchOf(keys)) * samples);
-  const noise = allocate(dtype, noiseSize);
-  const scale = scaleInto(dtype, tiny(dtype), 1);
-  const g = dtype === "float32" ? (u: number) => -f32(Math.log(-f32(Math.log(u)))) : (u: number) => -Math.log(-Math.log(u));
+  const keyCount = sizeOf(batchOf(keys));
+  const out = new Float64Array(keyCount * samples);
+  const noise = gumbelNoise(op, keys, noiseShape, dtype).buf;
   const add = dtype === "float32" ? (a: number, b: number) => f32(a + b) : (a: number, b: number) => a + b;
-  const oneKey = new Tensor(new Float64Array(2), [2]);
-  forKeys(op, keys, (k0, k1, j) => {
-    oneKey.buf[0] = k0;
-    oneKey.buf[1] = k1;
-    fillBlocks(op, oneKey, noiseSize, noise, (b0, b1) => g(scale(unitFloat(dtype, b0, b1))));
-    const prefixes = sizeOf(prefix);
-    let o = j * samples;
+  let o = 0;
+  for (let j = 0; j < keyCount; j++)
     for (let p = 0; p < prefixes; p++)
       for (let a = 0; a < outer; a++)
         for (let c = 0; c < inner; c++) {
@@ -158,7 +175,7 @@ export const categoricalKernel = (op: string, keys: Tensor, logits: Tensor, axis
           let bestValue = NaN;
           for (let k = 0; k < classes; k++) {
             const at = a * classes * inner + k * inner + c;
-            const v = add(noise[p * perPrefix + at]!, logitsB[at]!);
+            const v = add(noise[j * noiseSize + p * perPrefix + at]!, logitsB[at]!);
             // argmax: the first largest; a NaN wins (as NumPy's and JAX's argmax)
             if (k === 0 || v > bestValue || (Number.isNaN(v) && !Number.isNaN(bestValue))) {
               best = k;
@@ -167,7 +184,6 @@ export const categoricalKernel = (op: string, keys: Tensor, logits: Tensor, axis
           }
           out[o++] = best;
         }
-  });
   return new Tensor(out, [...batchOf(keys), ...shape]);
 };
 

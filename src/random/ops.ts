@@ -15,6 +15,7 @@ import { checkDType } from "../tensor/create.ts";
 import { broadcastShapes, checkShape, normalizeAxis } from "../tensor/shape.ts";
 import { Tensor, type DType } from "../tensor/tensor.ts";
 import { checkKeyShape } from "./key.ts";
+import { checkSampleDType } from "./placement.ts";
 import { categoricalP, checkCategoricalShape, foldInP, normalP, permutationP, splitP, uniformP } from "./primitives.ts";
 
 /** What a random operation gives: a Tensor for a concrete key, a traced value inside a transformation. */
@@ -82,6 +83,7 @@ export const uniform = <K extends Value>(key: K, shape: readonly number[], optio
   if (!Number.isFinite(minval) || !Number.isFinite(maxval) || !(minval <= maxval))
     throw new ValueError(`${op}: the range must be finite with minval <= maxval, got [${minval}, ${maxval})`);
   const params = { shape: checkShape(op, shape), dtype: dtypeOption(op, options.dtype), minval, maxval };
+  checkSampleDType(op, params.dtype);
   return new PrimitiveOp<RandomOut<K> & Value, typeof params>(uniformP, [key], params);
 };
 
@@ -100,6 +102,7 @@ export const normal = <K extends Value>(key: K, shape: readonly number[], option
   checkKeyShape(op, key);
   checkOptions(op, options, { dtype: "any" });
   const params = { shape: checkShape(op, shape), dtype: dtypeOption(op, options.dtype) };
+  checkSampleDType(op, params.dtype);
   return new PrimitiveOp<RandomOut<K> & Value, typeof params>(normalP, [key], params);
 };
 
@@ -118,6 +121,7 @@ export const bernoulli = <K extends Value>(key: K, p: Value, shape?: readonly nu
   if (joint.length !== s.length || joint.some((d, i) => d !== s[i]))
     throw new ShapeError(`${op}: p of shape ${fmt(ps)} must broadcast to shape ${fmt(s)}; pass a shape that p broadcasts to`);
   const params = { shape: s, dtype: dtypeOf(p), minval: 0, maxval: 1 };
+  checkSampleDType(op, params.dtype);
   return new CompositeOp<RandomOut<K>>(op, () => bind(lessP, [bind(uniformP, [key], params), p], undefined) as RandomOut<K>);
 };
 

@@ -1,7 +1,9 @@
 // The random primitives. Each takes keys [..., 2] (one key, or — under vmap — a stack of them,
 // each making its own block of the output) and gives values that do not depend smoothly on
 // anything: every derivative is zero (JVP and VJP give symbolic zeros), so keys and samples are
-// constants to grad, while jit stages them as data and vmap batches them.
+// constants to grad, while jit stages them as data and vmap batches them. Keys stay CPU data;
+// samples are computed on the CPU and go to the current backend, as the constructors' tensors
+// (categorical with GPU logits runs its argmax on the GPU: src/backend/webgpu/random.ts).
 import { definePrimitive, type Abstract, type MaybeValue } from "../../effects/primitive.ts";
 import { bind } from "../../effects/trace.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
@@ -12,6 +14,7 @@ import { reshape } from "../primitives/shape.ts";
 import { broadcastShapes, type Shape } from "../tensor/shape.ts";
 import { Tensor, type DType } from "../tensor/tensor.ts";
 import { checkKeyAbstract } from "./key.ts";
+import { onBackend } from "./placement.ts";
 import { categoricalKernel, foldInKernel, normalKernel, permutationKernel, splitKernel, uniformKernel } from "./kernels.ts";
 
 const noTangent = (): MaybeValue => null;
@@ -63,7 +66,7 @@ export interface UniformParams {
 export const uniformP = definePrimitive<UniformParams>({
   name: "random.uniform",
   abstractEval: ([k], p) => (checkKeyAbstract("random.uniform", k!), tensorOf([...keyBatch(k!), ...p.shape], p.dtype)),
-  impl: ([k], p) => uniformKernel("random.uniform", k as Tensor, p.shape, p.dtype, p.minval, p.maxval),
+  impl: ([k], p) => onBackend("random.uniform", uniformKernel("random.uniform", k as Tensor, p.shape, p.dtype, p.minval, p.maxval)),
   jvp: noTangent,
   vjp: noCotangents,
   batch: ([k], _b, p): Value => bind(uniformP, [k!], p),
@@ -72,7 +75,7 @@ export const uniformP = definePrimitive<UniformParams>({
 export const normalP = definePrimitive<{ readonly shape: Shape; readonly dtype: DType }>({
   name: "random.normal",
   abstractEval: ([k], p) => (checkKeyAbstract("random.normal", k!), tensorOf([...keyBatch(k!), ...p.shape], p.dtype)),
-  impl: ([k], p) => normalKernel("random.normal", k as Tensor, p.shape, p.dtype),
+  impl: ([k], p) => onBackend("random.normal", normalKernel("random.normal", k as Tensor, p.shape, p.dtype)),
   jvp: noTangent,
   vjp: noCotangents,
   batch: ([k], _b, p): Value => bind(normalP, [k!], p),
@@ -103,7 +106,7 @@ export const categoricalP = definePrimitive<CategoricalParams>({
     checkCategoricalShape("random.categorical", l!.shape, p.axis, p.shape);
     return tensorOf([...keyBatch(k!), ...p.shape], "float64");
   },
-  impl: ([k, l], p) => categoricalKernel("random.categorical", k as Tensor, l as Tensor, p.axis, p.shape),
+  impl: ([k, l], p) => onBackend("random.categorical", categoricalKernel("random.categorical", k as Tensor, l as Tensor, p.axis, p.shape), true),
   jvp: noTangent,
   vjp: noCotangents,
   // A batch of keys with shared logits is one call; batched logits run once per example.
@@ -113,7 +116,7 @@ export const categoricalP = definePrimitive<CategoricalParams>({
 export const permutationP = definePrimitive<{ n: number }>({
   name: "random.permutation",
   abstractEval: ([k], p) => (checkKeyAbstract("random.permutation", k!), tensorOf([...keyBatch(k!), p.n], "float64")),
-  impl: ([k], p) => permutationKernel("random.permutation", k as Tensor, p.n),
+  impl: ([k], p) => onBackend("random.permutation", permutationKernel("random.permutation", k as Tensor, p.n), true),
   jvp: noTangent,
   vjp: noCotangents,
   batch: ([k], _b, p): Value => bind(permutationP, [k!], p),

@@ -46,10 +46,12 @@ describe("webgpu: bad input", () => {
     expect(await run(function* () { return yield* add(g, toDevice(c)); }).toArrayAsync()).toEqual([4, 6]);
   });
 
-  it("random.categorical with GPU logits is an error naming both backends (every other primitive has a GPU kernel)", async () => {
+  it("a sample made on the CPU backend (samples go to the current backend) meeting a GPU tensor names both backends", async () => {
     const m = await onGpu([4, 2, 2, 3]);
-    const key = Y.random.key(0); // keys are CPU data: categorical of GPU logits mixes backends
-    expect(() => run(function* () { return yield* Y.random.categorical(key, m); })).toThrow(/random\.categorical: operand 0 is a cpu tensor and another operand is a webgpu tensor/);
+    await setBackend("cpu");
+    const u = run(function* () { return yield* Y.random.uniform(Y.random.key(0), [4], { dtype: "float32" }); });
+    expect(u.backend).toBe("cpu");
+    expect(() => run(function* () { return yield* add(m, u); })).toThrow(/add: operand 1 is a cpu tensor and another operand is a webgpu tensor/);
   });
 
   it("jit: a CPU tensor captured by a program on GPU arguments names both backends; the next call works", async () => {

@@ -26,6 +26,7 @@ import { luP } from "../../primitives/linalg/lu.ts";
 import { qrP } from "../../primitives/linalg/qr.ts";
 import { eighP } from "../../primitives/linalg/eigh.ts";
 import { svdP } from "../../primitives/linalg/svd.ts";
+import { categoricalP, type CategoricalParams } from "../../random/primitives.ts";
 import { triangularSolveP, type TriangularSolveParams } from "../../primitives/linalg/triangular-solve.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { float64OnDevice } from "../backend.ts";
@@ -50,6 +51,7 @@ import { overwrite } from "./copy.ts";
 import { triangle } from "./triangle.ts";
 import * as byIndex from "./take-by-index.ts";
 import * as linalg from "./linalg/index.ts";
+import * as random from "./random.ts";
 
 /** A GPU kernel: the device tensors (or numbers) in, the primitive's abstract result known. */
 type Kernel = (ctx: GpuContext, args: readonly Value[], params: never, out: Abstract) => Value;
@@ -107,10 +109,14 @@ const KERNELS = new Map<Primitive<never>, Kernel>([
   [qrP, kernel((ctx, [a], _p, out) => linalg.qr(ctx, dev(a!), out.shape))],
   [eighP, kernel((ctx, [a], _p, out) => linalg.eigh(ctx, dev(a!), out.shape))],
   [svdP, kernel((ctx, [a], _p, out) => linalg.svd(ctx, dev(a!), out.shape))],
+  [categoricalP, kernel<CategoricalParams>((ctx, [k, l], p, out) => random.categorical(ctx, k as Tensor, dev(l!), p, out.shape))],
 ] as [Primitive<never>, Kernel][]);
 
 /** Primitives whose positions are float64 on the CPU and float32 here (exact up to 2^24). */
-const POSITIONS = new Set<Primitive<never>>([argReduceP, argsortP, topKIndicesP] as Primitive<never>[]);
+const POSITIONS = new Set<Primitive<never>>([argReduceP, argsortP, topKIndicesP, categoricalP] as Primitive<never>[]);
+
+/** Operands that are CPU data a kernel reads on the CPU: a sampler's keys (Threefry words in float64). */
+const HOST_OPERAND = new Map<Primitive<never>, number>([[categoricalP as Primitive<never>, 0]]);
 
 const ADAPTER_HELP =
   "In Chromium without a GPU, start it with --enable-unsafe-webgpu --use-webgpu-adapter=swiftshader --enable-unsafe-swiftshader " +
@@ -168,7 +174,7 @@ const webgpuBackend = (ctx: GpuContext): DeviceBackend & { readonly context: Gpu
       ctx.checkAlive(op);
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
-        if (a instanceof Tensor && !(a instanceof DeviceTensor)) throw mixed(op, i);
+        if (a instanceof Tensor && !(a instanceof DeviceTensor) && HOST_OPERAND.get(prim as Primitive<never>) !== i) throw mixed(op, i);
       }
       const k = KERNELS.get(prim as Primitive<never>);
       if (k === undefined && prim.elementwise === undefined) {
