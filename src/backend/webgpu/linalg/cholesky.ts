@@ -4,7 +4,7 @@
 // values; a GPU result is read only asynchronously, so there its whole factor is NaN instead.
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, matrices, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, matrices, runLinalg } from "./common.ts";
 
 const CODE = `${head(["a"], false)}
   let n = info[1];
@@ -29,5 +29,8 @@ const CODE = `${head(["a"], false)}
 }`;
 
 /** The lower Cholesky factor of each matrix of `a` [..., n, n] (NaN for one that is not positive definite). */
-export const cholesky = (ctx: GpuContext, a: DeviceTensor): DeviceTensor =>
-  runLinalg(ctx, CODE, a.shape, [a], matrices(a.shape), [a.shape[a.shape.length - 1]!]);
+export const cholesky = (ctx: GpuContext, a: DeviceTensor): DeviceTensor => {
+  const n = a.shape[a.shape.length - 1]!;
+  checkLoopBudget(ctx, "linalg.cholesky", `a ${n} × ${n} matrix`, n ** 3 / 3 + 4 * n * n + 10); // (loop iterations, bounded)
+  return runLinalg(ctx, CODE, a.shape, [a], matrices(a.shape), [n]);
+};

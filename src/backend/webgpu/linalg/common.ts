@@ -5,6 +5,7 @@
 // of operations — its pivots, signs and orderings — and needs no synchronization. They compute
 // in float32; a working matrix lives in the output buffer or in a scratch storage buffer sized
 // per matrix (WGSL's private arrays need a size known when the shader is written).
+import { BackendError } from "../../../errors.ts";
 import type { DeviceTensor } from "../../device-tensor.ts";
 import { GROUP, type GpuContext } from "../context.ts";
 import { HELPERS } from "../wgsl-expr.ts";
@@ -46,6 +47,23 @@ fn jacobi_rotation(tau: f32) -> vec2f {
 fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u) {
   let t = g.x + g.y * nw.x * ${GROUP}u;
   if (t >= info[0]) { return; }`;
+
+/**
+ * Mesa's llvmpipe (the CPU adapter that Deno's WebGPU takes on a machine without a GPU) stops a
+ * shader's loops after 65,535 iterations and leaves the rest of the result unwritten, silently.
+ * On it, a kernel whose worst case needs more iterations per thread is refused before it runs.
+ */
+const LLVMPIPE_LOOP_LIMIT = 65_535;
+
+/** Throws where the adapter would cut a thread of `iterations` loop iterations short. */
+export const checkLoopBudget = (ctx: GpuContext, op: string, what: string, iterations: number): void => {
+  if (iterations > LLVMPIPE_LOOP_LIMIT && /llvmpipe/i.test(ctx.description))
+    throw new BackendError(
+      `${op} of ${what} is not available on this adapter (${ctx.description}): one GPU thread runs each matrix, and Mesa's ` +
+        `llvmpipe stops a shader's loops after ${LLVMPIPE_LOOP_LIMIT} iterations, fewer than this matrix may need ` +
+        `(${Math.round(iterations)}); run it on the CPU (move the operands with \`await toCpu(t)\`) or on another adapter`,
+    );
+};
 
 /**
  * Runs `code` (from `head`) with `threads` threads over a fresh output of `outShape`; `params`

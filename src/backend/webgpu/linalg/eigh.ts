@@ -5,7 +5,7 @@
 // in index order (the CPU's stable sort), eigenvectors as the columns of the packed [V; wᵀ].
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, matrices, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, matrices, runLinalg } from "./common.ts";
 
 const MAX_SWEEPS = 60;
 
@@ -90,5 +90,7 @@ const CODE = `${head(["a"], true)}
 /** The packed eigendecomposition [..., n + 1, n] of the symmetric part of each matrix of `a` [..., n, n]. */
 export const eigh = (ctx: GpuContext, a: DeviceTensor, outShape: readonly number[]): DeviceTensor => {
   const n = a.shape[a.shape.length - 1]!;
+  // the worst case: every sweep rotates every pair (three loops of n each)
+  checkLoopBudget(ctx, "linalg.eigh", `a ${n} × ${n} matrix`, MAX_SWEEPS * (n * n / 2) * (3 * n + 1) + 4 * n * n + 10);
   return runLinalg(ctx, CODE, outShape, [a], matrices(a.shape), [n], 2 * n * n);
 };

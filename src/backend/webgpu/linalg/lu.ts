@@ -5,7 +5,7 @@
 // on the CPU (a singular matrix factors, with a zero on U's diagonal).
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, matrices, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, matrices, runLinalg } from "./common.ts";
 
 const CODE = `${head(["a"], false)}
   let n = info[1];
@@ -51,5 +51,8 @@ const CODE = `${head(["a"], false)}
 }`;
 
 /** The packed LU factorization [..., n, 2n + 1] of each matrix of `a` [..., n, n]. */
-export const lu = (ctx: GpuContext, a: DeviceTensor, outShape: readonly number[]): DeviceTensor =>
-  runLinalg(ctx, CODE, outShape, [a], matrices(a.shape), [a.shape[a.shape.length - 1]!]);
+export const lu = (ctx: GpuContext, a: DeviceTensor, outShape: readonly number[]): DeviceTensor => {
+  const n = a.shape[a.shape.length - 1]!;
+  checkLoopBudget(ctx, "the LU factorization (linalg.solve, inv, det, slogdet)", `a ${n} × ${n} matrix`, n ** 3 / 2 + 5 * n * n + 10);
+  return runLinalg(ctx, CODE, outShape, [a], matrices(a.shape), [n]);
+};

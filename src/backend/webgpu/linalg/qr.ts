@@ -5,7 +5,7 @@
 // column j, rows j..m−1) until Q is formed from them, last reflector first.
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, matrices, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, matrices, runLinalg } from "./common.ts";
 
 const CODE = `${head(["a"], true)}
   // info: [threads, m, n]; out per matrix [m + n, n]: Q then R; scratch per matrix [m, n]: the reflectors
@@ -81,5 +81,6 @@ const CODE = `${head(["a"], true)}
 export const qr = (ctx: GpuContext, a: DeviceTensor, outShape: readonly number[]): DeviceTensor => {
   const m = a.shape[a.shape.length - 2]!;
   const n = a.shape[a.shape.length - 1]!;
+  checkLoopBudget(ctx, "linalg.qr", `a ${m} × ${n} matrix`, 4 * m * n * n + 10 * m * n + 10);
   return runLinalg(ctx, CODE, outShape, [a], matrices(a.shape), [m, n], m * n);
 };

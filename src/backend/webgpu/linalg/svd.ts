@@ -6,7 +6,7 @@
 // CPU's is 2⁻⁵³·√(αβ) in float64; a float32 dot product of M terms is not that exact).
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, matrices, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, matrices, runLinalg } from "./common.ts";
 
 const MAX_SWEEPS = 60;
 
@@ -135,5 +135,8 @@ export const svd = (ctx: GpuContext, a: DeviceTensor, outShape: readonly number[
   const n = a.shape[a.shape.length - 1]!;
   const bigM = Math.max(m, n);
   const k = Math.min(m, n);
+  // the worst case: every sweep rotates every pair, and every column of U is completed
+  const sweeps = MAX_SWEEPS * (k * k / 2) * (3 * bigM + k + 1);
+  checkLoopBudget(ctx, "linalg.svd", `a ${m} × ${n} matrix`, sweeps + 3 * bigM * k + 2 * k * k + k * (bigM + 1) * (4 * bigM + 4 * k * bigM) + 10);
   return runLinalg(ctx, CODE, outShape, [a], matrices(a.shape), [m, n], bigM * k + k * k + bigM);
 };

@@ -6,7 +6,7 @@
 import type { TriangularSolveParams } from "../../../kernels/linalg/triangular-solve.ts";
 import type { DeviceTensor } from "../../device-tensor.ts";
 import type { GpuContext } from "../context.ts";
-import { head, runLinalg } from "./common.ts";
+import { checkLoopBudget, head, runLinalg } from "./common.ts";
 
 const CODE = `${head(["a", "b"], false)}
   // info: [threads, n, k, lower, transposeA, unitDiagonal]
@@ -48,5 +48,6 @@ export const triangularSolve = (ctx: GpuContext, a: DeviceTensor, b: DeviceTenso
   const n = a.shape[a.shape.length - 1]!;
   const k = b.shape[b.shape.length - 1]!;
   const threads = b.size / n;
+  checkLoopBudget(ctx, "linalg.triangularSolve", `a ${n} × ${n} system`, n * n + 3 * n + 10);
   return runLinalg(ctx, CODE, b.shape, [a, b], threads, [n, k, p.lower ? 1 : 0, p.transposeA ? 1 : 0, p.unitDiagonal ? 1 : 0]);
 };
