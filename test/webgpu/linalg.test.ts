@@ -274,6 +274,25 @@ describe("webgpu: linalg under jit, and a larger matrix", () => {
     const f = Y.jit(function* (k: Value, y: Value) { return yield* Y.valueAndGrad(logLikelihood, { argnums: [0, 1] })(k, y); });
     await expectSameOnGpu(f, [spd([], 6, 81), f32([6], 82)], TOL);
   });
+  it("jit of qr, eigh, svd, solve and slogdet and of a gradient through them is the CPU's", async () => {
+    const all = function* (a: Value, b: Value) {
+      const [q, r] = yield* linalg.qr(a);
+      const [w, v] = yield* linalg.eigh(a);
+      const [u, s, vt] = yield* linalg.svd(a);
+      const [sign, logAbs] = yield* linalg.slogdet(a);
+      return [q, r, w, v, u, s, vt, yield* linalg.solve(a, b), sign, logAbs];
+    };
+    const loss = function* (a: Value, b: Value) {
+      const [, r] = yield* linalg.qr(a);
+      const [w] = yield* linalg.eigh(a);
+      const [, s] = yield* linalg.svd(a);
+      return yield* sum(yield* Y.add(yield* Y.add(yield* weighted(r), yield* weighted(w)), yield* Y.add(yield* weighted(s), yield* weighted(yield* linalg.solve(a, b)))));
+    };
+    const a = separated([], 4, 91);
+    const b = f32([4, 2], 92);
+    await expectSameOnGpu(Y.jit(all), [a, b], TOL);
+    await expectSameOnGpu(Y.jit(grad(loss, { argnums: [0, 1] })), [a, b], TOL);
+  });
   it("32 × 32: solve, eigh's eigenvalues and svd's singular values (on llvmpipe, whose loop limiter would cut eigh and svd short, a BackendError)", async () => {
     const a = wellConditioned([], 32, 83);
     const b = f32([32, 2], 84);
