@@ -3,6 +3,7 @@ import type { Effect } from "../../effects/effect.ts";
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { ShapeError, ValueError, fmt } from "../errors.ts";
 import { slice } from "../ops.ts";
+import { concat } from "../primitives/shape.ts";
 import { Tensor, allocate, type DType } from "../tensor/tensor.ts";
 import { foldIn, type Initializer } from "./init.ts";
 import type { OptionSpec } from "../options.ts";
@@ -69,6 +70,8 @@ export function* splitLast(v: Value, n: number): Gen<Value[]> {
 
 /** Concrete tensors of shape [r, c_k] side by side: [r, sum c_k] (fused gate weights). */
 export const concatColumns = (parts: readonly Tensor[]): Tensor => {
+  // initializers on webgpu make GPU tensors: join those on the device
+  if (parts.some((t) => t.backend !== "cpu")) return concat(parts, 1) as Tensor;
   const rows = parts[0]!.shape[0]!;
   const cols = parts.reduce((n, t) => n + t.shape[1]!, 0);
   const buf = allocate(parts[0]!.dtype, rows * cols);

@@ -114,6 +114,15 @@ describe("webgpu: dropout and initializers with keys", () => {
       }
     });
   });
+  it("a gated cell's init from a key (its gates' blocks joined on the GPU): the CPU's parameters", async () => {
+    const read = async (p: Record<string, Tensor>) => Object.fromEntries(await Promise.all(Object.entries(p).map(async ([k, t]) => [k, [t.backend, await t.toArrayAsync()]] as const)));
+    const want = await read(nn.lstmCell.init(key, 3, 2, { dtype: "float32" }) as unknown as Record<string, Tensor>);
+    const got = await onGpu(() => read(nn.lstmCell.init(key, 3, 2, { dtype: "float32" }) as unknown as Record<string, Tensor>));
+    for (const k of Object.keys(want)) {
+      expect(got[k][0], k).toBe("webgpu");
+      expect(got[k][1], k).toEqual(want[k][1]);
+    }
+  });
 });
 
 describe("webgpu: jit with keys as arguments", () => {
