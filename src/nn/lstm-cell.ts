@@ -3,7 +3,7 @@
 import { shapeOf, type Value } from "../../effects/value.ts";
 import { add, matmul, mul, sigmoid, tanh } from "../ops.ts";
 import { ValueError } from "../errors.ts";
-import { full } from "../tensor/create.ts";
+import { full, tensor } from "../tensor/create.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 import { glorotUniform, type Initializer } from "./init.ts";
 import { checkOptions } from "../options.ts";
@@ -33,8 +33,11 @@ function init(seed: Seed, inputSize: number, hiddenSize: number, options: LstmCe
   if (typeof forget !== "number" || !Number.isFinite(forget))
     throw new ValueError(`lstmCell.init: forgetBias must be a finite number, got ${String(forget)}`);
   const h = hiddenSize;
-  const b = full([4 * h], 0, options.dtype);
-  if (forget !== 0) b.buf.fill(forget, h, 2 * h); // freshly made: not yet shared
+  // (the values made here, then put on the current backend as any constructor's)
+  const values = new Float64Array(4 * h);
+  values.fill(forget, h, 2 * h);
+  const zeros = full([4 * h], 0, options.dtype);
+  const b = forget === 0 ? zeros : tensor(values, { dtype: zeros.dtype });
   return {
     Wx: drawGates(w, seed, 0, 4, [inputSize, h], options.dtype),
     Wh: drawGates(w, seed, 4, 4, [h, h], options.dtype),

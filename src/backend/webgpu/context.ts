@@ -9,8 +9,16 @@ import { DeviceTensor, type DeviceStorage } from "../device-tensor.ts";
 import { MAP_READ, Usage, type GpuBuffer, type GpuCommandEncoder, type GpuComputePass, type GpuComputePipeline, type GpuDevice } from "./gpu-types.ts";
 import { BufferPool, bucketBytes } from "./pool.ts";
 
+/**
+ * Mesa's llvmpipe (the CPU adapter Deno's WebGPU takes on a machine without a GPU) stops a shader
+ * invocation after this many loop iterations in all, leaving its result half-written, silently.
+ */
+export const LLVMPIPE_LOOP_LIMIT = 65_535;
+
 /** How many distinct dispatch parameter buffers are kept for reuse (256 bytes each). */
 const INFO_CACHE = 1024;
+/** Parameter blocks up to this many words are cached (one 256-byte bucket). */
+const INFO_CACHED_WORDS = 64;
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
 export const GROUP = 256;
@@ -42,6 +50,8 @@ export class GpuContext {
   readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GpuComputePipeline>();
   private readonly infos = new Map<string, GpuBuffer>();
+  /** Long parameter blocks of the dispatch being made: released once it is recorded or submitted. */
+  private transient: GpuBuffer[] = [];
   private errors: Promise<{ readonly message: string } | null>[] = [];
   /** While a batch records (see `batch`): its encoder and pass, and the buffers freed meanwhile. */
   private recording: { encoder: GpuCommandEncoder; pass: GpuComputePass; freed: GpuBuffer[] } | null = null;
@@ -56,6 +66,24 @@ export class GpuContext {
     void device.lost.then((info) => {
       this.lost = `${info.reason}: ${info.message || "no message"}`;
     });
+  }
+
+  /** Whether this adapter cuts a shader's loops short (see LLVMPIPE_LOOP_LIMIT). */
+  get cutsLoops(): boolean {
+    return /llvmpipe/i.test(this.description);
+  }
+
+  /**
+   * Throws where this adapter would cut a thread needing `iterations` loop iterations short: a
+   * BackendError instead of a silently wrong result.
+   */
+  checkLoops(op: string, what: string, iterations: number): void {
+    if (iterations > LLVMPIPE_LOOP_LIMIT && this.cutsLoops)
+      throw new BackendError(
+        `${op}: ${what} needs ${Math.round(iterations)} loop iterations in one GPU thread, and this adapter (${this.description}) ` +
+          `stops a shader's loops after ${LLVMPIPE_LOOP_LIMIT}, which would leave the result half-written; run it on the CPU ` +
+          "(move the operands with `await toCpu(t)`) or on another adapter",
+      );
   }
 
   /** Throws if the device is gone (every operation checks first). */
@@ -149,6 +177,13 @@ export class GpuContext {
    * cache starts again (the old buffers go back to the pool after the commands reading them).
    */
   private infoBuffer(info: Uint32Array): GpuBuffer {
+    if (info.length > INFO_CACHED_WORDS) {
+      // (a long one, such as a scatter's index lists, is written for its dispatch alone)
+      const b = this.pool.acquire(info.byteLength);
+      this.device.queue.writeBuffer(b, 0, info, 0, info.length);
+      this.transient.push(b);
+      return b;
+    }
     const key = info.join(",");
     let b = this.infos.get(key);
     if (b === undefined) {
@@ -195,6 +230,7 @@ export class GpuContext {
       recording.pass.setPipeline(pipeline);
       recording.pass.setBindGroup(0, bindGroup);
       recording.pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
+      this.releaseTransient();
       return;
     }
     const encoder = device.createCommandEncoder();
@@ -204,7 +240,12 @@ export class GpuContext {
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1, groups[2] ?? 1);
     pass.end();
     device.queue.submit([encoder.finish()]);
+    this.releaseTransient(); // (queue order: a later write to it comes after this dispatch's read)
     this.errors.push(device.popErrorScope());
+  }
+
+  private releaseTransient(): void {
+    for (const b of this.transient.splice(0)) this.releaseBuffer(b);
   }
 
   /** The workgroup grid for `n` threads of GROUP each: x up to the per-dimension limit, then y. */

@@ -107,18 +107,30 @@ const launch = (ctx: GpuContext, code: string, info: Uint32Array, shape: readonl
   return tensor;
 };
 
+// (each thread's loops: over its group's input channels and the window, its group's output
+// channels and the window, or the batch and the output's rows and columns)
+const loops = (ctx: GpuContext, op: string, iterations: number): void => ctx.checkLoops(op, "each output element's sum", iterations);
+
 /** conv2d(x, w) of output shape `y` (from abstract evaluation). */
-export const conv2d = (ctx: GpuContext, x: DeviceTensor, w: DeviceTensor, p: ConvSpec, y: readonly number[]): DeviceTensor =>
-  launch(ctx, FORWARD, infoOf(x.shape, w.shape, y, p, y.reduce((s, d) => s * d, 1)), y, x, w);
+export const conv2d = (ctx: GpuContext, x: DeviceTensor, w: DeviceTensor, p: ConvSpec, y: readonly number[]): DeviceTensor => {
+  loops(ctx, "conv2d", w.shape[1]! * w.shape[2]! * w.shape[3]!);
+  return launch(ctx, FORWARD, infoOf(x.shape, w.shape, y, p, y.reduce((s, d) => s * d, 1)), y, x, w);
+};
 
 /** The input gradient from the cotangent c (shape of the output) and w, for an input of shape `xs`. */
-export const conv2dInputGrad = (ctx: GpuContext, c: DeviceTensor, w: DeviceTensor, p: ConvSpec, xs: readonly number[]): DeviceTensor =>
-  launch(ctx, INPUT_GRAD, infoOf(xs, w.shape, c.shape, p, xs.reduce((s, d) => s * d, 1)), xs, c, w);
+export const conv2dInputGrad = (ctx: GpuContext, c: DeviceTensor, w: DeviceTensor, p: ConvSpec, xs: readonly number[]): DeviceTensor => {
+  loops(ctx, "conv2d's input gradient", (w.shape[0]! / p.groups) * w.shape[2]! * w.shape[3]!);
+  return launch(ctx, INPUT_GRAD, infoOf(xs, w.shape, c.shape, p, xs.reduce((s, d) => s * d, 1)), xs, c, w);
+};
 
 /** The filter gradient from x and the cotangent c, for a filter of shape `ws`. */
-export const conv2dWeightGrad = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor =>
-  launch(ctx, WEIGHT_GRAD, infoOf(x.shape, ws, c.shape, p, ws.reduce((s, d) => s * d, 1)), ws, x, c);
+export const conv2dWeightGrad = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor => {
+  loops(ctx, "conv2d's filter gradient", c.shape[0]! * c.shape[2]! * c.shape[3]!);
+  return launch(ctx, WEIGHT_GRAD, infoOf(x.shape, ws, c.shape, p, ws.reduce((s, d) => s * d, 1)), ws, x, c);
+};
 
 /** One filter gradient per example (vmap of the filter gradient): x [E, N, C, H, W] and c [E, N, O, OH, OW] give [E, ...ws]. */
-export const conv2dWeightGrads = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor =>
-  launch(ctx, WEIGHT_GRAD, infoOf(x.shape.slice(1), ws, c.shape.slice(1), p, x.shape[0]! * ws.reduce((s, d) => s * d, 1)), [x.shape[0]!, ...ws], x, c);
+export const conv2dWeightGrads = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor, p: ConvSpec, ws: readonly number[]): DeviceTensor => {
+  loops(ctx, "conv2d's filter gradients", c.shape[1]! * c.shape[3]! * c.shape[4]!);
+  return launch(ctx, WEIGHT_GRAD, infoOf(x.shape.slice(1), ws, c.shape.slice(1), p, x.shape[0]! * ws.reduce((s, d) => s * d, 1)), [x.shape[0]!, ...ws], x, c);
+};

@@ -65,6 +65,9 @@ export function scatterAdd(ctx: GpuContext, v: DeviceTensor, indices: Int32Array
   const rows = new Uint32Array(m);
   const fill = start.slice(0, dimSize);
   for (let j = 0; j < m; j++) rows[fill[indices[j]!]!++] = j;
+  let most = 0;
+  for (let d = 0; d < dimSize; d++) most = Math.max(most, start[d + 1]! - start[d]!);
+  ctx.checkLoops("scatterAdd", `the most repeated index (${most} times)`, most);
   const info = new Uint32Array(4 + dimSize + 1 + m);
   info.set([n, m, dimSize, inner]);
   info.set(start, 4);

@@ -13,5 +13,5 @@ export const prod = (ctx: GpuContext, x: DeviceTensor, axes: readonly number[], 
   var s = 1.0;
   for (var r = 0u; r < count; r++) { s *= x[base + offset_of(r)]; }
   out[i] = s;
-}`, w, outShape, [x]);
+}`, w, outShape, [x], w.outputs, 1);
 };

@@ -74,8 +74,13 @@ ${THREAD_PER_ELEMENT}
 /** Binding 2: the operand x. */
 export const X = "@group(0) @binding(2) var<storage, read> x: array<f32>;";
 
-/** Dispatches a reduction shader over a fresh output of `outShape`. */
-export const run = (ctx: GpuContext, code: string, w: Walk, outShape: readonly number[], inputs: readonly DeviceTensor[], threads = w.outputs): DeviceTensor => {
+/**
+ * Dispatches a reduction shader over a fresh output of `outShape`; `passes`: how many times a
+ * thread walks its reduced elements (the walks over the axes have constant trip counts: the
+ * shader compiler unrolls them, and they do not count against a loop limit).
+ */
+export const run = (ctx: GpuContext, code: string, w: Walk, outShape: readonly number[], inputs: readonly DeviceTensor[], threads = w.outputs, passes = 3): DeviceTensor => {
+  ctx.checkLoops("a reduction", `walking ${w.count} elements per output`, passes * w.count);
   const { tensor, buffer } = ctx.allocate(outShape);
   if (tensor.size === 0) return tensor;
   ctx.dispatch(code, w.info, buffer, inputs.map((t) => ctx.bufferOf(t)), ctx.grid(threads));
@@ -89,7 +94,7 @@ export const sum = (ctx: GpuContext, x: DeviceTensor, axes: readonly number[], o
   var s = 0.0;
   for (var r = 0u; r < count; r++) { s += x[base + offset_of(r)]; }
   out[i] = s;
-}`, w, outShape, [x]);
+}`, w, outShape, [x], w.outputs, 1);
 };
 
 // the row's maximum m, and Σ exp(x − m) (m finite: else the sum would be NaN)
@@ -108,7 +113,7 @@ export const logsumexp = (ctx: GpuContext, x: DeviceTensor, axes: readonly numbe
   const w = walk(x.shape, axes);
   return run(ctx, `${header(w, X)}${LSE}
   out[i] = lse;
-}`, w, outShape, [x]);
+}`, w, outShape, [x], w.outputs, 2);
 };
 
 /** x − logsumexp(x) over `axes` (x's shape). */
@@ -134,7 +139,7 @@ export const selectGather = (ctx: GpuContext, x: DeviceTensor, v: DeviceTensor, 
   const w = walk(x.shape, axes);
   return run(ctx, `${header(w, `${X}\n@group(0) @binding(3) var<storage, read> v: array<f32>;`)}${pick(better)}
   out[i] = v[base + offset_of(best)];
-}`, w, outShape, [x, v]);
+}`, w, outShape, [x, v], w.outputs, 1);
 };
 
 /** Zeros shaped like x with c's element i at x's first extremum of row i. */
@@ -143,7 +148,7 @@ export const selectScatter = (ctx: GpuContext, x: DeviceTensor, c: DeviceTensor,
   return run(ctx, `${header(w, `${X}\n@group(0) @binding(3) var<storage, read> c: array<f32>;`)}${pick(better)}
   for (var r = 0u; r < count; r++) { out[base + offset_of(r)] = 0.0; }
   out[base + offset_of(best)] = c[i];
-}`, w, x.shape, [x, c]);
+}`, w, x.shape, [x, c], w.outputs, 2);
 };
 
 /** The position along `axis` of x's first extremum of each line (NaN wins), as float32 numbers. */
@@ -151,5 +156,5 @@ export const argReduce = (ctx: GpuContext, x: DeviceTensor, axis: number, outSha
   const w = walk(x.shape, [axis]);
   return run(ctx, `${header(w, X)}${pick(better)}
   out[i] = f32(best);
-}`, w, outShape, [x]);
+}`, w, outShape, [x], w.outputs, 1);
 };

@@ -29,8 +29,9 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
 
 /** The cumulative sum or product of x along `axis` (from its end with `reverse`). */
 export function cumulative(ctx: GpuContext, x: DeviceTensor, axis: number, kind: "sum" | "prod", reverse: boolean): DeviceTensor {
-  const { tensor, buffer } = ctx.allocate(x.shape);
   const len = x.shape[axis]!;
+  ctx.checkLoops(kind === "sum" ? "cumsum" : "cumprod", `a line of ${len} elements`, len);
+  const { tensor, buffer } = ctx.allocate(x.shape);
   if (tensor.size === 0) return tensor;
   const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const lines = tensor.size / len;

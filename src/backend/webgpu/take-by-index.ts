@@ -85,6 +85,8 @@ export function scatterByIndex(ctx: GpuContext, v: DeviceTensor, index: DeviceTe
   const n = tensor.size;
   if (n === 0) return tensor;
   const m = index.size;
+  // (how often an index repeats is known only on the device: the worst case, every index alike)
+  ctx.checkLoops("scatterByIndex", `${m} indices`, m);
   const inner = sizeOf(v.shape.slice(axis + index.shape.length));
   const flat = ctx.view(index, [m]);
   const rows = ctx.allocate([m]);

@@ -49,21 +49,11 @@ fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: ve
   if (t >= info[0]) { return; }`;
 
 /**
- * Mesa's llvmpipe (the CPU adapter that Deno's WebGPU takes on a machine without a GPU) stops a
- * shader's loops after 65,535 iterations and leaves the rest of the result unwritten, silently.
- * On it, a kernel whose worst case needs more iterations per thread is refused before it runs.
+ * Throws where the adapter would cut a thread of `iterations` loop iterations short (Mesa's
+ * llvmpipe: GpuContext.checkLoops); one thread runs each matrix.
  */
-const LLVMPIPE_LOOP_LIMIT = 65_535;
-
-/** Throws where the adapter would cut a thread of `iterations` loop iterations short. */
-export const checkLoopBudget = (ctx: GpuContext, op: string, what: string, iterations: number): void => {
-  if (iterations > LLVMPIPE_LOOP_LIMIT && /llvmpipe/i.test(ctx.description))
-    throw new BackendError(
-      `${op} of ${what} is not available on this adapter (${ctx.description}): one GPU thread runs each matrix, and Mesa's ` +
-        `llvmpipe stops a shader's loops after ${LLVMPIPE_LOOP_LIMIT} iterations, fewer than this matrix may need ` +
-        `(${Math.round(iterations)}); run it on the CPU (move the operands with \`await toCpu(t)\`) or on another adapter`,
-    );
-};
+export const checkLoopBudget = (ctx: GpuContext, op: string, what: string, iterations: number): void =>
+  ctx.checkLoops(op, `one GPU thread runs each matrix: ${what}`, iterations);
 
 /**
  * Runs `code` (from `head`) with `threads` threads over a fresh output of `outShape`; `params`
