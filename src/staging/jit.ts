@@ -12,6 +12,7 @@ import { varLike } from "../number-kind.ts";
 import { compile, type CompileOptions, type Compiled } from "./codegen.ts";
 import { ValueError } from "../errors.ts";
 import { installedDevice, type DeviceBackend } from "../backend/device.ts";
+import { backend } from "../backend/backend.ts";
 import { anyOnDevice, devicesInUse } from "../../effects/device.ts";
 import { printBlock, type Block } from "./ir.ts";
 import { arraysAsTensors } from "../tensor/typed-array.ts";
@@ -78,15 +79,17 @@ export function jit<A extends unknown[], R>(f: (...args: A) => Gen<R>, options: 
   const info: JitInfo = { compiles: 0, hits: 0, evictions: 0, inlined: 0, sources: () => [...cache.values()].map((e) => e.compiled.source) };
   const jitted = function* jitProgram(...args: A): Gen<R> {
     const leaves: Value[] = [];
-    const key = signature(args, leaves);
+    const argsKey = signature(args, leaves);
     // Under an enclosing transformation (grad of a jitted program, a jit inside a jit) the
     // program runs as itself: the enclosing handlers see its operations.
     if (anyTraced(leaves)) {
       info.inlined++;
       return yield* f(...args);
     }
-    // Arguments on the GPU: the staged program compiles to GPU shaders (the key tells the backends apart).
-    const device = devicesInUse && anyOnDevice(leaves) ? installedDevice() : null;
+    // Arguments on the GPU, or WebGPU chosen (the tensors the program makes go there): the staged
+    // program compiles to GPU shaders. The key tells GPU arguments apart; "D": compiled for the device.
+    const device = devicesInUse && (anyOnDevice(leaves) || backend() === "webgpu") ? installedDevice() : null;
+    const key = device === null ? argsKey : `D${argsKey}`;
     let entry = cache.get(key);
     if (entry) info.hits++;
     else {

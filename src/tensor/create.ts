@@ -118,13 +118,13 @@ export function arange(startOrN: number, stop?: number, step = 1): Tensor {
   return new Tensor(buf, [n]);
 }
 
-/** The n × n identity matrix (dtype default float64). */
+/** The n × n identity matrix (dtype default float64), on the current backend as the other constructors. */
 export const eye = (n: number, dtype?: DType): Tensor => {
   if (!Number.isInteger(n) || n < 0) throw new ShapeError(`eye: n must be a non-negative integer, got ${n}`);
   checkSize("eye", [n, n]);
   const buf = allocate(checkDType("eye", dtype), n * n);
   for (let i = 0; i < n; i++) buf[i * n + i] = 1;
-  return new Tensor(buf, [n, n]);
+  return placed(new Tensor(buf, [n, n]), "eye");
 };
 
 /** Options of `randn` and `rand`: an integer `seed` (the same seed gives the same tensor) and the dtype. */

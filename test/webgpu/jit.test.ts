@@ -3,7 +3,7 @@
 // compared with the same program run eagerly on the CPU (float32 tolerances).
 import { describe, expect, it } from "vitest";
 import {
-  add, backendInfo, cond, less, exp, jit, logSoftmax, matmul, maxPool2d, mul, neg, nllLoss, nn, randn, relu, reshape, run, scan, setBackend, sigmoid,
+  add, backendInfo, cond, eye, less, random, exp, jit, logSoftmax, matmul, maxPool2d, mul, neg, nllLoss, nn, randn, relu, reshape, run, scan, setBackend, sigmoid,
   softmaxCrossEntropy, stopGradient, sub, sum, tanh, tensor, toDevice, valueAndGrad, whileLoop, grad, type Tensor, type Value,
 } from "../../src/index.ts";
 import { expectClose } from "./compare.ts";
@@ -110,6 +110,26 @@ function* sgdStep(p: Params, x: Value, onehot: Value, lr: number) {
   for (const k of ["W1", "b1", "W2", "b2"] as const) q[k] = yield* sub(p[k], yield* mul(lr, g[k]));
   return [l, q] as const;
 }
+
+describe("webgpu: jit while webgpu is chosen", () => {
+  it("a program with only CPU arguments (a key, a number) compiles for the GPU: the tensors it makes are GPU tensors", async () => {
+    await onGpu(async () => {
+      const f = jit(function* (key: Value, scale: number) {
+        const noise = yield* random.normal(key, [3, 4], { dtype: "float32" }); // made on the GPU
+        const I = eye(4, "float32");
+        return yield* sum(yield* mul(yield* matmul(noise, I), scale));
+      });
+      const key = random.key(7);
+      const got = (await (run(f, key, 2) as Tensor).toArrayAsync()) as number;
+      const want = (await (run(function* () { return yield* sum(yield* mul(yield* random.normal(key, [3, 4], { dtype: "float32" }), 2)); }) as Tensor).toArrayAsync()) as number;
+      expect(got).toBeCloseTo(want, 4);
+      expect(f.info.sources()[0]).toContain("= matmul"); // the GPU program's listing, not JS
+      await setBackend("cpu");
+      run(f, key, 2); // the CPU backend: compiled again, for the CPU
+      expect(f.info.compiles).toBe(2);
+    });
+  });
+});
 
 describe("webgpu: jitted training steps", () => {
   const data = () => {
