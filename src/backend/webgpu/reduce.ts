@@ -105,7 +105,7 @@ const LSE = `
   var s = 0.0;
   let shift = select(0.0, m, abs(m) < js_inf());
   for (var r = 0u; r < count; r++) { s += exp(x[base + offset_of(r)] - shift); }
-  var lse = shift + log(s);
+  var lse = shift + js_log(s);
   if (nan) { lse = js_nan(); }`;
 
 /** log Σ exp over `axes`. */

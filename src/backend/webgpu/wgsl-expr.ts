@@ -26,7 +26,22 @@ fn js_pow(a: f32, b: f32) -> f32 {
   let m = exp2(b * log2(-a));
   return select(m, -m, fract(b * 0.5) != 0.0);
 }
-fn js_log1p(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * x / (u - 1.0); }
+// (WGSL leaves log and sqrt outside their domain to the implementation: SwiftShader's log(0) is
+// about -88, not -Infinity)
+fn js_log(x: f32) -> f32 {
+  if (x == 0.0) { return -js_inf(); }
+  if (!(x > 0.0)) { return js_nan(); }
+  if (x == js_inf()) { return x; }
+  return log(x);
+}
+fn js_log2(x: f32) -> f32 {
+  if (x == 0.0) { return -js_inf(); }
+  if (!(x > 0.0)) { return js_nan(); }
+  if (x == js_inf()) { return x; }
+  return log2(x);
+}
+fn js_sqrt(x: f32) -> f32 { if (x < 0.0) { return js_nan(); } return sqrt(x); }
+fn js_log1p(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } if (u == js_inf()) { return u; } return js_log(u) * x / (u - 1.0); }
 fn js_expm1(x: f32) -> f32 {
   if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
   return exp(x) - 1.0;
@@ -58,12 +73,12 @@ export const f32Literal = (v: number): string => {
 
 // Math functions WGSL has with JS's meaning on f32, and the ones that go through a helper.
 const DIRECT: Partial<Record<MathFn, string>> = {
-  exp: "exp", log: "log", sin: "sin", cos: "cos", tan: "tan", sqrt: "sqrt", abs: "abs",
+  exp: "exp", sin: "sin", cos: "cos", tan: "tan", abs: "abs",
   floor: "floor", ceil: "ceil", trunc: "trunc", acos: "acos", atan: "atan",
-  atan2: "atan2", cosh: "cosh", asinh: "asinh", acosh: "acosh", atanh: "atanh", log2: "log2", sign: "sign",
+  atan2: "atan2", cosh: "cosh", asinh: "asinh", acosh: "acosh", atanh: "atanh", sign: "sign",
 };
 const HELPED: Partial<Record<MathFn, string>> = {
-  max: "js_max", min: "js_min", pow: "js_pow", log1p: "js_log1p", expm1: "js_expm1", tanh: "js_tanh",
+  max: "js_max", min: "js_min", pow: "js_pow", log: "js_log", log2: "js_log2", sqrt: "js_sqrt", log1p: "js_log1p", expm1: "js_expm1", tanh: "js_tanh",
   sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt", asin: "js_asin",
 };
 
@@ -83,7 +98,7 @@ export function toWgsl(e: Num, operands: readonly string[]): { prelude: readonly
     literal: f32Literal,
     arith: (sym, a, b) => (sym === "%" ? `js_rem(${a}, ${b})` : `(${a} ${sym} ${b})`),
     math: (fn, args) => {
-      if (fn === "log10") return `(log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
+      if (fn === "log10") return `(js_log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
       if ((fn === "max" || fn === "min") && args.length > 2) return args.slice(1).reduce((acc, a) => `${HELPED[fn]}(${acc}, ${a})`, args[0]!);
       const name = DIRECT[fn] ?? HELPED[fn];
       return name === undefined ? missing() : `${name}(${args.join(", ")})`;
