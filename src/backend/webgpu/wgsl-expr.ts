@@ -20,6 +20,7 @@ fn js_min(a: f32, b: f32) -> f32 { if (js_isnan(a) || js_isnan(b)) { return js_n
 fn js_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   if (js_isnan(a) || js_isnan(b)) { return js_nan(); }
+  if (a == -js_inf()) { let odd = fract(b * 0.5) == 0.5; if (b > 0.0) { return select(js_inf(), -js_inf(), odd); } return select(0.0, -0.0, odd); }
   if (a == 0.0) { if (b > 0.0) { return select(0.0, a, fract(b * 0.5) == 0.5); } return select(js_inf(), 1.0 / a, fract(b * 0.5) == 0.5); }
   if (a > 0.0) { return exp2(b * log2(a)); }
   if (trunc(b) != b) { return js_nan(); }
@@ -57,6 +58,17 @@ fn js_hypot(a: f32, b: f32) -> f32 {
 }
 fn js_cbrt(x: f32) -> f32 { if (x == 0.0) { return x; } return sign(x) * exp2(log2(abs(x)) / 3.0); }
 fn js_rem(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }
+// A function of one number gives NaN for NaN, as JS's Math does (WGSL's need not: SwiftShader's
+// exp(NaN) is Infinity, clamp in tanh makes it -1); every one-operand call is wrapped in it.
+fn js_nan1(x: f32, y: f32) -> f32 { return select(y, x, js_isnan(x)); }
+fn js_acosh(x: f32) -> f32 { if (x < 1.0) { return js_nan(); } if (x == js_inf()) { return x; } return acosh(x); }
+fn js_asinh(x: f32) -> f32 { if (abs(x) == js_inf()) { return x; } return asinh(x); }
+fn js_atanh(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1.0) { return js_nan(); }
+  if (a == 1.0) { return select(-js_inf(), js_inf(), x > 0.0); }
+  return atanh(x);
+}
 // (through atan2: some drivers' asin, Mesa's llvmpipe, is off by 3e-4 near ±1)
 fn js_asin(x: f32) -> f32 { if (abs(x) > 1.0) { return js_nan(); } return atan2(x, sqrt((1.0 - x) * (1.0 + x))); }
 `;
@@ -75,11 +87,11 @@ export const f32Literal = (v: number): string => {
 const DIRECT: Partial<Record<MathFn, string>> = {
   exp: "exp", sin: "sin", cos: "cos", tan: "tan", abs: "abs",
   floor: "floor", ceil: "ceil", trunc: "trunc", acos: "acos", atan: "atan",
-  atan2: "atan2", cosh: "cosh", asinh: "asinh", acosh: "acosh", atanh: "atanh", sign: "sign",
+  atan2: "atan2", cosh: "cosh", sign: "sign",
 };
 const HELPED: Partial<Record<MathFn, string>> = {
   max: "js_max", min: "js_min", pow: "js_pow", log: "js_log", log2: "js_log2", sqrt: "js_sqrt", log1p: "js_log1p", expm1: "js_expm1", tanh: "js_tanh",
-  sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt", asin: "js_asin",
+  sinh: "js_sinh", round: "js_round", hypot: "js_hypot", cbrt: "js_cbrt", asin: "js_asin", acosh: "js_acosh", asinh: "js_asinh", atanh: "js_atanh",
 };
 
 /**
@@ -101,7 +113,8 @@ export function toWgsl(e: Num, operands: readonly string[]): { prelude: readonly
       if (fn === "log10") return `(js_log(${args[0]}) * ${f32Literal(Math.LOG10E)})`;
       if ((fn === "max" || fn === "min") && args.length > 2) return args.slice(1).reduce((acc, a) => `${HELPED[fn]}(${acc}, ${a})`, args[0]!);
       const name = DIRECT[fn] ?? HELPED[fn];
-      return name === undefined ? missing() : `${name}(${args.join(", ")})`;
+      if (name === undefined) return missing();
+      return args.length === 1 ? `js_nan1(${args[0]}, ${name}(${args[0]}))` : `${name}(${args.join(", ")})`;
     },
     call: (fn, args) => {
       const name = SPECIAL_NAMES.get(fn);
