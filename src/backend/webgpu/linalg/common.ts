@@ -19,7 +19,16 @@ export const head = (inputs: readonly string[], scratch: boolean): string => `${
 @group(0) @binding(0) var<storage, read> info: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 ${inputs.map((name, k) => `@group(0) @binding(${k + 2}) var<storage, read> ${name}: array<f32>;`).join("\n")}
-${scratch ? `@group(0) @binding(${inputs.length + 2}) var<storage, read_write> scratch: array<f32>;` : ""}
+${scratch ? `@group(0) @binding(${inputs.length + 2}) var<storage, read_write> scratch: array<f32>;
+// Columns p and q of the rows × stride matrix at \`base\` in scratch turned by (c, s): x ← c·x − s·y, y ← s·x + c·y.
+fn rotate_columns(base: u32, rows: u32, stride: u32, p: u32, q: u32, c: f32, s: f32) {
+  for (var i = 0u; i < rows; i++) {
+    let x = scratch[base + i * stride + p];
+    let y = scratch[base + i * stride + q];
+    scratch[base + i * stride + p] = c * x - s * y;
+    scratch[base + i * stride + q] = s * x + c * y;
+  }
+}` : ""}
 // (NaN told by its bits: a shader may assume that float comparisons never see it)
 fn is_nan_bits(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 fn is_finite_bits(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) < 0x7f800000u; }

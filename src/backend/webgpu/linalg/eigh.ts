@@ -50,12 +50,7 @@ const CODE = `${head(["a"], true)}
         let cs = jacobi_rotation((aqq - app) / (2.0 * apq));
         let c = cs.x;
         let sn = cs.y;
-        for (var i = 0u; i < n; i++) {
-          let x = scratch[sb + i * n + p];
-          let y = scratch[sb + i * n + q];
-          scratch[sb + i * n + p] = c * x - sn * y;
-          scratch[sb + i * n + q] = sn * x + c * y;
-        }
+        rotate_columns(sb, n, n, p, q, c, sn);
         for (var k = 0u; k < n; k++) {
           let pk = scratch[sb + p * n + k];
           let qk = scratch[sb + q * n + k];
@@ -64,12 +59,7 @@ const CODE = `${head(["a"], true)}
         }
         scratch[sb + p * n + q] = 0.0;
         scratch[sb + q * n + p] = 0.0;
-        for (var i = 0u; i < n; i++) {
-          let x = scratch[vb + i * n + p];
-          let y = scratch[vb + i * n + q];
-          scratch[vb + i * n + p] = c * x - sn * y;
-          scratch[vb + i * n + q] = sn * x + c * y;
-        }
+        rotate_columns(vb, n, n, p, q, c, sn);
       }
     }
     if (!rotated) { break; }

@@ -56,18 +56,8 @@ const CODE = `${head(["a"], true)}
         let cs = jacobi_rotation((beta - alpha) / (2.0 * gamma));
         let c = cs.x;
         let sn = cs.y;
-        for (var i = 0u; i < bigM; i++) {
-          let x = scratch[wb + i * k + p];
-          let y = scratch[wb + i * k + q];
-          scratch[wb + i * k + p] = c * x - sn * y;
-          scratch[wb + i * k + q] = sn * x + c * y;
-        }
-        for (var i = 0u; i < k; i++) {
-          let x = scratch[vb + i * k + p];
-          let y = scratch[vb + i * k + q];
-          scratch[vb + i * k + p] = c * x - sn * y;
-          scratch[vb + i * k + q] = sn * x + c * y;
-        }
+        rotate_columns(wb, bigM, k, p, q, c, sn);
+        rotate_columns(vb, k, k, p, q, c, sn);
       }
     }
     if (!rotated) { break; }
