@@ -14,12 +14,13 @@ import { BackendError, fmt } from "../../errors.ts";
 import { addP } from "../../primitives/binary.ts";
 import { concatP, reshapeP, sliceP } from "../../primitives/shape.ts";
 import { blocksOf, operandsOf } from "../../staging/ir.ts";
-import { liveEquations } from "../../staging/analysis.ts";
 import { isKnownZero } from "../../staging/known-zeros.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import type { GpuContext } from "./context.ts";
-import { fuse, fusible, runInterface, type FusedRun } from "./fused.ts";
+import type { FusedRun } from "./fused.ts";
+import { Frame, Owned } from "./call-state.ts";
+import { liveReads, planBlock, type Plan } from "./plan.ts";
 
 /** Runs a primitive on operands of which at least one is a GPU tensor (the backend's `execute`). */
 export type Execute = <P>(prim: Primitive<P>, args: readonly Value[], params: P) => Value;
@@ -30,183 +31,19 @@ export interface GpuProgram {
   readonly source: string;
 }
 
-/** At most this many storage buffers per shader: WebGPU's default limit (info included). */
-const MAX_BINDINGS = 8;
-/** How far past the start of a fused run its equations are looked for. */
-const LOOKAHEAD = 32;
-
-type Step =
-  | { readonly kind: "fused"; readonly run: FusedRun }
-  | { readonly kind: "eqn"; readonly eqn: Eqn };
-
-/** A block's steps and, per step, the variables whose last read it is (their buffers go back to the pool after it). */
-interface Plan {
-  readonly steps: readonly Step[];
-  readonly release: readonly (readonly number[])[];
-  /** Its results that only its own primitives read besides: the block lets go of them once the caller holds them. */
-  readonly handOff: readonly number[];
-  /** Whether something that outlives a run of the block (a closure) reads one of its inputs. */
-  readonly inputsCaptured: boolean;
-}
-
 /** A closure of the staged program (a pullback, a recursive function). */
 type Fn = (args: readonly unknown[]) => Value[];
 
-/** Values of one activation of a block; a nested block's frame reads its enclosing ones. */
-class Frame {
-  private readonly values = new Map<number, unknown>();
-  constructor(private readonly parent: Frame | null) {}
-  get(id: number): unknown {
-    for (let f: Frame | null = this; f !== null; f = f.parent) {
-      const v = f.values.get(id);
-      if (v !== undefined || f.values.has(id)) return v;
-    }
-    throw new Error(`jit (webgpu): internal error: variable v${id} read before it was computed`);
-  }
-  set(id: number, v: unknown): void {
-    this.values.set(id, v);
-  }
-}
-
-/**
- * The GPU tensors of one call and how many holders each has (the variables defined to it, a
- * loop's carry, a sub-program's results on their way to the caller): a tensor the call made is
- * disposed, its buffer back in the pool, when its last holder lets go. The call's arguments and
- * the program's constants are never disposed.
- */
-class Owned {
-  private readonly counts = new Map<DeviceTensor, number>();
-  constructor(kept: readonly unknown[]) {
-    for (const t of kept) if (t instanceof DeviceTensor) this.counts.set(t, Infinity);
-  }
-  hold(v: unknown): void {
-    if (v instanceof DeviceTensor) this.counts.set(v, (this.counts.get(v) ?? 0) + 1);
-  }
-  drop(v: unknown): void {
-    if (!(v instanceof DeviceTensor)) return;
-    const n = (this.counts.get(v) ?? 0) - 1;
-    this.counts.set(v, n);
-    if (n === 0) v.dispose();
-  }
-}
-
 /** Compiles `root` (the top-level block of a jitted program) for `ctx`. */
 export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): GpuProgram {
-  // (reads by live equations only: a read by dead code must not keep a buffer from the pool)
-  const uses = new Map<number, number>();
-  const countReads = (b: Block): void => {
-    const count = (a: Atom): void => {
-      if (a.kind === "var") uses.set(a.v.id, (uses.get(a.v.id) ?? 0) + 1);
-    };
-    b.outputs.forEach(count);
-    for (const e of liveEquations(b, new Set())) {
-      operandsOf(e).forEach(count);
-      blocksOf(e).forEach(countReads);
-    }
-  };
-  countReads(root);
+  const uses = liveReads(root);
   const plans = new Map<Block, Plan>();
   const shaders: string[] = [];
   const listing: string[] = [];
-
   const planOf = (b: Block): Plan => {
     let plan = plans.get(b);
-    if (plan === undefined) plans.set(b, (plan = makePlan(b)));
+    if (plan === undefined) plans.set(b, (plan = planBlock(b, uses, listing, shaders)));
     return plan;
-  };
-
-  const makePlan = (b: Block): Plan => {
-    const eqns = liveEquations(b, new Set());
-    // reads of each variable in this block, and of those, reads by its primitives and fused runs
-    const inBlock = new Map<number, number>();
-    const direct = new Map<number, number>();
-    const note = (map: Map<number, number>, a: Atom): void => {
-      if (a.kind === "var") map.set(a.v.id, (map.get(a.v.id) ?? 0) + 1);
-    };
-    for (const e of eqns) {
-      for (const a of operandsOf(e)) note(inBlock, a);
-      if (e.kind === "prim") for (const a of e.inputs) note(direct, a);
-    }
-    b.outputs.forEach((a) => note(inBlock, a));
-    /** Whether a variable the run defines is read by anything else (it is written to a buffer). */
-    const readOutside = (group: readonly PrimEqn[]) => {
-      const inside = new Map<number, number>();
-      for (const g of group) for (const a of g.inputs) note(inside, a);
-      return (v: Var): boolean => (uses.get(v.id) ?? 0) > (inside.get(v.id) ?? 0);
-    };
-    const steps: Step[] = [];
-    const single = (e: Eqn): void => {
-      steps.push({ kind: "eqn", eqn: e });
-      if (e.kind === "prim") listing.push(`v${e.out.id} = ${e.prim.name}`);
-    };
-    const done = new Uint8Array(eqns.length);
-    for (let i = 0; i < eqns.length; i++) {
-      if (done[i]) continue;
-      const e = eqns[i]!;
-      if (e.kind !== "prim" || !fusible(e)) {
-        single(e);
-        continue;
-      }
-      // A run gathers the fusible equations of this shape that follow, past equations that do
-      // not read the run (they run first: the run goes where its last equation was), up to an
-      // equation that reads it or a branch or loop.
-      const members = [e];
-      const memberIds = new Set([e.out.id]);
-      const before: number[] = []; // skipped equations that must run before the run
-      let last = i;
-      const bindings = (group: readonly PrimEqn[]): number => {
-        const io = runInterface(group, readOutside(group));
-        return 1 + io.outputs.length + io.tensors.length;
-      };
-      for (let j = i + 1; j < eqns.length && j - i <= LOOKAHEAD; j++) {
-        if (done[j]) continue;
-        const n = eqns[j]!;
-        if (n.kind !== "prim") break;
-        if (fusible(n) && fmt(n.out.shape) === fmt(e.out.shape) && bindings([...members, n]) <= MAX_BINDINGS) {
-          members.push(n);
-          memberIds.add(n.out.id);
-          for (let k = last + 1; k < j; k++) if (!done[k]) before.push(k);
-          last = j;
-          continue;
-        }
-        if (n.inputs.some((a) => a.kind === "var" && memberIds.has(a.v.id))) break;
-      }
-      for (const k of before) {
-        single(eqns[k]!);
-        done[k] = 1;
-      }
-      for (let k = i; k <= last; k++) if (eqns[k]!.kind === "prim" && memberIds.has((eqns[k] as PrimEqn).out.id)) done[k] = 1;
-      // (one operation alone runs the eager kernel: one shader per formula, not per shape)
-      if (members.length === 1) {
-        single(e);
-        continue;
-      }
-      const run = fuse(members, readOutside(members));
-      steps.push({ kind: "fused", run });
-      shaders.push(run.code);
-      listing.push(`${run.outputs.map((v) => `v${v.id}`).join(", ")} = fused[${shaders.length - 1}] ${members.map((g) => g.prim.name).join(" ")} over ${fmt(e.out.shape)}`);
-    }
-    // A block's intermediates read only by its primitives (not by a nested block, an accumulator
-    // or a closure, which may keep them) go back to the pool after their last read: in a loop's
-    // body too, at each iteration.
-    const release: number[][] = steps.map(() => []);
-    {
-      const last = new Map<number, number>();
-      steps.forEach((s, k) => {
-        const reads = s.kind === "fused" ? [...s.run.tensors] : s.eqn.kind === "prim" ? s.eqn.inputs : [];
-        for (const a of reads) if (a.kind === "var") last.set(a.v.id, k);
-      });
-      const outputs = new Set(b.outputs.flatMap((a) => (a.kind === "var" ? [a.v.id] : [])));
-      const inputs = new Set(b.inputs.map((v) => v.id));
-      for (const [id, k] of last)
-        if (!outputs.has(id) && !inputs.has(id) && uses.get(id) === (direct.get(id) ?? 0) && uses.get(id) === (inBlock.get(id) ?? 0)) release[k]!.push(id);
-    }
-    const outputReads = new Map<number, number>();
-    b.outputs.forEach((a) => note(outputReads, a));
-    const onlyHere = (id: number): boolean => uses.get(id) === (direct.get(id) ?? 0) + (outputReads.get(id) ?? 0);
-    const inputIds = new Set(b.inputs.map((v) => v.id));
-    const handOff = [...outputReads.keys()].filter((id) => !inputIds.has(id) && onlyHere(id));
-    return { steps, release, handOff, inputsCaptured: b.inputs.some((v) => !onlyHere(v.id)) };
   };
 
   /**
