@@ -1,6 +1,6 @@
 // Analyses of a staged program that code generation needs: reads per variable, dead code,
 // buffers that can be reused from call to call.
-import { blocksOf, definedBy, operandsOf, type Atom, type Block, type Eqn } from "./ir.ts";
+import { blocksOf, definedBy, isNumberAtom, operandsOf, type Atom, type Block, type Eqn } from "./ir.ts";
 import { aliasesOperand } from "./capabilities.ts";
 
 /**
@@ -45,7 +45,6 @@ export class IdCounts {
  * branch or loop, and read only by kernels that make fresh results.
  */
 export function reusableVars(root: Block): { has(id: number): boolean } {
-  const isNumber = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
   const ok = new IdSet();
   const bad = new IdSet();
   // (a number has no buffer: scalar variables, most of an unrolled scalar program, need no mark)
@@ -73,7 +72,7 @@ export function reusableVars(root: Block): { has(id: number): boolean } {
     b.outputs.forEach((a) => mark(a, false));
     for (const e of b.eqns) {
       if (e.kind === "prim") {
-        if (!e.out.scalar || e.inputs.some((a) => !isNumber(a))) e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
+        if (!e.out.scalar || e.inputs.some((a) => !isNumberAtom(a))) e.inputs.forEach((a) => mark(a, !aliasesOperand(e.prim)));
         continue; // (no block inside)
       }
       operandsOf(e).forEach((a) => mark(a, false));

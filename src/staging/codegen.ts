@@ -6,7 +6,7 @@
 import type { Primitive } from "../../effects/primitive.ts";
 import type { Value } from "../../effects/value.ts";
 import { Tensor } from "../tensor/tensor.ts";
-import { type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts";
+import { isNumberAtom, type Atom, type Block, type Eqn, type PrimEqn, type Var } from "./ir.ts";
 import { runtime } from "./runtime.ts";
 import { countUses, liveEquations, reusableVars } from "./analysis.ts";
 import { aliasesOperand, contraction, isAddition, isBroadcast, isRelayout, isRowIndex, sumAxes, zeroPad } from "./capabilities.ts";
@@ -69,7 +69,6 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     consts.push(c);
     return `C[${consts.length - 1}]`;
   };
-  const isScalar = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
   // Elementwise primitives' code from their scalar expressions; helper functions are constants.
   const helperRefs = new Map<unknown, string>();
   const elementwise = new ElementwiseCode((fn) => {
@@ -81,7 +80,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     return ref;
   });
   /** Scalar arithmetic on numbers: inline JS, or an instruction of a tape in a long run. */
-  const inlineScalar = (e: Eqn): e is PrimEqn => e.kind === "prim" && e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar);
+  const inlineScalar = (e: Eqn): e is PrimEqn => e.kind === "prim" && e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isNumberAtom);
   const scalarTemplate = (e: PrimEqn): string => elementwise.template(e.prim);
   const tapeOps = new TapeOps();
   const tapes: Tape[] = [];
@@ -237,7 +236,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
    */
   const simdRun = (group: readonly PrimEqn[]): boolean =>
     group[0]!.out.shape.reduce((a, b) => a * b, 1) > SINGLE_LOOP_MAX &&
-    group.every((e) => hasSimdKernel(e.prim) && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out))) &&
+    group.every((e) => hasSimdKernel(e.prim) && e.inputs.every((a) => isNumberAtom(a) || sameKind(kindOf(a), e.out))) &&
     simd();
   /** An elementwise operation whose tensor operands all have the output's shape and dtype. */
   const fusible = (e: Eqn): boolean =>
@@ -245,7 +244,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     !assembled.has(e.out.id) &&
     !outerSums.has(e.out.id) &&
     !e.out.scalar &&
-    ((elementwiseOf(e.prim) !== undefined && e.inputs.every((a) => isScalar(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
+    ((elementwiseOf(e.prim) !== undefined && e.inputs.every((a) => isNumberAtom(a) || sameKind(kindOf(a), e.out) || isSplat(a, e.out) || sameLayout(a, e.out))) ||
       sliceOffset(e) !== null ||
       unitSum(e) ||
       (isBroadcast(e.prim) && isSplat(e.inputs[0]!, e.out)));
@@ -253,19 +252,19 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   /** An operand laid out like the result but for leading axes of extent 1 ([n] in [1, n]). */
   const sameLayout = (a: Atom, out: Var): boolean => {
     const k = kindOf(a);
-    if (isScalar(a) || k.dtype !== out.dtype) return false;
+    if (isNumberAtom(a) || k.dtype !== out.dtype) return false;
     const [x, y] = [withoutLeadingOnes(k.shape), withoutLeadingOnes(out.shape)];
     return x.length === y.length && x.every((d, i) => d === y[i]) && k.shape.length <= out.shape.length;
   };
   /** A one-element tensor operand broadcast over the loop: read as element 0. */
   const isSplat = (a: Atom, out: Var): boolean => {
     const k = kindOf(a);
-    return !isScalar(a) && k.dtype === out.dtype && k.shape.every((d) => d === 1) && k.shape.length <= out.shape.length;
+    return !isNumberAtom(a) && k.dtype === out.dtype && k.shape.every((d) => d === 1) && k.shape.length <= out.shape.length;
   };
   /** sum over every axis of a small tensor of the result's dtype. */
   const isSmallTotal = (e: PrimEqn): boolean => {
     const axes = sumAxes(e.prim, e.params);
-    if (!axes || isScalar(e.inputs[0]!)) return false;
+    if (!axes || isNumberAtom(e.inputs[0]!)) return false;
     const x = kindOf(e.inputs[0]!);
     const total = x.shape.every((d, k) => axes.includes(k) || d === 1); // one element out
     return x.dtype === e.out.dtype && total && axes.length > 0 && !unitSum(e) && x.shape.reduce((a, b) => a * b, 1) <= SINGLE_LOOP_MAX;
@@ -273,7 +272,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   /** sum over axes of extent 1 only: element for element, 0 + x (as the kernel adds it to 0). */
   const unitSum = (e: PrimEqn): boolean => {
     const axes = sumAxes(e.prim, e.params);
-    if (!axes || isScalar(e.inputs[0]!) || e.out.scalar) return false;
+    if (!axes || isNumberAtom(e.inputs[0]!) || e.out.scalar) return false;
     const x = kindOf(e.inputs[0]!);
     return x.dtype === e.out.dtype && axes.length > 0 && axes.every((k) => x.shape[k] === 1);
   };
@@ -291,7 +290,7 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
     const buffers = new Map<string, string>();
     /** The loop's read of an operand; `flat`: element i whatever its shape (same size). */
     const read = (a: Atom, flat = false): string => {
-      if (isScalar(a)) return atom(a);
+      if (isNumberAtom(a)) return atom(a);
       if (a.kind === "var" && defined.has(a.v.id)) return `t${a.v.id}`;
       const src = atom(a);
       let b = buffers.get(src);
@@ -345,14 +344,14 @@ export function compile(block: Block, options: CompileOptions = {}): Compiled {
   };
   const emitEqn = (e: Eqn, indent: string): void => {
     if (e.kind === "prim") {
-      if (e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isScalar)) {
+      if (e.out.scalar && elementwiseOf(e.prim) !== undefined && e.inputs.every(isNumberAtom)) {
         const { prelude, value } = elementwise.statements(e.prim, e.inputs.map(atom), `e${e.out.id}`);
         for (const l of prelude) lines.push(`${indent}${l}`);
         lines.push(`${indent}const ${name(e.out)} = ${value};`);
-      } else if (isRelayout(e.prim) && !isScalar(e.inputs[0]!) && !e.out.scalar) {
+      } else if (isRelayout(e.prim) && !isNumberAtom(e.inputs[0]!) && !e.out.scalar) {
         // a new shape over the same (immutable) buffer
         lines.push(`${indent}const ${name(e.out)} = K.tensor(${atom(e.inputs[0]!)}.buf, ${shapeRef(e.out.shape)});`);
-      } else if (isRowIndex(e.prim) && !isScalar(e.inputs[0]!)) {
+      } else if (isRowIndex(e.prim) && !isNumberAtom(e.inputs[0]!)) {
         const [x, i] = e.inputs.map(atom);
         lines.push(`${indent}const ${name(e.out)} = K.index(${x}, ${i}, ${e.out.scalar ? "null" : shapeRef(e.out.shape)});`);
       } else if (isSmallTotal(e)) {

@@ -4,6 +4,9 @@ import type { Atom, Block, Eqn, Var } from "../../effects/staged-program.ts";
 
 export * from "../../effects/staged-program.ts";
 
+/** Whether an operand is a JS number at run time (a scalar variable or a number constant), not a tensor. */
+export const isNumberAtom = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
+
 /** The variables an equation defines. */
 export const definedBy = (e: Eqn): readonly Var[] =>
   e.kind === "accumulate" ? [] : e.kind === "prim" || e.kind === "lambda" || e.kind === "accumulator" || e.kind === "readAccumulator" ? [e.out] : e.outs;

@@ -4,6 +4,7 @@
 // dispatch and one pass over memory instead of k of each. Shapes are static in a staged program,
 // so the output's extents and each operand's broadcast strides are written into the shader.
 import type { Atom, PrimEqn, Var } from "../../../effects/staged-program.ts";
+import { isNumberAtom } from "../../staging/ir.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import { sameShape, sizeOf } from "../../tensor/shape.ts";
 import { THREAD_PER_ELEMENT } from "./context.ts";
@@ -27,7 +28,6 @@ export interface FusedRun {
   readonly numbers: readonly Atom[];
 }
 
-const isNumber = (a: Atom): boolean => (a.kind === "var" ? a.v.scalar : typeof a.value === "number");
 const shapeOf = (a: Atom): readonly number[] => (a.kind === "var" ? a.v.shape : (a.value as DeviceTensor).shape);
 
 /**
@@ -38,7 +38,7 @@ export function fusible(e: PrimEqn): boolean {
   const ew = e.prim.elementwise;
   if (ew === undefined || e.out.scalar || e.out.fn || e.out.dtype !== "float32") return false;
   for (const a of e.inputs) {
-    if (isNumber(a)) continue;
+    if (isNumberAtom(a)) continue;
     if (a.kind === "var" ? a.v.dtype !== "float32" || a.v.fn : !(a.value instanceof DeviceTensor)) return false;
   }
   return toWgsl(ew.expr, e.inputs.map((_, k) => `x${k}`)) !== null;
@@ -57,7 +57,7 @@ export function runInterface(eqns: readonly PrimEqn[], readAfter: (v: Var) => bo
       const key = a.kind === "var" ? a.v.id : a.value;
       if (seen.has(key)) continue;
       seen.add(key);
-      (isNumber(a) ? numbers : tensors).push(a);
+      (isNumberAtom(a) ? numbers : tensors).push(a);
     }
   return { tensors, numbers, outputs: eqns.map((e) => e.out).filter(readAfter) };
 }

@@ -10,12 +10,13 @@
 import type { Primitive } from "../../../effects/primitive.ts";
 import type { Atom, Block, Eqn, PrimEqn, Var } from "../../../effects/staged-program.ts";
 import type { Value } from "../../../effects/value.ts";
-import { BackendError, fmt } from "../../errors.ts";
+import { BackendError } from "../../errors.ts";
 import { addP } from "../../primitives/binary.ts";
 import { concatP, reshapeP, sliceP } from "../../primitives/shape.ts";
 import { blocksOf, operandsOf } from "../../staging/ir.ts";
 import { isKnownZero } from "../../staging/known-zeros.ts";
-import { Tensor } from "../../tensor/tensor.ts";
+import { runtime } from "../../staging/runtime.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 import { DeviceTensor } from "../device-tensor.ts";
 import type { GpuContext } from "./context.ts";
 import type { FusedRun } from "./fused.ts";
@@ -97,15 +98,14 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
   };
   const apply = (e: PrimEqn, args: readonly unknown[]): Value => run(e.prim, args, e.params);
 
-  const truthy = (x: unknown, what: string): boolean => {
-    if (typeof x === "number") return x !== 0;
+  /** A value that decides a branch or loop, on the host (the CPU's rules then apply: runtime.truthy, runtime.branch). */
+  const onHost = (x: unknown, what: string): Value => {
     if (x instanceof DeviceTensor)
       throw new BackendError(
         `jit (webgpu): ${what} is decided by a value computed on the GPU, which can be read only asynchronously; ` +
           "compute it from numbers (arguments that are JS numbers), or run this program without jit",
       );
-    if (x instanceof Tensor && x.size === 1) return x.buf[0] !== 0;
-    throw new BackendError(`jit (webgpu): ${what} must be a scalar, got ${x instanceof Tensor ? `shape ${fmt(x.shape)}` : typeof x}`);
+    return x as Value;
   };
 
   const row = (x: unknown, t: number): unknown => {
@@ -127,10 +127,7 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
       parts.forEach((p) => p.dispose()); // (views: the rows keep their buffers until let go)
       return whole;
     }
-    const buf = v.dtype === "float32" ? new Float32Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1)) : new Float64Array(rows.length === 0 ? 0 : v.shape.reduce((a, b) => a * b, 1));
-    const n = rows.length === 0 ? 0 : buf.length / rows.length;
-    rows.forEach((r, i) => (typeof r === "number" ? (buf[i] = r) : buf.set((r as Tensor).buf, i * n)));
-    return new Tensor(buf, v.shape);
+    return runtime.stack(rows as readonly Value[], v.shape, v.dtype === "float32" ? 1 : 0);
   };
 
   const runEqn = (e: Eqn, frame: Frame, read: (a: Atom) => unknown, define: (v: Var, value: unknown) => void, owned: Owned): void => {
@@ -145,14 +142,11 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
         return define(e.out, apply(e, e.inputs.map(read)));
       case "cond": {
         const ops = e.operands.map(read);
-        return setOuts(e.outs, sub(truthy(read(e.pred), "a cond's predicate") ? e.then : e.else, ops));
+        return setOuts(e.outs, sub(runtime.truthy(onHost(read(e.pred), "a cond's predicate")) ? e.then : e.else, ops));
       }
       case "switch": {
-        const i = read(e.index);
-        if (i instanceof DeviceTensor) truthy(i, "a switchCase's index");
-        const k = typeof i === "number" ? i : (i as Tensor).buf[0]!;
-        if (!Number.isInteger(k)) throw new BackendError(`switchCase: the index must be an integer, got ${k}; round it first (round, floor)`);
-        return setOuts(e.outs, sub(e.branches[Math.min(Math.max(k, 0), e.branches.length - 1)]!, e.operands.map(read)));
+        const k = runtime.branch(onHost(read(e.index), "a switchCase's index"), e.branches.length);
+        return setOuts(e.outs, sub(e.branches[k]!, e.operands.map(read)));
       }
       case "while": {
         // The loop holds its carry; the previous one is let go after each step, unless a
@@ -164,7 +158,7 @@ export function compileProgram(ctx: GpuContext, execute: Execute, root: Block): 
         for (;;) {
           const [go] = sub(e.cond, carry);
           owned.drop(go);
-          if (!truthy(go, "a whileLoop's condition")) break;
+          if (!runtime.truthy(onHost(go, "a whileLoop's condition"))) break;
           const next = sub(e.body, carry);
           if (!keep) carry.forEach((c) => owned.drop(c));
           carry = next.slice(0, carry.length);
