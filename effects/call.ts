@@ -1,9 +1,10 @@
 // A sub-program call the driver runs in a frame of its own: `yield* call(f, ...args)` gives
 // what `yield* f(...args)` gives, but the caller waits on the driver's heap stack instead of
-// delegating. With `yield*` every resume of the innermost program passes through every
-// delegating generator on the native stack — recursion of depth n costs O(n²) and overflows
-// the stack at a few thousand levels; with `call` a resume reaches the running frame directly,
-// so recursion of any depth runs in linear time and constant native stack.
+// delegating. With `yield*` every level of a recursion is a generator on the native stack, which
+// overflows at a few thousand levels, and whenever the innermost program waits for the driver
+// its resume passes through every level (O(n²) for a recursion that waits once per level); with
+// `call` a resume reaches the running frame directly, so recursion of any depth runs in linear
+// time and constant native stack.
 import { EffectError } from "../src/errors.ts";
 import { Effect } from "./effect.ts";
 
@@ -17,6 +18,10 @@ export class Call<R = unknown> extends Effect<R> {
 
   get name(): string {
     return `call(${this.f.name || "anonymous"})`;
+  }
+
+  override get performsInPlace(): boolean {
+    return false;
   }
 
   /** The callee's generator, for the driver to run in a new frame. */

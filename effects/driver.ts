@@ -1,6 +1,9 @@
-// The one iterative driver: resumes a program with the result of each effect it yields.
-// Errors thrown while performing an effect are thrown into the program at its `yield`, so a
-// program's own try/finally runs and it may even catch them.
+// The one iterative driver: runs a program to its end. While it runs (inPlace.on), operations are
+// performed where the program makes or yield*s them, without suspending it (effects/effect.ts);
+// what still comes here is a `call`, or an effect yielded with a plain `yield`: the driver
+// performs it and resumes the program with the result. Errors thrown while performing an effect
+// are thrown into the program at its `yield`, so a program's own try/finally runs and it may
+// even catch them.
 //
 // A sub-program started by `yield* call(f, ...args)` runs in a frame of its own: the caller
 // waits on `callers`, a stack on the heap, and the driver resumes the running frame directly.
@@ -9,7 +12,7 @@
 // and constant time per resume (see effects/call.ts).
 import { EffectError } from "../src/errors.ts";
 import { Call } from "./call.ts";
-import { Effect } from "./effect.ts";
+import { Effect, inPlace } from "./effect.ts";
 import { PrimitiveOp } from "./operation.ts";
 import { bind } from "./trace.ts";
 
@@ -20,6 +23,18 @@ type Frame = Iterator<unknown, unknown, unknown>;
 
 export function drive<R>(program: Program<R>): R {
   synchronous(program);
+  // Operations are performed in place while this driver runs; an enclosing driver's setting
+  // comes back when it returns or throws.
+  const was = inPlace.on;
+  inPlace.on = true;
+  try {
+    return driveFrames(program);
+  } finally {
+    inPlace.on = was;
+  }
+}
+
+function driveFrames<R>(program: Program<R>): R {
   let gen: Frame = program;
   let refused: EffectError | null = null; // set when a non-effect was thrown back into `gen`
   let callers: Frame[] | null = null; // frames waiting at a `call`, innermost last; made on the first call
@@ -103,9 +118,8 @@ const STACK_OVERFLOW = /call stack/i;
 const tooDeep = (err: RangeError): EffectError =>
   new EffectError(
     "the program nested deeper than the JavaScript stack allows (Maximum call stack size exceeded). " +
-      "A sub-program called with `yield* g(x)` keeps every caller on the native stack, and every resume " +
-      "passes through all of them: recursion through yield* fails at a few thousand levels and costs " +
-      "O(depth²) before that. Write the recursive call as `yield* call(g, x)` (`yield* call(f, ...args)`): " +
+      "A sub-program called with `yield* g(x)` keeps every caller on the native stack: recursion through " +
+      "yield* fails at a few thousand levels (and each wait for the driver resumes every level). Write the recursive call as `yield* call(g, x)` (`yield* call(f, ...args)`): " +
       "the driver runs it in a frame on its heap stack, at any depth in linear time",
     { cause: err },
   );

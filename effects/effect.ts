@@ -1,7 +1,9 @@
 // An operation used in a program is an Effect: a small object that is its own iterator.
-// `yield* op` yields the object to the driver once (shift: the rest of the generator is the
-// continuation) and returns whatever the driver resumes the generator with (k(y)).
-// No generator is allocated per operation.
+// While a driver runs the program (`inPlace.on`), `yield* op` performs the operation through the
+// handler stack at once and gives its result: the program does not suspend (suspending and
+// resuming a generator costs as much as evaluating a scalar operation). Outside any driver — a
+// program stepped by hand — `yield* op` yields the object once and returns whatever the stepper
+// resumes the generator with. No generator is allocated per operation.
 //
 // Each `yield*` performs the operation exactly once, even when one object is `yield*`-ed by
 // several sub-programs at the same time: the object serves one `yield*` at a time, and a
@@ -28,14 +30,30 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
     this.value = undefined;
   }
 
+  /** Whether a driver may perform it inside `next` (a call needs the driver's frames). */
+  get performsInPlace(): boolean {
+    return true;
+  }
   /** Performs the operation through the handler stack (`bind`). */
   abstract perform(): R;
   /** Names the operation in error messages. */
   abstract get name(): string;
 
-  /** First yields the operation to the driver, then returns what the driver resumed with. */
+  /**
+   * While a driver runs: performs the operation and gives its result. Otherwise first yields the
+   * operation to whoever steps the program, then returns what they resumed with.
+   */
   next(resumed?: unknown): IteratorResult<Effect, R> {
     if (!this.inFlight) {
+      if (inPlace.on && this.performsInPlace) {
+        try {
+          this.value = this.perform();
+        } catch (error) {
+          throw atProgramLine(error);
+        }
+        this.done = true;
+        return this as unknown as IteratorResult<Effect, R>;
+      }
       this.inFlight = true;
       this.done = false;
       this.value = this;
@@ -68,6 +86,9 @@ export abstract class Effect<R = unknown> implements Iterator<Effect, R, unknown
   }
 }
 
+/** On while a driver runs a program: operations are performed where the program yield*s them. */
+export const inPlace = { on: false };
+
 /** One more `yield*` of an effect that another `yield*` is still waiting on. */
 class Performance<R> implements Iterator<Effect, R, unknown> {
   private yielded = false;
@@ -97,15 +118,17 @@ const AT_PROGRAM_LINE = Symbol("atProgramLine");
  * library, so its stack shows only library frames; here, called by `yield*` while it forwards
  * the error into the program, the program's generator is on the stack at the failing `yield*`:
  * its frames come first, so the error points at the user's line. Runs only when an error is thrown.
+ * `libraryFrames`: how many frames of the library lie between this function and the program.
  */
-function atProgramLine(error: unknown): unknown {
+export function atProgramLine(error: unknown, libraryFrames = 1): unknown {
   if (!(error instanceof Error) || AT_PROGRAM_LINE in error || typeof error.stack !== "string") return error;
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 50;
   const here = new Error().stack ?? "";
   Error.stackTraceLimit = limit;
-  // Frames of `here` after this function and Effect.throw: the program's, then the driver's.
-  const ours = here.split("\n").slice(3);
+  // Frames of `here` after this function and the library's that called it (Effect.throw or
+  // next, or an operation performed where the program made it): the program's, then the driver's.
+  const ours = here.split("\n").slice(2 + libraryFrames);
   const lines = error.stack.split("\n");
   const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
   if (firstFrame < 0) return error;

@@ -1,6 +1,6 @@
 // The effects programs yield for operations: a primitive applied to operands, or a composite
 // operation written in direct style over primitives (softmax, mean, ...).
-import { Effect } from "./effect.ts";
+import { Effect, atProgramLine } from "./effect.ts";
 import type { Primitive } from "./primitive.ts";
 import { bind } from "./trace.ts";
 import type { Value } from "./value.ts";
@@ -25,6 +25,45 @@ export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<
   }
 }
 
+/**
+ * Performs an operation made by the program while a driver runs it (called by the function that
+ * makes it, from the program's line): an error points at that line, as one thrown at `yield*`.
+ */
+export const performNow = (prim: Primitive<unknown>, args: readonly Value[]): Value => {
+  try {
+    return bind(prim, args, undefined);
+  } catch (error) {
+    throw atProgramLine(error, 2);
+  }
+};
+
+/**
+ * An operation performed where the program made it, while a driver runs the program (see
+ * `inPlace` in effect.ts): `yield*` gets its result at once. Elementwise operations on numbers
+ * and boxes take this path: no operand array kept, no dispatch at `yield*`.
+ */
+export class Performed<R> extends Effect<R> {
+  declare private readonly prim: Primitive<unknown>;
+  constructor(prim: Primitive<unknown>, value: R) {
+    super();
+    this.prim = prim;
+    this.done = true;
+    this.value = value;
+  }
+  get name(): string {
+    return this.prim.name;
+  }
+  perform(): R {
+    return this.value as R;
+  }
+  override next(): IteratorResult<Effect, R> {
+    return this as unknown as IteratorResult<Effect, R>;
+  }
+  override [Symbol.iterator](): Iterator<Effect, R, unknown> {
+    return this;
+  }
+}
+
 export class CompositeOp<R> extends Effect<R> {
   constructor(
     readonly name: string,
@@ -38,4 +77,4 @@ export class CompositeOp<R> extends Effect<R> {
 }
 
 // Used outside a program (printed, or in arithmetic), an operation says how to perform it.
-for (const op of [PrimitiveOp, CompositeOp]) Object.defineProperties(op.prototype, operationHints());
+for (const op of [PrimitiveOp, Performed, CompositeOp]) Object.defineProperties(op.prototype, operationHints());

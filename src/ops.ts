@@ -1,6 +1,8 @@
 // The operations as effects: what programs `yield*`. Each returns a small Effect object; the
 // driver performs it through the handler stack and resumes the program with the result.
-import { CompositeOp, PrimitiveOp } from "../effects/operation.ts";
+import { CompositeOp, Performed, PrimitiveOp, performNow } from "../effects/operation.ts";
+import { inPlace } from "../effects/effect.ts";
+import { evaluatesNumbers } from "../effects/trace.ts";
 import type { Effect } from "../effects/effect.ts";
 import type { Primitive } from "../effects/primitive.ts";
 import type { Traced, Value } from "../effects/value.ts";
@@ -21,14 +23,28 @@ export type ArrayOut<A, B = A> = [A | B] extends [number | Tensor] ? Tensor : Te
 
 type Axis = number | readonly number[];
 
-const unary =
-  (p: Primitive) =>
-  <X extends Value>(x: X): Effect<Out<X>> =>
-    new PrimitiveOp<Out<X> & Value>(p, [lax.checkOperand(p.name, x)], undefined);
-const binary =
-  (p: Primitive) =>
-  <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> =>
-    new PrimitiveOp<Out<A, B> & Value>(p, [lax.checkOperand(p.name, a, "first operand"), lax.checkOperand(p.name, b, "second operand")], undefined);
+// While a driver runs the program (inPlace.on), an elementwise operation is performed where the
+// program makes it: on numbers that evaluate at once, by its scalar function; otherwise through
+// the handler stack. Outside a driver it is an effect object, yielded to whoever steps the program.
+const unary = (p: U.UnaryPrimitive) => {
+  const scalar = p.kernel.scalar;
+  return <X extends Value>(x: X): Effect<Out<X>> => {
+    lax.checkOperand(p.name, x);
+    if (!inPlace.on) return new PrimitiveOp<Out<X> & Value>(p, [x], undefined);
+    if (typeof x === "number" && evaluatesNumbers()) return new Performed(p, scalar(x) as Out<X>);
+    return new Performed(p, performNow(p, [x]) as Out<X>);
+  };
+};
+const binary = (p: B.BinaryPrimitive) => {
+  const scalar = p.kernel.scalar;
+  return <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> => {
+    lax.checkOperand(p.name, a, "first operand");
+    lax.checkOperand(p.name, b, "second operand");
+    if (!inPlace.on) return new PrimitiveOp<Out<A, B> & Value>(p, [a, b], undefined);
+    if (typeof a === "number" && typeof b === "number" && evaluatesNumbers()) return new Performed(p, scalar(a, b) as Out<A, B>);
+    return new Performed(p, performNow(p, [a, b]) as Out<A, B>);
+  };
+};
 const composite = <R>(name: string, run: () => Value): Effect<R> => new CompositeOp<R>(name, run as () => R);
 
 // Elementwise binary (NumPy broadcasting)

@@ -1,7 +1,7 @@
 // The driver never loops without progress and errors point at the user's line (issue #16,
 // items 1 and 8).
 import { describe, expect, it } from "vitest";
-import { call, EffectError, grad, jit, matmul, mul, run, ShapeError, sin, tensor, vmap, type Value } from "../src/index.ts";
+import { add, call, EffectError, grad, jit, matmul, mul, run, ShapeError, sin, tensor, vmap, type Value } from "../src/index.ts";
 
 describe("async generator functions are refused at once", () => {
   async function* asyncProgram(x: Value) {
@@ -92,5 +92,21 @@ describe("errors point at the user's line", () => {
       expect(err).toBeInstanceOf(ShapeError);
       expect(firstFrame(err)).toMatch(/model .*driver-hardening\.test\.ts/);
     }
+  });
+  it("from an elementwise operation, performed where the program makes it, eagerly and under grad", () => {
+    function* broadcastFails(x: Value) {
+      return yield* add(x, tensor([1, 2, 3])); // the failing line: [2] and [3] do not broadcast
+    }
+    for (const program of [broadcastFails, grad(broadcastFails)]) {
+      let err: unknown;
+      try {
+        run(program as never, tensor([1, 2]) as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ShapeError);
+      expect(firstFrame(err)).toMatch(/broadcastFails .*driver-hardening\.test\.ts/);
+    }
+    expect(run(broadcastFails, tensor([1, 2, 3]))).toBeInstanceOf(Object); // and the next run works
   });
 });

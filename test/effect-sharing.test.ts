@@ -1,7 +1,9 @@
 // One operation object shared between `yield*`s: each `yield*` performs it exactly once —
-// when two sub-programs wait on the same object at once, in sequence, and after an error was
-// thrown into one of them. The object stays its own iterator whenever it is not in flight (the
-// common case allocates nothing more).
+// when two sub-programs stepped by hand wait on the same object at once, in sequence, and after
+// an error was thrown into one of them. The object stays its own iterator whenever it is not in
+// flight (the common case allocates nothing more). Inside a program that a driver runs,
+// operations are performed where the program yield*s them (or makes them): a sub-program stepped
+// by hand there yields nothing to its stepper.
 import { describe, expect, it } from "vitest";
 import { CompositeOp } from "../effects/operation.ts";
 import { grad, mul, add, run, type Effect, type Value } from "../src/index.ts";
@@ -18,17 +20,24 @@ function* use<R>(op: Effect<R>): Gen<R> {
   return yield* op;
 }
 
+/** Performs an effect that a sub-program stepped by hand yielded: a program that yields it to the driver. */
+const performYielded = (e: Effect): unknown =>
+  run(function* () {
+    return yield e;
+  });
+
 /**
- * Runs two sub-programs in lockstep: both are started (each now waits inside its `yield*`)
- * before either is resumed, and each effect either yields is performed by the driver.
+ * Runs two sub-programs in lockstep, by hand: both are started (each now waits inside its
+ * `yield*` when it is stepped outside any driver) before either is resumed, and each effect
+ * either yields is performed by `perform`.
  */
-function* lockstep<A, B>(ga: Gen<A>, gb: Gen<B>): Gen<{ results: [A, B]; yields: number }> {
+function lockstep<A, B>(ga: Gen<A>, gb: Gen<B>, perform: (e: Effect) => unknown): { results: [A, B]; yields: number } {
   let ra = ga.next();
   let rb = gb.next();
   let yields = 0;
   while (ra.done !== true || rb.done !== true) {
-    const va = ra.done === true ? undefined : (yields++, yield ra.value);
-    const vb = rb.done === true ? undefined : (yields++, yield rb.value);
+    const va = ra.done === true ? undefined : (yields++, perform(ra.value));
+    const vb = rb.done === true ? undefined : (yields++, perform(rb.value));
     if (ra.done !== true) ra = ga.next(va);
     if (rb.done !== true) rb = gb.next(vb);
   }
@@ -36,24 +45,31 @@ function* lockstep<A, B>(ga: Gen<A>, gb: Gen<B>): Gen<{ results: [A, B]; yields:
 }
 
 describe("an operation object shared between yield*s", () => {
-  it("is performed once per yield* by two interleaved sub-programs", () => {
+  it("is performed once per yield* by two interleaved sub-programs stepped by hand", () => {
     const { op, performs } = counted();
-    const out = run(function* () {
-      return yield* lockstep(use(op), use(op));
-    });
-    expect(out).toEqual({ results: [10, 20], yields: 2 }); // not a third performance
+    expect(lockstep(use(op), use(op), performYielded)).toEqual({ results: [10, 20], yields: 2 }); // not a third performance
     expect(performs()).toBe(2);
+    // a primitive operation made outside any driver is an effect object too
+    const square = mul(3, 3);
+    expect(lockstep(use(square), use(square), performYielded)).toEqual({ results: [9, 9], yields: 2 });
   });
 
-  it("gives each interleaved sub-program its own result under grad", () => {
+  it("inside a running program, a sub-program stepped by hand performs its operations where it makes them, under the enclosing handlers", () => {
     function* f(x: Value) {
       const op = mul(x, x);
-      const { results, yields } = yield* lockstep(use(op), use(op));
-      if (yields !== 2) throw new Error(`the shared operation was yielded ${yields} times`);
+      const { results, yields } = lockstep(use(op), use(op), () => {
+        throw new Error("nothing is yielded to the stepper");
+      });
+      if (yields !== 0) throw new Error(`the shared operation was yielded ${yields} times`);
       return yield* add(results[0], results[1]); // 2x²
     }
     expect(run(f, 3)).toBe(18);
     expect(run(grad(f), 3)).toBe(12);
+    const { op, performs } = counted();
+    expect(run(function* () {
+      return lockstep(use(op), use(op), performYielded);
+    })).toEqual({ results: [10, 20], yields: 0 });
+    expect(performs()).toBe(2);
   });
 
   it("is performed once per yield* when yield*-ed twice in sequence", () => {
@@ -69,41 +85,35 @@ describe("an operation object shared between yield*s", () => {
 
   it("works again after an error was thrown into the program waiting on it", () => {
     const { op, performs } = counted();
-    const out = run(function* () {
-      const g = use(op);
-      g.next(); // g now waits inside `yield* op`
-      let caught: unknown;
-      try {
-        g.throw(new Error("interrupted"));
-      } catch (e) {
-        caught = e;
-      }
-      // The error surfaced through the yield*, and the object is free again.
-      const again = yield* op;
-      return [(caught as Error).message, again, op[Symbol.iterator]() === op];
-    });
-    expect(out).toEqual(["interrupted", 10, true]);
+    const g = use(op);
+    g.next(); // g now waits inside `yield* op` (stepped by hand, outside any driver)
+    let caught: unknown;
+    try {
+      g.throw(new Error("interrupted"));
+    } catch (e) {
+      caught = e;
+    }
+    // The error surfaced through the yield*, and the object is free again.
+    const again = run(use, op);
+    expect([(caught as Error).message, again, op[Symbol.iterator]() === op]).toEqual(["interrupted", 10, true]);
     expect(performs()).toBe(1);
   });
 
   it("works again after an error was thrown into one of two sub-programs waiting on it", () => {
     const { op, performs } = counted();
-    const out = run(function* () {
-      const ga = use(op);
-      const gb = use(op);
-      ga.next();
-      gb.next(); // both wait inside `yield* op`
-      let caught = "";
-      try {
-        ga.throw(new Error("only a"));
-      } catch (e) {
-        caught = (e as Error).message;
-      }
-      const reused = yield* op; // the object again, while b still waits
-      const b = gb.next(yield op); // b completes with the one result it is given
-      return [caught, reused, b];
-    });
-    expect(out).toEqual(["only a", 10, { done: true, value: 20 }]);
+    const ga = use(op);
+    const gb = use(op);
+    ga.next();
+    gb.next(); // both wait inside `yield* op`
+    let caught = "";
+    try {
+      ga.throw(new Error("only a"));
+    } catch (e) {
+      caught = (e as Error).message;
+    }
+    const reused = run(use, op); // the object again, while b still waits
+    const b = gb.next(performYielded(op)); // b completes with the one result it is given
+    expect([caught, reused, b]).toEqual(["only a", 10, { done: true, value: 20 }]);
     expect(performs()).toBe(2);
   });
 
@@ -128,35 +138,29 @@ describe("an operation object shared between yield*s", () => {
 
   it("throws into the right waiting sub-program when both wait on it", () => {
     const { op, performs } = counted();
-    const out = run(function* () {
-      const ga = use(op);
-      const gb = use(op);
-      ga.next();
-      gb.next(); // both wait inside `yield* op`; gb holds an iterator of its own
-      let caught = "";
-      try {
-        gb.throw(new Error("only b"));
-      } catch (e) {
-        caught = (e as Error).message;
-      }
-      const a = ga.next(yield op); // a still completes with one performance
-      return [caught, a, yield* op];
-    });
-    expect(out).toEqual(["only b", { done: true, value: 10 }, 20]);
+    const ga = use(op);
+    const gb = use(op);
+    ga.next();
+    gb.next(); // both wait inside `yield* op`; gb holds an iterator of its own
+    let caught = "";
+    try {
+      gb.throw(new Error("only b"));
+    } catch (e) {
+      caught = (e as Error).message;
+    }
+    const a = ga.next(performYielded(op)); // a still completes with one performance
+    expect([caught, a, run(use, op)]).toEqual(["only b", { done: true, value: 10 }, 20]);
     expect(performs()).toBe(2);
   });
 
   it("is freed by a sub-program abandoned with return()", () => {
     const { op, performs } = counted();
-    const out = run(function* () {
-      const g = use(op);
-      g.next();
-      expect(op[Symbol.iterator]()).not.toBe(op); // in flight: another yield* gets its own iterator
-      g.return(0);
-      expect(op[Symbol.iterator]()).toBe(op); // free again: the object is its own iterator
-      return yield* op;
-    });
-    expect(out).toBe(10);
+    const g = use(op);
+    g.next();
+    expect(op[Symbol.iterator]()).not.toBe(op); // in flight: another yield* gets its own iterator
+    g.return(0);
+    expect(op[Symbol.iterator]()).toBe(op); // free again: the object is its own iterator
+    expect(run(use, op)).toBe(10);
     expect(performs()).toBe(1);
   });
 });
