@@ -13,6 +13,7 @@
 import { primitiveOfCode, type Primitive } from "./primitive.ts";
 import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, codeOf, kindOf, scalarCode, type GeneralStep } from "./reverse-steps.ts";
 import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
+import { scalarRule } from "./scalar-rules.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
 export type { Adjoints } from "./reverse-steps.ts";
@@ -154,9 +155,25 @@ export class ReverseTrace extends Trace {
         this.generalStep(adj, steps.generalAt(k), ct);
         continue;
       }
-      const prim = primitiveOfCode(codeOf(o));
+      const code = codeOf(o);
       const i0 = in0[k]!;
       const x = i0 >= 0 ? vals[i0]! : steps.constant(-1 - i0);
+      if (reuse && typeof ct === "number") {
+        // The rule's operations would evaluate at once on these numbers: its compiled form gives
+        // the same numbers without an array of cotangents or a dispatch per operation.
+        const i1 = type === UNARY ? -1 : in1[k]!;
+        const mask = (i0 >= 0 ? 1 : 0) | (i1 >= 0 ? 2 : 0);
+        if (mask === 0) continue; // made from constants only: no cotangent is wanted
+        const rule = scalarRule(code, type === UNARY ? 1 : 2, mask);
+        if (rule !== null) {
+          const y = i1 >= 0 ? vals[i1]! : type === UNARY ? 0 : steps.constant(-1 - i1);
+          const out = vals[k]!;
+          if (rule.first !== null) adj.add(i0, rule.first(ct, x, y, out));
+          if (rule.second !== null) adj.add(i1, rule.second(ct, x, y, out));
+          continue;
+        }
+      }
+      const prim = primitiveOfCode(code);
       if (type === UNARY) {
         const primals = reuse && typeof ct === "number" ? one : [0];
         primals[0] = x;
