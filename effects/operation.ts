@@ -2,7 +2,7 @@
 // operation written in direct style over primitives (softmax, mean, ...).
 import { Effect, atProgramLine } from "./effect.ts";
 import type { Primitive } from "./primitive.ts";
-import { bind } from "./trace.ts";
+import { bind, bindElementwise, type ScalarFunction } from "./trace.ts";
 import type { Value } from "./value.ts";
 import { operationHints } from "../src/misuse.ts";
 
@@ -26,12 +26,13 @@ export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<
 }
 
 /**
- * Performs an operation made by the program while a driver runs it (called by the function that
- * makes it, from the program's line): an error points at that line, as one thrown at `yield*`.
+ * Performs an elementwise operation (of one operand, `b` undefined, or two) made by the program
+ * while a driver runs it (called by the function that makes it, from the program's line): an
+ * error points at that line, as one thrown at `yield*`.
  */
-export const performNow = (prim: Primitive<unknown>, args: readonly Value[]): Value => {
+export const performNow = (prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value => {
   try {
-    return bind(prim, args, undefined);
+    return bindElementwise(prim, code, scalar, a, b);
   } catch (error) {
     throw atProgramLine(error, 2);
   }

@@ -23,8 +23,10 @@ const columnar = new Uint8Array(MAX_CODE + 1);
  * The code a scalar step of `prim` stores, or -1 when its steps are kept as objects: a primitive
  * not made by definePrimitive, or one with a reverse rule of its own (customVjp, checkpoint).
  */
-export const scalarCode = (prim: Primitive<unknown>): number => {
-  const code = primitiveCode(prim);
+export const scalarCode = (prim: Primitive<unknown>): number => columnarCode(primitiveCode(prim), prim);
+
+/** scalarCode for a primitive whose code is known. */
+export const columnarCode = (code: number, prim: Primitive<unknown>): number => {
   if (code < 0 || code > MAX_CODE) return -1;
   let c = columnar[code]!;
   if (c === 0) columnar[code] = c = prim.reverse === undefined && prim.sealed !== true ? 1 : 2;

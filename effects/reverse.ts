@@ -11,8 +11,8 @@
 // few array slots and nothing the garbage collector traces; only the box handed to the
 // program is an object. Steps on tensors, with parameters or residuals keep an object each.
 import { primitiveOfCode, type Primitive } from "./primitive.ts";
-import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, codeOf, kindOf, scalarCode, type GeneralStep } from "./reverse-steps.ts";
-import { Trace, bind, evaluatesNumbers, sealed } from "./trace.ts";
+import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, codeOf, columnarCode, kindOf, scalarCode, type GeneralStep } from "./reverse-steps.ts";
+import { Trace, bind, evaluatesNumbers, sealed, type ScalarFunction } from "./trace.ts";
 import { scalarRule } from "./scalar-rules.ts";
 import { PrimalBox, type Value } from "./value.ts";
 
@@ -99,6 +99,24 @@ export class ReverseTrace extends Trace {
       }
     }
     return this.general(prim, args, params);
+  }
+
+  /** The scalar steps of process's common case, for an elementwise primitive (see Trace.elementwise). */
+  override elementwise(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value | undefined {
+    const c = columnarCode(code, prim as Primitive<unknown>);
+    if (c < 0) return undefined;
+    const x = a instanceof ReverseBox && a.trace === this ? a : null;
+    const xv = x === null ? a : x.value;
+    if (typeof xv !== "number" || !evaluatesNumbers()) return undefined;
+    if (b === undefined) {
+      const out = scalar(xv, 0);
+      return new ReverseBox(this, out, this.steps.unary(c, x === null ? -1 : x.id, xv, out));
+    }
+    const y = b instanceof ReverseBox && b.trace === this ? b : null;
+    const yv = y === null ? b : y.value;
+    if (typeof yv !== "number") return undefined;
+    const out = scalar(xv, yv);
+    return new ReverseBox(this, out, this.steps.binary(c, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
   }
 
   /** Any other step: its operands, parameters and residuals kept in an object. */

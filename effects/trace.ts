@@ -19,6 +19,12 @@ export abstract class Trace {
   /** Gives an operation its meaning at this level. */
   abstract process<P>(prim: Primitive<P>, args: readonly Value[], params: P): Value;
   /**
+   * Optional: a faster `process` for an elementwise primitive of one operand (`b` undefined) or
+   * two, without parameters — `code` is its primitiveCode, `scalar` its function of numbers.
+   * Gives what `process` would give, or undefined to leave the operation to `process`.
+   */
+  elementwise?(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value | undefined;
+  /**
    * True while this level substitutes concrete parts for its boxes and passes operations down
    * (vmap running a program once per example): reading its boxes is then no closure capture.
    */
@@ -77,6 +83,34 @@ export function bind<P>(prim: Primitive<P>, args: readonly Value[], params: P): 
   }
   if (seals.length !== 0) checkSeals(top);
   return top.process(prim, args, params);
+}
+
+/** An elementwise primitive's function of numbers (of one operand or two). */
+export type ScalarFunction = (a: number, b: number) => number;
+
+/**
+ * `bind` of an elementwise primitive of one operand (`b` undefined) or two, without parameters:
+ * the same handler, the same checks, and the handler's `elementwise` fast path when it has one
+ * (no operand array then).
+ */
+export function bindElementwise(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value {
+  let top = dynamic;
+  if (a instanceof Traced) {
+    const t = a.trace;
+    if (!t.active) throw escaped(prim.name, a);
+    if (t.level > top.level) top = t;
+  }
+  if (b instanceof Traced) {
+    const t = b.trace;
+    if (!t.active) throw escaped(prim.name, b);
+    if (t.level > top.level) top = t;
+  }
+  if (seals.length !== 0) checkSeals(top);
+  if (top.elementwise !== undefined) {
+    const out = top.elementwise(prim, code, scalar, a, b);
+    if (out !== undefined) return out;
+  }
+  return top.process(prim, b === undefined ? [a] : [a, b], undefined);
 }
 
 const escaped = (op: string, v: Traced): EscapeError =>

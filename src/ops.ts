@@ -4,7 +4,7 @@ import { CompositeOp, Performed, PrimitiveOp, performNow } from "../effects/oper
 import { inPlace } from "../effects/effect.ts";
 import { evaluatesNumbers } from "../effects/trace.ts";
 import type { Effect } from "../effects/effect.ts";
-import type { Primitive } from "../effects/primitive.ts";
+import { primitiveCode, type Primitive } from "../effects/primitive.ts";
 import type { Traced, Value } from "../effects/value.ts";
 import * as lax from "./lax.ts";
 import * as B from "./primitives/binary.ts";
@@ -28,21 +28,23 @@ type Axis = number | readonly number[];
 // the handler stack. Outside a driver it is an effect object, yielded to whoever steps the program.
 const unary = (p: U.UnaryPrimitive) => {
   const scalar = p.kernel.scalar;
+  const code = primitiveCode(p);
   return <X extends Value>(x: X): Effect<Out<X>> => {
     lax.checkOperand(p.name, x);
     if (!inPlace.on) return new PrimitiveOp<Out<X> & Value>(p, [x], undefined);
     if (typeof x === "number" && evaluatesNumbers()) return new Performed(p, scalar(x) as Out<X>);
-    return new Performed(p, performNow(p, [x]) as Out<X>);
+    return new Performed(p, performNow(p, code, scalar, x, undefined) as Out<X>);
   };
 };
 const binary = (p: B.BinaryPrimitive) => {
   const scalar = p.kernel.scalar;
+  const code = primitiveCode(p);
   return <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> => {
     lax.checkOperand(p.name, a, "first operand");
     lax.checkOperand(p.name, b, "second operand");
     if (!inPlace.on) return new PrimitiveOp<Out<A, B> & Value>(p, [a, b], undefined);
     if (typeof a === "number" && typeof b === "number" && evaluatesNumbers()) return new Performed(p, scalar(a, b) as Out<A, B>);
-    return new Performed(p, performNow(p, [a, b]) as Out<A, B>);
+    return new Performed(p, performNow(p, code, scalar, a, b) as Out<A, B>);
   };
 };
 const composite = <R>(name: string, run: () => Value): Effect<R> => new CompositeOp<R>(name, run as () => R);
