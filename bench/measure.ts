@@ -29,16 +29,22 @@ export const scale = (t: Timing, k: number): Timing => ({ median: t.median * k, 
 /**
  * Times each function in a plain synchronous loop, as a user's training loop runs (no await
  * between samples: tinybench's awaits let Node grow its young generation, a loop does not).
- * The functions take turns, `rounds` samples of `reps` calls each; ms per call.
+ * The functions take turns by blocks of `block` samples of `reps` calls each (`rounds` samples
+ * in all per function): a function's promoted garbage (the closure tape keeps every record alive
+ * until its backward pass) is collected in steps taken by whatever code allocates next (V8 marks
+ * the old generation incrementally), so sample by sample each function would pay for the one
+ * before it; in blocks, only a block's first samples do. ms per call.
  */
-export function loopTime(fns: Record<string, () => unknown>, rounds = 40, reps = 5): Record<string, Timing> {
+export function loopTime(fns: Record<string, () => unknown>, rounds = 40, reps = 5, block = 10): Record<string, Timing> {
   const samples: Record<string, number[]> = {};
   for (const name of Object.keys(fns)) samples[name] = [];
-  for (let r = 0; r < rounds; r++)
+  for (let r = 0; r < rounds; r += block)
     for (const [name, fn] of Object.entries(fns)) {
-      const start = performance.now();
-      for (let i = 0; i < reps; i++) fn();
-      samples[name]!.push((performance.now() - start) / reps);
+      for (let b = 0; b < block && r + b < rounds; b++) {
+        const start = performance.now();
+        for (let i = 0; i < reps; i++) fn();
+        samples[name]!.push((performance.now() - start) / reps);
+      }
     }
   const out: Record<string, Timing> = {};
   for (const [name, s] of Object.entries(samples)) {
