@@ -1,8 +1,8 @@
 // REC: a program recursing n levels deep (y ← sin(y·x) + x once per level, on the way back up),
 // through `yield* call(f, ...args)` — a frame per level on the driver's heap stack — and through
-// plain `yield*`, where every resume passes through every level above. Time per level: constant
-// in n for call (linear time), growing with n for yield* (quadratic time; it overflows the
-// stack at a few thousand levels, so its rows stop at 2,000).
+// plain `yield*`, a generator per level on the native stack. Operations are performed in place,
+// so neither resumes the levels above per operation: time per level is constant in n for both
+// (linear time); yield* overflows the stack at a few thousand levels, so its rows stop at 2,000.
 import { add, call, grad, mul, run, sin, type Effect, type Value } from "../../src/index.ts";
 import type { Row } from "../report.ts";
 import { scale, time } from "../measure.ts";
@@ -38,8 +38,8 @@ export async function recursion(): Promise<Row[]> {
   const perLevel = (k: string, n: number): number => (t[k]!.median * 1e6) / n;
   const notes: Record<string, string> = {
     call100k: "100,000 generators alive at the bottom (~290 bytes each): the garbage collector copies them",
-    yield1k: `${(perLevel("yield1k", 1000) / perLevel("call1k", 1000)).toFixed(0)}× call's time per level`,
-    yield2k: `${(perLevel("yield2k", 2000) / perLevel("yield1k", 1000)).toFixed(1)}× the time per level at 1,000 levels: quadratic`,
+    yield1k: `${(perLevel("yield1k", 1000) / perLevel("call1k", 1000)).toFixed(2)}× call's time per level`,
+    yield2k: `${(perLevel("yield2k", 2000) / perLevel("yield1k", 1000)).toFixed(2)}× the time per level at 1,000 levels`,
   };
   return cases.map(([k, label, n]) => ({
     workload: "REC",
