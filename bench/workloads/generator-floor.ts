@@ -1,6 +1,7 @@
-// The floor of any generator program: W1's chain as a generator that yield*s a minimal effect
-// (its own iterator and iterator result, as yieldiff's) to a three-line driver loop that applies
-// it — no handler, no dispatch, no checks. What yieldiff's `run` costs above this is its own.
+// The floor of a generator program that suspends once per operation: W1's chain as a generator
+// that yield*s a minimal effect (its own iterator and iterator result) to a three-line driver
+// loop that applies it — no handler, no dispatch, no checks. yieldiff performs operations in
+// place without suspending (effects/effect.ts), so its `run` can go below this floor.
 class Op {
   inFlight = false;
   done = false;
