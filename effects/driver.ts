@@ -119,7 +119,8 @@ const tooDeep = (err: RangeError): EffectError =>
   new EffectError(
     "the program nested deeper than the JavaScript stack allows (Maximum call stack size exceeded). " +
       "A sub-program called with `yield* g(x)` keeps every caller on the native stack: recursion through " +
-      "yield* fails at a few thousand levels (and each wait for the driver resumes every level). Write the recursive call as `yield* call(g, x)` (`yield* call(f, ...args)`): " +
+      "yield* fails at a few thousand levels (and each wait for the driver resumes every level). " +
+      "Write the recursive call as `yield* call(g, x)` (`yield* call(f, ...args)`): " +
       "the driver runs it in a frame on its heap stack, at any depth in linear time",
     { cause: err },
   );

@@ -70,53 +70,50 @@ export class ReverseTrace extends Trace {
     const n = args.length;
     // The common case: one or two plain numbers below this level, nothing staging them, a
     // primitive without parameters: a scalar step, kept in the typed columns.
-    const code = n <= 2 && n > 0 && params === undefined ? scalarCode(prim as Primitive<unknown>) : -1;
-    if (code >= 0) {
-      const a = args[0]!;
-      const x = a instanceof ReverseBox && a.trace === this ? a : null;
-      const xv = x === null ? a : x.value;
-      if (typeof xv === "number") {
-        if (n === 1) {
-          if (evaluatesNumbers()) {
-            const ops = this.one;
-            ops[0] = xv;
-            const out = prim.impl(ops, params);
-            if (typeof out === "number") return new ReverseBox(this, out, this.steps.unary(code, x === null ? -1 : x.id, xv, out));
-          }
-        } else {
-          const b = args[1]!;
-          const y = b instanceof ReverseBox && b.trace === this ? b : null;
-          const yv = y === null ? b : y.value;
-          if (typeof yv === "number" && evaluatesNumbers()) {
-            const ops = this.two;
-            ops[0] = xv;
-            ops[1] = yv;
-            const out = prim.impl(ops, params);
-            if (typeof out === "number")
-              return new ReverseBox(this, out, this.steps.binary(code, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
-          }
-        }
-      }
+    if (n <= 2 && n > 0 && params === undefined) {
+      const step = this.scalarStep(prim as Primitive<unknown>, scalarCode(prim as Primitive<unknown>), null, args[0]!, n === 2 ? args[1]! : undefined);
+      if (step !== undefined) return step;
     }
     return this.general(prim, args, params);
   }
 
-  /** The scalar steps of process's common case, for an elementwise primitive (see Trace.elementwise). */
+  /** process's scalar steps, for an elementwise primitive (see Trace.elementwise). */
   override elementwise(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value | undefined {
-    const c = columnarCode(code, prim as Primitive<unknown>);
+    return this.scalarStep(prim as Primitive<unknown>, columnarCode(code, prim as Primitive<unknown>), scalar, a, b);
+  }
+
+  /**
+   * The box of a scalar step of the primitive of columnar code `c` (scalarCode; -1: none) on `a`
+   * (and `b`), when they are numbers one level down and nothing stages them; else undefined.
+   * `scalar` computes the output (null: the primitive's kernel, through a reused operand array).
+   */
+  private scalarStep(prim: Primitive<unknown>, c: number, scalar: ScalarFunction | null, a: Value, b: Value | undefined): Value | undefined {
     if (c < 0) return undefined;
     const x = a instanceof ReverseBox && a.trace === this ? a : null;
     const xv = x === null ? a : x.value;
     if (typeof xv !== "number" || !evaluatesNumbers()) return undefined;
     if (b === undefined) {
-      const out = scalar(xv, 0);
-      return new ReverseBox(this, out, this.steps.unary(c, x === null ? -1 : x.id, xv, out));
+      let out: Value;
+      if (scalar !== null) out = scalar(xv, 0);
+      else {
+        this.one[0] = xv;
+        out = prim.impl(this.one, undefined);
+      }
+      return typeof out === "number" ? new ReverseBox(this, out, this.steps.unary(c, x === null ? -1 : x.id, xv, out)) : undefined;
     }
     const y = b instanceof ReverseBox && b.trace === this ? b : null;
     const yv = y === null ? b : y.value;
     if (typeof yv !== "number") return undefined;
-    const out = scalar(xv, yv);
-    return new ReverseBox(this, out, this.steps.binary(c, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out));
+    let out: Value;
+    if (scalar !== null) out = scalar(xv, yv);
+    else {
+      this.two[0] = xv;
+      this.two[1] = yv;
+      out = prim.impl(this.two, undefined);
+    }
+    return typeof out === "number"
+      ? new ReverseBox(this, out, this.steps.binary(c, x === null ? -1 : x.id, xv, y === null ? -1 : y.id, yv, out))
+      : undefined;
   }
 
   /** Any other step: its operands, parameters and residuals kept in an object. */

@@ -139,8 +139,8 @@ export function matmul(ctx: GpuContext, a: DeviceTensor, b: DeviceTensor, transA
   if (ctx.cutsLoops) {
     // llvmpipe: the direct kernel (its K loop runs in one thread, within the adapter's loop limit)
     ctx.checkLoops("matmul", `a sum over K = ${K}`, K);
-    const direct_: [number, number, number] = [Math.ceil(N / DIRECT_PATCH), Math.ceil(M / DIRECT_PATCH), batches];
-    ctx.dispatch(direct(transA, transB, batch.length), info, buffer, [ctx.bufferOf(a), ctx.bufferOf(b)], direct_);
+    const patches: [number, number, number] = [Math.ceil(N / DIRECT_PATCH), Math.ceil(M / DIRECT_PATCH), batches];
+    ctx.dispatch(direct(transA, transB, batch.length), info, buffer, [ctx.bufferOf(a), ctx.bufferOf(b)], patches);
     return tensor;
   }
   const groups: [number, number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE), batches];
