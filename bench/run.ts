@@ -2,7 +2,7 @@
 // Each workload runs in a process of its own (a fresh heap, and no other system's libraries
 // loaded), then one table is printed and recorded in docs/benchmarks.md with the date and the
 // machine. Workload modules are imported on demand (esbuild splits them into chunks).
-// W2-FMA and W7-FMA time W2 and W7 again with WebAssembly's relaxed SIMD, which Node 22 and later
+// W2-FMA, W2-TORCH-FMA and W7-FMA time W2, W2-TORCH and W7 again with WebAssembly's relaxed SIMD, which Node 22 and later
 // enable by default (the float32 gemm then uses fused multiply-add); on an older Node their
 // process gets --experimental-wasm-relaxed-simd.
 import { spawnSync } from "node:child_process";
@@ -31,6 +31,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   W1: async () => (await import("./workloads/w1.ts")).w1(),
   "W1-LOOP": async () => (await import("./workloads/w1.ts")).w1Loop(),
   W2: async () => (await import("./workloads/w2.ts")).w2(),
+  "W2-TORCH": async () => (await import("./workloads/w2-torch.ts")).w2Torch(),
   W3: async () => (await import("./workloads/w3.ts")).w3(),
   W4: async () => (await import("./workloads/w4.ts")).w4(),
   W5: async () => (await import("./workloads/w5.ts")).w5(),
@@ -43,6 +44,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   REC: async () => (await import("./workloads/recursion.ts")).recursion(),
   STAGE: async () => (await import("./workloads/stage.ts")).stage(),
   "W2-FMA": async () => withFma("W2-FMA", (await import("./workloads/w2.ts")).w2()),
+  "W2-TORCH-FMA": async () => withFma("W2-TORCH-FMA", Promise.resolve((await import("./workloads/w2-torch.ts")).w2Torch())),
   "W7-FMA": async () => withFma("W7-FMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
   "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),
   "W2-PEERS": async () => (await import("./workloads/peers.ts")).w2Peers(),

@@ -7,10 +7,13 @@ Run from the project root with Debian's Python and PyTorch (1.13, the reference'
   /usr/bin/python3 bench/pytorch/w2.py
 Without libopenblas0-serial, Debian's torch multiplies with the reference BLAS, about 15x slower.
 Prints the initial loss against the reference, then the median and minimum ms per step (1,000
-steps after 200 of warm-up).
+steps after 200 of warm-up). With `--json STEPS` it times STEPS steps instead and prints one JSON
+line (the initial loss and every step's ms), for bench/workloads/w2-torch.ts, which alternates
+it with yieldiff's step.
 """
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -51,12 +54,16 @@ def step():
     return loss
 
 
+as_json = len(sys.argv) == 3 and sys.argv[1] == "--json"
 for _ in range(200):  # warm-up
     step()
 times = []
-for _ in range(1000):
+for _ in range(int(sys.argv[2]) if as_json else 1000):
     start = time.perf_counter()
     step()
     times.append((time.perf_counter() - start) * 1e3)
+if as_json:
+    print(json.dumps({"torch": torch.__version__, "initial": initial, "times": times}))
+    sys.exit(0)
 print(f"PyTorch {torch.__version__}, 1 thread: initial loss {initial:.6f} (reference {meta['loss']:.6f})")
 print(f"W2 PyTorch: median {statistics.median(times):.3f} ms/step, min {min(times):.3f}")

@@ -4,7 +4,7 @@ import { add, jit, mul, run, scan, sin, valueAndGrad } from "../../src/index.ts"
 import type { Row } from "../report.ts";
 import { loopTime, scale, time } from "../measure.ts";
 import { closureTapeW1, primalW1 } from "./closure-tape.ts";
-import { generatorFloorW1 } from "./generator-floor.ts";
+import { generatorFloorW1, inPlaceFloorW1 } from "./generator-floor.ts";
 
 const STEPS = 10_000;
 const OPS = 3 * STEPS;
@@ -98,14 +98,17 @@ export function w1Loop(): Row[] {
     tape: () => closureTapeW1(0.5, STEPS),
     evaluate: () => run(chain, 0.5),
     floor: () => generatorFloorW1(0.5, STEPS),
+    inPlaceFloor: () => inPlaceFloorW1(0.5, STEPS),
   });
-  if (generatorFloorW1(0.5, STEPS) !== primalW1(0.5, STEPS)) throw new Error("W1-LOOP: the generator floor computes another value");
+  for (const [name, f] of [["generator floor", generatorFloorW1], ["in-place floor", inPlaceFloorW1]] as const)
+    if (f(0.5, STEPS) !== primalW1(0.5, STEPS)) throw new Error(`W1-LOOP: the ${name} computes another value`);
   const perOp = (k: string) => scale(t[k]!, 1e6 / OPS);
   const ratio = (a: string, b: string, by: "min" | "median") => (t[a]![by] / t[b]![by]).toFixed(2);
   return [
     { workload: "W1-LOOP", system: "yieldiff valueAndGrad, plain loop", unit: "ns/op", ...perOp("yieldiff"), note: `${ratio("yieldiff", "tape", "min")}× the closure tape by minimum, ${ratio("yieldiff", "tape", "median")}× by median` },
     { workload: "W1-LOOP", system: "plain-JS closure tape, plain loop", unit: "ns/op", ...perOp("tape") },
-    { workload: "W1-LOOP", system: "yieldiff run (evaluate only), plain loop", unit: "ns/op", ...perOp("evaluate"), note: `${ratio("evaluate", "floor", "min")}× the generator floor by minimum` },
+    { workload: "W1-LOOP", system: "yieldiff run (evaluate only), plain loop", unit: "ns/op", ...perOp("evaluate"), note: `${ratio("evaluate", "inPlaceFloor", "min")}× the in-place floor by minimum, ${ratio("evaluate", "inPlaceFloor", "median")}× by median; ${ratio("evaluate", "floor", "min")}× the generator floor by minimum` },
     { workload: "W1-LOOP", system: "plain-JS generator floor, plain loop", unit: "ns/op", ...perOp("floor"), note: "W1's chain yield*-ing a minimal effect to a bare driver loop (bench/workloads/generator-floor.ts)" },
+    { workload: "W1-LOOP", system: "plain-JS in-place floor, plain loop", unit: "ns/op", ...perOp("inPlaceFloor"), note: "W1's chain yield*-ing objects that are their own finished result: one allocation and the yield* protocol per operation (bench/workloads/generator-floor.ts)" },
   ];
 }

@@ -13,10 +13,29 @@ import { checkTraining, compileTime, fmtLosses, lossValue } from "./models.ts";
 
 type Params = { W1: Value; b1: Value; W2: Value; b2: Value };
 
-function* loss(p: Params, x: Value, onehot: Value) {
+export function* loss(p: Params, x: Value, onehot: Value) {
   const h = yield* relu(yield* add(yield* matmul(x, p.W1), p.b1));
   const z = yield* add(yield* matmul(h, p.W2), p.b2);
   return yield* softmaxCrossEntropy(z, onehot);
+}
+
+type Mlp = ReturnType<typeof loadMlp>;
+/** The eager value-and-gradient of the loss (valueAndGrad makes a new function each call: this one is shared). */
+export const eagerStep = valueAndGrad(loss);
+
+/**
+ * A training loop: each call does one SGD step from the current params and returns the loss. In
+ * place, as PyTorch's optimizer.step(); each trainer steps a copy of the params of its own.
+ */
+export function w2Trainer(d: Mlp, vg: typeof eagerStep): () => number {
+  const opt = optim.sgd({ lr: 0.01, inPlace: true });
+  let params = treeMap((x) => x, d.params) as Params;
+  let state = opt.init(params);
+  return (): number => {
+    const [l, g] = run(vg, params, d.x, d.onehot);
+    [params, state] = opt.update(g, state, params);
+    return lossValue(l);
+  };
 }
 
 export async function w2(): Promise<Row[]> {
@@ -24,20 +43,9 @@ export async function w2(): Promise<Row[]> {
   const initial = lossValue(run(loss, d.params, d.x, d.onehot));
   if (Math.abs(initial - d.lossReference) > 1e-5 * Math.abs(d.lossReference))
     throw new Error(`W2: initial loss ${initial} vs reference ${d.lossReference}`);
-  // In place, as PyTorch's optimizer.step(): each trainer steps a copy of the params of its own.
-  const opt = optim.sgd({ lr: 0.01, inPlace: true });
-  const eager = valueAndGrad(loss);
+  const eager = eagerStep;
   const jitted = jit(valueAndGrad(loss), { reuseOutputs: true }); // gradients consumed by each step, as PyTorch keeps .grad
-  /** A training loop: each call does one step from the current params and returns the loss. */
-  const trainer = (vg: typeof eager) => {
-    let params = treeMap((x) => x, d.params) as Params;
-    let state = opt.init(params);
-    return (): number => {
-      const [l, g] = run(vg, params, d.x, d.onehot);
-      [params, state] = opt.update(g, state, params);
-      return lossValue(l);
-    };
-  };
+  const trainer = (vg: typeof eager) => w2Trainer(d, vg);
   const eagerLosses = checkTraining("W2 eager", trainer(eager), 5);
   const compile = compileTime(() => run(jitted, d.params, d.x, d.onehot));
   const jitLosses = checkTraining("W2 jit", trainer(jitted), 5);
