@@ -30,9 +30,10 @@ const unary = (p: U.UnaryPrimitive) => {
   const scalar = p.kernel.scalar;
   const code = primitiveCode(p);
   return <X extends Value>(x: X): Effect<Out<X>> => {
+    // (numbers first: they need no operand check, and a short path here is inlined)
+    if (typeof x === "number" && inPlace.on && evaluatesNumbers()) return new Performed(p, scalar(x) as Out<X>);
     lax.checkOperand(p.name, x);
     if (!inPlace.on) return new PrimitiveOp<Out<X> & Value>(p, [x], undefined);
-    if (typeof x === "number" && evaluatesNumbers()) return new Performed(p, scalar(x) as Out<X>);
     return new Performed(p, performNow(p, code, scalar, x, undefined) as Out<X>);
   };
 };
@@ -40,10 +41,10 @@ const binary = (p: B.BinaryPrimitive) => {
   const scalar = p.kernel.scalar;
   const code = primitiveCode(p);
   return <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> => {
+    if (typeof a === "number" && typeof b === "number" && inPlace.on && evaluatesNumbers()) return new Performed(p, scalar(a, b) as Out<A, B>);
     lax.checkOperand(p.name, a, "first operand");
     lax.checkOperand(p.name, b, "second operand");
     if (!inPlace.on) return new PrimitiveOp<Out<A, B> & Value>(p, [a, b], undefined);
-    if (typeof a === "number" && typeof b === "number" && evaluatesNumbers()) return new Performed(p, scalar(a, b) as Out<A, B>);
     return new Performed(p, performNow(p, code, scalar, a, b) as Out<A, B>);
   };
 };

@@ -1,7 +1,7 @@
 // Batched matrix product: [...batchA, m, k] x [...batchB, k, n] -> [...broadcast, m, n].
 import { ShapeError, fmt } from "../errors.ts";
 import { MAX_ELEMENTS, sizeOf, sizeProblem } from "../tensor/shape.ts";
-import { Tensor, allocate, promote, type Buffer } from "../tensor/tensor.ts";
+import { Tensor, allocate, allocateUnfilled, promote, type Buffer } from "../tensor/tensor.ts";
 import { useWasmGemm, wasmMatmul } from "./wasm/gemm.ts";
 import { threadedMatmul } from "./wasm/threads.ts";
 import { transposeKernel } from "./shape-ops.ts";
@@ -165,7 +165,8 @@ export function matmulKernel(a: Tensor, b: Tensor, transA = false, transB = fals
   // Element strides of one matrix: A[i, p] and B[p, j], transposed views included.
   const ars = transA ? 1 : k, acs = transA ? m : 1;
   const brs = transB ? 1 : n, bcs = transB ? k : 1;
-  const c = fast ? allocate(dtype, sizeOf(outShape)) : new Float64Array(sizeOf(outShape));
+  // (the WebAssembly products write every element of c: see wasmMatmul)
+  const c = fast ? allocateUnfilled(dtype, sizeOf(outShape)) : new Float64Array(sizeOf(outShape));
   const abuf = fast ? a.buf : f64(a.buf);
   const bbuf = fast ? b.buf : f64(b.buf);
   const nbd = batch.length;
