@@ -56,6 +56,20 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   "W8-PEERS": async () => (await import("./workloads/peers.ts")).w8Peers(),
 };
 
+/**
+ * Ratios between rows of different processes of this run: W7's product against TF.js wasm's
+ * (W7-PEERS; the target is 1.2× it), when both ran. Figures of other runs do not compare: this
+ * machine's speed moves by 1.5–2× between hours.
+ */
+function relate(rows: Row[]): void {
+  const tfjs = rows.find((r) => r.workload === "W7-PEERS" && r.system === "TF.js wasm" && r.median > 0);
+  for (const r of rows)
+    if ((r.workload === "W7" || r.workload === "W7-FMA") && r.system === "yieldiff matmul (WASM SIMD)" && !r.note?.startsWith("WebAssembly unavailable"))
+      r.note = tfjs
+        ? `${(r.median / tfjs.median).toFixed(2)}× TF.js wasm in this run (target 1.2×); ${r.note}`
+        : `${r.note}; against TF.js wasm: run W7-PEERS with it (target 1.2×)`;
+}
+
 const args = process.argv.slice(2);
 if (args[0] === "--child") {
   // One workload, in this process; its rows go to the file the parent named.
@@ -88,6 +102,7 @@ for (const id of Object.keys(workloads)) {
   }
   rows.push(...(JSON.parse(readFileSync(out, "utf8")) as Row[]));
 }
+relate(rows);
 console.log(table(rows));
 record(rows);
 process.exit(failed ? 1 : 0);

@@ -9,8 +9,6 @@ import type { Row } from "../report.ts";
 
 const N = 512;
 const FLOPS = 2 * N * N * N;
-/** TensorFlow.js wasm's W7 figure on this machine (issue 6); the target is 1.2x it. */
-const TFJS_WASM = 28.0;
 
 function* product(a: Tensor, b: Tensor) {
   return yield* matmul(a, b);
@@ -75,7 +73,7 @@ export async function w7(): Promise<Row[]> {
       workload: "W7", system: "yieldiff matmul (WASM SIMD)", unit: "GFLOP/s", ...g.wasm,
       note: reason
         ? `WebAssembly unavailable (${reason}): this ran the JS kernel`
-        : `${(g.wasm.median / TFJS_WASM).toFixed(2)}× TF.js wasm's ${TFJS_WASM} (target 1.2×); ${(g.wasm.median / g.floor.median).toFixed(1)}× the i-k-j loop`,
+        : `${(g.wasm.median / g.floor.median).toFixed(1)}× the i-k-j loop`,
     },
     {
       workload: "W7", system: "yieldiff matmul (WASM SIMD, 2 threads)", unit: "GFLOP/s", ...g.wasm2,
