@@ -57,14 +57,16 @@ interface PerformedFields {
 // A constructor function whose prototype inherits Effect's, not a subclass: a derived class must
 // call Effect's constructor, which sets three fields that this one sets again. Made once per
 // operation, so that matters: with it (and numbers checked first in src/ops.ts), the functions
-// that make elementwise operations stay small enough for V8 to inline into the program, and W1's
-// `run` went from ~1.7x to ~1.25x the cost of a bare generator chain (bench W1-LOOP, same process).
-function PerformedOp(this: PerformedFields, prim: Primitive<unknown>, value: unknown): void {
+// that make elementwise operations stay small enough for V8 to inline into the program: W1's
+// `run` went from 1.7–3x to 1.2–1.7x W1-LOOP's in-place floor, a bare generator chain (measured
+// in one process, old and new alternating; docs/benchmarks.md).
+// (named Performed, as the class was: printed values and stacks show the name)
+const PerformedOp = function Performed(this: PerformedFields, prim: Primitive<unknown>, value: unknown): void {
   this.inFlight = false;
   this.done = true;
   this.value = value;
   this.prim = prim;
-}
+};
 PerformedOp.prototype = Object.create(Effect.prototype, {
   constructor: { value: PerformedOp, writable: true, configurable: true },
   name: {
