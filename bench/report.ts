@@ -48,12 +48,13 @@ export function table(rows: readonly Row[], latest?: { date: string; machine: st
   return lines.join("\n");
 }
 
-export function record(rows: readonly Row[]): void {
+/** Records this run's rows over the kept ones; rows of workloads no longer in `known` are dropped. */
+export function record(rows: readonly Row[], known: readonly string[]): void {
   const latest = { date: new Date().toISOString(), machine: machine() };
   const ran = new Set(rows.map((r) => r.workload));
   // (rows of files written before rows kept their date and machine: the file's)
   const file = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { date: string; machine: string; rows: Row[] }) : undefined;
-  const old = (file?.rows ?? []).map((r) => ({ date: file!.date, machine: file!.machine, ...r }));
+  const old = (file?.rows ?? []).filter((r) => known.includes(r.workload)).map((r) => ({ date: file!.date, machine: file!.machine, ...r }));
   const merged = [...old.filter((r) => !ran.has(r.workload)), ...rows.map((r) => ({ ...r, ...latest }))].sort((a, b) =>
     a.workload.localeCompare(b.workload, "en", { numeric: true }),
   );

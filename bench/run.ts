@@ -2,30 +2,23 @@
 // Each workload runs in a process of its own (a fresh heap, and no other system's libraries
 // loaded), then one table is printed and recorded in docs/benchmarks.md with the date and the
 // machine. Workload modules are imported on demand (esbuild splits them into chunks).
-// W2-FMA, W2-TORCH-FMA and W7-FMA time W2, W2-TORCH and W7 again with WebAssembly's relaxed SIMD, which Node 22 and later
-// enable by default (the float32 gemm then uses fused multiply-add); on an older Node their
-// process gets --experimental-wasm-relaxed-simd.
+// W2-NOFMA, W2-TORCH-NOFMA and W7-NOFMA time W2, W2-TORCH and W7 again without WebAssembly's
+// relaxed SIMD (their process gets YIELDIFF_NO_FMA=1: the float32 gemm multiplies and adds
+// apart), as an engine without it runs them (Node before 22, browsers that have not shipped it).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { record, table, machine, type Row } from "./report.ts";
-import { gemmFma, relaxedProbeBytes } from "../src/kernels/wasm/gemm-module.ts";
+import { gemmFma } from "../src/kernels/wasm/gemm-module.ts";
 
-/** A workload's rows again under relaxed SIMD, as workload `id`; fails if the gemm is not fused. */
-const withFma = async (id: string, rows: Promise<Row[]>, keep: (r: Row) => boolean = () => true): Promise<Row[]> => {
-  if (!gemmFma()) throw new Error(`${id}: this engine has no relaxed SIMD (or YIELDIFF_NO_FMA is set)`);
+/** A workload's rows again without relaxed SIMD, as workload `id`; fails if the gemm is fused. */
+const withoutFma = async (id: string, rows: Promise<Row[]>, keep: (r: Row) => boolean = () => true): Promise<Row[]> => {
+  if (gemmFma()) throw new Error(`${id}: the gemm uses relaxed SIMD although YIELDIFF_NO_FMA is set`);
   return (await rows).filter(keep).map((r) => ({ ...r, workload: id }));
 };
-const FMA_FLAG = "--experimental-wasm-relaxed-simd";
-const relaxedByDefault = ((): boolean => {
-  try {
-    return (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(relaxedProbeBytes());
-  } catch {
-    return false;
-  }
-})();
+const NO_FMA = "-NOFMA";
 
 const workloads: Record<string, () => Promise<Row[]>> = {
   W1: async () => (await import("./workloads/w1.ts")).w1(),
@@ -43,9 +36,9 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   CKPT: async () => (await import("./workloads/checkpoint-memory.ts")).checkpointMemory(),
   REC: async () => (await import("./workloads/recursion.ts")).recursion(),
   STAGE: async () => (await import("./workloads/stage.ts")).stage(),
-  "W2-FMA": async () => withFma("W2-FMA", (await import("./workloads/w2.ts")).w2()),
-  "W2-TORCH-FMA": async () => withFma("W2-TORCH-FMA", Promise.resolve((await import("./workloads/w2-torch.ts")).w2Torch())),
-  "W7-FMA": async () => withFma("W7-FMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
+  "W2-NOFMA": async () => withoutFma("W2-NOFMA", (await import("./workloads/w2.ts")).w2()),
+  "W2-TORCH-NOFMA": async () => withoutFma("W2-TORCH-NOFMA", Promise.resolve((await import("./workloads/w2-torch.ts")).w2Torch())),
+  "W7-NOFMA": async () => withoutFma("W7-NOFMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
   "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),
   "W2-PEERS": async () => (await import("./workloads/peers.ts")).w2Peers(),
   "W3-PEERS": async () => (await import("./workloads/peers.ts")).w3Peers(),
@@ -64,7 +57,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
 function relate(rows: Row[]): void {
   const tfjs = rows.find((r) => r.workload === "W7-PEERS" && r.system === "TF.js wasm" && r.median > 0);
   for (const r of rows)
-    if ((r.workload === "W7" || r.workload === "W7-FMA") && r.system === "yieldiff matmul (WASM SIMD)" && !r.note?.startsWith("WebAssembly unavailable"))
+    if ((r.workload === "W7" || r.workload === "W7-NOFMA") && r.system === "yieldiff matmul (WASM SIMD)" && !r.note?.startsWith("WebAssembly unavailable"))
       r.note = tfjs
         ? `${(r.median / tfjs.median).toFixed(2)}× TF.js wasm in this run (target 1.2×); ${r.note}`
         : `${r.note}; against TF.js wasm: run W7-PEERS with it (target 1.2×)`;
@@ -93,8 +86,8 @@ for (const id of Object.keys(workloads)) {
   if (wanted.length > 0 && !wanted.includes(id)) continue;
   console.log(`running ${id} ...`);
   const out = join(dir, `${id}.json`);
-  const flags = id.endsWith("-FMA") && !relaxedByDefault && !process.execArgv.includes(FMA_FLAG) ? [FMA_FLAG] : [];
-  const child = spawnSync(process.execPath, [...process.execArgv, ...flags, self, "--child", id, out], { stdio: "inherit" });
+  const env = id.endsWith(NO_FMA) ? { ...process.env, YIELDIFF_NO_FMA: "1" } : process.env;
+  const child = spawnSync(process.execPath, [...process.execArgv, self, "--child", id, out], { stdio: "inherit", env });
   if (child.status !== 0) {
     console.error(`${id} failed (exit ${child.status ?? child.signal}); its rows are not recorded`);
     failed = true;
@@ -104,5 +97,5 @@ for (const id of Object.keys(workloads)) {
 }
 relate(rows);
 console.log(table(rows));
-record(rows);
+record(rows, Object.keys(workloads));
 process.exit(failed ? 1 : 0);
