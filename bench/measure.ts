@@ -23,6 +23,12 @@ export async function time(fns: Record<string, () => unknown>, options: { time?:
   return out;
 }
 
+/** Median, minimum and maximum of samples. */
+export const summarize = (samples: readonly number[]): Timing => {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: s[s.length >> 1]!, min: s[0]!, max: s[s.length - 1]! };
+};
+
 /** Scales a timing (e.g. ms per run → ns per op). */
 export const scale = (t: Timing, k: number): Timing => ({ median: t.median * k, min: t.min * k, max: t.max * k });
 
@@ -49,8 +55,7 @@ export function loopTime(fns: Record<string, () => unknown>, rounds = 40, reps =
   const out: Record<string, Timing> = {};
   for (const [name, s] of Object.entries(samples)) {
     // The first quarter warms the engine up (V8 optimizes a function only after it ran hot).
-    const kept = s.slice(Math.floor(rounds / 4)).sort((a, b) => a - b);
-    out[name] = { median: kept[kept.length >> 1]!, min: kept[0]!, max: kept[kept.length - 1]! };
+    out[name] = summarize(s.slice(Math.floor(rounds / 4)));
   }
   return out;
 }

@@ -14,7 +14,7 @@ import { record, table, machine, type Row } from "./report.ts";
 import { gemmFma } from "../src/kernels/wasm/gemm-module.ts";
 
 /** A workload's rows again without relaxed SIMD, as workload `id`; fails if the gemm is fused. */
-const withoutFma = async (id: string, rows: Promise<Row[]>, keep: (r: Row) => boolean = () => true): Promise<Row[]> => {
+const withoutFma = async (id: string, rows: Row[] | Promise<Row[]>, keep: (r: Row) => boolean = () => true): Promise<Row[]> => {
   if (gemmFma()) throw new Error(`${id}: the gemm uses relaxed SIMD although YIELDIFF_NO_FMA is set`);
   return (await rows).filter(keep).map((r) => ({ ...r, workload: id }));
 };
@@ -37,7 +37,7 @@ const workloads: Record<string, () => Promise<Row[]>> = {
   REC: async () => (await import("./workloads/recursion.ts")).recursion(),
   STAGE: async () => (await import("./workloads/stage.ts")).stage(),
   "W2-NOFMA": async () => withoutFma("W2-NOFMA", (await import("./workloads/w2.ts")).w2()),
-  "W2-TORCH-NOFMA": async () => withoutFma("W2-TORCH-NOFMA", Promise.resolve((await import("./workloads/w2-torch.ts")).w2Torch())),
+  "W2-TORCH-NOFMA": async () => withoutFma("W2-TORCH-NOFMA", (await import("./workloads/w2-torch.ts")).w2Torch()),
   "W7-NOFMA": async () => withoutFma("W7-NOFMA", (await import("./workloads/w7.ts")).w7(), (r) => r.system.includes("WASM SIMD")),
   "W1-PEERS": async () => (await import("./workloads/peers.ts")).w1Peers(),
   "W2-PEERS": async () => (await import("./workloads/peers.ts")).w2Peers(),

@@ -47,59 +47,39 @@ export interface Performed<R> extends Effect<R> {
   readonly prim: Primitive<unknown>;
 }
 
-interface PerformedFields {
-  inFlight: boolean;
-  done: boolean;
-  value: unknown;
-  prim: Primitive<unknown>;
-}
+// The methods, in a class of their own; objects are made by the function below, which takes this
+// class's prototype (so they are Effects) without running any class constructor: a derived
+// class must call Effect's constructor, which sets three fields that this one sets again. Made
+// once per operation, so that matters: with it (and numbers checked first in src/ops.ts), the
+// functions that make elementwise operations stay small enough for V8 to inline into the
+// program: W1's `run` went from 1.7–3x to 1.2–1.7x W1-LOOP's in-place floor, a bare generator
+// chain (measured in one process, old and new alternating; docs/benchmarks.md).
+const PerformedMethods = class Performed<R> extends Effect<R> {
+  declare readonly prim: Primitive<unknown>;
+  get name(): string {
+    return this.prim.name;
+  }
+  perform(): R {
+    return this.value as R;
+  }
+  // The result is ready: the object is its own finished iterator result.
+  override next(): IteratorResult<Effect, R> {
+    return this as unknown as IteratorResult<Effect, R>;
+  }
+  override [Symbol.iterator](): Iterator<Effect, R, unknown> {
+    return this;
+  }
+};
 
-// A constructor function whose prototype inherits Effect's, not a subclass: a derived class must
-// call Effect's constructor, which sets three fields that this one sets again. Made once per
-// operation, so that matters: with it (and numbers checked first in src/ops.ts), the functions
-// that make elementwise operations stay small enough for V8 to inline into the program: W1's
-// `run` went from 1.7–3x to 1.2–1.7x W1-LOOP's in-place floor, a bare generator chain (measured
-// in one process, old and new alternating; docs/benchmarks.md).
-// (named Performed, as the class was: printed values and stacks show the name)
-const PerformedOp = function Performed(this: PerformedFields, prim: Primitive<unknown>, value: unknown): void {
+function makePerformed(this: { inFlight: boolean; done: boolean; value: unknown; prim: Primitive<unknown> }, prim: Primitive<unknown>, value: unknown): void {
   this.inFlight = false;
   this.done = true;
   this.value = value;
   this.prim = prim;
-};
-PerformedOp.prototype = Object.create(Effect.prototype, {
-  constructor: { value: PerformedOp, writable: true, configurable: true },
-  name: {
-    get(this: PerformedFields): string {
-      return this.prim.name;
-    },
-    configurable: true,
-  },
-  perform: {
-    value(this: PerformedFields): unknown {
-      return this.value;
-    },
-    writable: true,
-    configurable: true,
-  },
-  // The result is ready: the object is its own finished iterator result.
-  next: {
-    value(this: PerformedFields): PerformedFields {
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-  [Symbol.iterator]: {
-    value(this: PerformedFields): PerformedFields {
-      return this;
-    },
-    writable: true,
-    configurable: true,
-  },
-});
+}
+makePerformed.prototype = PerformedMethods.prototype;
 
-export const Performed = PerformedOp as unknown as new <R>(prim: Primitive<unknown>, value: R) => Performed<R>;
+export const Performed = makePerformed as unknown as new <R>(prim: Primitive<unknown>, value: R) => Performed<R>;
 
 export class CompositeOp<R> extends Effect<R> {
   constructor(

@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { loadMlp } from "../data.ts";
 import type { Row } from "../report.ts";
-import type { Timing } from "../measure.ts";
+import { summarize } from "../measure.ts";
 import { eagerStep, w2Trainer } from "./w2.ts";
 
 const ROUNDS = 5;
@@ -32,11 +32,6 @@ function torchSteps(python: string): TorchRun {
   if (r.status !== 0) throw new Error(`W2-TORCH: ${python} ${SCRIPT} failed (exit ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as TorchRun;
 }
-
-const summary = (times: number[]): Timing => {
-  const s = [...times].sort((a, b) => a - b);
-  return { median: s[s.length >> 1]!, min: s[0]!, max: s[s.length - 1]! };
-};
 
 export function w2Torch(): Row[] {
   const python = torchPython();
@@ -62,7 +57,7 @@ export function w2Torch(): Row[] {
       ours.push(performance.now() - start);
     }
   }
-  const [y, p] = [summary(ours), summary(theirs)];
+  const [y, p] = [summarize(ours), summarize(theirs)];
   const by = `${(y.median / p.median).toFixed(2)}× PyTorch by median, ${(y.min / p.min).toFixed(2)}× by minimum`;
   const how = `${ROUNDS} turns of ${STEPS} steps each with PyTorch's`;
   return [

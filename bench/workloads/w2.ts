@@ -43,10 +43,9 @@ export async function w2(): Promise<Row[]> {
   const initial = lossValue(run(loss, d.params, d.x, d.onehot));
   if (Math.abs(initial - d.lossReference) > 1e-5 * Math.abs(d.lossReference))
     throw new Error(`W2: initial loss ${initial} vs reference ${d.lossReference}`);
-  const eager = eagerStep;
   const jitted = jit(valueAndGrad(loss), { reuseOutputs: true }); // gradients consumed by each step, as PyTorch keeps .grad
-  const trainer = (vg: typeof eager) => w2Trainer(d, vg);
-  const eagerLosses = checkTraining("W2 eager", trainer(eager), 5);
+  const trainer = (vg: typeof eagerStep) => w2Trainer(d, vg);
+  const eagerLosses = checkTraining("W2 eager", trainer(eagerStep), 5);
   const compile = compileTime(() => run(jitted, d.params, d.x, d.onehot));
   const jitLosses = checkTraining("W2 jit", trainer(jitted), 5);
   if (jitLosses.some((l, i) => Math.abs(l - eagerLosses[i]!) > 1e-5 * Math.abs(eagerLosses[i]!)))
@@ -58,7 +57,7 @@ export async function w2(): Promise<Row[]> {
   setMatmulThreads(1);
   if (threadLosses.some((l, i) => l !== jitLosses[i]))
     throw new Error(`W2: jit losses with 2 threads ${threadLosses} vs one thread ${jitLosses}`);
-  const t = await time({ eager: trainer(eager), jit: trainer(jitted) }, { time: 1500 });
+  const t = await time({ eager: trainer(eagerStep), jit: trainer(jitted) }, { time: 1500 });
   // A Bench of its own, with the switch at 2 throughout (switching stops and starts the worker).
   setMatmulThreads(2);
   const t2 = await time({ jit2: trainer(jitted) }, { time: 1500 }).finally(() => setMatmulThreads(1));
