@@ -27,10 +27,10 @@ export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<
 
 /**
  * Performs an elementwise operation (of one operand, `b` undefined, or two) made by the program
- * while a driver runs it (called by the function that makes it, from the program's line): an
+ * while a driver runs it, checking its operands (called by the function that makes it, from the program's line): an
  * error points at that line, as one thrown at `yield*`.
  */
-export const performNow = (prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value => {
+export const performNow = (prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: unknown, b: unknown): Value => {
   try {
     return bindElementwise(prim, code, scalar, a, b);
   } catch (error) {

@@ -70,7 +70,8 @@ export class Steps {
   in1: Int32Array;
   /** The step's output when it is a number (so later scalar steps read their operands here). */
   vals: Float64Array;
-  private consts = new Float64Array(16);
+  /** The constant operands of scalar steps (operand -1 - i is consts[i]). */
+  consts = new Float64Array(16);
   private constCount = 0;
   private readonly generals: GeneralStep[] = [];
 
@@ -136,10 +137,6 @@ export class Steps {
     return this.generals[this.in0[k]!]!;
   }
 
-  constant(i: number): number {
-    return this.consts[i]!;
-  }
-
   private constantIndex(v: number): number {
     if (this.constCount === this.consts.length) this.consts = grown(this.consts, this.consts.length * 2);
     this.consts[this.constCount] = v;
@@ -193,7 +190,8 @@ export const ADJ_OWNED = 3;
 export class Adjoints {
   /** Zero, number, value or owned buffer, by step (only the first `size` entries are this pass's). */
   readonly state: Uint8Array;
-  private readonly num: Float64Array;
+  /** Number adjoints (state ADJ_NUMBER), by step. */
+  readonly num: Float64Array;
   private obj: MaybeValue[] | null = null;
   /** Two number cotangents are summed in place of an add operation that would evaluate at once anyway. */
   private readonly fold = evaluatesNumbers();

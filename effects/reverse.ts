@@ -14,7 +14,8 @@ import { primitiveOfCode, type Primitive } from "./primitive.ts";
 import { ADJ_ZERO, Adjoints, GENERAL, INPUT, MAX_MASKED, Steps, UNARY, WANTED, codeOf, columnarCode, kindOf, scalarCode, type GeneralStep } from "./reverse-steps.ts";
 import { Trace, bind, evaluatesNumbers, sealed, type ScalarFunction } from "./trace.ts";
 import { scalarRule } from "./scalar-rules.ts";
-import { PrimalBox, type Value } from "./value.ts";
+import { noteScalarStep, scalarBackward } from "./scalar-backward.ts";
+import { PrimalBox, type Traced, type Value } from "./value.ts";
 
 export type { Adjoints } from "./reverse-steps.ts";
 
@@ -89,7 +90,8 @@ export class ReverseTrace extends Trace {
    */
   private scalarStep(prim: Primitive<unknown>, c: number, scalar: ScalarFunction | null, a: Value, b: Value | undefined): Value | undefined {
     if (c < 0) return undefined;
-    const x = a instanceof ReverseBox && a.trace === this ? a : null;
+    // Only this level's boxes have this trace (operands are numbers, tensors or boxes: checked).
+    const x = typeof a === "object" && (a as Traced).trace === this ? (a as ReverseBox) : null;
     const xv = x === null ? a : x.value;
     if (typeof xv !== "number" || !evaluatesNumbers()) return undefined;
     if (b === undefined) {
@@ -101,7 +103,7 @@ export class ReverseTrace extends Trace {
       }
       return typeof out === "number" ? new ReverseBox(this, out, this.steps.unary(c, x === null ? -1 : x.id, xv, out)) : undefined;
     }
-    const y = b instanceof ReverseBox && b.trace === this ? b : null;
+    const y = typeof b === "object" && (b as Traced).trace === this ? (b as ReverseBox) : null;
     const yv = y === null ? b : y.value;
     if (typeof yv !== "number") return undefined;
     let out: Value;
@@ -152,14 +154,18 @@ export class ReverseTrace extends Trace {
     roots.forEach((r, i) => {
       if (this.owns(r)) adj.add(r.id, seeds[i]!);
     });
-    const { op, in0, in1, vals } = steps;
+    const { op, in0, in1, vals, consts } = steps;
     // Scalar operands may go to a rule in a reused array only when its operations evaluate at
     // once (nothing staging them could keep the array).
     const reuse = evaluatesNumbers();
     const one: number[] = [0];
     const two: number[] = [0, 0];
-    const state = adj.state;
+    const { state, num } = adj;
+    // Runs of scalar steps with number cotangents go through the generated loop, when the rules'
+    // operations would evaluate at once; it stops at any other step, which runs below.
+    const fast = reuse ? scalarBackward() : null;
     for (let k = steps.count - 1; k >= 0; k--) {
+      if (fast !== null && (k = fast(k, op, in0, in1, vals, consts, state, num, adj)) < 0) break;
       const s = state[k]!;
       if (s === ADJ_ZERO) continue;
       const o = op[k]!;
@@ -172,7 +178,7 @@ export class ReverseTrace extends Trace {
       }
       const code = codeOf(o);
       const i0 = in0[k]!;
-      const x = i0 >= 0 ? vals[i0]! : steps.constant(-1 - i0);
+      const x = i0 >= 0 ? vals[i0]! : consts[-1 - i0]!;
       if (reuse && typeof ct === "number") {
         // The rule's operations would evaluate at once on these numbers: its compiled form gives
         // the same numbers without an array of cotangents or a dispatch per operation.
@@ -181,7 +187,8 @@ export class ReverseTrace extends Trace {
         if (mask === 0) continue; // made from constants only: no cotangent is wanted
         const rule = scalarRule(code, type === UNARY ? 1 : 2, mask);
         if (rule !== null) {
-          const y = i1 >= 0 ? vals[i1]! : type === UNARY ? 0 : steps.constant(-1 - i1);
+          noteScalarStep(o);
+          const y = i1 >= 0 ? vals[i1]! : type === UNARY ? 0 : consts[-1 - i1]!;
           const out = vals[k]!;
           if (rule.first !== null) adj.add(i0, rule.first(ct, x, y, out));
           if (rule.second !== null) adj.add(i1, rule.second(ct, x, y, out));
@@ -199,7 +206,7 @@ export class ReverseTrace extends Trace {
         const i1 = in1[k]!;
         const primals = reuse && typeof ct === "number" ? two : [0, 0];
         primals[0] = x;
-        primals[1] = i1 >= 0 ? vals[i1]! : steps.constant(-1 - i1);
+        primals[1] = i1 >= 0 ? vals[i1]! : consts[-1 - i1]!;
         const cts = prim.vjp(ct, primals, vals[k]!, undefined, WANTED[(i0 >= 0 ? 1 : 0) | (i1 >= 0 ? 2 : 0)]!, undefined);
         const c0 = cts[0];
         const c1 = cts[1];

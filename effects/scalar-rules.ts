@@ -21,7 +21,13 @@ export type ScalarCotangent = (c: number, a: number, b: number, o: number) => nu
 export interface ScalarRule {
   readonly first: ScalarCotangent | null;
   readonly second: ScalarCotangent | null;
+  /** The expressions they compute, of the inputs RULE_INPUTS (for code that inlines them: effects/scalar-backward.ts). */
+  readonly firstExpr: Num | null;
+  readonly secondExpr: Num | null;
 }
+
+/** How a rule's expressions name their inputs: the output's cotangent, the operands, the output. */
+export const RULE_INPUTS: readonly string[] = ["c", "a", "b", "o"];
 
 /** Rules by primitive code and wanted mask (bit i: operand i's cotangent is wanted); null: not compilable. */
 const rules: (ScalarRule | null | undefined)[] = [];
@@ -123,7 +129,6 @@ const substitute = (e: Num, operands: readonly Num[]): Num => {
   return num(e);
 };
 
-const INPUTS = ["c", "a", "b", "o"];
 const input = (index: number): Num => ({ op: "operand", index });
 
 function compileRule(prim: Primitive<unknown>, arity: number, mask: number): ScalarRule | null {
@@ -134,13 +139,16 @@ function compileRule(prim: Primitive<unknown>, arity: number, mask: number): Sca
       const out = new Symbolic(trace, input(3));
       const wanted = [(mask & 1) !== 0, (mask & 2) !== 0];
       const cts = prim.vjp(ct, primals, out, undefined, wanted, undefined);
-      const compiled = (i: number): ScalarCotangent | null => {
+      const expression = (i: number): Num | null => {
         const c = cts[i];
         if (!wanted[i] || c === null || c === undefined) return null;
-        const expr: Num = typeof c === "number" ? { op: "literal", value: c } : c instanceof Symbolic && c.trace === trace ? c.expr : fail();
-        return compileWith<ScalarCotangent>(expr, INPUTS, INPUTS, (r) => `${r.prelude.join(" ")} return ${r.value};`);
+        return typeof c === "number" ? { op: "literal", value: c } : c instanceof Symbolic && c.trace === trace ? c.expr : fail();
       };
-      return { first: compiled(0), second: arity === 2 ? compiled(1) : null };
+      const compiled = (expr: Num | null): ScalarCotangent | null =>
+        expr === null ? null : compileWith<ScalarCotangent>(expr, RULE_INPUTS, RULE_INPUTS, (r) => `${r.prelude.join(" ")} return ${r.value};`);
+      const firstExpr = expression(0);
+      const secondExpr = arity === 2 ? expression(1) : null;
+      return { first: compiled(firstExpr), second: compiled(secondExpr), firstExpr, secondExpr };
     });
   } catch {
     // Not made of scalar expressions (or failed on symbolic operands): its steps call the rule.

@@ -5,6 +5,7 @@
 // differentiate that work too. Recursion here is bounded by the nesting depth of
 // transformations, never by the number of effects.
 import { EscapeError, TransformError } from "../src/errors.ts";
+import { checkOperand } from "../src/misuse.ts";
 import type { Primitive } from "./primitive.ts";
 import { Traced, type Value } from "./value.ts";
 import { anyOnDevice, devicesInUse, runOnDevice } from "./device.ts";
@@ -89,28 +90,30 @@ export function bind<P>(prim: Primitive<P>, args: readonly Value[], params: P): 
 export type ScalarFunction = (a: number, b: number) => number;
 
 /**
- * `bind` of an elementwise primitive of one operand (`b` undefined) or two, without parameters:
- * the same handler, the same checks, and the handler's `elementwise` fast path when it has one
- * (no operand array then).
+ * `bind` of an elementwise primitive of one operand (`b` undefined) or two, without parameters,
+ * on operands not yet checked (a binary operation's second operand is never undefined): the same
+ * handler, the same checks, and the handler's `elementwise` fast path when it has one (no operand
+ * array then).
  */
-export function bindElementwise(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: Value, b: Value | undefined): Value {
+export function bindElementwise(prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: unknown, b: unknown): Value {
   let top = dynamic;
+  // The operands are checked here, as they are told apart (one instanceof each for a box).
   if (a instanceof Traced) {
     const t = a.trace;
     if (!t.active) throw escaped(prim.name, a);
     if (t.level > top.level) top = t;
-  }
+  } else if (typeof a !== "number") checkOperand(prim.name, a, b === undefined ? "operand" : "first operand");
   if (b instanceof Traced) {
     const t = b.trace;
     if (!t.active) throw escaped(prim.name, b);
     if (t.level > top.level) top = t;
-  }
+  } else if (b !== undefined && typeof b !== "number") checkOperand(prim.name, b, "second operand");
   if (seals.length !== 0) checkSeals(top);
   if (top.elementwise !== undefined) {
-    const out = top.elementwise(prim, code, scalar, a, b);
+    const out = top.elementwise(prim, code, scalar, a as Value, b as Value | undefined);
     if (out !== undefined) return out;
   }
-  return top.process(prim, b === undefined ? [a] : [a, b], undefined);
+  return top.process(prim, b === undefined ? [a as Value] : [a as Value, b as Value], undefined);
 }
 
 const escaped = (op: string, v: Traced): EscapeError =>

@@ -5,7 +5,9 @@ import { Traced, shapeOf, type Value } from "../effects/value.ts";
 import { evaluatesNumbers } from "../effects/trace.ts";
 import * as Sel from "./primitives/select.ts";
 import { DTypeError, EffectError, ShapeError, ValueError, fmt, show } from "./errors.ts";
-import { unperformedOperand } from "./misuse.ts";
+import { checkOperand } from "./misuse.ts";
+
+export { checkOperand };
 import { checkOptions, type OptionSpec } from "./options.ts";
 import { maxKernel, minKernel } from "./kernels/reduce.ts";
 import { checkConv, checkConvTranspose } from "./kernels/conv-spec.ts";
@@ -27,18 +29,6 @@ export * from "./primitives/unary.ts";
 export { add, sub, mul, div, pow, maximum, minimum, greater, less, equal, greaterEqual, lessEqual } from "./primitives/binary.ts";
 export { stopGradient } from "./primitives/stop-gradient.ts";
 export { sumTo } from "./primitives/reduce.ts";
-
-/** Throws unless `v` is a number, a Tensor or a traced value. */
-export const checkOperand = (op: string, v: unknown, what = "operand"): Value => {
-  if (typeof v === "number" || v instanceof Tensor || v instanceof Traced) return v;
-  const notRun = unperformedOperand(op, v, what === "operand");
-  if (notRun !== undefined) throw new EffectError(`${op}: ${what} is ${notRun}`);
-  const got = Array.isArray(v) ? "a plain array" : v === null ? "null" : typeof v;
-  throw new DTypeError(
-    `${op}: ${what} is ${got}; operations take numbers, Tensors or traced values` +
-      (Array.isArray(v) ? " — wrap arrays with tensor([...])" : ""),
-  );
-};
 
 const reduceParams = (op: string, x: Value, axis: number | readonly number[] | undefined, keepdims: boolean): R.ReduceParams => ({
   axes: normalizeAxes(op, axis, shapeOf(x).length),

@@ -4,7 +4,9 @@
 // operation: the checks run where something is already wrong (an operand that is no value) or
 // once at a program's end.
 import { Effect } from "../effects/effect.ts";
-import { EffectError } from "./errors.ts";
+import { Traced, type Value } from "../effects/value.ts";
+import { DTypeError, EffectError } from "./errors.ts";
+import { Tensor } from "./tensor/tensor.ts";
 
 const isGeneratorObject = (v: unknown): boolean =>
   typeof v === "object" && v !== null && Object.prototype.toString.call(v) === "[object Generator]";
@@ -32,6 +34,18 @@ export const unperformedOperand = (op: string, v: unknown, sole: boolean): strin
   if (name === undefined) return undefined;
   const inner = `yield* ${name === "" ? "f(x)" : `${name}(...)`}`;
   return `${describeUnperformed(v, name)} Pass its result: ${sole ? `\`yield* ${op}(${inner})\`` : `\`${inner}\` in its place`}`;
+};
+
+/** Throws unless `v` is a number, a Tensor or a traced value. */
+export const checkOperand = (op: string, v: unknown, what = "operand"): Value => {
+  if (typeof v === "number" || v instanceof Tensor || v instanceof Traced) return v;
+  const notRun = unperformedOperand(op, v, what === "operand");
+  if (notRun !== undefined) throw new EffectError(`${op}: ${what} is ${notRun}`);
+  const got = Array.isArray(v) ? "a plain array" : v === null ? "null" : typeof v;
+  throw new DTypeError(
+    `${op}: ${what} is ${got}; operations take numbers, Tensors or traced values` +
+      (Array.isArray(v) ? " — wrap arrays with tensor([...])" : ""),
+  );
 };
 
 /** The same for a result: what it is and how to perform it. */

@@ -32,9 +32,8 @@ const unary = (p: U.UnaryPrimitive) => {
   return <X extends Value>(x: X): Effect<Out<X>> => {
     // (numbers first: they need no operand check, and a short path here is inlined)
     if (typeof x === "number" && inPlace.on && evaluatesNumbers()) return new Performed(p, scalar(x) as Out<X>);
-    lax.checkOperand(p.name, x);
-    if (!inPlace.on) return new PrimitiveOp<Out<X> & Value>(p, [x], undefined);
-    return new Performed(p, performNow(p, code, scalar, x, undefined) as Out<X>);
+    if (inPlace.on) return new Performed(p, performNow(p, code, scalar, x, undefined) as Out<X>);
+    return new PrimitiveOp<Out<X> & Value>(p, [lax.checkOperand(p.name, x)], undefined);
   };
 };
 const binary = (p: B.BinaryPrimitive) => {
@@ -42,10 +41,11 @@ const binary = (p: B.BinaryPrimitive) => {
   const code = primitiveCode(p);
   return <A extends Value, B extends Value>(a: A, b: B): Effect<Out<A, B>> => {
     if (typeof a === "number" && typeof b === "number" && inPlace.on && evaluatesNumbers()) return new Performed(p, scalar(a, b) as Out<A, B>);
+    // (performNow checks the operands as it dispatches them)
+    if (inPlace.on && b !== undefined) return new Performed(p, performNow(p, code, scalar, a, b) as Out<A, B>);
     lax.checkOperand(p.name, a, "first operand");
     lax.checkOperand(p.name, b, "second operand");
-    if (!inPlace.on) return new PrimitiveOp<Out<A, B> & Value>(p, [a, b], undefined);
-    return new Performed(p, performNow(p, code, scalar, a, b) as Out<A, B>);
+    return new PrimitiveOp<Out<A, B> & Value>(p, [a, b], undefined);
   };
 };
 const composite = <R>(name: string, run: () => Value): Effect<R> => new CompositeOp<R>(name, run as () => R);
