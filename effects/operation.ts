@@ -27,8 +27,8 @@ export class PrimitiveOp<R extends Value = Value, P = undefined> extends Effect<
 
 /**
  * Performs an elementwise operation (of one operand, `b` undefined, or two) made by the program
- * while a driver runs it, checking its operands (called by the function that makes it, from the program's line): an
- * error points at that line, as one thrown at `yield*`.
+ * while a driver runs it, checking its operands (called by the function that makes it, from the
+ * program's line): an error points at that line, as one thrown at `yield*`.
  */
 export const performNow = (prim: Primitive<undefined>, code: number, scalar: ScalarFunction, a: unknown, b: unknown): Value => {
   try {
@@ -50,10 +50,11 @@ export interface Performed<R> extends Effect<R> {
 // The methods, in a class of their own; objects are made by the function below, which takes this
 // class's prototype (so they are Effects) without running any class constructor: a derived
 // class must call Effect's constructor, which sets three fields, and this object needs one of
-// them (`value`; `done` is always true, on the prototype). Made once per operation, so that matters: with it (and numbers checked first in src/ops.ts), the
-// functions that make elementwise operations stay small enough for V8 to inline into the
-// program: W1's `run` went from 1.7–3x to 1.2–1.7x W1-LOOP's in-place floor, a bare generator
-// chain (measured in one process, old and new alternating; docs/benchmarks.md).
+// them (`value`; `done` is always true, on the prototype). Made once per operation, so that
+// matters: with it (and numbers checked first in src/ops.ts), the functions that make
+// elementwise operations stay small enough for V8 to inline into the program: W1's `run` went
+// from 1.7–3x to 1.2–1.7x W1-LOOP's in-place floor, a bare generator chain (measured in one
+// process, old and new alternating; docs/benchmarks.md).
 const PerformedMethods = class Performed<R> extends Effect<R> {
   declare readonly prim: Primitive<unknown>;
   get name(): string {

@@ -10,7 +10,7 @@
 // gives its index back to ReverseTrace.backward, which runs that step as before and notes its op
 // slot: the next pass gets a loop with a case for it. The cases compute exactly what the compiled
 // rules compute (the same expressions, rendered by the same code, in the same order).
-import { render, type Helper, type Num } from "../src/kernels/scalar-expr.ts";
+import { generatedNames, render, type Num } from "../src/kernels/scalar-expr.ts";
 import { ADJ_NUMBER, ADJ_ZERO, INPUT, UNARY, codeOf, kindOf, type Adjoints } from "./reverse-steps.ts";
 import { RULE_INPUTS, scalarRule } from "./scalar-rules.ts";
 
@@ -51,16 +51,7 @@ export const hasCase = (op: number): boolean => noted[op] !== 0;
 export const scalarBackward = (): ScalarBackward => (current ??= generate(slots));
 
 function generate(ops: readonly number[]): ScalarBackward {
-  const helpers: Helper[] = [];
-  let locals = 0;
-  const names = {
-    local: () => `l${locals++}`,
-    helper: (fn: Helper) => {
-      let i = helpers.indexOf(fn);
-      if (i < 0) i = helpers.push(fn) - 1;
-      return `H[${i}]`;
-    },
-  };
+  const names = generatedNames();
   /** Statements that add the expression's value to adjoint `i` (a local holding a step index). */
   const addTo = (i: string, e: Num): string => {
     const r = render(e, RULE_INPUTS, names);
@@ -102,6 +93,5 @@ return function scalarBackward(k, op, in0, in1, vals, consts, state, num, adj) {
   }
   return -1;
 };`;
-  return new Function("H", source)(helpers) as ScalarBackward;
+  return new Function("H", source)(names.helpers) as ScalarBackward;
 }
-

@@ -174,18 +174,28 @@ export const render = (e: Num, operands: readonly string[], names: RenderNames):
  * passed in, not written into the source.
  */
 export function compileWith<F>(e: Num, params: readonly string[], operands: readonly string[], body: (r: Rendered) => string): F {
+  const names = generatedNames();
+  const r = render(e, operands, names);
+  return new Function("H", `"use strict";\nreturn function (${params.join(", ")}) {\n${body(r)}\n};`)(names.helpers) as F;
+}
+
+/**
+ * Names for code generated with `new Function("H", source)`: locals `l0`, `l1`, ... and helpers
+ * read from `H`, the array `helpers` (pass it as H).
+ */
+export const generatedNames = (): RenderNames & { readonly helpers: Helper[] } => {
   const helpers: Helper[] = [];
   let k = 0;
-  const r = render(e, operands, {
+  return {
+    helpers,
     local: () => `l${k++}`,
     helper: (fn) => {
       let i = helpers.indexOf(fn);
       if (i < 0) i = helpers.push(fn) - 1;
       return `H[${i}]`;
     },
-  });
-  return new Function("H", `"use strict";\nreturn function (${params.join(", ")}) {\n${body(r)}\n};`)(helpers) as F;
-}
+  };
+};
 
 /** The element itself: the expression of primitives that leave values as they are (stopGradient, cast, toNumber). */
 export const IDENTITY: Elementwise<never> = { arity: 1, expr: E.operand(0) };
